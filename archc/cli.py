@@ -1,0 +1,71 @@
+"""The ``archc`` command line: parses arguments, calls the command modules, maps errors to exit codes.
+
+Thin by design: each subcommand lives in ``archc/commands/<name>.py`` with ``register(subparsers)`` and
+``run(args) -> int``. Heavy imports (jinja2, backends, frameworks) happen inside ``run``, never here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from archc._version import __version__
+from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, render_all
+
+# Subcommands, in the order `archc --help` lists them: (name, module, one-line help).
+COMMANDS = [
+    ("check", "archc.commands.check", "validate specs only"),
+    ("cost", "archc.commands.cost", "exact params, MACs, FLOPs, depth and activations"),
+    ("build", "archc.commands.build", "emit PyTorch and Keras model source (generated/<backend>/<spec>.py)"),
+    ("list", "archc.commands.listing", "built-in specs with a one-line cost summary"),
+]
+
+COST_CONVENTIONS = """\
+cost conventions:
+  MACs    multiply-accumulates of convolutions and linear layers (torchvision's "GFLOPS",
+          what ptflops/thop/fvcore print as "FLOPs", the paper's "FLOPs")
+  FLOPs   2 x MACs (torch.utils.flop_counter's convention)
+  params  trainable parameters; buffers: BatchNorm running mean/var;
+          keras_params = params + buffers (Keras count_params())
+  depth   weight layers on the main path (conv + fc, projection shortcuts excluded)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archc",
+        description="archc: a declarative architecture-spec compiler for convolutional networks.",
+        epilog=COST_CONVENTIONS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"archc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module, help in COMMANDS:
+        sub = subparsers.add_parser(
+            name, help=help, description=help, epilog=COST_CONVENTIONS, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        sub.set_defaults(module=module)
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return importlib.import_module(args.module).run(args)
+    except SpecError as exc:
+        print(render_all(exc.diagnostics), file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit code 3
+        if args.debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (please report; rerun with --debug)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())

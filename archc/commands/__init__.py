@@ -1,0 +1,1 @@
+"""One module per ``archc`` subcommand (see :data:`archc.cli.COMMANDS`)."""

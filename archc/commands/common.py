@@ -1,0 +1,35 @@
+"""Helpers shared by subcommands: argument types, loading several specs with all their errors at once."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from archc.diagnostics import SpecError
+from archc.pipeline import Compiled, compile_spec
+
+
+def input_size(text: str) -> tuple[int, int]:
+    """``160`` or ``160x200`` (height × width)."""
+    m = re.fullmatch(r"(\d{1,5})(?:[xX×](\d{1,5}))?", text.strip())
+    if not m or int(m.group(1)) < 1 or (m.group(2) and int(m.group(2)) < 1):
+        raise argparse.ArgumentTypeError(f"invalid input size {text!r}: write H or HxW, e.g. 224 or 160x200")
+    h = int(m.group(1))
+    return h, int(m.group(2) or h)
+
+
+def add_specs_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec path or built-in name (resnet50, cifar/resnet56)")
+
+
+def compile_all(refs: list[str], input_size=None) -> list[Compiled]:
+    """Compile every spec; if any fails, raise one SpecError holding the diagnostics of all of them."""
+    compiled, errors = [], []
+    for ref in refs:
+        try:
+            compiled.append(compile_spec(ref, input_size=input_size))
+        except SpecError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise SpecError(errors)
+    return compiled

@@ -1,0 +1,22 @@
+"""``archc list``: every built-in spec with a one-line cost summary."""
+
+from __future__ import annotations
+
+from archc import render
+from archc.pipeline import compile_spec
+from archc.report import summary
+from archc.spec.loader import builtin_names
+
+
+def register(parser) -> None:
+    pass
+
+
+def run(args) -> int:
+    rows = []
+    for name in builtin_names():
+        c = compile_spec(name)
+        s = summary(c)
+        rows.append([name, str(s["depth"]), render.scaled(s["params"], "").rstrip(), render.scaled(s["macs"], "MACs"), c.spec.description])
+    print(render.table(["spec", "depth", "params", "MACs", "description"], rows, right={1, 2, 3}))
+    return 0

@@ -1,0 +1,79 @@
+"""Diagnostics: located, ruff-style error messages and the exit codes that go with them.
+
+A :class:`Diagnostic` says *where* (path, line, column; 1-based), *what* (a stable code and a message)
+and *how to fix it* (a ``help`` line). :class:`SpecError` carries one or more diagnostics through the
+pipeline; the CLI renders them and exits with :data:`EXIT_INVALID`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_DIFFERENCE = 1
+EXIT_INVALID = 2
+EXIT_INTERNAL = 3
+
+# Stable codes. E1xx: reading YAML; E2xx: schema; E3xx: extends/resolution; E4xx: semantics (shapes, sizes).
+CODES = {
+    "E100": "file cannot be read",
+    "E101": "YAML syntax error",
+    "E102": "duplicate key",
+    "E103": "resource limit exceeded while reading",
+    "E104": "unsupported YAML construct",
+    "E200": "unknown key",
+    "E201": "missing key",
+    "E202": "wrong type",
+    "E203": "invalid value",
+    "E204": "value out of range",
+    "E300": "extends: target not found",
+    "E301": "extends: cycle",
+    "E302": "spec not found",
+    "E400": "feature map shrinks below 1x1",
+    "E401": "inconsistent architecture",
+    "E402": "model too large",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    help: str = ""
+
+    def render(self) -> str:
+        head = f"{self.path}:{self.line}:{self.col}: error[{self.code}]: {self.message}"
+        return f"{head}\n  help: {self.help}" if self.help else head
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.col, self.code, self.message)
+
+
+class SpecError(Exception):
+    """One or more diagnostics about user input (exit code 2)."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = sorted(set(diagnostics), key=Diagnostic.sort_key)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+def render_all(diagnostics: list[Diagnostic]) -> str:
+    """All diagnostics followed by the ``Found N errors.`` summary line."""
+    n = len(diagnostics)
+    lines = [d.render() for d in diagnostics]
+    lines.append(f"Found {n} error{'s' if n != 1 else ''}.")
+    return "\n".join(lines)
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """``did you mean 'x'?`` for the closest choice, or a list of the valid choices."""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "expected one of: " + ", ".join(f"'{o}'" for o in options)

@@ -1,0 +1,160 @@
+"""Op kinds of the IR: for each, its required attributes, its shape rule and its cost rules.
+
+Shapes are per sample, channels first: ``(C, H, W)`` for feature maps, ``(F,)`` after ``flatten``.
+Cost conventions (README "Cost conventions"):
+- MACs: multiply-accumulates of convolutions and linear layers only (bias adds, BN, pools, adds excluded),
+  the figure torchvision publishes as "GFLOPS" and FlopCounterMode reports halved.
+- params: trainable parameters; buffers: BN running mean and variance (2 × C).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(ValueError):
+    """An op cannot produce a valid output from its inputs (e.g. the feature map shrinks below 1×1)."""
+
+
+@dataclass(frozen=True)
+class OpDef:
+    kind: str
+    arity: int | None  # number of inputs; None = any (≥ 2)
+    required: tuple[str, ...]
+    shape: Callable[[dict, list[Shape]], Shape]
+    params: Callable[[dict, list[Shape], Shape], int] = lambda a, i, o: 0
+    buffers: Callable[[dict, list[Shape], Shape], int] = lambda a, i, o: 0
+    macs: Callable[[dict, list[Shape], Shape], int] = lambda a, i, o: 0
+    weight_layer: bool = False  # counts towards depth when on the main path
+
+
+def _window(size: int, kernel: int, stride: int, pad: int, dilation: int = 1) -> int:
+    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _spatial(attrs: dict, shape: Shape) -> tuple[int, int]:
+    c, h, w = shape
+    kh, kw = attrs["kernel"]
+    sh, sw = attrs["stride"]
+    top, bottom, left, right = attrs["padding"]
+    dh, dw = attrs.get("dilation", (1, 1))
+    oh = _window(h, kh, sh, top + bottom, dh)
+    ow = _window(w, kw, sw, left + right, dw)
+    if oh < 1 or ow < 1:
+        raise ShapeError(
+            f"a {kh}x{kw} window with stride {sh} on a {h}x{w} feature map leaves {oh}x{ow}"
+        )
+    return oh, ow
+
+
+def _need_map(shape: Shape) -> None:
+    if len(shape) != 3:
+        raise ShapeError(f"expects a C×H×W feature map, got shape {shape}")
+
+
+def _conv_shape(a: dict, ins: list[Shape]) -> Shape:
+    _need_map(ins[0])
+    if ins[0][0] != a["in_channels"]:
+        raise ShapeError(f"expects {a['in_channels']} input channels, got {ins[0][0]}")
+    return (a["out_channels"], *_spatial(a, ins[0]))
+
+
+def _conv_params(a: dict, ins, out) -> int:
+    kh, kw = a["kernel"]
+    weights = a["out_channels"] * (a["in_channels"] // a["groups"]) * kh * kw
+    return weights + (a["out_channels"] if a["bias"] else 0)
+
+
+def _conv_macs(a: dict, ins, out: Shape) -> int:
+    kh, kw = a["kernel"]
+    return math.prod(out) * (a["in_channels"] // a["groups"]) * kh * kw
+
+
+def _same(a: dict, ins: list[Shape]) -> Shape:
+    return ins[0]
+
+
+def _bn_shape(a: dict, ins: list[Shape]) -> Shape:
+    if ins[0][0] != a["channels"]:
+        raise ShapeError(f"normalises {a['channels']} channels, got {ins[0][0]}")
+    return ins[0]
+
+
+def _pool_shape(a: dict, ins: list[Shape]) -> Shape:
+    _need_map(ins[0])
+    return (ins[0][0], *_spatial(a, ins[0]))
+
+
+def _global_shape(a: dict, ins: list[Shape]) -> Shape:
+    _need_map(ins[0])
+    return (ins[0][0], 1, 1)
+
+
+def _linear_shape(a: dict, ins: list[Shape]) -> Shape:
+    if ins[0] != (a["in_features"],):
+        raise ShapeError(f"expects {a['in_features']} features, got shape {ins[0]}")
+    return (a["out_features"],)
+
+
+def _add_shape(a: dict, ins: list[Shape]) -> Shape:
+    if any(s != ins[0] for s in ins):
+        raise ShapeError("adds tensors of different shapes: " + " + ".join("×".join(map(str, s)) for s in ins))
+    return ins[0]
+
+
+def _subsample_shape(a: dict, ins: list[Shape]) -> Shape:
+    _need_map(ins[0])
+    c, h, w = ins[0]
+    s = a["stride"]
+    return (c, -(-h // s), -(-w // s))
+
+
+def _pad_channels_shape(a: dict, ins: list[Shape]) -> Shape:
+    c, *rest = ins[0]
+    return (a["before"] + c + a["after"], *rest)
+
+
+OPS: dict[str, OpDef] = {
+    op.kind: op
+    for op in [
+        OpDef("input", 0, ("channels", "size"), lambda a, i: (a["channels"], *a["size"])),
+        OpDef(
+            "conv",
+            1,
+            ("in_channels", "out_channels", "kernel", "stride", "padding", "dilation", "groups", "bias"),
+            _conv_shape,
+            params=_conv_params,
+            macs=_conv_macs,
+            weight_layer=True,
+        ),
+        OpDef(
+            "batchnorm",
+            1,
+            ("channels", "eps", "momentum"),
+            _bn_shape,
+            params=lambda a, i, o: 2 * a["channels"],
+            buffers=lambda a, i, o: 2 * a["channels"],
+        ),
+        OpDef("relu", 1, (), _same),
+        OpDef("maxpool", 1, ("kernel", "stride", "padding"), _pool_shape),
+        OpDef("avgpool", 1, ("kernel", "stride", "padding"), _pool_shape),
+        OpDef("global_pool", 1, ("mode",), _global_shape),
+        OpDef("flatten", 1, (), lambda a, i: (math.prod(i[0]),)),
+        OpDef(
+            "linear",
+            1,
+            ("in_features", "out_features", "bias"),
+            _linear_shape,
+            params=lambda a, i, o: a["in_features"] * a["out_features"] + (a["out_features"] if a["bias"] else 0),
+            macs=lambda a, i, o: a["in_features"] * a["out_features"],
+            weight_layer=True,
+        ),
+        OpDef("add", None, (), _add_shape),
+        OpDef("subsample", 1, ("stride",), _subsample_shape),
+        OpDef("pad_channels", 1, ("before", "after"), _pad_channels_shape),
+    ]
+}

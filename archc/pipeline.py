@@ -1,0 +1,82 @@
+"""The compiler pipeline, readable top to bottom: load → lower → shapes → cost → names.
+
+Each pass states its pre/post conditions in its module docstring; with ``verify_each=True`` (the tests)
+the IR verifier runs after every pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from archc.diagnostics import Diagnostic, SpecError
+from archc.ir.verify import verify
+from archc.passes.cost import count_costs
+from archc.passes.lower import LoweringError, lower
+from archc.passes.names import assign_names
+from archc.passes.shapes import ShapeFailure, infer_shapes
+from archc.settings import LIMITS
+from archc.spec.loader import LoadedSpec, load_spec
+
+PASSES = (
+    ("lower", lower),
+    ("shapes", infer_shapes),
+    ("cost", count_costs),
+    ("names", assign_names),
+)
+
+
+@dataclass
+class Compiled:
+    loaded: LoadedSpec
+    graph: nx.DiGraph
+
+    @property
+    def spec(self):
+        return self.loaded.spec
+
+
+def with_input_size(loaded: LoadedSpec, size: tuple[int, int] | None) -> LoadedSpec:
+    if size is None:
+        return loaded
+    spec = loaded.spec.model_copy(update={"input": loaded.spec.input.model_copy(update={"size": list(size)})})
+    return LoadedSpec(spec, loaded.marks, loaded.path, loaded.builtin, loaded.sha256)
+
+
+def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = False) -> Compiled:
+    loaded = ref if isinstance(ref, LoadedSpec) else load_spec(ref)
+    loaded = with_input_size(loaded, input_size)
+    _check_size(loaded)
+    data = loaded.spec
+    try:
+        for name, run in PASSES:
+            data = run(data)
+            if verify_each:
+                verify(data, after=name)
+    except ShapeFailure as exc:
+        raise _located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", _SHRINK_HELP) from None
+    except LoweringError as exc:
+        raise _located(loaded, exc.origin, "E401", exc.message, exc.help) from None
+    return Compiled(loaded, data)
+
+
+_SHRINK_HELP = "use a larger input size (--input-size) or fewer/smaller strides"
+
+
+def _check_size(loaded: LoadedSpec) -> None:
+    blocks = sum(stage.blocks for stage in loaded.spec.stages)
+    estimate = 12 * blocks + 4 * len(loaded.spec.stem) + 4
+    if estimate > LIMITS.max_ops:
+        raise _located(
+            loaded,
+            ("stages",),
+            "E402",
+            f"{blocks} blocks expand to about {estimate} ops, more than the limit of {LIMITS.max_ops}",
+            "use fewer blocks, or raise ARCHC_MAX_OPS (README 'Limits')",
+        )
+
+
+def _located(loaded: LoadedSpec, origin: tuple, code: str, message: str, help: str) -> SpecError:
+    mark = loaded.marks.value(origin)
+    return SpecError([Diagnostic(mark.path, mark.line, mark.col, code, message, help)])

@@ -1,0 +1,174 @@
+"""Find, read, merge (``extends:``) and validate a spec.
+
+Pre:  a spec reference: a path to a YAML file, or a built-in name (``resnet50``, ``torchvision/resnet50``).
+Post: a :class:`LoadedSpec` holding the validated :class:`Spec`, the source marks of every value (for
+      located diagnostics in later passes), a display path and a content hash. Raises :class:`SpecError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from archc.diagnostics import Diagnostic, SpecError, did_you_mean
+from archc.settings import LIMITS
+from archc.spec.locate import describe, to_diagnostics
+from archc.spec.schema import Spec
+from archc.spec.yamlread import Mark, Marks, read_yaml
+
+_BUILTIN_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
+
+
+def specs_dir() -> Path:
+    """The folder of built-in specs (the repository's ``specs/``, installed as ``archc/specs``)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parents[1] / "specs", here.parent / "specs"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("archc's built-in specs folder is missing from this installation")
+
+
+def builtin_names() -> list[str]:
+    root = specs_dir()
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    spec: Spec
+    marks: Marks
+    path: str  # as shown in diagnostics and provenance: "specs/resnet50.yaml" for built-ins
+    builtin: str | None  # "torchvision/resnet50" for built-ins
+    sha256: str  # of the spec file and every file it extends, in that order
+
+    @property
+    def key(self) -> str:
+        """Output location under generated/<backend>/ (built-in path, else the spec's name)."""
+        return self.builtin or self.spec.name
+
+
+def resolve(ref: str) -> tuple[Path, str, str | None]:
+    """``(file, display path, built-in name)`` for a path or a built-in name."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or os.sep in ref and path.exists():
+        return path, _display(path), _builtin_of(path)
+    if _BUILTIN_NAME.match(ref):
+        candidate = specs_dir() / f"{ref}.yaml"
+        if candidate.is_file():
+            return candidate, f"specs/{ref}.yaml", ref
+    raise SpecError(
+        [
+            Diagnostic(
+                ref,
+                1,
+                1,
+                "E302",
+                f"no spec file or built-in spec named '{ref}'",
+                did_you_mean(ref, builtin_names()) + " (see `archc list`)",
+            )
+        ]
+    )
+
+
+def _builtin_of(path: Path) -> str | None:
+    try:
+        rel = path.resolve().relative_to(specs_dir())
+    except ValueError:
+        return None
+    return rel.with_suffix("").as_posix()
+
+
+def _display(path: Path) -> str:
+    builtin = _builtin_of(path) if path.exists() else None
+    return f"specs/{builtin}.yaml" if builtin else path.as_posix()
+
+
+def load_spec(ref: str) -> LoadedSpec:
+    file, shown, builtin = resolve(ref)
+    data, marks, digest = _read_chain(file, shown, [])
+    if not isinstance(data, dict):
+        m = marks.value(())
+        raise SpecError(
+            [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
+        )
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
+    return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
+
+
+_START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stages:' table"
+
+
+def _read_chain(file: Path, shown: str, stack: list[Path]):
+    data, marks = read_yaml(str(file), shown)
+    digest = hashlib.sha256(file.read_bytes())
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, marks, digest
+    target = data["extends"]
+    mark = marks.value(("extends",))
+    parent_file, parent_shown = _extends_target(target, file, mark)
+    if parent_file.resolve() in [p.resolve() for p in stack + [file]]:
+        chain = " -> ".join(p.name for p in stack + [file, parent_file])
+        raise SpecError([_at(mark, "E301", f"extends: cycle {chain}", "remove the extends: that closes the cycle")])
+    if len(stack) + 1 >= LIMITS.max_extends_depth:
+        raise SpecError(
+            [_at(mark, "E301", f"extends: chain longer than {LIMITS.max_extends_depth}", "flatten the chain")]
+        )
+    base, base_marks, base_digest = _read_chain(parent_file, parent_shown, stack + [file])
+    if not isinstance(base, dict):
+        raise SpecError([_at(mark, "E300", f"extends: '{target}' is not a mapping", "extend a spec file")])
+    digest.update(base_digest.digest())
+    del data["extends"]
+    merged, merged_marks = _merge(base, base_marks, data, marks)
+    return merged, merged_marks, digest
+
+
+def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
+    if not isinstance(target, str) or not target:
+        raise SpecError([_at(mark, "E202", f"'extends' must be a string, got {describe(target)}", _EXT_HELP)])
+    if target.endswith((".yaml", ".yml")):
+        candidate = file.parent / target
+        if candidate.is_file():
+            return candidate, _display(candidate)
+    elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
+        return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
+    help = _EXT_HELP if target.endswith((".yaml", ".yml")) else did_you_mean(target, builtin_names())
+    raise SpecError([_at(mark, "E300", f"extends: '{target}' not found", help)])
+
+
+_EXT_HELP = "give a path relative to this file ending in .yaml, or a built-in name such as 'resnet50'"
+
+
+def _at(mark: Mark, code: str, message: str, help: str) -> Diagnostic:
+    return Diagnostic(mark.path, mark.line, mark.col, code, message, help)
+
+
+def _merge(base: dict, base_marks: Marks, child: dict, child_marks: Marks, prefix: tuple = ()):
+    """Deep-merge ``child`` over ``base``: mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    marks = base_marks if prefix else _copy(base_marks)
+    for key, value in child.items():
+        path = prefix + (key,)
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key], _ = _merge(out[key], marks, value, child_marks, path)
+            marks.values[path] = child_marks.values[path]
+            marks.keys[path] = child_marks.keys[path]
+            continue
+        out[key] = value
+        marks.drop_under(path)
+        for table, source in ((marks.values, child_marks.values), (marks.keys, child_marks.keys)):
+            for p, m in source.items():
+                if p[: len(path)] == path:
+                    table[p] = m
+    return out, marks
+
+
+def _copy(marks: Marks) -> Marks:
+    return Marks(dict(marks.values), dict(marks.keys))

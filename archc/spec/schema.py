@@ -1,0 +1,131 @@
+"""The spec language: pydantic models of a stage table (the ResNet paper's Table 1 written as data).
+
+Every model forbids unknown keys and is strict about types (``"3"`` is not ``3``), so a misspelt or
+mistyped key is an error with a location, never a silent default. ``archc schema`` prints the JSON Schema
+generated from these models.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from archc.settings import LIMITS
+
+SPEC_VERSION = 1
+
+# A name that is safe as a Python identifier part, a Keras layer-name part and a file name.
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")]
+Channels = Annotated[int, Field(ge=1, le=LIMITS.max_channels)]
+Kernel = Annotated[int, Field(ge=1, le=LIMITS.max_kernel)]
+Stride = Annotated[int, Field(ge=1, le=LIMITS.max_stride)]
+Padding = Annotated[int, Field(ge=0, le=LIMITS.max_kernel)]
+Spatial = Annotated[int, Field(ge=1, le=LIMITS.max_spatial)]
+MetaText = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Metadata(_Model):
+    """Facts about the model that archc reports but does not compute (paper, accuracy)."""
+
+    paper: MetaText = ""
+    notes: MetaText = ""
+    top1_error: Annotated[float, Field(ge=0, le=100)] | None = None
+    top5_error: Annotated[float, Field(ge=0, le=100)] | None = None
+    cifar10_error: Annotated[float, Field(ge=0, le=100)] | None = None
+    paper_flops: MetaText | None = None  # the figure the paper printed, e.g. "3.8×10⁹"
+
+
+class InputSpec(_Model):
+    channels: Channels = 3
+    size: list[Spatial] = Field(default=[224, 224], min_length=2, max_length=2)
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _square(cls, v):
+        return [v, v] if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+class NormSpec(_Model):
+    kind: Literal["batchnorm"] = "batchnorm"
+    eps: Annotated[float, Field(gt=0, lt=1)] = 1e-5
+    momentum: Annotated[float, Field(gt=0, lt=1)] = 0.1
+
+
+class Defaults(_Model):
+    norm: NormSpec = NormSpec()
+    activation: Literal["relu"] = "relu"
+    conv_bias: bool = False
+
+
+class ConvLayer(_Model):
+    """A stem convolution: conv, then (optionally) norm and activation."""
+
+    op: Literal["conv"]
+    kernel: Kernel
+    width: Channels
+    stride: Stride = 1
+    padding: Padding | None = None  # default: kernel // 2 on every side
+    norm: bool = True
+    activation: bool = True
+
+
+class PoolLayer(_Model):
+    op: Literal["maxpool", "avgpool"]
+    kernel: Kernel
+    stride: Stride = 1
+    padding: Padding | None = None  # default: kernel // 2
+
+
+StemLayer = Annotated[Union[ConvLayer, PoolLayer], Field(discriminator="op")]
+
+
+class Stage(_Model):
+    """One row of the stage table."""
+
+    name: Identifier
+    width: Channels  # the block's inner width (64 … 512 in ResNet); outputs are width × expansion
+    blocks: Annotated[int, Field(ge=1, le=LIMITS.max_blocks)]
+    stride: Stride = 1
+
+
+class Head(_Model):
+    pool: Literal["avg", "max"] = "avg"
+    classes: Annotated[int, Field(ge=1, le=LIMITS.max_channels * 16)] = 1000
+
+
+class Spec(_Model):
+    """A whole architecture."""
+
+    archc: Literal[1] = Field(description="spec language version")
+    name: Identifier = Field(description="model name: file name and constructor of generated code")
+    description: MetaText = ""
+    extends: str | None = Field(default=None, description="a spec to derive from (path or built-in)")
+    metadata: Metadata = Metadata()
+    input: InputSpec = InputSpec()
+    defaults: Defaults = Defaults()
+    stem: list[StemLayer] = Field(default_factory=list, max_length=32)
+    block: Literal["basic", "bottleneck"]
+    stride_at: Literal["1x1", "3x3"] = Field(
+        default="1x1",
+        description="bottleneck stride on the first 1x1 (paper, Keras) or the 3x3 (torchvision v1.5)",
+    )
+    shortcut: Literal["A", "B", "C"] = Field(
+        default="B",
+        description="A: zero-pad identity; B: projection when the shape changes; C: projection always",
+    )
+    expansion: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None, description="output width / inner width (default 1 basic, 4 bottleneck)"
+    )
+    stages: list[Stage] = Field(min_length=1, max_length=64)
+    head: Head = Head()
+
+    @property
+    def block_expansion(self) -> int:
+        if self.expansion is not None:
+            return self.expansion
+        return 4 if self.block == "bottleneck" else 1

@@ -1,0 +1,1 @@
+"""Code-generation backends, imported as ``archc.backends.<name>`` (see ``archc.commands.build.BACKENDS``)."""
