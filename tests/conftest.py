@@ -1,0 +1,64 @@
+"""Shared test helpers: repository paths, the reference figures, an in-process CLI runner, snapshots."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE = REPO / "tests" / "reference"  # copies of ../shared/reference (torchvision / keras / paper figures)
+UPDATE = os.environ.get("ARCHC_UPDATE_SNAPSHOTS") == "1"
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run ``archc ARGS`` in-process; return (exit code, stdout, stderr)."""
+    from archc.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = Path.cwd()
+    try:
+        if cwd:
+            os.chdir(cwd)
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse errors
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        os.chdir(old)
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_snapshot(path: Path, text: str) -> None:
+    """Compare ``text`` with the snapshot file; ``ARCHC_UPDATE_SNAPSHOTS=1`` (re)writes it."""
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"missing snapshot {path}; run with ARCHC_UPDATE_SNAPSHOTS=1 and review it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"output differs from snapshot {path.name}"
+
+
+def markdown_rows(text: str, first_header: str) -> list[list[str]]:
+    """Rows of the markdown table whose first header cell is ``first_header``."""
+    rows, inside = [], False
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        if cells is None:
+            inside = False
+            continue
+        if cells[0] == first_header:
+            inside = True
+            continue
+        if inside and not re.fullmatch(r"[-: ]*", "".join(cells)):
+            rows.append(cells)
+    return rows
+
+
+def number(cell: str) -> int:
+    return int(cell.replace(",", "").split()[0])
