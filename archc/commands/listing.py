@@ -9,10 +9,13 @@ from archc.spec.loader import builtin_names
 
 
 def register(parser) -> None:
-    pass
+    parser.add_argument("--names", action="store_true", help="only the names, one per line (for scripts)")
 
 
 def run(args) -> int:
+    if args.names:
+        print("\n".join(builtin_names()))
+        return 0
     rows = []
     for name in builtin_names():
         c = compile_spec(name)
