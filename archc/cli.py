@@ -19,6 +19,7 @@ COMMANDS = [
     ("cost", "archc.commands.cost", "exact params, MACs, FLOPs, depth and activations"),
     ("build", "archc.commands.build", "emit PyTorch and Keras model source (generated/<backend>/<spec>.py)"),
     ("list", "archc.commands.listing", "built-in specs with a one-line cost summary"),
+    ("compare", "archc.commands.compare", "compare specs: depth, params, MACs, FLOPs, errors, ratios; --plot"),
 ]
 
 COST_CONVENTIONS = """\
@@ -44,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module, help in COMMANDS:
         sub = subparsers.add_parser(
-            name, help=help, description=help, epilog=COST_CONVENTIONS, formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=help,
+            description=help,
+            epilog=COST_CONVENTIONS,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(module=module)
         importlib.import_module(module).register(sub)

@@ -19,7 +19,9 @@ def input_size(text: str) -> tuple[int, int]:
 
 
 def add_specs_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec path or built-in name (resnet50, cifar/resnet56)")
+    parser.add_argument(
+        "specs", nargs="+", metavar="SPEC", help="spec path or built-in name (resnet50, cifar/resnet56)"
+    )
 
 
 def compile_all(refs: list[str], input_size=None) -> list[Compiled]:

@@ -40,7 +40,13 @@ def _human(c, layers: bool) -> str:
 
 def _stage_table(s: dict) -> str:
     def row(name, part, blocks="-"):
-        return [name, render.shape(part["output_shape"]), str(blocks), render.grouped(part["params"]), render.grouped(part["macs"])]
+        return [
+            name,
+            render.shape(part["output_shape"]),
+            str(blocks),
+            render.grouped(part["params"]),
+            render.grouped(part["macs"]),
+        ]
 
     rows = [row("stem", s["stem"])]
     rows += [row(st["name"], st, st["blocks"]) for st in s["stages"]]

@@ -20,6 +20,14 @@ def run(args) -> int:
     for name in builtin_names():
         c = compile_spec(name)
         s = summary(c)
-        rows.append([name, str(s["depth"]), render.scaled(s["params"], "").rstrip(), render.scaled(s["macs"], "MACs"), c.spec.description])
+        rows.append(
+            [
+                name,
+                str(s["depth"]),
+                render.scaled(s["params"], "").rstrip(),
+                render.scaled(s["macs"], "MACs"),
+                c.spec.description,
+            ]
+        )
     print(render.table(["spec", "depth", "params", "MACs", "description"], rows, right={1, 2, 3}))
     return 0

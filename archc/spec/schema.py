@@ -81,7 +81,7 @@ class PoolLayer(_Model):
     padding: Padding | None = None  # default: kernel // 2
 
 
-StemLayer = Annotated[Union[ConvLayer, PoolLayer], Field(discriminator="op")]
+StemLayer = Annotated[ConvLayer | PoolLayer, Field(discriminator="op")]
 
 
 class Stage(_Model):
