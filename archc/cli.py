@@ -20,6 +20,7 @@ COMMANDS = [
     ("build", "archc.commands.build", "emit PyTorch and Keras model source (generated/<backend>/<spec>.py)"),
     ("list", "archc.commands.listing", "built-in specs with a one-line cost summary"),
     ("compare", "archc.commands.compare", "compare specs: depth, params, MACs, FLOPs, errors, ratios; --plot"),
+    ("table", "archc.commands.table", "the ResNet paper's Table 1 layout (markdown or LaTeX) with a FLOPs row"),
 ]
 
 COST_CONVENTIONS = """\

@@ -1,0 +1,195 @@
+"""The ResNet paper's Table 1 layout, derived from compiled IRs (``archc table``).
+
+Rows: the stem convolution (``conv1``), one row per stage (``conv2_x`` …) whose cell is the stage's first
+block written as the paper does (``[3×3, 64; 3×3, 64] ×2``, stem pooling in front of the first stage),
+the pooling / fc row and the FLOPs row. Everything is read from the IR (main-path convolutions of each
+stage's first block, shapes, costs) and the spec's metadata; nothing is hard-coded per model.
+The paper's "FLOPs" are multiply-adds (MACs); archc prints its exact count at one decimal and shows the
+paper's printed figure (``metadata.paper_flops``) beside it where the two differ.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from archc.pipeline import Compiled, compile_spec
+from archc.report import summary
+from archc.spec.loader import LoadedSpec
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A bracketed building block: ``[(kernel, width), …] × repeat``."""
+
+    convs: tuple[tuple[int, int], ...]
+    repeat: int
+
+
+@dataclass(frozen=True)
+class Flops:
+    mantissa: str  # "3.7"
+    exponent: int  # 9
+    paper: str | None  # the paper's printed figure when it differs, e.g. "3.6×10⁹"
+
+
+Part = str | Block | Flops
+
+
+@dataclass
+class Row:
+    name: str
+    size: str
+    cells: list[list[Part]]  # one list of parts per model
+
+
+@dataclass
+class Table1:
+    columns: list[str]  # "18-layer", …
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+
+
+def exponent_of(values: list[int]) -> int:
+    """The power of ten of the smallest value: one exponent for a whole row, as the paper prints it."""
+    smallest = min(values)
+    return max(0, math.floor(math.log10(smallest))) if smallest > 0 else 0
+
+
+def sci(macs: int, exponent: int | None = None) -> tuple[str, int]:
+    """``3,663,761,408`` → ``("3.7", 9)``: one decimal at the given (default: its own) power of ten."""
+    exponent = exponent_of([macs]) if exponent is None else exponent
+    return f"{macs / 10**exponent:.1f}", exponent
+
+
+def sci_text(mantissa: str, exponent: int) -> str:
+    return f"{mantissa}×10{str(exponent).translate(SUPERSCRIPT)}"
+
+
+def _dims(shape) -> str:
+    return "×".join(str(d) for d in shape[1:]) if len(shape) == 3 else "1×1"
+
+
+def _stem_parts(c: Compiled) -> tuple[list[str], list[str], str]:
+    """(conv texts, pool texts, conv output size) of the stem."""
+    g = c.graph
+    convs, pools, size = [], [], ""
+    for _, d in g.nodes(data=True):
+        if d["scope"][0] != "stem" or d["op"] not in ("conv", "maxpool", "avgpool"):
+            continue
+        a = d["attrs"]
+        stride = f", stride {a['stride'][0]}" if a["stride"][0] != 1 else ""
+        k = "×".join(map(str, a["kernel"]))
+        if d["op"] == "conv":
+            convs.append(f"{k}, {a['out_channels']}{stride}")
+            size = _dims(d["shape"])
+        else:
+            pools.append(f"{k} {d['op'][:3]} pool{stride}")
+    return convs, pools, size
+
+
+def _stage_block(c: Compiled, index: int) -> Block:
+    g = c.graph
+    convs = tuple(
+        (d["attrs"]["kernel"][0], d["attrs"]["out_channels"])
+        for _, d in g.nodes(data=True)
+        if d["op"] == "conv" and d["main_path"] and d["scope"] == ("stage", index, 0)
+    )
+    return Block(convs, g.graph["stages"][index].blocks)
+
+
+def _head_text(c: Compiled) -> str:
+    head = c.spec.head
+    pool = "average pool" if head.pool == "avg" else "max pool"
+    return f"{pool}, {head.classes}-d fc, softmax"
+
+
+def _flops(c: Compiled, exponent: int) -> Flops:
+    mantissa, exponent = sci(summary(c)["macs"], exponent)
+    printed = c.spec.metadata.paper_flops
+    ours = sci_text(mantissa, exponent)
+    return Flops(mantissa, exponent, printed if printed and printed != ours else None)
+
+
+def _size(values: list[str]) -> str:
+    return " / ".join(dict.fromkeys(values))
+
+
+def build_table(compiled: list[Compiled]) -> Table1:
+    stems = [_stem_parts(c) for c in compiled]
+    rows = [Row("conv1", _size([s[2] for s in stems]), [list(s[0]) for s in stems])]
+    for i in range(max(len(c.graph.graph["stages"]) for c in compiled)):
+        cells, sizes = [], []
+        for c, (_, pools, _) in zip(compiled, stems):
+            stages = c.graph.graph["stages"]
+            if i >= len(stages):
+                cells.append(["–"])
+                continue
+            sizes.append(_dims(c.graph.nodes[stages[i].output]["shape"]))
+            cells.append([*(pools if i == 0 else []), _stage_block(c, i)])
+        name = compiled[0].graph.graph["stages"][min(i, len(compiled[0].graph.graph["stages"]) - 1)].name
+        rows.append(Row(f"{name}_x", _size(sizes), cells))
+    rows.append(Row("", "1×1", [[_head_text(c)] for c in compiled]))
+    exponent = exponent_of([summary(c)["macs"] for c in compiled])
+    rows.append(Row("FLOPs", "", [[_flops(c, exponent)] for c in compiled]))
+    columns = [f"{summary(c)['depth']}-layer" for c in compiled]
+    return Table1(columns, rows, notes(compiled, exponent))
+
+
+def exact_rows(compiled: list[Compiled]) -> list[Row]:
+    """``--exact``: the exact multiply-add and parameter counts."""
+    sums = [summary(c) for c in compiled]
+    return [
+        Row("multiply-adds", "", [[f"{s['macs']:,}"] for s in sums]),
+        Row("params", "", [[f"{s['params']:,}"] for s in sums]),
+    ]
+
+
+def flipped_stride(c: Compiled) -> Compiled:
+    """The same spec with the bottleneck stride on the other conv (paper 1×1 ↔ torchvision 3×3)."""
+    other = "3x3" if c.spec.stride_at == "1x1" else "1x1"
+    spec = c.spec.model_copy(update={"stride_at": other})
+    loaded = c.loaded
+    return compile_spec(LoadedSpec(spec, loaded.marks, loaded.path, loaded.builtin, loaded.sha256))
+
+
+def _two_decimals(c: Compiled, exponent: int) -> str:
+    macs = summary(c)["macs"]
+    return sci_text(f"{macs / 10**exponent:.2f}", exponent)
+
+
+_PLACES = {
+    "1x1": ("first 1×1 conv (as the paper, Caffe and keras.applications do)", "3×3 (torchvision's ResNet v1.5)"),
+    "3x3": ("3×3 conv (torchvision's ResNet v1.5)", "first 1×1 (the paper)"),
+}
+
+
+def notes(compiled: list[Compiled], exponent: int) -> list[str]:
+    """Footnotes, with the figures they quote computed from the specs."""
+    out = [
+        "FLOPs, as in the paper, are multiply-adds (MACs) of the conv and fc layers; archc prints its exact "
+        "count at one decimal (FLOPs in the 2 × MACs convention of torch's counter are twice as many)."
+    ]
+    declared = [c for c in compiled if c.spec.metadata.paper_flops]
+    differs = [c for c in declared if _flops(c, exponent).paper]
+    if differs:
+        agree = [c for c in declared if c not in differs]
+        quoted = ", ".join(f"{_two_decimals(c, exponent)} as {c.spec.metadata.paper_flops}" for c in differs)
+        but = ", ".join(f"{_two_decimals(c, exponent)} as {c.spec.metadata.paper_flops}" for c in agree)
+        out.append(
+            "In parentheses: the paper's printed figure where it differs from archc's. The paper is neither "
+            f"consistently rounded nor truncated: it prints {quoted}" + (f", but {but}" if but else "") + "; "
+            "archc rounds its exact count (`--exact`)."
+        )
+    for stride_at, (here, there) in _PLACES.items():
+        group = [c for c in compiled if c.spec.block == "bottleneck" and c.spec.stride_at == stride_at]
+        if group:
+            moved = [sci(summary(flipped_stride(c))["macs"], exponent)[0] for c in group]
+            out.append(
+                f"Stride placement: {', '.join(c.spec.name for c in group)} put a stage's stride on the "
+                f"bottleneck's {here}; with it on the {there} the same networks cost "
+                f"{', '.join(moved)} ×10{str(exponent).translate(SUPERSCRIPT)} multiply-adds (parameters unchanged)."
+            )
+    return out

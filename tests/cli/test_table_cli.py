@@ -1,0 +1,87 @@
+"""``archc table``: every cell against the paper's Table 1 (tests/reference/paper_tables.md, parsed)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REFERENCE, assert_snapshot, markdown_rows, number, run_cli
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+RESNETS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+PAPER_TEXT = (REFERENCE / "paper_tables.md").read_text(encoding="utf-8").split("Table 1")[1].split("\n## ")[0]
+FIGURES = (REFERENCE / "figures.md").read_text(encoding="utf-8")
+
+
+def paper_table() -> dict[str, list[str]]:
+    """Table 1 with the paper's shorthand expanded: 'same' repeats the left cell, and the max pool printed
+    once in the 18-layer column spans every column of the conv2_x row."""
+    table = {}
+    for name, size, *cells in markdown_rows(PAPER_TEXT, "layer name"):
+        expanded = []
+        for cell in cells:
+            expanded.append(expanded[-1] if cell == "same" else cell)
+        table[name or size] = [size, *expanded]
+    pool = table["conv2_x"][1].split("; [")[0]
+    table["conv2_x"] = [table["conv2_x"][0]] + [
+        c if c.startswith(pool) else f"{pool}; {c}" for c in table["conv2_x"][1:]
+    ]
+    return table
+
+
+@pytest.fixture(scope="module")
+def ours() -> dict[str, list[str]]:
+    code, out, err = run_cli("table", *RESNETS, "--exact")
+    assert code == 0, err
+    return {name or size: [size, *cells] for name, size, *cells in markdown_rows(out, "layer name")}
+
+
+def test_header_and_row_names():
+    code, out, _ = run_cli("table", *RESNETS)
+    header = next(line for line in out.splitlines() if line.startswith("| layer name"))
+    assert header == next(line for line in PAPER_TEXT.splitlines() if line.startswith("| layer name"))
+
+
+@pytest.mark.parametrize("row", ["conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x", "1×1"])
+def test_cells_match_the_paper(ours, row):
+    assert ours[row] == paper_table()[row]
+
+
+def test_flops_row(ours):
+    """archc's figure is its exact count at one decimal; the paper's printed one is shown where it differs."""
+    paper = paper_table()["FLOPs"][1:]
+    exact = {
+        r[0]: number(r[2]) for r in markdown_rows(FIGURES.split("## Paper ResNet v1")[1].split("\n## ")[0], "model")
+    }
+    for name, cell, printed, counted in zip(RESNETS, ours["FLOPs"][1:], paper, ours["multiply-adds"][1:]):
+        assert number(counted) == exact[name]
+        m = re.fullmatch(r"(\d+\.\d)×10⁹(?: \(paper: (.+)\))?", cell)
+        assert m, cell
+        assert m[1] == f"{exact[name] / 1e9:.1f}"
+        assert (m[2] or f"{m[1]}×10⁹") == printed
+        assert (m[2] is None) == (m[1] == printed.split("×")[0])
+    assert [c.split("×")[0] for c in ours["FLOPs"][1:]] == ["1.8", "3.7", "3.9", "7.6", "11.3"]
+
+
+def test_footnote_quotes_torchvision_stride_placement():
+    code, out, _ = run_cli("table", "resnet50", "torchvision/resnet50")
+    assert code == 0
+    tv = {r[0]: number(r[2]) for r in markdown_rows(FIGURES.split("## torchvision")[1].split("\n## ")[0], "model")}
+    flops = markdown_rows(out, "layer name")[-1]
+    assert flops[3] == f"{tv['resnet50'] / 1e9:.1f}×10⁹ (paper: 3.8×10⁹)"  # 4.1: the stride on the 3×3
+    assert "resnet50 put a stage's stride on the bottleneck's first 1×1" in out
+    assert "with it on the 3×3 (torchvision's ResNet v1.5) the same networks cost 4.1 ×10⁹" in out
+
+
+def test_markdown_and_latex_snapshots():
+    code, out, _ = run_cli("table", *RESNETS)
+    assert code == 0
+    assert_snapshot(SNAPSHOTS / "table1.md", out)
+    code, out, _ = run_cli("table", "resnet18", "resnet50", "--format", "latex")
+    assert code == 0
+    assert out.startswith(r"\begin{tabular}{llcc}")
+    assert r"\left[\begin{array}{c} 1\times1, 64 \\ 3\times3, 64 \\ 1\times1, 256 \end{array}\right]\times3" in out
+    assert "conv2\\_x" in out and "_x" not in out.replace("\\_x", "")
+    assert_snapshot(SNAPSHOTS / "table1.tex", out)
