@@ -1,0 +1,165 @@
+"""The view model of a generated PyTorch file: everything the template prints, decided here.
+
+The model class holds the ops outside any block (stem, head) as modules named by the IR, and one
+``nn.Sequential`` per stage built by ``make_stage`` from the stage table (block class, input channels,
+width, number of blocks, stride) — like torchvision's ``_make_layer``.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+from archc.outputs import provenance
+from archc.pipeline import Compiled
+from archc.report import summary
+
+from .blocks import (
+    PARAMS,
+    Block,
+    BlockClass,
+    class_name,
+    collect_blocks,
+    group_classes,
+    print_class,
+)
+from .exprs import EmitError, Resolver
+from .scope import Item, Scope, write_forward
+
+# Model class names by the family part of the spec name; anything else is CamelCased.
+FAMILY_CLASS = {
+    "resnet": "ResNet",
+    "resnext": "ResNeXt",
+    "wide_resnet": "WideResNet",
+    "vgg": "VGG",
+    "preact_resnet": "PreActResNet",
+}
+_RESERVED = {"torch", "nn", "F", "build_model", "make_stage"}
+
+
+@dataclass
+class ModelView:
+    header: str
+    title: str
+    facts: str
+    imports: list[str]
+    blocks: list[BlockClass]
+    stage_builder: bool
+    class_name: str
+    init: list[str]
+    forward: list[str]
+    num_classes: int
+    constructor: str | None
+
+
+def build_view(c: Compiled) -> ModelView:
+    g, spec = c.graph, c.spec
+    blocks = collect_blocks(g)
+    classes = group_classes(blocks, class_name(getattr(spec, "block", "block")))
+    for cls in classes:
+        print_class(g, cls)
+    init, forward = _model_body(c, blocks, classes)
+    s = summary(c)
+    cls_name = model_class_name(spec.name)
+    body = "\n".join(ln for cls in classes for ln in cls.init + cls.forward) + "\n".join(init + forward)
+    return ModelView(
+        header=provenance(c.loaded.path, c.loaded.sha256),
+        title=_docline(f"{spec.name}: {spec.description}" if spec.description else spec.name),
+        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
+        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
+        imports=_imports(body),
+        blocks=classes,
+        stage_builder=bool(classes),
+        class_name=cls_name,
+        init=init,
+        forward=forward,
+        num_classes=spec.head.classes,
+        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
+    )
+
+
+def model_class_name(name: str) -> str:
+    family = re.sub(r"[_\d]+$", "", name) or name
+    if family in FAMILY_CLASS:
+        return FAMILY_CLASS[family]
+    return "".join(w.capitalize() for w in family.split("_")) or "Model"
+
+
+def _docline(text: str) -> str:
+    """One safe docstring line: no backslashes or triple quotes, no trailing quote."""
+    text = " ".join(text.split()).replace("\\", "/").replace('"""', "'''")
+    return text + "." if text.endswith('"') or not text.endswith(".") else text
+
+
+def _imports(body: str) -> list[str]:
+    lines = ["import torch"]
+    if re.search(r"\bF\.", body):
+        lines.append("import torch.nn.functional as F")
+    return [*lines, "from torch import nn"]
+
+
+def _model_body(c: Compiled, blocks: list[Block], classes: list[BlockClass]) -> tuple[list[str], list[str]]:
+    g = c.graph
+    order = {n: i for i, n in enumerate(g.nodes)}
+    own = [n for n, d in g.nodes(data=True) if d["scope"][0] not in ("stage", "input")]
+    scope = Scope(g, [own], [""], Resolver([{}], fixed=True), model=True)
+    scope.resolve(None)
+    _classifier_width(c, scope)
+    mods = scope.modules()
+    items = scope.items()
+    placed = [(order[own[0]] if own else 0, [])]
+    first_node = {}
+    for node in own:
+        ref = scope.ctx[scope.key(node)].ref
+        if ref:
+            first_node.setdefault(ref.removeprefix("self."), node)
+    for attr, mod in mods.items():
+        placed.append((order[first_node[attr]], mod.lines()))
+    stage_of = {id(b): cls for cls in classes for b in cls.blocks}
+    for s, info in enumerate(g.graph["stages"]):
+        members = [b for b in blocks if b.stage == s]
+        first, cls = members[0], stage_of[id(members[0])]
+        if any(stage_of[id(b)] is not cls for b in members):
+            raise EmitError(f"stage {info.name} mixes block classes")
+        stage_in = _stage_input(g, first)
+        _check_stage(members, cls, info)
+        env = first.env
+        args = f"{cls.name}, {env['in_channels']}, {env['width']}, blocks={len(members)}, stride={env['stride']}"
+        line = f"self.{first.stage_attr} = make_stage({args})"
+        placed.append((order[first.nodes[0]], [line]))
+        items.append(Item([stage_in], info.output, False, lambda v, a=first.stage_attr: f"self.{a}({v[0]})"))
+    init = [ln for _, lines in sorted(placed, key=lambda p: p[0]) for ln in lines]
+    init += [f"self.{k} = {v}" for k, v in scope.stored.items()]
+    items.sort(key=lambda it: order[it.output])
+    lines, _, result = write_forward(items, g.graph["input"], g.graph["output"], "x")
+    return init, [*lines, f"return {result}"]
+
+
+def _stage_input(g, block: Block) -> str:
+    members = set(block.nodes)
+    return next(p for n in block.nodes for p in g.pred[n] if p not in members)
+
+
+def _check_stage(members: list[Block], cls: BlockClass, info) -> None:
+    """``make_stage`` passes (in, width, stride) to block 0 and (width × expansion, width, 1) to the others."""
+    if [b.index for b in members] != list(range(len(members))):
+        raise EmitError(f"stage {info.name}: blocks are not numbered 0..n-1")
+    width = members[0].env["width"]
+    for b in members[1:]:
+        if b.env != {"in_channels": width * cls.expansion, "stride": 1, "width": width}:
+            raise EmitError(f"stage {info.name}: block {b.index} is not (width × expansion, width, stride 1)")
+
+
+def _classifier_width(c: Compiled, scope: Scope) -> None:
+    """The last layer's output width prints as ``num_classes``."""
+    out = c.graph.graph["output"]
+    if out not in scope.members:
+        return
+    ctx = scope.ctx[scope.key(out)]
+    for attr in ("out_features", "out_channels"):
+        if attr in ctx.sizes and ctx.sizes[attr] == [str(c.spec.head.classes)]:
+            ctx.sizes[attr] = ["num_classes"]
+
+
+__all__ = ["ModelView", "build_view", "PARAMS"]
