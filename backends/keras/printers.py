@@ -1,0 +1,199 @@
+"""Per-op printers: one IR op → the Keras layer calls that compute it (channels last).
+
+A printer only translates; names come from the IR's ``keras`` naming profile. Padding (design.md §4):
+a stride-1 convolution (or max pool) padded symmetrically by ``dilation·(k-1)/2`` uses ``padding="same"``;
+anything else gets an explicit ``ZeroPadding2D`` (named with :func:`archc.ir.naming.pad_name`) and
+``"valid"``, as keras.applications does (``conv1_pad``, ``pool1_pad``), so that PyTorch's symmetric padding
+is reproduced exactly at every stride and input size. Zero padding in front of a max pool equals
+PyTorch's ``-inf`` padding when the input is non-negative (after a ReLU, as in every ResNet stem).
+
+Adding an op kind = adding one printer to :data:`PRINTERS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+from archc.backends.keras.pycode import Code
+
+from archc.ir.graph import operands
+from archc.ir.naming import pad_name
+
+# Keras defaults of the keyword arguments the printers always fill in; a value equal to its default in
+# every place it is printed is left out of the generated code.
+DEFAULTS = {
+    "layers.Conv2D": {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "use_bias": True},
+    "layers.BatchNormalization": {"axis": -1, "momentum": 0.99},
+    "layers.MaxPooling2D": {"padding": "valid"},
+    "layers.AveragePooling2D": {"padding": "valid"},
+    "layers.Dense": {"activation": None, "use_bias": True},
+}
+
+
+def is_default(func: str, key: str, value) -> bool:
+    default = DEFAULTS.get(func, {}).get(key, KeyError)
+    return (type(value), value) == (type(default), default)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One statement: ``output = func(*args, **kwargs, name=name)(inputs)`` (a layer) or, for a plain op,
+    ``output = func(inputs, *args)``. ``inputs`` and ``output`` are value ids (IR node ids, or
+    ``node#pad`` for an explicit padding layer)."""
+
+    func: str
+    args: tuple
+    kwargs: tuple
+    name: str | None
+    inputs: tuple[str, ...]
+    output: str
+    node: str  # the IR node it prints
+    layer: bool = True
+
+
+def _pair(value: tuple[int, int]):
+    return value[0] if value[0] == value[1] else tuple(value)
+
+
+def _keras_name(g: nx.DiGraph, node: str) -> str:
+    return g.nodes[node]["names"]["keras"]
+
+
+def _same(a: dict) -> bool:
+    """Whether Keras ``padding="same"`` reproduces the op's symmetric padding exactly."""
+    if tuple(a["stride"]) != (1, 1):
+        return False
+    top, bottom, left, right = a["padding"]
+    (kh, kw), (dh, dw) = a["kernel"], a.get("dilation", (1, 1))
+    th, tw = dh * (kh - 1), dw * (kw - 1)
+    return th % 2 == 0 and tw % 2 == 0 and (top, bottom, left, right) == (th // 2, th // 2, tw // 2, tw // 2)
+
+
+def _padded(g: nx.DiGraph, node: str, a: dict, *, allow_same: bool) -> tuple[list[Call], str, str]:
+    """Explicit padding in front of a windowed op: (calls, the window op's input, its ``padding``)."""
+    src = operands(g, node)[0]
+    if allow_same and _same(a) and any(a["padding"]):
+        return [], src, "same"
+    if not any(a["padding"]):
+        return [], src, "valid"
+    top, bottom, left, right = a["padding"]
+    pad = Call(
+        "layers.ZeroPadding2D",
+        (),
+        (("padding", ((top, bottom), (left, right))),),
+        pad_name(_keras_name(g, node)),
+        (src,),
+        f"{node}#pad",
+        node,
+    )
+    return [pad], pad.output, "valid"
+
+
+def conv(g: nx.DiGraph, node: str) -> list[Call]:
+    a = g.nodes[node]["attrs"]
+    if max(a["stride"]) > 1 and max(a["dilation"]) > 1:
+        raise NotImplementedError(f"{node}: Keras convolutions cannot combine a stride with a dilation")
+    calls, src, padding = _padded(g, node, a, allow_same=True)
+    kwargs = (
+        ("strides", _pair(a["stride"])),
+        ("padding", padding),
+        ("dilation_rate", _pair(a["dilation"])),
+        ("groups", a["groups"]),
+        ("use_bias", a["bias"]),
+    )
+    args = (a["out_channels"], _pair(a["kernel"]))
+    return [*calls, Call("layers.Conv2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
+
+
+def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
+    a = g.nodes[node]["attrs"]
+    momentum = round(1.0 - a["momentum"], 12)  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
+    kwargs = (("axis", 3), ("epsilon", a["eps"]), ("momentum", momentum))
+    return [_simple(g, node, "layers.BatchNormalization", (), kwargs)]
+
+
+def relu(g: nx.DiGraph, node: str) -> list[Call]:
+    return [_simple(g, node, "layers.Activation", ("relu",), ())]
+
+
+def _pool(cls: str, allow_same: bool):
+    def printer(g: nx.DiGraph, node: str) -> list[Call]:
+        a = g.nodes[node]["attrs"]
+        calls, src, padding = _padded(g, node, a, allow_same=allow_same)
+        kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
+        args = (_pair(a["kernel"]),)
+        return [*calls, Call(cls, args, kwargs, _keras_name(g, node), (src,), node, node)]
+
+    return printer
+
+
+GLOBAL_POOLS = {"avg": "layers.GlobalAveragePooling2D", "max": "layers.GlobalMaxPooling2D"}
+
+
+def global_pool(g: nx.DiGraph, node: str) -> list[Call]:
+    return [_simple(g, node, GLOBAL_POOLS[g.nodes[node]["attrs"]["mode"]], (), ())]
+
+
+def flatten(g: nx.DiGraph, node: str) -> list[Call]:
+    """Keras global pools already return ``(N, C)``: a flatten right after one prints nothing."""
+    (src,) = operands(g, node)
+    if g.nodes[src]["op"] == "global_pool":
+        return []
+    return [_simple(g, node, "layers.Flatten", (), ())]
+
+
+def linear(g: nx.DiGraph, node: str) -> list[Call]:
+    """The model's last linear layer is the classifier: ``classes`` units, ``classifier_activation``."""
+    a = g.nodes[node]["attrs"]
+    is_top = node == g.graph["output"]
+    units = Code("classes") if is_top else a["out_features"]
+    kwargs = (("activation", Code("classifier_activation") if is_top else None), ("use_bias", a["bias"]))
+    return [_simple(g, node, "layers.Dense", (units,), kwargs)]
+
+
+def add(g: nx.DiGraph, node: str) -> list[Call]:
+    """Shortcut operands first, as keras.applications writes ``Add()([shortcut, x])`` (this fixes the
+    order of ``model.layers``): an operand off the main path, or from outside the block, is a shortcut."""
+    scope = g.nodes[node]["scope"]
+    ins = sorted(operands(g, node), key=lambda n: g.nodes[n]["main_path"] and g.nodes[n]["scope"] == scope)
+    return [Call("layers.Add", (), (), _keras_name(g, node), tuple(ins), node, node)]
+
+
+def subsample(g: nx.DiGraph, node: str) -> list[Call]:
+    """``x[:, ::s, ::s]`` as a 1×1 max pool with stride ``s`` (keras.applications ResNetV2's idiom)."""
+    s = g.nodes[node]["attrs"]["stride"]
+    return [_simple(g, node, "layers.MaxPooling2D", (1,), (("strides", s),))]
+
+
+def pad_channels(g: nx.DiGraph, node: str) -> list[Call]:
+    """Option-A shortcut: zeros before and after the channels (an op in the functional graph)."""
+    a = g.nodes[node]["attrs"]
+    widths = ((0, 0), (0, 0), (0, 0), (a["before"], a["after"]))
+    return [Call("keras.ops.pad", (widths,), (), None, tuple(operands(g, node)), node, node, layer=False)]
+
+
+def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> Call:
+    return Call(func, args, kwargs, _keras_name(g, node), tuple(operands(g, node)), node, node)
+
+
+PRINTERS = {
+    "conv": conv,
+    "batchnorm": batchnorm,
+    "relu": relu,
+    "maxpool": _pool("layers.MaxPooling2D", allow_same=True),
+    "avgpool": _pool("layers.AveragePooling2D", allow_same=False),  # zeros count, as in PyTorch
+    "global_pool": global_pool,
+    "flatten": flatten,
+    "linear": linear,
+    "add": add,
+    "subsample": subsample,
+    "pad_channels": pad_channels,
+}
+
+
+def print_op(g: nx.DiGraph, node: str) -> list[Call]:
+    op = g.nodes[node]["op"]
+    if op not in PRINTERS:
+        raise NotImplementedError(f"the Keras backend has no printer for op {op!r} (node {node})")
+    return PRINTERS[op](g, node)
