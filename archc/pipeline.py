@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import networkx as nx
 
 from archc.diagnostics import Diagnostic, SpecError
-from archc.ir.verify import verify
 from archc.passes.cost import count_costs
 from archc.passes.lower import LoweringError, lower
 from archc.passes.names import assign_names
@@ -49,6 +48,8 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
     loaded = with_input_size(loaded, input_size)
     _check_size(loaded)
     data = loaded.spec
+    if verify_each:
+        from archc.ir.verify import verify  # tests only: keep it off the start-up path
     try:
         for name, run in PASSES:
             data = run(data)
