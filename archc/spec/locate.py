@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import types
 import typing
+import unicodedata
 
 from pydantic import BaseModel, ValidationError
 
 from archc.diagnostics import Diagnostic, did_you_mean
+from archc.settings import LIMITS
 from archc.spec.yamlread import Marks
 
 _TYPE_NAMES = {
@@ -110,15 +114,38 @@ def _literal_choices(error: dict) -> list[str]:
 
 
 def _field_name(path: tuple) -> str:
-    names = [p for p in path if isinstance(p, str)]
-    return names[-1] if names else "spec"
+    """``width`` for (stages, 1, width); ``stem[0]`` for (stem, 0); ``spec`` for ()."""
+    for n in range(len(path) - 1, -1, -1):
+        if isinstance(path[n], str):
+            return path[n] + "".join(f"[{i}]" for i in path[n + 1 :])
+    return "spec"
 
 
 def to_diagnostics(exc: ValidationError, data: object, marks: Marks, root: type[BaseModel]) -> list[Diagnostic]:
-    out = []
+    """One diagnostic per offending value (a union's alternatives are merged into one message)."""
+    groups: dict[tuple, list[dict]] = {}
     for error in exc.errors(include_url=False):
-        out.append(_one(error, data, marks, root))
+        groups.setdefault(_data_path(error["loc"], data), []).append(error)
+    out = []
+    for path, errors in groups.items():
+        if len(errors) > 1 and all(e["type"] in _EXPECTED or e["type"] == "literal_error" for e in errors):
+            out.append(_union(errors, path, marks))
+        else:
+            out.extend(_one(e, data, marks, root) for e in errors)
     return out
+
+
+def _union(errors: list[dict], path: tuple, marks: Marks) -> Diagnostic:
+    wanted = []
+    for e in errors:
+        wanted += [_EXPECTED[e["type"]]] if e["type"] in _EXPECTED else [f"'{c}'" for c in _literal_choices(e)]
+    value = errors[0].get("input")
+    name = _field_name(path)
+    help = next((_type_help(e["type"], value, name) for e in errors if e["type"] in _EXPECTED), _SCHEMA)
+    return _diag(marks.value(path), "E202", f"'{name}' must be {' or '.join(wanted)}, got {describe(value)}", help)
+
+
+_SCHEMA = "see `archc schema` for what this key accepts"
 
 
 def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diagnostic:
@@ -127,41 +154,110 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
     name = _field_name(path)
     value = error.get("input")
     if kind == "extra_forbidden":
-        parent = _model_at(root, path[:-1], data)
-        fields = sorted(parent.model_fields) if parent else []
-        m = marks.key(path)
-        return _diag(m, "E200", f"unknown key '{path[-1]}'", did_you_mean(path[-1], fields))
+        return _unknown_key(path, data, marks, root)
     if kind in ("missing", "union_tag_not_found"):
-        missing = name if kind == "missing" else "op"
-        where = path[:-1] if kind == "missing" else path
-        m = marks.value(where)
-        return _diag(m, "E201", f"missing key '{missing}'", f"add '{missing}: …' here")
+        return _missing(kind, path, data, marks, root)
     m = marks.value(path)
+    if kind == "literal_error" and path == ("archc",):
+        return _diag(
+            m, "E203", f"unsupported spec version {value!r}", "this archc reads spec version 1: write 'archc: 1'"
+        )
     if kind in ("literal_error", "union_tag_invalid"):
         if kind == "union_tag_invalid":
             choices = [c.strip().strip("'\"") for c in error["ctx"]["expected_tags"].split(",")]
-            value = error["ctx"]["tag"]
-            m = marks.value(path + ("op",))
-            name = "op"
+            value, m, name = error["ctx"]["tag"], marks.value(path + ("op",)), "op"
         else:
             choices = _literal_choices(error)
-        help = did_you_mean(value, choices)
-        return _diag(m, "E203", f"invalid value {value!r} for '{name}'", help)
+        return _diag(m, "E203", f"invalid value {value!r} for '{name}'", did_you_mean(value, choices))
     if kind in _EXPECTED:
-        expected = _EXPECTED[kind]
-        return _diag(m, "E202", f"'{name}' must be {expected}, got {describe(value)}", _type_help(kind, value))
+        expected = "an integer or a list [height, width]" if name == "size" else _EXPECTED[kind]
+        return _diag(m, "E202", f"'{name}' must be {expected}, got {describe(value)}", _type_help(kind, value, name))
     if kind == "string_pattern_mismatch":
-        return _diag(m, "E203", f"invalid {name} {describe(value)}", _pattern_help(name))
-    if kind.startswith(("greater", "less", "too_short", "too_long")):
-        return _diag(m, "E204", f"'{name}': {error['msg'].lower()}, got {describe(value)}", _range_help(kind, name))
-    return _diag(m, "E203", f"'{name}': {error['msg']}", "see `archc schema` for what this key accepts")
+        return _pattern(m, name, value)
+    if kind == "reserved_name":
+        help = f"use a name that is not a Python keyword, built-in or __dunder__ name, e.g. '{value.strip('_')}_net'"
+        return _diag(m, "E203", f"'{name}': {value!r} is reserved in Python", help)
+    if kind.startswith(("greater", "less")):
+        return _diag(m, "E204", _range_message(name, error, value), _range_help(error, name))
+    if kind.startswith(("too_short", "too_long", "string_too_long")):
+        return _diag(m, "E204", _length_message(name, error), _length_help(name))
+    return _diag(m, "E203", f"'{name}': {error['msg']}", _SCHEMA)
 
 
 def _diag(mark, code: str, message: str, help: str) -> Diagnostic:
     return Diagnostic(mark.path, mark.line, mark.col, code, message, help)
 
 
-def _type_help(kind: str, value: object) -> str:
+def _unknown_key(path: tuple, data: object, marks: Marks, root: type[BaseModel]) -> Diagnostic:
+    key, m = path[-1], marks.key(path)
+    parent = _model_at(root, path[:-1], data)
+    fields = sorted(parent.model_fields) if parent else []
+    if key == "<<":
+        return _diag(m, "E200", "YAML merge keys ('<<') are not supported", "write the keys out, or use 'extends:'")
+    close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
+    home = _home_of(key, parent)
+    if close or not home:
+        help = did_you_mean(key, fields)
+    else:
+        help = f"'{key}' belongs under '{home}:'"
+    return _diag(m, "E200", f"unknown key '{key}'", help)
+
+
+def _home_of(key: str, model: type[BaseModel] | None) -> str | None:
+    """The field of ``model`` whose own model has a key ``key`` (one level down), if any."""
+    if model is None:
+        return None
+    for name, field in sorted(model.model_fields.items()):
+        sub = _pick(field.annotation, None)
+        if isinstance(sub, type) and issubclass(sub, BaseModel) and key in sub.model_fields:
+            return name
+    return None
+
+
+def _missing(kind: str, path: tuple, data: object, marks: Marks, root: type[BaseModel]) -> Diagnostic:
+    if kind == "missing":
+        key, where = path[-1], path[:-1]
+        parent = _model_at(root, where, data)
+        field = parent.model_fields.get(key) if parent else None
+        choices = _choices(field.annotation) if field else []
+    else:
+        key, where = "op", path
+        choices = _op_choices(root, path, data)
+    help = f"add '{key}: {choices[0]}'" if len(choices) == 1 else f"add '{key}: …'"
+    if len(choices) > 1:
+        help += " (one of " + ", ".join(f"'{c}'" for c in choices) + ")"
+    return _diag(marks.value(where), "E201", f"missing key '{key}'", help)
+
+
+def _choices(annotation) -> list[str]:
+    tp, _ = _unwrap(annotation)
+    return [str(a) for a in typing.get_args(tp)] if typing.get_origin(tp) is typing.Literal else []
+
+
+def _op_choices(root: type[BaseModel], path: tuple, data: object) -> list[str]:
+    """The ``op`` values of the tagged union that validates the list item at ``path``."""
+    parent = _model_at(root, path[:-2], data) if len(path) >= 2 else None
+    field = parent.model_fields.get(path[-2]) if parent and isinstance(path[-2], str) else None
+    if field is None:
+        return []
+    tp, _ = _unwrap(field.annotation)
+    item = typing.get_args(tp)[0] if typing.get_origin(tp) is list else tp
+    out: list[str] = []
+    for member in _unwrap(item)[1]:
+        op = getattr(member, "model_fields", {}).get("op")
+        out += _choices(op.annotation) if op else []
+    return out
+
+
+_EXAMPLES = {
+    "stem": "{op: conv, kernel: 7, width: 64, stride: 2}",
+    "stages": "{name: conv2, width: 64, blocks: 3, stride: 1}",
+}
+
+
+def _type_help(kind: str, value: object, name: str) -> str:
+    if kind == "bool_type" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return f"remove the quotes: write {value.lower()}"
     if kind == "bool_type" and isinstance(value, str):
         return "YAML 1.2: only true and false are booleans ('yes', 'no', 'on', 'off' are strings)"
     if kind in ("int_type", "int_from_float") and isinstance(value, float) and value.is_integer():
@@ -170,16 +266,82 @@ def _type_help(kind: str, value: object) -> str:
         return "remove the quotes and write a plain number"
     if kind == "string_type" and value is not None:
         return "put the value in quotes to make it a string"
-    return "see `archc schema` for what this key accepts"
+    base = name.split("[")[0]
+    if kind in ("model_type", "dict_type", "model_attributes_type") and base in _EXAMPLES:
+        return f"write each item of '{base}' as a mapping, e.g. {_EXAMPLES[base]}"
+    if name == "size":
+        return "write 'size: 224' or 'size: [height, width]'"
+    if kind == "list_type" and base in _EXAMPLES:
+        return f"write '{base}:' as a list of mappings such as {_EXAMPLES[base]}"
+    return _SCHEMA
 
 
-def _pattern_help(name: str) -> str:
-    if name in ("paper", "notes", "description", "paper_flops"):
-        return "remove control characters (tabs, escapes, NUL) from the text"
-    return "use 1-64 lowercase letters, digits and underscores, not starting with a digit"
+def _pattern(mark, name: str, value: object) -> Diagnostic:
+    text = str(value)
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") and c not in "\t\n"), None)
+    if bad is not None and name not in _IDENTIFIER_FIELDS:
+        message = f"'{name}' contains the character {ascii(bad)} (U+{ord(bad):04X})"
+        help = "text may hold tabs and newlines, but no control, bidi-override or line-separator characters"
+        return _diag(mark, "E203", message, help)
+    shown = repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
+    help = "use 1-64 lowercase letters, digits and underscores, not starting with a digit (e.g. 'resnet50')"
+    return _diag(mark, "E203", f"invalid {name} {shown}", help)
 
 
-def _range_help(kind: str, name: str) -> str:
-    if kind.startswith(("too_short", "too_long")):
-        return f"check the number of items in '{name}'"
-    return "see README 'Limits' for the allowed range of sizes"
+_IDENTIFIER_FIELDS = {"name"}
+
+
+def _range_message(name: str, error: dict, value: object) -> str:
+    ctx = error.get("ctx", {})
+    words = {"ge": "at least", "gt": "greater than", "le": "at most", "lt": "less than"}
+    bound = next(f"{words[k]} {ctx[k]}" for k in ("ge", "gt", "le", "lt") if k in ctx)
+    return f"'{name}' must be {bound}, got {_short_value(value)}"
+
+
+def _short_value(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 24 else f"{shown[:12]}…({len(shown)} digits)"
+
+
+def _range_help(error: dict, name: str) -> str:
+    ctx = error.get("ctx", {})
+    upper = ctx.get("le", ctx.get("lt"))
+    if upper is None:
+        return f"use a value of at least {ctx.get('ge', ctx.get('gt'))}"
+    limit = _LIMIT_OF.get(name.split("[")[0])
+    names = [limit] if limit else [f.name for f in dataclasses.fields(LIMITS)]
+    for limit in names:
+        if getattr(LIMITS, limit) == upper:
+            return f"the limit is {limit} (raise it with ARCHC_{limit.upper()}, see README 'Limits')"
+    return f"use a value of at most {upper}"
+
+
+# Which setting bounds a key (README 'Limits').
+_LIMIT_OF = {
+    "size": "max_spatial",
+    "width": "max_channels",
+    "channels": "max_channels",
+    "hidden": "max_channels",
+    "blocks": "max_blocks",
+    "kernel": "max_kernel",
+    "padding": "max_kernel",
+    "stride": "max_stride",
+}
+
+
+def _length_message(name: str, error: dict) -> str:
+    ctx = error.get("ctx", {})
+    actual = ctx.get("actual_length")
+    if "min_length" in ctx:
+        n = ctx["min_length"]
+        return f"'{name}' must have at least {n} item{'s' if n != 1 else ''}, got {actual}"
+    unit = "characters" if error["type"].startswith("string") else "items"
+    return f"'{name}' must have at most {ctx.get('max_length')} {unit}, got {actual}"
+
+
+def _length_help(name: str) -> str:
+    if name == "size":
+        return "write 'size: 224' or 'size: [height, width]'"
+    if name in _EXAMPLES:
+        return f"write at least one item, e.g. {_EXAMPLES[name]}"
+    return f"check the number of items in '{name}'"

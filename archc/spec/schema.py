@@ -7,28 +7,45 @@ generated from these models.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from archc.settings import LIMITS
 
 SPEC_VERSION = 1
 
+_RESERVED = frozenset(keyword.kwlist) | frozenset(n for n in dir(builtins) if n.islower())
+
+
+def _not_reserved(name: str) -> str:
+    """Keywords, built-ins and ``__dunder`` names would break or shadow names in generated code."""
+    if name in _RESERVED or name.startswith("__"):
+        raise PydanticCustomError("reserved_name", "'{name}' is reserved in Python", {"name": name})
+    return name
+
+
 # A name that is safe as a Python identifier part, a Keras layer-name part and a file name.
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$"), AfterValidator(_not_reserved)]
 Channels = Annotated[int, Field(ge=1, le=LIMITS.max_channels)]
 Kernel = Annotated[int, Field(ge=1, le=LIMITS.max_kernel)]
 Stride = Annotated[int, Field(ge=1, le=LIMITS.max_stride)]
 Padding = Annotated[int, Field(ge=0, le=LIMITS.max_kernel)]
 Spatial = Annotated[int, Field(ge=1, le=LIMITS.max_spatial)]
-MetaText = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+# Free text (tabs and newlines allowed): no control characters, no bidi overrides or line separators.
+MetaText = Annotated[
+    str,
+    StringConstraints(
+        max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+    ),
+]
 
 
 class _Model(BaseModel):
-    # defer_build: validators are built on first use (one for Spec, nested models inline), not one per class
-    # at import time: ~20 ms off every `archc` start (benchmarks/cost_speed.py).
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Metadata(_Model):
