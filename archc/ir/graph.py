@@ -7,7 +7,9 @@ Node attributes (set by lowering): ``op`` (a kind from :mod:`archc.ir.ops`), ``a
 ``main_path`` (counts towards depth). Later passes add ``shape``; ``params``/``buffers``/``macs``;
 ``names`` (one name per naming profile).
 Edge attributes: ``index`` (operand position); the shapes pass adds ``shape``.
-Graph attributes: ``name``, ``input``, ``output`` (node ids) and ``stages`` (list of :class:`StageInfo`).
+Graph attributes: ``name``, ``input``, ``output`` (node ids), ``outputs`` (the tensors the model returns:
+``[output]``, or each stage's output for a ``features_only`` head), ``stages`` (list of :class:`StageInfo`)
+and ``block_outputs`` (``{node id: (stage, block)}`` for each block's last op).
 Nodes are inserted in a topological order, which every pass relies on (and the verifier checks).
 """
 
@@ -32,7 +34,7 @@ class StageInfo:
 
 def new_graph(name: str) -> nx.DiGraph:
     g = nx.DiGraph()
-    g.graph.update(name=name, input=None, output=None, stages=[])
+    g.graph.update(name=name, input=None, output=None, outputs=[], stages=[], block_outputs={})
     return g
 
 

@@ -15,25 +15,45 @@ PROFILES = ("torchvision", "keras")
 
 # torchvision: role → name inside a block ``layer{s}.{b}``.
 _TV_BLOCK = {
-    "down_conv": "downsample.0",
-    "down_bn": "downsample.1",
+    "preact_bn": "preact_bn",
+    "preact_act": "relu",
     "add": "add",
+    "out_bn": "out_bn",
     "out_act": "relu",
     "subsample": "shortcut.subsample",
     "pad": "shortcut.pad",
+    "se_pool": "se.avgpool",  # torchvision.ops.SqueezeExcitation's module names
+    "se_reduce": "se.fc1",
+    "se_act": "se.activation",
+    "se_expand": "se.fc2",
+    "se_gate": "se.scale_activation",
+    "se_scale": "se",
 }
-_TV_HEAD = {"pool": "avgpool", "flatten": "flatten", "fc": "fc"}
+_TV_DOWNSAMPLE = ("down_pool", "down_conv", "down_bn")  # numbered in order: downsample.0, .1, …
+_TV_HEAD = {"post_bn": "post_bn", "post_act": "relu", "pool": "avgpool", "flatten": "flatten", "fc": "fc"}
 
 # keras.applications: role → suffix inside a block ``{stage}_block{b}``.
+# The last op of a block is always ``{prefix}_out`` (the ReLU after the addition in ResNet, the addition
+# itself in ResNetV2).
 _KERAS_BLOCK = {
+    "preact_bn": "preact_bn",
+    "preact_act": "preact_relu",
+    "down_pool": "0_pool",
     "down_conv": "0_conv",
     "down_bn": "0_bn",
     "add": "add",
+    "out_bn": "out_bn",
     "out_act": "out",
     "subsample": "0_subsample",
     "pad": "0_pad_channels",
+    "se_pool": "se_squeeze",
+    "se_reduce": "se_reduce",
+    "se_act": "se_relu",
+    "se_expand": "se_expand",
+    "se_gate": "se_sigmoid",
+    "se_scale": "se_excite",
 }
-_KERAS_HEAD = {"flatten": "flatten", "fc": "predictions"}
+_KERAS_HEAD = {"post_bn": "post_bn", "post_act": "post_relu", "flatten": "flatten", "fc": "predictions"}
 _KERAS_KIND = {"conv": "conv", "bn": "bn", "act": "relu"}
 _SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
 
@@ -66,13 +86,24 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
             return data["op"] if i == 1 else f"{data['op']}{i}"
         return {"conv": f"conv{i}", "bn": f"bn{i}", "act": "relu"}[role]
     if scope[0] == "head":
-        return _TV_HEAD[role]
+        return _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
+    if scope[2] == "pool":
+        return f"layer{scope[1] + 1}.pool"
     prefix = f"layer{scope[1] + 1}.{scope[2]}"
     m = _SLOT.match(role)
     if m:
         kind, i = m.groups()
         return f"{prefix}.relu" if kind == "act" else f"{prefix}.{kind}{i}"
+    if role in _TV_DOWNSAMPLE:
+        present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
+        return f"{prefix}.downsample.{present.index(role)}"
     return f"{prefix}.{_TV_BLOCK[role]}"
+
+
+def _head_fc(role: str, act: str, drop: str) -> str:
+    """Hidden fc layers of the head: ``fc1``, its activation and its dropout."""
+    fc, _, kind = role.partition("_")
+    return {"": fc, "act": f"{fc}_{act}", "drop": f"{fc}_{drop}"}[kind]
 
 
 def keras_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
@@ -84,13 +115,25 @@ def keras_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
         i = stem_index[node]
         return f"pool{i}_pool" if role == "pool" else f"conv{i}_{_KERAS_KIND[role]}"
     if scope[0] == "head":
-        return f"{data['attrs']['mode']}_pool" if role == "pool" else _KERAS_HEAD[role]
-    prefix = f"{g.graph['stages'][scope[1]].name}_block{scope[2] + 1}"
+        if role == "pool":
+            return f"{data['attrs']['mode']}_pool"
+        return _KERAS_HEAD.get(role) or _head_fc(role, "relu", "dropout")
+    stage = g.graph["stages"][scope[1]].name
+    if scope[2] == "pool":
+        return f"{stage}_pool"
+    prefix = f"{stage}_block{scope[2] + 1}"
+    if node in g.graph["block_outputs"]:
+        return f"{prefix}_out"
     m = _SLOT.match(role)
     if m:
         kind, i = m.groups()
         return f"{prefix}_{i}_{_KERAS_KIND[kind]}"
     return f"{prefix}_{_KERAS_BLOCK[role]}"
+
+
+def keras_pool_name(mode: str) -> str:
+    """keras.applications' global pool: the head's, and ``pooling="avg"|"max"`` without the top."""
+    return f"{mode}_pool"
 
 
 def pad_name(name: str) -> str:

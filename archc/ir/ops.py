@@ -30,10 +30,16 @@ class OpDef:
     buffers: Callable[[dict, list[Shape], Shape], int] = lambda a, i, o: 0
     macs: Callable[[dict, list[Shape], Shape], int] = lambda a, i, o: 0
     weight_layer: bool = False  # counts towards depth when on the main path
+    infer: Callable[[dict, list[Shape]], dict] = lambda a, i: {}  # attributes derived from input shapes
 
 
-def _window(size: int, kernel: int, stride: int, pad: int, dilation: int = 1) -> int:
-    return (size + pad - dilation * (kernel - 1) - 1) // stride + 1
+def _window(size: int, kernel: int, stride: int, pad: int, dilation: int = 1, ceil: bool = False) -> int:
+    span = size + pad - dilation * (kernel - 1) - 1
+    if not ceil:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    # PyTorch's ceil_mode: the last window must start inside the input or the left padding.
+    return out - 1 if (out - 1) * stride >= size + pad // 2 else out
 
 
 def _spatial(attrs: dict, shape: Shape) -> tuple[int, int]:
@@ -42,12 +48,11 @@ def _spatial(attrs: dict, shape: Shape) -> tuple[int, int]:
     sh, sw = attrs["stride"]
     top, bottom, left, right = attrs["padding"]
     dh, dw = attrs.get("dilation", (1, 1))
-    oh = _window(h, kh, sh, top + bottom, dh)
-    ow = _window(w, kw, sw, left + right, dw)
+    ceil = attrs.get("ceil_mode", False)
+    oh = _window(h, kh, sh, top + bottom, dh, ceil)
+    ow = _window(w, kw, sw, left + right, dw, ceil)
     if oh < 1 or ow < 1:
-        raise ShapeError(
-            f"a {kh}x{kw} window with stride {sh} on a {h}x{w} feature map leaves {oh}x{ow}"
-        )
+        raise ShapeError(f"a {kh}x{kw} window with stride {sh} on a {h}x{w} feature map leaves {oh}x{ow}")
     return oh, ow
 
 
@@ -94,6 +99,16 @@ def _global_shape(a: dict, ins: list[Shape]) -> Shape:
     return (ins[0][0], 1, 1)
 
 
+def _adaptive_shape(a: dict, ins: list[Shape]) -> Shape:
+    _need_map(ins[0])
+    return (ins[0][0], *a["size"])
+
+
+def _linear_infer(a: dict, ins: list[Shape]) -> dict:
+    """``in_features: None`` (a flatten without a pool in front, as Keras VGG) is the input's size."""
+    return {"in_features": ins[0][0]} if a["in_features"] is None and len(ins[0]) == 1 else {}
+
+
 def _linear_shape(a: dict, ins: list[Shape]) -> Shape:
     if ins[0] != (a["in_features"],):
         raise ShapeError(f"expects {a['in_features']} features, got shape {ins[0]}")
@@ -103,6 +118,14 @@ def _linear_shape(a: dict, ins: list[Shape]) -> Shape:
 def _add_shape(a: dict, ins: list[Shape]) -> Shape:
     if any(s != ins[0] for s in ins):
         raise ShapeError("adds tensors of different shapes: " + " + ".join("×".join(map(str, s)) for s in ins))
+    return ins[0]
+
+
+def _scale_shape(a: dict, ins: list[Shape]) -> Shape:
+    """A feature map times a per-channel gate (squeeze-and-excitation): (C, H, W) × (C, 1, 1)."""
+    _need_map(ins[0])
+    if ins[1] != (ins[0][0], 1, 1):
+        raise ShapeError(f"scales {ins[0][0]} channels by a gate of shape {ins[1]}")
     return ins[0]
 
 
@@ -141,8 +164,9 @@ OPS: dict[str, OpDef] = {
         ),
         OpDef("relu", 1, (), _same),
         OpDef("maxpool", 1, ("kernel", "stride", "padding"), _pool_shape),
-        OpDef("avgpool", 1, ("kernel", "stride", "padding"), _pool_shape),
+        OpDef("avgpool", 1, ("kernel", "stride", "padding"), _pool_shape),  # optional: ceil_mode, count_include_pad
         OpDef("global_pool", 1, ("mode",), _global_shape),
+        OpDef("adaptive_pool", 1, ("mode", "size"), _adaptive_shape),  # torchvision VGG: AdaptiveAvgPool2d(7)
         OpDef("flatten", 1, (), lambda a, i: (math.prod(i[0]),)),
         OpDef(
             "linear",
@@ -152,7 +176,11 @@ OPS: dict[str, OpDef] = {
             params=lambda a, i, o: a["in_features"] * a["out_features"] + (a["out_features"] if a["bias"] else 0),
             macs=lambda a, i, o: a["in_features"] * a["out_features"],
             weight_layer=True,
+            infer=_linear_infer,
         ),
+        OpDef("dropout", 1, ("rate",), _same),  # identity at inference, no cost
+        OpDef("sigmoid", 1, (), _same),
+        OpDef("scale", 2, (), _scale_shape),
         OpDef("add", None, (), _add_shape),
         OpDef("subsample", 1, ("stride",), _subsample_shape),
         OpDef("pad_channels", 1, ("before", "after"), _pad_channels_shape),

@@ -2,42 +2,23 @@
 
 Pre:  a validated :class:`~archc.spec.schema.Spec`.
 Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origin`` and ``main_path``,
-      inserted in topological order; graph attributes ``input``, ``output`` and ``stages`` are set.
-      No shapes yet (the ``shapes`` pass adds them).
+      inserted in topological order; graph attributes ``input``, ``output``, ``outputs`` (the returned
+      tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages`` and
+      ``block_outputs`` are set. No shapes yet (the ``shapes`` pass adds them).
 
-Blocks are expanded from the data in :data:`BLOCKS` (kernel and width per conv slot, where the stride
-goes); there is no class per model.
+Blocks are expanded from the data in :mod:`archc.passes.blocks` (``BLOCKS``: conv slots; ``UNITS``: where
+BN and ReLU sit); there is no class per model. The stage loop decides each block's stride and dilation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import networkx as nx
 
 from archc.ir.graph import StageInfo, add_op, new_graph
+from archc.passes.blocks import UNITS, BlockPlan, Cursor, LoweringError, _Emit, lower_block
 from archc.spec.schema import ConvLayer, Spec
 
-
-@dataclass(frozen=True)
-class BlockLayout:
-    kernels: tuple[int, ...]
-    widths: tuple[str, ...]  # "inner" (the stage width) or "out" (width × expansion) per conv slot
-    stride_slot: dict[str, int]  # stride_at → which conv slot carries the block's stride
-
-
-BLOCKS = {
-    "basic": BlockLayout((3, 3), ("inner", "out"), {"1x1": 0, "3x3": 0}),
-    "bottleneck": BlockLayout((1, 3, 1), ("inner", "inner", "out"), {"1x1": 0, "3x3": 1}),
-}
-
-
-@dataclass
-class _Cursor:
-    """Where lowering stands: the last node and its channel count."""
-
-    node: str
-    channels: int
+__all__ = ["LoweringError", "lower"]
 
 
 def lower(spec: Spec) -> nx.DiGraph:
@@ -46,142 +27,75 @@ def lower(spec: Spec) -> nx.DiGraph:
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)
     )
-    cur = _Cursor("input", c)
+    cur, total_stride = Cursor("input", c), 1
     for j, layer in enumerate(spec.stem):
         cur = _stem_layer(g, spec, j, layer, cur)
+        total_stride *= layer.stride
+    dilation = 1
     for s, stage in enumerate(spec.stages):
-        info = StageInfo(stage.name, s, stage.blocks, stage.width, stage.stride)
+        stride, previous = stage.stride, dilation
+        if spec.output_stride is not None and total_stride * stride > spec.output_stride:
+            dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
+        total_stride *= stride
+        strided = 0 if spec.stride_block == "first" else stage.blocks - 1
+        inner, out = spec.inner_width(stage.width), stage.width * spec.block_expansion
         for b in range(stage.blocks):
-            cur = _block(g, spec, s, b, cur)
-        info.output = cur.node
-        g.graph["stages"].append(info)
-    g.graph["output"] = _head(g, spec, cur)
+            plan = BlockPlan(
+                s, b, stride if b == strided else 1, dilation, previous if b == 0 else dilation, inner, out
+            )
+            cur = lower_block(g, spec, plan, cur)
+        if stage.pool is not None:
+            cur = _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, stage.pool + "pool", 2, 2, 0)
+            total_stride *= 2
+        g.graph["stages"].append(StageInfo(stage.name, s, stage.blocks, stage.width, stage.stride, cur.node))
+    if spec.head.features_only:
+        g.graph["outputs"] = [info.output for info in g.graph["stages"]]
+        g.graph["output"] = cur.node
+        return g
+    post = _Emit(g, spec, "post", ("head",), ("head",)).apply(UNITS[spec.unit].preact, "post", cur)
+    g.graph["output"] = _head(g, spec, post)
+    g.graph["outputs"] = [g.graph["output"]]
     return g
 
 
-def _conv_bn_act(g, spec: Spec, prefix: str, slot: str, cur: _Cursor, conv: dict, *, scope, origin, act=True, norm=True):
-    """conv → (bn) → (relu); returns the new cursor. ``slot`` is the role suffix ("1", "2", …)."""
-    k, stride, pad, bias = conv["kernel"], conv["stride"], conv["padding"], conv["bias"]
+def _pool(g, node_id: str, scope: tuple, origin: tuple, cur: Cursor, op: str, kernel: int, stride: int, pad: int):
     node = add_op(
-        g,
-        f"{prefix}.conv{slot}",
-        "conv",
-        [cur.node],
-        scope=scope,
-        role=f"conv{slot}",
-        origin=origin,
-        in_channels=cur.channels,
-        out_channels=conv["out"],
-        kernel=(k, k),
-        stride=(stride, stride),
-        padding=(pad, pad, pad, pad),
-        dilation=(1, 1),
-        groups=1,
-        bias=bias,
-    )
-    if norm:
-        node = _bn(g, spec, f"{prefix}.bn{slot}", node, conv["out"], scope=scope, role=f"bn{slot}", origin=origin)
-    if act:
-        node = add_op(g, f"{prefix}.act{slot}", "relu", [node], scope=scope, role=f"act{slot}", origin=origin)
-    return _Cursor(node, conv["out"])
-
-
-def _bn(g, spec: Spec, node_id: str, src: str, channels: int, **where) -> str:
-    norm = spec.defaults.norm
-    return add_op(g, node_id, "batchnorm", [src], **where, channels=channels, eps=norm.eps, momentum=norm.momentum)
-
-
-def _stem_layer(g, spec: Spec, j: int, layer, cur: _Cursor) -> _Cursor:
-    scope, origin, prefix = ("stem", j), ("stem", j), f"stem.{j}"
-    pad = layer.padding if layer.padding is not None else layer.kernel // 2
-    if isinstance(layer, ConvLayer):
-        conv = dict(kernel=layer.kernel, stride=layer.stride, padding=pad, out=layer.width, bias=spec.defaults.conv_bias)
-        return _conv_bn_act(
-            g, spec, prefix, "", cur, conv, scope=scope, origin=origin, act=layer.activation, norm=layer.norm
-        )
-    node = add_op(
-        g,
-        f"{prefix}.pool",
-        layer.op,
-        [cur.node],
-        scope=scope,
-        role="pool",
-        origin=origin,
-        kernel=(layer.kernel, layer.kernel),
-        stride=(layer.stride, layer.stride),
-        padding=(pad, pad, pad, pad),
-    )
-    return _Cursor(node, cur.channels)
-
-
-def _block(g, spec: Spec, s: int, b: int, cur: _Cursor) -> _Cursor:
-    stage = spec.stages[s]
-    layout = BLOCKS[spec.block]
-    stride = stage.stride if b == 0 else 1
-    inner, out = stage.width, stage.width * spec.block_expansion
-    scope, prefix = ("stage", s, b), f"s{s}.b{b}"
-    origin = ("stages", s, "stride") if stride != 1 else ("stages", s)
-    x, last = cur, len(layout.kernels) - 1
-    for i, kernel in enumerate(layout.kernels):
-        conv = dict(
-            kernel=kernel,
-            stride=stride if i == layout.stride_slot[spec.stride_at] else 1,
-            padding=kernel // 2,
-            out=inner if layout.widths[i] == "inner" else out,
-            bias=spec.defaults.conv_bias,
-        )
-        x = _conv_bn_act(g, spec, prefix, str(i + 1), x, conv, scope=scope, origin=origin, act=i != last)
-    short = _shortcut(g, spec, s, b, cur, out, stride)
-    add = add_op(g, f"{prefix}.add", "add", [x.node, short], scope=scope, role="add", origin=origin)
-    act = add_op(g, f"{prefix}.out_act", "relu", [add], scope=scope, role="out_act", origin=origin)
-    return _Cursor(act, out)
-
-
-def _shortcut(g, spec: Spec, s: int, b: int, cur: _Cursor, out: int, stride: int) -> str:
-    """Identity, zero-pad (option A) or projection (options B/C) shortcut; returns its output node."""
-    changes = stride != 1 or cur.channels != out
-    scope, prefix = ("stage", s, b), f"s{s}.b{b}"
-    origin = ("shortcut",)
-    where = dict(scope=scope, origin=origin, main_path=False)
-    if spec.shortcut == "C" or (spec.shortcut == "B" and changes):
-        conv = add_op(
-            g, f"{prefix}.down_conv", "conv", [cur.node], role="down_conv", **where,
-            in_channels=cur.channels, out_channels=out, kernel=(1, 1), stride=(stride, stride),
-            padding=(0, 0, 0, 0), dilation=(1, 1), groups=1, bias=spec.defaults.conv_bias,
-        )  # fmt: skip
-        return _bn(g, spec, f"{prefix}.down_bn", conv, out, role="down_bn", **where)
-    node = cur.node
-    if not changes:
-        return node
-    if out < cur.channels:
-        raise _spec_error(spec, s, f"option A cannot shrink {cur.channels} channels to {out}")
-    if stride != 1:
-        node = add_op(g, f"{prefix}.subsample", "subsample", [node], role="subsample", **where, stride=stride)
-    if out != cur.channels:
-        extra = out - cur.channels
-        node = add_op(
-            g, f"{prefix}.pad", "pad_channels", [node], role="pad", **where, before=extra // 2, after=extra - extra // 2
-        )
-    return node
-
-
-def _spec_error(spec: Spec, s: int, message: str) -> Exception:
-    """Raised with a spec path; :mod:`archc.pipeline` turns it into a located diagnostic."""
-    return LoweringError(("stages", s, "width"), message, "use shortcut: B, or widths that do not shrink")
-
-
-class LoweringError(Exception):
-    def __init__(self, origin: tuple, message: str, help: str):
-        super().__init__(message)
-        self.origin, self.message, self.help = origin, message, help
-
-
-def _head(g, spec: Spec, cur: _Cursor) -> str:
-    where = dict(scope=("head",), origin=("head",))
-    pool = add_op(g, "head.pool", "global_pool", [cur.node], role="pool", **where, mode=spec.head.pool)
-    flat = add_op(g, "head.flatten", "flatten", [pool], role="flatten", **where)
-    return add_op(
-        g, "head.fc", "linear", [flat], role="fc", **where,
-        in_features=cur.channels, out_features=spec.head.classes, bias=True,
+        g, node_id, op, [cur.node], scope=scope, role="pool", origin=origin,
+        kernel=(kernel, kernel), stride=(stride, stride), padding=(pad, pad, pad, pad),
     )  # fmt: skip
+    return Cursor(node, cur.channels)
 
+
+def _stem_layer(g, spec: Spec, j: int, layer, cur: Cursor) -> Cursor:
+    scope, prefix = ("stem", j), f"stem.{j}"
+    pad = layer.padding if layer.padding is not None else layer.kernel // 2
+    if not isinstance(layer, ConvLayer):
+        return _pool(g, f"{prefix}.pool", scope, scope, cur, layer.op, layer.kernel, layer.stride, pad)
+    e = _Emit(g, spec, prefix, scope, scope)
+    ops = ("bn",) * layer.norm + ("relu",) * layer.activation
+    node = e.conv("conv", cur, layer.width, layer.kernel, followed_by=ops, stride=layer.stride, padding=pad)
+    return e.apply(ops, "", Cursor(node, layer.width))  # roles "bn" and "act": stem names carry no slot
+
+
+def _head(g, spec: Spec, cur: Cursor) -> str:
+    where = dict(scope=("head",), origin=("head",))
+    head, node, features = spec.head, cur.node, None
+    if head.pool != "none":
+        if head.pool_size == 1:
+            node = add_op(g, "head.pool", "global_pool", [node], role="pool", **where, mode=head.pool)
+        else:
+            size = (head.pool_size, head.pool_size)
+            node = add_op(g, "head.pool", "adaptive_pool", [node], role="pool", **where, mode=head.pool, size=size)
+        features = cur.channels * head.pool_size**2
+    node = add_op(g, "head.flatten", "flatten", [node], role="flatten", **where)
+    for i, width in enumerate(head.hidden, start=1):
+        node = add_op(g, f"head.fc{i}", "linear", [node], role=f"fc{i}", **where,
+                      in_features=features, out_features=width, bias=True)  # fmt: skip
+        node = add_op(g, f"head.fc{i}_act", "relu", [node], role=f"fc{i}_act", **where)
+        if head.dropout > 0:
+            node = add_op(g, f"head.fc{i}_drop", "dropout", [node], role=f"fc{i}_drop", **where, rate=head.dropout)
+        features = width
+    return add_op(
+        g, "head.fc", "linear", [node], role="fc", **where,
+        in_features=features, out_features=head.classes, bias=True,
+    )  # fmt: skip

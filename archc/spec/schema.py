@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
@@ -45,7 +45,9 @@ MetaText = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # defer_build: validators are built on first use (one for Spec, nested models inline), not one per class
+    # at import time: ~20 ms off every `archc` start (benchmarks/cost_speed.py).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class Metadata(_Model):
@@ -70,7 +72,7 @@ class InputSpec(_Model):
 
 
 class NormSpec(_Model):
-    kind: Literal["batchnorm"] = "batchnorm"
+    kind: Literal["batchnorm", "none"] = "batchnorm"  # none: no normalisation layers (VGG)
     eps: Annotated[float, Field(gt=0, lt=1)] = 1e-5
     momentum: Annotated[float, Field(gt=0, lt=1)] = 0.1
 
@@ -78,7 +80,9 @@ class NormSpec(_Model):
 class Defaults(_Model):
     norm: NormSpec = NormSpec()
     activation: Literal["relu"] = "relu"
-    conv_bias: bool = False
+    conv_bias: bool | Literal["auto"] = Field(
+        default=False, description="true | false | auto (a bias unless a norm follows the conv, as Keras V2)"
+    )
 
 
 class ConvLayer(_Model):
@@ -110,11 +114,24 @@ class Stage(_Model):
     width: Channels  # the block's inner width (64 … 512 in ResNet); outputs are width × expansion
     blocks: Annotated[int, Field(ge=1, le=LIMITS.max_blocks)]
     stride: Stride = 1
+    pool: Literal["max", "avg"] | None = None  # a 2x2 stride-2 pool after the stage's last block (VGG)
 
 
 class Head(_Model):
-    pool: Literal["avg", "max"] = "avg"
+    pool: Literal["avg", "max", "none"] = "avg"
+    pool_size: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] = Field(
+        default=1, description="output size of the adaptive pool (torchvision VGG: 7)"
+    )
+    hidden: list[Channels] = Field(default_factory=list, max_length=8, description="hidden fc widths (VGG)")
+    dropout: Annotated[float, Field(ge=0, lt=1)] = Field(default=0.0, description="dropout before hidden fcs")
     classes: Annotated[int, Field(ge=1, le=LIMITS.max_channels * 16)] = 1000
+    features_only: bool = Field(default=False, description="no classifier: return every stage's output")
+
+
+class SqueezeExcite(_Model):
+    """Squeeze-and-excitation on the residual branch, before the addition (Hu et al.)."""
+
+    reduction: Annotated[int, Field(ge=1, le=1024)] = 16
 
 
 class Spec(_Model):
@@ -128,17 +145,42 @@ class Spec(_Model):
     input: InputSpec = InputSpec()
     defaults: Defaults = Defaults()
     stem: list[StemLayer] = Field(default_factory=list, max_length=32)
-    block: Literal["basic", "bottleneck"]
+    block: Literal["basic", "bottleneck", "single"]
     stride_at: Literal["1x1", "3x3"] = Field(
         default="1x1",
         description="bottleneck stride on the first 1x1 (paper, Keras) or the 3x3 (torchvision v1.5)",
     )
-    shortcut: Literal["A", "B", "C"] = Field(
+    shortcut: Literal["A", "B", "C", "none"] = Field(
         default="B",
-        description="A: zero-pad identity; B: projection when the shape changes; C: projection always",
+        description="A: zero-pad identity; B: projection when the channels change; C: projection always;"
+        " none: a plain net (no shortcut, no addition)",
+    )
+    projection_stride: Literal["conv", "avgpool"] = Field(
+        default="conv",
+        description="a strided projection shortcut: stride on the 1x1 conv, or a 2x2 average pool first (ResNet-D)",
+    )
+    unit: Literal[
+        "original", "bn_after_addition", "relu_before_addition", "relu_only_preactivation", "full_preactivation"
+    ] = Field(
+        default="original",
+        description="where BN and ReLU sit relative to the convs and the addition (Identity Mappings, Fig. 4)",
+    )
+    stride_block: Literal["first", "last"] = Field(
+        default="first", description="which block of a stage carries its stride (Keras V2: last)"
     )
     expansion: Annotated[int, Field(ge=1, le=64)] | None = Field(
-        default=None, description="output width / inner width (default 1 basic, 4 bottleneck)"
+        default=None, description="output width / inner width (default 1 basic and single, 4 bottleneck)"
+    )
+    groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(
+        default=1, description="groups of the 3x3 conv (ResNeXt cardinality)"
+    )
+    base_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(
+        default=64, description="inner width = int(width × base_width / 64) × groups (ResNeXt, Wide ResNet)"
+    )
+    se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
+    zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")
+    output_stride: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] | None = Field(
+        default=None, description="dilate instead of striding once the total stride reaches this (8, 16)"
     )
     stages: list[Stage] = Field(min_length=1, max_length=64)
     head: Head = Head()
@@ -148,3 +190,7 @@ class Spec(_Model):
         if self.expansion is not None:
             return self.expansion
         return 4 if self.block == "bottleneck" else 1
+
+    def inner_width(self, width: int) -> int:
+        """torchvision's ``int(planes * base_width / 64) * groups``."""
+        return int(width * (self.base_width / 64.0)) * self.groups
