@@ -1,8 +1,25 @@
 """archc: a declarative architecture-spec compiler for convolutional networks.
 
-The public Python API lives in :mod:`archc.api`; this package imports nothing heavy at import time.
+The public Python API lives in :mod:`archc.api` and is re-exported here lazily (PEP 562): ``import archc``
+imports nothing heavy; ``archc.load`` imports the compiler on first use.
 """
 
 from archc._version import __version__
 
-__all__ = ["__version__"]
+_API = ("Model", "load", "compare", "build", "table", "graph", "schema", "verify")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module("archc.api"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'archc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])

@@ -1,0 +1,195 @@
+"""``archc verify``: build the generated code in memory, instantiate it in each installed framework and
+check it against the IR — params, MACs and per-stage / output shapes.
+
+- PyTorch: ``numel`` of the parameters (and of the BatchNorm running statistics against ``buffers``),
+  MACs from ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs / 2) on a real forward pass of one
+  sample, stage shapes from forward hooks.
+- Keras: ``count_params()`` against ``keras_params`` (params + BN moving statistics), MACs summed over the
+  built model's Conv2D / Dense layers from their kernels and output shapes, stage shapes from the layers
+  named like the IR's stage outputs.
+A framework that is not installed is skipped, and the report says so. torch / keras are imported only
+here, only when verifying.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import os
+import types
+from dataclasses import dataclass, field
+
+from archc.pipeline import Compiled
+from archc.report import summary
+
+FRAMEWORKS = {"pytorch": "torch", "keras": "keras"}
+
+
+@dataclass(frozen=True)
+class Check:
+    item: str  # "params", "MACs", "stage conv3 shape", …
+    expected: object
+    actual: object
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+
+@dataclass
+class Result:
+    spec: str
+    framework: str
+    checks: list[Check] = field(default_factory=list)
+    skipped: str = ""  # why the framework was not checked
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+def load_generated(c: Compiled, backend: str) -> types.ModuleType:
+    """Emit the backend's source for ``c`` and execute it as a fresh module (never written to disk)."""
+    from archc.commands.build import BACKENDS
+
+    source = importlib.import_module(BACKENDS[backend]).emit(c)
+    module = types.ModuleType(f"archc_verify_{backend}_{c.spec.name}")
+    module.__file__ = f"<archc generated {backend}/{c.loaded.key}.py>"
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - archc's own output
+    return module
+
+
+def _stage_shapes(c: Compiled) -> dict[str, list[int]]:
+    g = c.graph
+    return {info.name: list(g.nodes[info.output]["shape"]) for info in g.graph["stages"]}
+
+
+def _torch_stage_module(c: Compiled, model, index: int) -> str | None:
+    """The module whose (last) output is stage ``index``'s output: its container, else the output op."""
+    g = c.graph
+    names = {d["names"]["torchvision"] for _, d in g.nodes(data=True) if d["scope"][:2] == ("stage", index)}
+    heads = {n.split(".")[0] for n in names}
+    modules = dict(model.named_modules())
+    if len(heads) == 1 and next(iter(heads)) in modules:
+        return next(iter(heads))
+    own = g.nodes[g.graph["stages"][index].output]["names"]["torchvision"]
+    return own if own in modules else None
+
+
+def check_pytorch(c: Compiled) -> list[Check]:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    s = summary(c)
+    model = load_generated(c, "pytorch").build_model().eval()
+    seen: dict[str, list[int]] = {}
+    hooks, checks = [], []
+    for info in c.graph.graph["stages"]:
+        target = _torch_stage_module(c, model, info.index)
+        if target is None:
+            checks.append(Check(f"stage {info.name} shape", "a module to hook", "none found"))
+            continue
+        hook = lambda m, a, out, n=info.name: seen.__setitem__(n, list(out.shape[1:]))  # noqa: E731
+        hooks.append(model.get_submodule(target).register_forward_hook(hook))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(torch.zeros(1, *s["input_shape"]))
+    for h in hooks:
+        h.remove()
+    buffers = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
+    checks += [
+        Check("params", s["params"], sum(p.numel() for p in model.parameters())),
+        Check("buffers", s["buffers"], buffers),
+        Check("MACs", s["macs"], counter.get_total_flops() // 2),
+    ]
+    checks += [Check(f"stage {n} shape", shape, seen.get(n)) for n, shape in _stage_shapes(c).items() if n in seen]
+    if isinstance(out, torch.Tensor):
+        checks.append(Check("output shape", s["output_shape"], list(out.shape[1:])))
+    return checks
+
+
+def _chw(shape) -> list[int]:
+    """Keras (None, H, W, C) → [C, H, W]; (None, F) → [F]."""
+    dims = list(shape)[1:]
+    return [dims[-1], *dims[:-1]] if len(dims) == 3 else dims
+
+
+def keras_macs(model) -> int:
+    """Multiply-accumulates of every Conv2D and Dense layer, from the built model's kernels and shapes."""
+    total = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            kh, kw, cin_per_group, _ = layer.kernel.shape
+            total += math.prod(layer.output.shape[1:]) * kh * kw * cin_per_group
+        elif kind == "Dense":
+            total += math.prod(layer.kernel.shape) * math.prod(layer.output.shape[1:-1] or (1,))
+    return total
+
+
+def check_keras(c: Compiled) -> list[Check]:
+    s = summary(c)
+    model = load_generated(c, "keras").build_model()
+    g = c.graph
+    checks = [
+        Check("input shape", s["input_shape"], _chw(model.inputs[0].shape)),
+        Check("keras_params", s["keras_params"], model.count_params()),
+        Check("MACs", s["macs"], keras_macs(model)),
+    ]
+    names = {layer.name for layer in model.layers}
+    for info in g.graph["stages"]:
+        name = g.nodes[info.output]["names"]["keras"]
+        actual = _chw(model.get_layer(name).output.shape) if name in names else f"no layer {name!r}"
+        checks.append(Check(f"stage {info.name} shape", list(g.nodes[info.output]["shape"]), actual))
+    if len(model.outputs) == 1:
+        checks.append(Check("output shape", s["output_shape"], _chw(model.outputs[0].shape)))
+    return checks
+
+
+CHECKERS = {"pytorch": check_pytorch, "keras": check_keras}
+
+
+def verify(compiled: list[Compiled], frameworks: list[str]) -> list[Result]:
+    """Check every spec in every framework (spec by spec); frameworks not installed are skipped."""
+    installed = {name: importlib.util.find_spec(FRAMEWORKS[name]) is not None for name in frameworks}
+    if installed.get("keras"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter on stderr
+    results = []
+    for c in compiled:
+        for name in frameworks:
+            result = Result(c.loaded.key, name)
+            if installed[name]:
+                result.checks = CHECKERS[name](c)
+            else:
+                result.skipped = f"{FRAMEWORKS[name]} is not installed"
+            results.append(result)
+    return results
+
+
+def _fmt(v) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return "×".join(map(str, v))
+    return str(v)
+
+
+def report(results: list[Result]) -> str:
+    lines = []
+    for r in results:
+        if r.skipped:
+            lines.append(f"{r.spec} · {r.framework}: skipped ({r.skipped})")
+            continue
+        bad = [c for c in r.checks if not c.ok]
+        if not bad:
+            figures = " · ".join(f"{c.item} {_fmt(c.actual)}" for c in r.checks if not c.item.startswith("stage"))
+            stages = sum(c.item.startswith("stage") for c in r.checks)
+            lines.append(f"{r.spec} · {r.framework}: ok — {figures} · {stages} stage shapes")
+            continue
+        lines.append(f"{r.spec} · {r.framework}: {len(bad)} difference(s)")
+        for c in bad:
+            delta = (
+                f" (Δ {c.actual - c.expected:+,})" if isinstance(c.actual, int) and isinstance(c.expected, int) else ""
+            )
+            lines.append(f"  {c.item}: IR {_fmt(c.expected)}, generated model {_fmt(c.actual)}{delta}")
+    return "\n".join(lines)
