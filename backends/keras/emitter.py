@@ -6,6 +6,7 @@ prints (StrictUndefined: a missing value is an error, never an empty string).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from archc.pipeline import Compiled
@@ -13,6 +14,7 @@ from archc.pipeline import Compiled
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
+@functools.cache  # one Environment per process: the template is parsed and compiled once, not per spec
 def _environment():
     import jinja2
 

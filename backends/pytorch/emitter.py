@@ -7,6 +7,7 @@ formatted the way ``ruff format`` would format it (tested), and byte-identical a
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from archc.pipeline import Compiled
@@ -16,12 +17,11 @@ from .exprs import EmitError
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def emit(compiled: Compiled) -> str:
+@functools.cache  # one Environment per process: the template is parsed and compiled once, not per spec
+def _environment():
     import jinja2
 
-    from .view import build_view
-
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -29,7 +29,12 @@ def emit(compiled: Compiled) -> str:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    return env.get_template("model.py.j2").render(view=build_view(compiled))
+
+
+def emit(compiled: Compiled) -> str:
+    from .view import build_view
+
+    return _environment().get_template("model.py.j2").render(view=build_view(compiled))
 
 
 __all__ = ["emit", "EmitError"]
