@@ -1,0 +1,77 @@
+"""``archc verify``: the generated code, instantiated in PyTorch and Keras, agrees with the IR; a
+difference exits 1 saying where; a missing framework is skipped with a note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "verify"
+TINY = [str((DATA / name).relative_to(REPO)) for name in ("tiny_basic.yaml", "tiny_bottleneck.yaml")]
+
+
+@pytest.fixture(scope="module")
+def both():
+    pytest.importorskip("torch")
+    pytest.importorskip("keras")
+    return run_cli("verify", *TINY, cwd=REPO)
+
+
+def test_small_specs_verify_in_both_frameworks(both):
+    code, out, err = both
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert len(lines) == 4 and all(" ok — " in line for line in lines), out
+    assert lines[0].startswith("tiny_basic · pytorch: ok — params ")
+    assert "MACs " in lines[0] and "2 stage shapes" in lines[0]
+    assert lines[3].startswith("tiny_bottleneck · keras: ok — input shape 3×48×40 · keras_params ")
+
+
+def test_independent_counts_agree_with_the_ir():
+    """The counters really measure the model: FlopCounterMode and numel against archc's exact figures."""
+    pytest.importorskip("torch")
+    from archc.crosscheck import check_pytorch
+    from archc.pipeline import compile_spec
+    from archc.report import summary
+
+    c = compile_spec(TINY[1])
+    checks = {k.item: k for k in check_pytorch(c)}
+    s = summary(c)
+    assert checks["MACs"].actual == s["macs"] == 1_789_888
+    assert checks["params"].actual == s["params"] == 16_407
+    assert checks["stage conv3 shape"].actual == [64, 6, 5]  # 48×40 → /2 conv → /2 pool → /2 stage
+
+
+def test_a_difference_exits_1_and_says_where(monkeypatch):
+    pytest.importorskip("torch")
+    import archc.crosscheck
+
+    real = archc.crosscheck.summary
+
+    def off_by_one(c):
+        s = real(c)
+        return {**s, "macs": s["macs"] + 1, "output_shape": [11]}
+
+    monkeypatch.setattr(archc.crosscheck, "summary", off_by_one)
+    code, out, err = run_cli("verify", TINY[0], "--backend", "pytorch", cwd=REPO)
+    assert code == 1
+    assert "tiny_basic · pytorch: 2 difference(s)" in out
+    assert "  MACs: IR 13,549,889, generated model 13,549,888 (Δ -1)" in out
+    assert "  output shape: IR 11, generated model 10" in out
+    assert "1 model(s) differ from the IR" in err
+
+
+def test_missing_framework_is_skipped_with_a_note(monkeypatch):
+    pytest.importorskip("torch")
+    import archc.crosscheck
+
+    real = archc.crosscheck.importlib.util.find_spec
+    monkeypatch.setattr(
+        archc.crosscheck.importlib.util, "find_spec", lambda name: None if name == "keras" else real(name)
+    )
+    code, out, _ = run_cli("verify", TINY[0], cwd=REPO)
+    assert code == 0
+    assert out.splitlines()[1] == "tiny_basic · keras: skipped (keras is not installed)"
