@@ -1,0 +1,118 @@
+"""The keras profile specs generate keras.applications' ResNet50/101/152, layer by layer.
+
+Outside references: keras.applications itself (built in the same process) and the recorded layer dump
+tests/reference/keras_resnet50_layers.json (keras 3.15.1) with its count_params figures.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.backends.keras_util import describe, generated, randomize
+from tests.conftest import REFERENCE
+
+keras = pytest.importorskip("keras")
+np = pytest.importorskip("numpy")
+
+pytestmark = pytest.mark.slow
+
+# keras.applications count_params() (tests/reference/figures.md).
+FIGURES = {"resnet50": 25_636_712, "resnet101": 44_707_176, "resnet152": 60_419_944}
+APPLICATIONS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+
+
+def _configs(model) -> list[dict]:
+    return [layer.get_config() | {"name": None} for layer in model.layers[1:]]
+
+
+@pytest.fixture(scope="module")
+def resnet50():
+    compiled, module = generated("keras/resnet50")
+    return compiled, module, module.ResNet50(), keras.applications.ResNet50(weights=None)
+
+
+def test_resnet50_equals_keras_applications(resnet50):
+    from archc.report import summary
+
+    compiled, _, ours, theirs = resnet50
+    assert describe(ours) == describe(theirs)
+    assert _configs(ours) == _configs(theirs)  # every layer argument, not only names and shapes
+    assert ours.count_params() == theirs.count_params() == FIGURES["resnet50"]
+    assert summary(compiled)["keras_params"] == FIGURES["resnet50"]
+    assert type(ours) is type(theirs) and ours.name == "resnet50"
+
+
+def test_resnet50_equals_the_recorded_layer_dump(resnet50):
+    reference = json.loads((REFERENCE / "keras_resnet50_layers.json").read_text())
+    expected = [
+        (
+            None if row["class"] == "InputLayer" else row["name"],
+            row["class"],
+            [(name, tuple(shape)) for name, shape in row["weights"]],
+            tuple(row["output_shape"]),
+        )
+        for row in reference["layers"]
+    ]
+    assert describe(resnet50[2]) == expected
+    assert resnet50[2].count_params() == reference["params"]
+
+
+@pytest.mark.parametrize("depth", ["resnet101", "resnet152"])
+def test_deeper_resnets_equal_keras_applications(depth):
+    from archc.report import summary
+
+    compiled, module = generated(f"keras/{depth}")
+    ours = getattr(module, APPLICATIONS[depth])()
+    theirs = getattr(keras.applications, APPLICATIONS[depth])(weights=None)
+    assert describe(ours) == describe(theirs)
+    assert ours.count_params() == theirs.count_params() == FIGURES[depth]
+    assert summary(compiled)["keras_params"] == FIGURES[depth]
+
+
+def test_keras_applications_weights_load_and_predict_the_same(resnet50, tmp_path):
+    _, module, _, _ = resnet50
+    theirs = keras.applications.ResNet50(weights=None, classifier_activation=None)
+    randomize(theirs, seed=1)
+    path = tmp_path / "resnet50.weights.h5"
+    theirs.save_weights(path)
+    ours = module.ResNet50(weights=str(path), classifier_activation=None)
+    batch = np.random.default_rng(2).uniform(-1, 1, (2, 224, 224, 3)).astype("float32")
+    expected = np.asarray(theirs(batch, training=False))
+    got = np.asarray(ours(batch, training=False))
+    assert np.abs(expected).max() > 1e-2  # random BN statistics: a real signal, not zeros
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "pooling, input_shape, output_shape",
+    [(None, (96, 128, 3), (None, 3, 4, 2048)), ("avg", (96, 128, 3), (None, 2048)), ("max", None, (None, 2048))],
+)
+def test_without_top(resnet50, pooling, input_shape, output_shape):
+    kwargs = dict(include_top=False, pooling=pooling, input_shape=input_shape)
+    ours = resnet50[1].ResNet50(**kwargs)
+    theirs = keras.applications.ResNet50(weights=None, **kwargs)
+    assert describe(ours) == describe(theirs)
+    assert ours.output.shape == theirs.output.shape == output_shape
+    assert ours.input.shape == theirs.input.shape == (None, *(input_shape or (None, None, 3)))
+
+
+def test_input_tensor(resnet50):
+    tensor = keras.Input(shape=(64, 64, 3))
+    ours = resnet50[1].ResNet50(input_tensor=tensor, classes=10)
+    theirs = keras.applications.ResNet50(weights=None, input_tensor=tensor, classes=10)
+    assert ours.inputs[0] is tensor and theirs.inputs[0] is tensor
+    assert describe(ours) == describe(theirs)
+    assert ours.output.shape == (None, 10)
+
+
+@pytest.mark.parametrize("weights", ["imagenet", "resnet50.h5", 3])
+def test_weights_other_than_none_or_a_weights_file_are_refused(resnet50, weights):
+    with pytest.raises(ValueError, match=r"\.weights\.h5"):
+        resnet50[1].ResNet50(weights=weights)
+
+
+def test_build_model_is_the_constructor_with_spec_defaults(resnet50):
+    model = resnet50[1].build_model(include_top=False, pooling="avg", input_shape=(64, 64, 3))
+    assert model.name == "resnet50" and model.output.shape == (None, 2048)
