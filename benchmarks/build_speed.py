@@ -1,0 +1,85 @@
+"""``archc build`` of every built-in spec in both backends (issue 9 item 4): one whole process, into a fresh
+temporary folder each repeat, against the target of 2 s; plus an in-process breakdown (compile, PyTorch
+emit, Keras emit) that says where the time goes."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.results import Figure, Section, fmt_seconds
+from benchmarks.timing import Summary, archc_command, python_script, repeat_process, run_process
+
+TARGET_S = 2.0
+EMITTERS = {"pytorch": "archc.backends.pytorch.emitter", "keras": "archc.backends.keras.emitter"}
+
+
+def builtin_names() -> list[str]:
+    return run_process([*archc_command(), "list", "--names"]).stdout.split()
+
+
+def whole_build(names: list[str], repeats: int) -> tuple[Summary, list[str]]:
+    """Median wall time of ``archc build NAMES --out <fresh dir>`` (a fresh folder: every file is written)."""
+    walls = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            walls.append(run_process([*archc_command(), "build", *names, "--out", tmp]).wall_s)
+            written = sorted(p.relative_to(tmp).as_posix() for p in Path(tmp).rglob("*.py"))
+    return Summary.of(walls), written
+
+
+def breakdown(names: list[str]) -> dict[str, float]:
+    """Seconds spent compiling all specs and in each emitter, measured once in this process (after warm-up)."""
+    from archc.pipeline import compile_spec
+
+    emitters = {k: importlib.import_module(m) for k, m in EMITTERS.items()}
+    for e in emitters.values():
+        e.emit(compile_spec(names[0]))
+    start = time.perf_counter()
+    compiled = [compile_spec(n) for n in names]
+    times = {"compile": time.perf_counter() - start}
+    for key, emitter in emitters.items():
+        start = time.perf_counter()
+        for c in compiled:
+            emitter.emit(c)
+        times[key] = time.perf_counter() - start
+    return times
+
+
+def run(quick: bool = False) -> Section:
+    names = builtin_names()[:4] if quick else builtin_names()
+    repeats = 1 if quick else 5
+    title = (
+        f"`archc build` of {'the first' if quick else 'all'} {len(names)} built-in specs, both backends (whole process)"
+    )
+    section = Section("build", title)
+    build_t, written = whole_build(names, repeats)
+    section.check("one file per spec and backend", len(written) == 2 * len(names), len(written))
+    floor = repeat_process(python_script("import archc.cli, archc.pipeline"), max(1, repeats // 2))[0]
+    section.add(
+        Figure.info(
+            f"archc build ({len(names)} specs × 2 backends = {len(written)} files)",
+            fmt_seconds(build_t.median),
+            target=f"< {TARGET_S:g} s",
+            met=build_t.median < TARGET_S,
+        )
+    )
+    section.add(
+        Figure.info("  of which: start-up (python -c 'import archc.cli, archc.pipeline')", fmt_seconds(floor.median))
+    )
+    parts = breakdown(names)
+    rows = [[k, fmt_seconds(v), f"{v / len(names) * 1000:.0f} ms"] for k, v in parts.items()]
+    section.table(["in-process step (all specs)", "time", "per spec"], rows)
+    return section
+
+
+def main() -> int:
+    print(run(quick="--quick" in sys.argv).text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

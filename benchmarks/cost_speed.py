@@ -1,0 +1,122 @@
+"""``archc cost`` against the framework way of getting the same figures (issue 3 item 8, issue 9 item 2).
+
+Three whole processes, as a user would run them, each repeated; median wall time and peak RSS:
+
+- ``archc cost resnet152`` (the console script next to this interpreter);
+- ``import torch``, build the model from archc's generated PyTorch code, one forward pass of a
+  1×3×224×224 batch under ``torch.utils.flop_counter.FlopCounterMode``;
+- ``import keras``, ``keras.applications.ResNet152(weights=None).count_params()``.
+
+The figures the frameworks print are checked against archc's own (FLOPs = 2 × MACs and params; Keras
+``count_params()`` = archc ``keras_params`` of ``keras/resnet152``), so the race is between equal answers.
+
+Run alone: ``python -m benchmarks.cost_speed [--quick]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.generated import generated_source
+from benchmarks.results import Figure, Section, fmt_seconds
+from benchmarks.timing import archc_command, python_script, repeat_process, run_process
+
+SPEED_TARGET = 20.0  # × faster than either framework
+MEMORY_TARGET = 10.0  # × less peak RSS
+STARTUP_TARGET_S = 0.35  # issue 3 item 8, on the 2-core development machine
+
+# What any process that imports archc's core dependencies pays before archc runs a line of its own.
+FLOORS = {
+    "python -c pass": "pass",
+    "import networkx": "import networkx",
+    "import pydantic (BaseModel)": "import pydantic; pydantic.BaseModel",
+    "import networkx, pydantic, yaml": "import networkx, pydantic, yaml; pydantic.BaseModel",
+}
+
+TORCH_COUNT = """
+import importlib.util, json, sys
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+spec = importlib.util.spec_from_file_location("generated_model", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+model = module.build_model().eval()
+with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    model(torch.randn(1, 3, 224, 224))
+params = sum(p.numel() for p in model.parameters())
+print(json.dumps({"flops": counter.get_total_flops(), "params": params}))
+"""
+
+KERAS_COUNT = """
+import json, sys
+import keras
+model = getattr(keras.applications, sys.argv[1])(weights=None)
+print(json.dumps({"params": model.count_params()}))
+"""
+
+KERAS_APPS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+
+
+def archc_figures(name: str) -> dict:
+    out = run_process([*archc_command(), "cost", "--json", name]).stdout
+    return json.loads(out)
+
+
+def startup(section: Section, name: str, archc_t, repeats: int) -> None:
+    """Where ``archc cost``'s wall time goes: the interpreter and the dependency imports vs archc itself."""
+    floors = {label: repeat_process(python_script(code), repeats)[0] for label, code in FLOORS.items()}
+    ok = archc_t.median <= STARTUP_TARGET_S
+    section.add(
+        Figure.info(
+            f"archc cost {name}: whole process", fmt_seconds(archc_t.median), target=f"≤ {STARTUP_TARGET_S} s", met=ok
+        )
+    )
+    floor = floors["import networkx, pydantic, yaml"].median
+    own = archc_t.median - floor
+    section.add(Figure.info("  of which: interpreter + networkx + pydantic + PyYAML imports", fmt_seconds(floor)))
+    section.add(Figure.info("  of which: archc itself (its modules, validation, IR, cost, output)", fmt_seconds(own)))
+    rows = [[label, fmt_seconds(s.median)] for label, s in floors.items()]
+    section.table(["start-up floor (fresh process)", "median"], rows)
+
+
+def run(quick: bool = False) -> Section:
+    name = "resnet18" if quick else "resnet152"
+    repeats = 2 if quick else 7
+    frame_repeats = 1 if quick else 3
+    section = Section("cost", f"`archc cost {name}` vs the framework counters (whole processes)")
+    archc_t, archc_m, _ = repeat_process([*archc_command(), "cost", name], repeats)
+    ours = archc_figures(name)
+    startup(section, name, archc_t, 1 if quick else 5)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = generated_source("pytorch", name, Path(tmp))
+        torch_t, torch_m, out = repeat_process(python_script(TORCH_COUNT, str(source)), frame_repeats)
+    torch_fig = json.loads(out.strip().splitlines()[-1])
+    section.check(
+        f"FlopCounterMode FLOPs = 2 × archc MACs ({name})", torch_fig["flops"] == 2 * ours["macs"], torch_fig["flops"]
+    )
+    section.check(f"torch params = archc params ({name})", torch_fig["params"] == ours["params"], torch_fig["params"])
+    section.add(Figure.speed(f"archc cost {name} vs torch + FlopCounterMode", archc_t, torch_t, SPEED_TARGET))
+    section.add(Figure.memory(f"peak RSS vs torch + FlopCounterMode ({name})", archc_m, torch_m, MEMORY_TARGET))
+    if quick:
+        section.note("--quick: resnet18, Keras skipped")
+        return section
+    keras_t, keras_m, out = repeat_process(python_script(KERAS_COUNT, KERAS_APPS[name]), frame_repeats)
+    keras_params = json.loads(out.strip().splitlines()[-1])["params"]
+    expected = archc_figures(f"keras/{name}")["keras_params"]
+    section.check(f"Keras count_params() = archc keras_params (keras/{name})", keras_params == expected, keras_params)
+    section.add(Figure.speed(f"archc cost {name} vs keras {KERAS_APPS[name]}.count_params()", archc_t, keras_t, 20))
+    section.add(Figure.memory(f"peak RSS vs keras {KERAS_APPS[name]} ({name})", archc_m, keras_m, MEMORY_TARGET))
+    return section
+
+
+def main() -> int:
+    section = run(quick="--quick" in sys.argv)
+    print(section.text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
