@@ -22,10 +22,14 @@ SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 @dataclass(frozen=True)
 class Block:
-    """A bracketed building block: ``[(kernel, width), …] × repeat``."""
+    """A bracketed building block: ``[(kernel, width, groups), …] × repeat``."""
 
-    convs: tuple[tuple[int, int], ...]
+    convs: tuple[tuple[int, int, int], ...]
     repeat: int
+
+    def conv_texts(self, times: str = "×") -> list[str]:
+        """``3×3, 128`` per conv, with ``C=32`` for grouped convs (the ResNeXt paper's notation)."""
+        return [f"{k}{times}{k}, {w}" + (f", C={gr}" if gr != 1 else "") for k, w, gr in self.convs]
 
 
 @dataclass(frozen=True)
@@ -93,17 +97,28 @@ def _stem_parts(c: Compiled) -> tuple[list[str], list[str], str]:
 def _stage_block(c: Compiled, index: int) -> Block:
     g = c.graph
     convs = tuple(
-        (d["attrs"]["kernel"][0], d["attrs"]["out_channels"])
+        (d["attrs"]["kernel"][0], d["attrs"]["out_channels"], d["attrs"].get("groups", 1))
         for _, d in g.nodes(data=True)
         if d["op"] == "conv" and d["main_path"] and d["scope"] == ("stage", index, 0)
     )
     return Block(convs, g.graph["stages"][index].blocks)
 
 
-def _head_text(c: Compiled) -> str:
-    head = c.spec.head
-    pool = "average pool" if head.pool == "avg" else "max pool"
-    return f"{pool}, {head.classes}-d fc, softmax"
+def _head_row(compiled: list[Compiled]) -> Row:
+    """The pooling / fc row: its output size is the pooled map (1×1 after global pooling)."""
+    sizes, cells = [], []
+    for c in compiled:
+        g, head = c.graph, c.spec.head
+        pools = [d for _, d in g.nodes(data=True) if d["scope"] == ("head",) and d["op"].endswith("pool")]
+        sizes.append(_dims(pools[0]["shape"]) if pools else _dims(g.nodes[g.graph["stages"][-1].output]["shape"]))
+        if head.features_only:
+            cells.append(["features only (every stage's output)"])
+            continue
+        kind = {"avg": "average pool", "max": "max pool"}.get(head.pool)
+        parts = [f"{head.pool_size}×{head.pool_size} adaptive {kind}" if kind and head.pool_size != 1 else kind]
+        parts += [f"{w}-d fc" for w in head.hidden] + [f"{head.classes}-d fc", "softmax"]
+        cells.append([", ".join(p for p in parts if p)])
+    return Row("", _size(sizes), cells)
 
 
 def _flops(c: Compiled, exponent: int) -> Flops:
@@ -131,10 +146,12 @@ def build_table(compiled: list[Compiled]) -> Table1:
             cells.append([*(pools if i == 0 else []), _stage_block(c, i)])
         name = compiled[0].graph.graph["stages"][min(i, len(compiled[0].graph.graph["stages"]) - 1)].name
         rows.append(Row(f"{name}_x", _size(sizes), cells))
-    rows.append(Row("", "1×1", [[_head_text(c)] for c in compiled]))
+    rows.append(_head_row(compiled))
     exponent = exponent_of([summary(c)["macs"] for c in compiled])
     rows.append(Row("FLOPs", "", [[_flops(c, exponent)] for c in compiled]))
     columns = [f"{summary(c)['depth']}-layer" for c in compiled]
+    if len(set(columns)) < len(columns):  # same depth twice: name the columns by spec instead
+        columns = [c.loaded.key for c in compiled]
     return Table1(columns, rows, notes(compiled, exponent))
 
 

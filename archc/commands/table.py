@@ -31,7 +31,7 @@ def run(args) -> int:
 
 def md_part(part: Part) -> str:
     if isinstance(part, Block):
-        inner = "; ".join(f"{k}×{k}, {w}" for k, w in part.convs)
+        inner = "; ".join(part.conv_texts())
         return f"[{inner}] ×{part.repeat}"
     if isinstance(part, Flops):
         ours = sci_text(part.mantissa, part.exponent)
@@ -64,7 +64,7 @@ def latex_text(text: str) -> str:
 
 def tex_part(part: Part) -> str:
     if isinstance(part, Block):
-        lines = r" \\ ".join(rf"{k}\times{k}, {w}" for k, w in part.convs)
+        lines = r" \\ ".join(part.conv_texts(r"\times"))
         return rf"$\left[\begin{{array}}{{c}} {lines} \end{{array}}\right]\times{part.repeat}$"
     return latex_text(md_part(part))
 

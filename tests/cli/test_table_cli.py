@@ -69,6 +69,7 @@ def test_footnote_quotes_torchvision_stride_placement():
     code, out, _ = run_cli("table", "resnet50", "torchvision/resnet50")
     assert code == 0
     tv = {r[0]: number(r[2]) for r in markdown_rows(FIGURES.split("## torchvision")[1].split("\n## ")[0], "model")}
+    assert "| layer name | output size | resnet50 | torchvision/resnet50 |" in out  # same depth: labels
     flops = markdown_rows(out, "layer name")[-1]
     assert flops[3] == f"{tv['resnet50'] / 1e9:.1f}×10⁹ (paper: 3.8×10⁹)"  # 4.1: the stride on the 3×3
     assert "resnet50 put a stage's stride on the bottleneck's first 1×1" in out
@@ -85,3 +86,23 @@ def test_markdown_and_latex_snapshots():
     assert r"\left[\begin{array}{c} 1\times1, 64 \\ 3\times3, 64 \\ 1\times1, 256 \end{array}\right]\times3" in out
     assert "conv2\\_x" in out and "_x" not in out.replace("\\_x", "")
     assert_snapshot(SNAPSHOTS / "table1.tex", out)
+
+
+def test_grouped_convs_and_mlp_heads(tmp_path):
+    """ResNeXt-50 (32×4d) in the ResNeXt paper's Table 1 notation; a VGG-style head; depth clash → labels."""
+    (tmp_path / "x.yaml").write_text(
+        "archc: 1\nextends: resnet50\nname: resnext\ngroups: 32\nbase_width: 4\n"
+        "head: {pool: avg, pool_size: 2, hidden: [64, 32], classes: 10}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("table", "resnet50", str(tmp_path / "x.yaml"))
+    assert code == 0, err
+    rows = {r[0] or r[1]: r for r in markdown_rows(out, "layer name")}
+    assert rows["conv2_x"][3] == "3×3 max pool, stride 2; [1×1, 128; 3×3, 128, C=32; 1×1, 256] ×3"
+    assert rows["conv5_x"][3] == "[1×1, 1024; 3×3, 1024, C=32; 1×1, 2048] ×3"
+    head = rows["1×1 / 2×2"]  # the pooled size of each column
+    assert head[2:] == [
+        "average pool, 1000-d fc, softmax",
+        "2×2 adaptive average pool, 64-d fc, 32-d fc, 10-d fc, softmax",
+    ]
+    assert "| layer name | output size | 50-layer | 52-layer |" in out  # two hidden fcs count as layers
