@@ -13,10 +13,6 @@ from archc.ir.ops import OPS
 from archc.pipeline import Compiled
 
 
-def _sum(g: nx.DiGraph, nodes, key: str) -> int:
-    return sum(g.nodes[n][key] for n in nodes)
-
-
 def depth(g: nx.DiGraph) -> int:
     """Weight layers on the main path (conv + fc; projection shortcuts excluded), as the paper counts."""
     return sum(1 for _, d in g.nodes(data=True) if OPS[d["op"]].weight_layer and d["main_path"])
@@ -27,40 +23,49 @@ def activations(g: nx.DiGraph) -> int:
     return sum(math.prod(d["shape"]) for _, d in g.nodes(data=True) if d["op"] != "input")
 
 
-def _part(g: nx.DiGraph, predicate) -> list[str]:
-    return [n for n, s in g.nodes(data="scope") if predicate(s)]
+def _parts(g: nx.DiGraph) -> dict[tuple, dict]:
+    """Params, buffers and MACs per part (``("stem",)``, ``("stage", i)``, ``("head",)``, ``("input",)``,
+    and ``("total",)``) and each part's last node, in one pass over the IR (nodes are in topological order)."""
+    parts: dict[tuple, dict] = {}
+    for n, d in g.nodes(data=True):
+        scope = d["scope"]
+        for key in (scope[:2] if scope[0] == "stage" else scope[:1], ("total",)):
+            part = parts.setdefault(key, {"params": 0, "buffers": 0, "macs": 0, "last": None})
+            part["params"] += d["params"]
+            part["buffers"] += d["buffers"]
+            part["macs"] += d["macs"]
+            part["last"] = n
+    return parts
 
 
-def stage_rows(g: nx.DiGraph) -> list[dict]:
+def stage_rows(g: nx.DiGraph, parts: dict | None = None) -> list[dict]:
+    parts = _parts(g) if parts is None else parts
     rows = []
     for info in g.graph["stages"]:
-        nodes = _part(g, lambda s, i=info.index: s[0] == "stage" and s[1] == i)
+        part = parts.get(("stage", info.index), {"params": 0, "macs": 0})
         rows.append(
             {
                 "name": info.name,
                 "output_shape": list(g.nodes[info.output]["shape"]),
-                "params": _sum(g, nodes, "params"),
-                "macs": _sum(g, nodes, "macs"),
+                "params": part["params"],
+                "macs": part["macs"],
                 "blocks": info.blocks,
             }
         )
     return rows
 
 
-def _section(g: nx.DiGraph, kind: str) -> dict:
-    nodes = _part(g, lambda s: s[0] == kind)
-    last = nodes[-1] if nodes else g.graph["input"]
-    return {
-        "output_shape": list(g.nodes[last]["shape"]),
-        "params": _sum(g, nodes, "params"),
-        "macs": _sum(g, nodes, "macs"),
-    }
+def _section(g: nx.DiGraph, parts: dict, kind: str) -> dict:
+    part = parts.get((kind,), {"params": 0, "macs": 0, "last": None})
+    last = part["last"] or g.graph["input"]
+    return {"output_shape": list(g.nodes[last]["shape"]), "params": part["params"], "macs": part["macs"]}
 
 
 def summary(c: Compiled) -> dict:
     g = c.graph
-    nodes = list(g.nodes)
-    params, buffers, macs = (_sum(g, nodes, k) for k in ("params", "buffers", "macs"))
+    parts = _parts(g)
+    total = parts[("total",)]
+    params, buffers, macs = total["params"], total["buffers"], total["macs"]
     return {
         "name": c.spec.name,
         "spec": c.loaded.path,
@@ -73,9 +78,9 @@ def summary(c: Compiled) -> dict:
         "flops": 2 * macs,
         "depth": depth(g),
         "activations": activations(g),
-        "stem": _section(g, "stem"),
-        "stages": stage_rows(g),
-        "head": _section(g, "head"),
+        "stem": _section(g, parts, "stem"),
+        "stages": stage_rows(g, parts),
+        "head": _section(g, parts, "head"),
     }
 
 

@@ -61,6 +61,8 @@ def add_op(
 def operands(g: nx.DiGraph, node: str) -> list[str]:
     """The node's inputs in operand order."""
     preds = g.pred[node]
+    if len(preds) < 2:
+        return list(preds)
     return sorted(preds, key=lambda p: preds[p]["index"])
 
 
