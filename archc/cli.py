@@ -37,7 +37,12 @@ cost conventions:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given ``argv``, only the chosen subcommand's module is imported to add its options
+    (every command is still listed with its help), which keeps unrelated modules off ``archc cost``'s start-up."""
+    chosen = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    if chosen not in {name for name, _, _ in COMMANDS}:
+        chosen = None
     parser = argparse.ArgumentParser(
         prog="archc",
         description="archc: a declarative architecture-spec compiler for convolutional networks.",
@@ -56,12 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(module=module)
-        importlib.import_module(module).register(sub)
+        if chosen in (None, name):
+            importlib.import_module(module).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return importlib.import_module(args.module).run(args)
     except SpecError as exc:
