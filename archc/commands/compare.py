@@ -13,7 +13,7 @@ import json
 import sys
 
 from archc import render
-from archc.commands.common import add_specs_argument, compile_all
+from archc.commands.common import add_specs_argument, compile_all, input_size
 from archc.comparison import ERROR_KEYS, SORT_KEYS, Comparison, compare, parse_sort
 from archc.diagnostics import EXIT_INVALID
 
@@ -33,6 +33,7 @@ def register(parser) -> None:
     )
     parser.add_argument("--reverse", action="store_true", help="with --sort: descending order")
     parser.add_argument("--plot", metavar="FILE", help="also draw a chart (.png or .svg; needs matplotlib)")
+    parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override every spec's input size")
 
 
 def run(args) -> int:
@@ -41,7 +42,7 @@ def run(args) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     sort = f"-{args.sort}" if args.sort and args.reverse and not args.sort.startswith("-") else args.sort
-    result = compare(compile_all(args.specs), sort=sort)
+    result = compare(compile_all(args.specs, args.input_size), sort=sort)
     if args.json:
         print(json.dumps(result.rows, indent=2, ensure_ascii=False))
     elif args.csv:

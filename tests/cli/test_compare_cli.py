@@ -120,3 +120,14 @@ def test_chart_kind_follows_metadata():
     only_one = chart_data(compare([compile_spec("resnet18"), compile_spec("resnet50")]))
     assert only_one.kind == "bubble" and only_one.labels == ["resnet18", "resnet50"]
     assert "parameters" in only_one.xlabel and "GMACs" in only_one.ylabel
+
+
+def test_input_size_applies_to_every_spec():
+    """Passed through to the pipeline (whose input sizes are checked against real forward passes in
+    tests/unit/test_input_size.py): the rows equal `archc cost --input-size` for each spec."""
+    code, out, _ = run_cli("compare", "resnet18", "resnet50", "--json", "--input-size", "112")
+    assert code == 0
+    for r in json.loads(out):
+        cost = json.loads(run_cli("cost", r["label"], "--json", "--input-size", "112")[1])
+        assert (r["macs"], r["activations"]) == (cost["macs"], cost["activations"])
+        assert r["macs"] < PAPER_V1[r["label"]][1] / 3
