@@ -73,7 +73,8 @@ def render_all(diagnostics: list[Diagnostic]) -> str:
 def did_you_mean(word: object, choices: Iterable[str]) -> str:
     """``did you mean 'x'?`` for the closest choice, or a list of the valid choices."""
     options = sorted(set(choices))
-    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    same = [o for o in options if o.lower() == str(word).lower()]
+    close = same or difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"
     return "expected one of: " + ", ".join(f"'{o}'" for o in options)

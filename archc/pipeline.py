@@ -59,7 +59,15 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
         raise _located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", _SHRINK_HELP) from None
     except LoweringError as exc:
         raise _located(loaded, exc.origin, "E401", exc.message, exc.help) from None
+    _check_params(loaded, data)
     return Compiled(loaded, data)
+
+
+def _check_params(loaded: LoadedSpec, g: nx.DiGraph) -> None:
+    params = sum(d.get("params", 0) for _, d in g.nodes(data=True))
+    if params > LIMITS.max_params:
+        message = f"the model has {params:,} parameters, more than the limit of {LIMITS.max_params:,}"
+        raise _located(loaded, ("stages",), "E402", message, "use narrower stages, or raise ARCHC_MAX_PARAMS")
 
 
 _SHRINK_HELP = "use a larger input size (--input-size) or fewer/smaller strides"

@@ -7,11 +7,12 @@ Post: a :class:`LoadedSpec` holding the validated :class:`Spec`, the source mark
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from pydantic import ValidationError
 
@@ -51,6 +52,12 @@ class LoadedSpec:
         """Output location under generated/<backend>/ (built-in path, else the spec's name)."""
         return self.builtin or self.spec.name
 
+    @property
+    def source(self) -> str:
+        """The spec as named in generated files' provenance: the same whatever the working directory or
+        spelling of the path: ``specs/<name>.yaml`` for built-ins, else the file's name (``my_net.yaml``)."""
+        return f"specs/{self.builtin}.yaml" if self.builtin else PurePosixPath(self.path).name
+
 
 def resolve(ref: str) -> tuple[Path, str, str | None]:
     """``(file, display path, built-in name)`` for a path or a built-in name."""
@@ -84,8 +91,17 @@ def _builtin_of(path: Path) -> str | None:
 
 
 def _display(path: Path) -> str:
+    """How diagnostics name a file: ``specs/<name>.yaml`` for built-ins; otherwise the path relative to
+    the working directory when the file lies below it (``./a/../b.yaml`` → ``b.yaml``), else the absolute,
+    normalised path. (Generated files use :attr:`LoadedSpec.source`, which never depends on the cwd.)"""
     builtin = _builtin_of(path) if path.exists() else None
-    return f"specs/{builtin}.yaml" if builtin else path.as_posix()
+    if builtin:
+        return f"specs/{builtin}.yaml"
+    full = Path(os.path.abspath(path))
+    try:
+        return full.relative_to(Path(os.path.abspath(os.getcwd()))).as_posix()
+    except ValueError:
+        return full.as_posix()
 
 
 def load_spec(ref: str) -> LoadedSpec:
@@ -100,7 +116,23 @@ def load_spec(ref: str) -> LoadedSpec:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
+    _unique_stage_names(spec, marks)
     return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
+
+
+def _unique_stage_names(spec: Spec, marks: Marks) -> None:
+    """Stage names become names in generated code and reports: two stages may not share one."""
+    first: dict[str, int] = {}
+    errors = []
+    for i, stage in enumerate(spec.stages):
+        if stage.name in first:
+            line = marks.value(("stages", first[stage.name], "name")).line
+            message = f"duplicate stage name '{stage.name}' (first used at line {line})"
+            help = "give every stage its own name, e.g. conv2, conv3, …"
+            errors.append(_at(marks.value(("stages", i, "name")), "E203", message, help))
+        first.setdefault(stage.name, i)
+    if errors:
+        raise SpecError(errors)
 
 
 _START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stages:' table"
@@ -118,9 +150,7 @@ def _read_chain(file: Path, shown: str, stack: list[Path]):
         chain = " -> ".join(p.name for p in stack + [file, parent_file])
         raise SpecError([_at(mark, "E301", f"extends: cycle {chain}", "remove the extends: that closes the cycle")])
     if len(stack) + 1 >= LIMITS.max_extends_depth:
-        raise SpecError(
-            [_at(mark, "E301", f"extends: chain longer than {LIMITS.max_extends_depth}", "flatten the chain")]
-        )
+        raise SpecError([_at(mark, "E301", f"extends: chain longer than {LIMITS.max_extends_depth}", _CHAIN_HELP)])
     base, base_marks, base_digest = _read_chain(parent_file, parent_shown, stack + [file])
     if not isinstance(base, dict):
         raise SpecError([_at(mark, "E300", f"extends: '{target}' is not a mapping", "extend a spec file")])
@@ -139,10 +169,12 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
             return candidate, _display(candidate)
     elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
-    help = _EXT_HELP if target.endswith((".yaml", ".yml")) else did_you_mean(target, builtin_names())
+    close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)
+    help = did_you_mean(target, close) if close and not target.endswith((".yaml", ".yml")) else _EXT_HELP
     raise SpecError([_at(mark, "E300", f"extends: '{target}' not found", help)])
 
 
+_CHAIN_HELP = "extend a spec nearer the root; limit: ARCHC_MAX_EXTENDS_DEPTH (README 'Limits')"
 _EXT_HELP = "give a path relative to this file ending in .yaml, or a built-in name such as 'resnet50'"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import types
 import typing
@@ -168,6 +167,8 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
             value, m, name = error["ctx"]["tag"], marks.value(path + ("op",)), "op"
         else:
             choices = _literal_choices(error)
+        if value is None:
+            return _diag(m, "E203", f"'{name}' is empty (null)", did_you_mean("", choices))
         return _diag(m, "E203", f"invalid value {value!r} for '{name}'", did_you_mean(value, choices))
     if kind in _EXPECTED:
         expected = "an integer or a list [height, width]" if name == "size" else _EXPECTED[kind]
@@ -180,7 +181,7 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
     if kind.startswith(("greater", "less")):
         return _diag(m, "E204", _range_message(name, error, value), _range_help(error, name))
     if kind.startswith(("too_short", "too_long", "string_too_long")):
-        return _diag(m, "E204", _length_message(name, error), _length_help(name))
+        return _diag(m, "E204", _length_message(name, error, value), _length_help(name, error))
     return _diag(m, "E203", f"'{name}': {error['msg']}", _SCHEMA)
 
 
@@ -260,6 +261,10 @@ def _type_help(kind: str, value: object, name: str) -> str:
         return f"remove the quotes: write {value.lower()}"
     if kind == "bool_type" and isinstance(value, str):
         return "YAML 1.2: only true and false are booleans ('yes', 'no', 'on', 'off' are strings)"
+    if value is None:
+        return f"give '{name}' a value, or remove the key to use its default"
+    if kind in ("int_type", "float_type") and isinstance(value, bool):
+        return "write a number; true and false are booleans"
     if kind in ("int_type", "int_from_float") and isinstance(value, float) and value.is_integer():
         return f"write the integer {int(value)} without a decimal point or exponent"
     if kind in ("int_type", "float_type") and isinstance(value, str):
@@ -309,10 +314,8 @@ def _range_help(error: dict, name: str) -> str:
     if upper is None:
         return f"use a value of at least {ctx.get('ge', ctx.get('gt'))}"
     limit = _LIMIT_OF.get(name.split("[")[0])
-    names = [limit] if limit else [f.name for f in dataclasses.fields(LIMITS)]
-    for limit in names:
-        if getattr(LIMITS, limit) == upper:
-            return f"the limit is {limit} (raise it with ARCHC_{limit.upper()}, see README 'Limits')"
+    if limit and getattr(LIMITS, limit) == upper:
+        return f"the limit is {limit} (raise it with ARCHC_{limit.upper()}, see README 'Limits')"
     return f"use a value of at most {upper}"
 
 
@@ -329,9 +332,9 @@ _LIMIT_OF = {
 }
 
 
-def _length_message(name: str, error: dict) -> str:
+def _length_message(name: str, error: dict, value: object) -> str:
     ctx = error.get("ctx", {})
-    actual = ctx.get("actual_length")
+    actual = ctx.get("actual_length", len(value) if isinstance(value, (str, list)) else None)
     if "min_length" in ctx:
         n = ctx["min_length"]
         return f"'{name}' must have at least {n} item{'s' if n != 1 else ''}, got {actual}"
@@ -339,9 +342,13 @@ def _length_message(name: str, error: dict) -> str:
     return f"'{name}' must have at most {ctx.get('max_length')} {unit}, got {actual}"
 
 
-def _length_help(name: str) -> str:
+def _length_help(name: str, error: dict) -> str:
     if name == "size":
         return "write 'size: 224' or 'size: [height, width]'"
+    if error["type"] == "string_too_long":
+        return f"shorten the text to at most {error.get('ctx', {}).get('max_length')} characters"
+    if "max_length" in error.get("ctx", {}):
+        return f"the spec language allows at most {error['ctx']['max_length']} items in '{name}'"
     if name in _EXAMPLES:
         return f"write at least one item, e.g. {_EXAMPLES[name]}"
     return f"check the number of items in '{name}'"

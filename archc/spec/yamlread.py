@@ -227,7 +227,7 @@ class _Composer:
             first = next(m for p, m in reversed(self.keys) if p == top.path + (key,))
             raise _Unsupported(
                 event,
-                f"duplicate key '{key}' (first defined at line {first.line})",
+                f"duplicate key '{key}' (first defined at {first.line}:{first.col})",
                 "E102",
                 "each key may appear once in a mapping; remove or rename one of them",
             )
@@ -242,7 +242,7 @@ class _Composer:
                 event,
                 f"alias '*{event.anchor}' has no complete anchor '&{event.anchor}' before it",
                 "E104",
-                _ALIAS_HELP,
+                _UNDEFINED_HELP,
             )
         if len(path) + anchor.height > LIMITS.max_yaml_depth:
             raise _Unsupported(event, f"nesting deeper than {LIMITS.max_yaml_depth} levels", "E103", _DEPTH_HELP)
@@ -323,10 +323,13 @@ _YAML_HELP = (
 )
 
 
-def _yaml_error(path: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+def _yaml_error(path: str, exc: yaml.MarkedYAMLError, text: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or str(exc)
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        help = "YAML does not allow tabs for indentation: use spaces"
+        return Diagnostic(path, line, col, "E101", "invalid YAML: a tab character where YAML expects spaces", help)
     help = next((h for key, h in _YAML_HELP if key in problem), "check indentation, colons and brackets near here")
     if exc.context:
         problem = f"{problem} ({exc.context})"
@@ -370,7 +373,7 @@ def parse_yaml(text: str, shown: str) -> tuple[object, Marks]:
                     raise _Unsupported(event, "a spec file holds one YAML document, found another", "E101", _DOCS_HELP)
             composer.feed(event)
     except yaml.MarkedYAMLError as exc:
-        raise SpecError([_yaml_error(shown, exc)]) from None
+        raise SpecError([_yaml_error(shown, exc, text)]) from None
     except yaml.reader.ReaderError as exc:
         raise SpecError([_reader_error(shown, exc, text)]) from None
     except _Unsupported as exc:
