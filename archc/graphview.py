@@ -81,6 +81,8 @@ def _block_desc(g: nx.DiGraph, members: list[str]) -> str:
     stride = max((a["stride"][0] for a in convs), default=1)
     if stride != 1:
         text += f" /{stride}"
+    if any(g.nodes[m]["role"] == "se_scale" for m in members):
+        text += " + SE"
     if any(g.nodes[m]["role"] == "down_conv" for m in members):
         text += " + projection"
     return text

@@ -26,10 +26,13 @@ class Block:
 
     convs: tuple[tuple[int, int, int], ...]
     repeat: int
+    se: tuple[int, int] | None = None  # squeeze-and-excitation widths (reduced, expanded)
 
     def conv_texts(self, times: str = "×") -> list[str]:
-        """``3×3, 128`` per conv, with ``C=32`` for grouped convs (the ResNeXt paper's notation)."""
-        return [f"{k}{times}{k}, {w}" + (f", C={gr}" if gr != 1 else "") for k, w, gr in self.convs]
+        """``3×3, 128`` per conv, with ``C=32`` for grouped convs (the ResNeXt paper's notation) and
+        ``fc, [16, 256]`` for squeeze-and-excitation (the SENet paper's)."""
+        texts = [f"{k}{times}{k}, {w}" + (f", C={gr}" if gr != 1 else "") for k, w, gr in self.convs]
+        return texts + ([f"fc, [{self.se[0]}, {self.se[1]}]"] if self.se else [])
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,14 @@ def _stem_parts(c: Compiled) -> tuple[list[str], list[str], str]:
 
 def _stage_block(c: Compiled, index: int) -> Block:
     g = c.graph
+    block = [d for _, d in g.nodes(data=True) if d["scope"] == ("stage", index, 0)]
+    se = [d["attrs"]["out_channels"] for d in block if d["op"] == "conv" and d["role"] in ("se_reduce", "se_expand")]
     convs = tuple(
         (d["attrs"]["kernel"][0], d["attrs"]["out_channels"], d["attrs"].get("groups", 1))
         for _, d in g.nodes(data=True)
         if d["op"] == "conv" and d["main_path"] and d["scope"] == ("stage", index, 0)
     )
-    return Block(convs, g.graph["stages"][index].blocks)
+    return Block(convs, g.graph["stages"][index].blocks, tuple(se) if len(se) == 2 else None)
 
 
 def _head_row(compiled: list[Compiled]) -> Row:

@@ -106,3 +106,18 @@ def test_grouped_convs_and_mlp_heads(tmp_path):
         "2×2 adaptive average pool, 64-d fc, 32-d fc, 10-d fc, softmax",
     ]
     assert "| layer name | output size | 50-layer | 52-layer |" in out  # two hidden fcs count as layers
+
+
+def test_squeeze_excitation_in_the_senet_notation(tmp_path):
+    """SE-ResNet-50 as the SENet paper's Table 1 writes it (Hu et al., 2018): conv2 is
+    [1×1, 64; 3×3, 64; 1×1, 256; fc, [16, 256]] ×3 and conv5 [1×1, 512; 3×3, 512; 1×1, 2048; fc, [128, 2048]] ×3."""
+    (tmp_path / "se.yaml").write_text(
+        "archc: 1\nextends: resnet50\nname: se50\nse: {reduction: 16}\n", encoding="utf-8"
+    )
+    code, out, err = run_cli("table", str(tmp_path / "se.yaml"))
+    assert code == 0, err
+    rows = {r[0]: r for r in markdown_rows(out, "layer name")}
+    assert rows["conv2_x"][2] == "3×3 max pool, stride 2; [1×1, 64; 3×3, 64; 1×1, 256; fc, [16, 256]] ×3"
+    assert rows["conv5_x"][2] == "[1×1, 512; 3×3, 512; 1×1, 2048; fc, [128, 2048]] ×3"
+    code, dot, _ = run_cli("graph", str(tmp_path / "se.yaml"), "--collapse")
+    assert "[1×1, 64; 3×3, 64; 1×1, 256] + SE + projection" in dot
