@@ -105,17 +105,30 @@ def _same_value(values: list) -> bool:
 
 
 def _express(values: list, instances: list[Instance]):
-    """A shared expression for values that vary across instances, or None."""
+    """A shared expression for values that vary across instances (tuples element by element), or None."""
+    if all(isinstance(v, tuple) and len(v) == len(values[0]) for v in values) and values[0]:
+        parts = []
+        for column in zip(*values):
+            column = list(column)
+            part = Code(literal(column[0])) if _same_value(column) else _express(column, instances)
+            if part is None:
+                return None
+            parts.append(part)
+        return Code(literal(tuple(parts)))
     if not all(type(v) is int for v in values):
         return None
     filters = [inst.variables["filters"] for inst in instances]
-    if all(v == f for v, f in zip(values, filters)):
-        return Code("filters")
-    if all(f > 0 and v % f == 0 for v, f in zip(values, filters)):
-        ratios = {v // f for v, f in zip(values, filters)}
-        if len(ratios) == 1:
-            return Code(f"{ratios.pop()} * filters")
-    if all(v == inst.variables["stride"] for v, inst in zip(values, instances)):
+    strides = [inst.variables["stride"] for inst in instances]
+    for candidate, test in (
+        ("filters", lambda v, f: v == f),
+        ("{k} * filters", lambda v, f: v % f == 0),
+        ("filters // {k}", lambda v, f: v and f % v == 0),
+    ):
+        if all(test(v, f) for v, f in zip(values, filters)):
+            ratios = {max(v, f) // min(v, f) for v, f in zip(values, filters)}
+            if len(ratios) == 1:
+                return Code(candidate.format(k=ratios.pop()))
+    if values == strides:
         return Code("stride")
     return None
 

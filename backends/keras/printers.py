@@ -24,10 +24,12 @@ from archc.ir.naming import pad_name
 # every place it is printed is left out of the generated code.
 DEFAULTS = {
     "layers.Conv2D": {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "use_bias": True},
-    "layers.BatchNormalization": {"axis": -1, "momentum": 0.99},
+    "layers.BatchNormalization": {"axis": -1, "momentum": 0.99, "gamma_initializer": "ones"},
     "layers.MaxPooling2D": {"padding": "valid"},
     "layers.AveragePooling2D": {"padding": "valid"},
     "layers.Dense": {"activation": None, "use_bias": True},
+    "layers.GlobalAveragePooling2D": {"keepdims": False},
+    "layers.GlobalMaxPooling2D": {"keepdims": False},
 }
 
 
@@ -109,7 +111,8 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
 def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     momentum = round(1.0 - a["momentum"], 12)  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
-    kwargs = (("axis", 3), ("epsilon", a["eps"]), ("momentum", momentum))
+    gamma = "zeros" if a.get("zero_init") else "ones"  # zero_init_last_bn
+    kwargs = (("axis", 3), ("epsilon", a["eps"]), ("momentum", momentum), ("gamma_initializer", gamma))
     return [_simple(g, node, "layers.BatchNormalization", (), kwargs)]
 
 
@@ -117,22 +120,58 @@ def relu(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Activation", ("relu",), ())]
 
 
-def _pool(cls: str, allow_same: bool):
-    def printer(g: nx.DiGraph, node: str) -> list[Call]:
-        a = g.nodes[node]["attrs"]
-        calls, src, padding = _padded(g, node, a, allow_same=allow_same)
-        kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
-        args = (_pair(a["kernel"]),)
-        return [*calls, Call(cls, args, kwargs, _keras_name(g, node), (src,), node, node)]
+def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
+    a = g.nodes[node]["attrs"]
+    if a.get("ceil_mode"):
+        raise NotImplementedError(f"{node}: the Keras backend has no ceil_mode max pool")
+    calls, src, padding = _padded(g, node, a, allow_same=True)
+    kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
+    return [
+        *calls,
+        Call("layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, _keras_name(g, node), (src,), node, node),
+    ]
 
-    return printer
+
+def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
+    """Zero padding counts in the average (PyTorch's default ``count_include_pad``). A window equal to the
+    stride with ``ceil_mode`` and ``count_include_pad=False`` (ResNet-D's shortcut pool) is Keras ``"same"``:
+    the partial last window averages only the elements it covers."""
+    a = g.nodes[node]["attrs"]
+    ceil, include = a.get("ceil_mode", False), a.get("count_include_pad", True)
+    if ceil and not include and not any(a["padding"]) and tuple(a["kernel"]) == tuple(a["stride"]):
+        calls, src, padding = [], operands(g, node)[0], "same"
+    elif not ceil and (include or not any(a["padding"])):
+        calls, src, padding = _padded(g, node, a, allow_same=False)
+    else:
+        raise NotImplementedError(f"{node}: this average pool (ceil_mode, count_include_pad) has no Keras form")
+    kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
+    args = (_pair(a["kernel"]),)
+    return [*calls, Call("layers.AveragePooling2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
 
 
 GLOBAL_POOLS = {"avg": "layers.GlobalAveragePooling2D", "max": "layers.GlobalMaxPooling2D"}
 
 
 def global_pool(g: nx.DiGraph, node: str) -> list[Call]:
-    return [_simple(g, node, GLOBAL_POOLS[g.nodes[node]["attrs"]["mode"]], (), ())]
+    """``(N, C)`` when a flatten follows (the flatten then prints nothing), else ``(N, 1, 1, C)`` (SE)."""
+    flat = all(g.nodes[n]["op"] == "flatten" for n in g.succ[node]) and len(g.succ[node]) > 0
+    kwargs = (("keepdims", not flat),)
+    return [_simple(g, node, GLOBAL_POOLS[g.nodes[node]["attrs"]["mode"]], (), kwargs)]
+
+
+def adaptive_pool(g: nx.DiGraph, node: str) -> list[Call]:
+    """An adaptive pool whose output divides its input is a plain pool (identity when the sizes agree)."""
+    a = g.nodes[node]["attrs"]
+    (src,) = operands(g, node)
+    _, h, w = g.nodes[src]["shape"]
+    oh, ow = a["size"]
+    if (h, w) == (oh, ow):
+        return []
+    if h % oh or w % ow:
+        raise NotImplementedError(f"{node}: adaptive pooling {h}x{w} → {oh}x{ow} has no fixed Keras window")
+    cls = {"avg": "layers.AveragePooling2D", "max": "layers.MaxPooling2D"}[a["mode"]]
+    window = _pair((h // oh, w // ow))
+    return [_simple(g, node, cls, (window,), (("strides", window), ("padding", "valid")))]
 
 
 def flatten(g: nx.DiGraph, node: str) -> list[Call]:
@@ -166,6 +205,19 @@ def subsample(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.MaxPooling2D", (1,), (("strides", s),))]
 
 
+def dropout(g: nx.DiGraph, node: str) -> list[Call]:
+    return [_simple(g, node, "layers.Dropout", (g.nodes[node]["attrs"]["rate"],), ())]
+
+
+def sigmoid(g: nx.DiGraph, node: str) -> list[Call]:
+    return [_simple(g, node, "layers.Activation", ("sigmoid",), ())]
+
+
+def scale(g: nx.DiGraph, node: str) -> list[Call]:
+    """Channel-wise scaling ``x · gate`` (squeeze-and-excitation), the gate broadcast over H×W."""
+    return [_simple(g, node, "layers.Multiply", (), ())]
+
+
 def pad_channels(g: nx.DiGraph, node: str) -> list[Call]:
     """Option-A shortcut: zeros before and after the channels (an op in the functional graph)."""
     a = g.nodes[node]["attrs"]
@@ -181,12 +233,16 @@ PRINTERS = {
     "conv": conv,
     "batchnorm": batchnorm,
     "relu": relu,
-    "maxpool": _pool("layers.MaxPooling2D", allow_same=True),
-    "avgpool": _pool("layers.AveragePooling2D", allow_same=False),  # zeros count, as in PyTorch
+    "maxpool": maxpool,
+    "avgpool": avgpool,
     "global_pool": global_pool,
+    "adaptive_pool": adaptive_pool,
     "flatten": flatten,
     "linear": linear,
     "add": add,
+    "dropout": dropout,
+    "sigmoid": sigmoid,
+    "scale": scale,
     "subsample": subsample,
     "pad_channels": pad_channels,
 }

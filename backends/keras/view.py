@@ -153,9 +153,17 @@ def _items(g: nx.DiGraph, printed: dict, alias: dict) -> list[tuple[str, object]
     for scope, nodes in _segments(g):
         if _is_block(scope):
             items.append(("block", _instance(g, scope, nodes, printed, alias)))
+        elif scope[0] == "head":
+            # ops before the head's pool (ResNetV2's post_bn, post_relu) belong to the feature extractor
+            cut = next((i for i, n in enumerate(nodes) if g.nodes[n]["op"] in _TOP), len(nodes))
+            items.append(("inline", [c for n in nodes[:cut] for c in printed[n]]))
+            items.append(("head", [c for n in nodes[cut:] for c in printed[n]]))
         else:
-            items.append(("head" if scope[0] == "head" else "inline", [c for n in nodes for c in printed[n]]))
+            items.append(("inline", [c for n in nodes for c in printed[n]]))
     return items
+
+
+_TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
 
 
 def _bodies(g: nx.DiGraph, items: list, kind_of: dict) -> tuple[list[str], list[str]]:
@@ -186,6 +194,8 @@ def _comment(text: str) -> list[str]:
 
 def build_view(c: Compiled) -> FileView:
     g = c.graph
+    if len(g.graph.get("outputs", [g.graph["output"]])) != 1:
+        raise NotImplementedError(f"{c.spec.name}: the Keras backend does not emit head.features_only models yet")
     printed, alias = _print_all(g)
     items = _items(g, printed, alias)
     kinds = group_kinds([p for what, p in items if what == "block"], getattr(c.spec, "block", "block"))
