@@ -63,11 +63,17 @@ def collect_blocks(g: nx.DiGraph) -> list[Block]:
         first = g.nodes[nodes[0]]["names"]["torchvision"].split(".")
         if len(first) < 3 or first[1] != str(b) or not first[0].isidentifier():
             raise EmitError(f"block {s}.{b}: names like {'.'.join(first)!r} are not '<stage>.<block>.<op>'")
-        stride = g.graph["stages"][s].stride if b == 0 else 1
-        block = Block(s, b, nodes, f"{first[0]}.{b}.", first[0], stride)
+        block = Block(s, b, nodes, f"{first[0]}.{b}.", first[0], _stride(g, nodes))
         block.main_sig, block.branch_sig = signatures(g, block)
         blocks.append(block)
     return blocks
+
+
+def _stride(g: nx.DiGraph, nodes: list[str]) -> int:
+    """The block's stride, from the IR's shapes (the stride may sit on any block of a stage: Keras V2)."""
+    members = set(nodes)
+    source = next(p for n in nodes for p in operands(g, n) if p not in members)
+    return -(-g.nodes[source]["shape"][1] // g.nodes[nodes[-1]]["shape"][1])
 
 
 def signatures(g: nx.DiGraph, block: Block) -> tuple[tuple, tuple]:
@@ -96,6 +102,13 @@ def group_classes(blocks: list[Block], base: str) -> list[BlockClass]:
         variants = list(dict.fromkeys(b.branch_sig for b in members if b.has_branch))
         if len(variants) <= 1:
             groups.append(members)
+            continue
+        per_stage = defaultdict(set)
+        for b in members:
+            per_stage[b.stage].add(b.branch_sig if b.has_branch else None)
+        if any(len(sigs - {None}) > 1 for sigs in per_stage.values()):  # e.g. projection + subsample (V2)
+            for v in variants:
+                groups.append([b for b in members if (b.branch_sig if b.has_branch else variants[0]) == v])
             continue
         stage_variant = {b.stage: b.branch_sig for b in members if b.has_branch}
         for v in variants:

@@ -70,7 +70,7 @@ def build_view(c: Compiled) -> ModelView:
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=_imports(body),
         blocks=classes,
-        stage_builder=bool(classes),
+        stage_builder=any("make_stage(" in ln for ln in init),
         class_name=cls_name,
         init=init,
         forward=forward,
@@ -80,7 +80,7 @@ def build_view(c: Compiled) -> ModelView:
 
 
 def model_class_name(name: str) -> str:
-    family = re.sub(r"[_\d]+$", "", name) or name
+    family = re.sub(r"[_\d]+(v\d+)?$", "", name) or name  # resnet50v2 → resnet
     if family in FAMILY_CLASS:
         return FAMILY_CLASS[family]
     return "".join(w.capitalize() for w in family.split("_")) or "Model"
@@ -120,14 +120,14 @@ def _model_body(c: Compiled, blocks: list[Block], classes: list[BlockClass]) -> 
     for s, info in enumerate(g.graph["stages"]):
         members = [b for b in blocks if b.stage == s]
         first, cls = members[0], stage_of[id(members[0])]
-        if any(stage_of[id(b)] is not cls for b in members):
-            raise EmitError(f"stage {info.name} mixes block classes")
         stage_in = _stage_input(g, first)
-        _check_stage(members, cls, info)
-        env = first.env
-        args = f"{cls.name}, {env['in_channels']}, {env['width']}, blocks={len(members)}, stride={env['stride']}"
-        line = f"self.{first.stage_attr} = make_stage({args})"
-        placed.append((order[first.nodes[0]], [line]))
+        if all(stage_of[id(b)] is cls for b in members) and _fits_make_stage(members, cls, info):
+            env = first.env
+            args = f"{cls.name}, {env['in_channels']}, {env['width']}, blocks={len(members)}, stride={env['stride']}"
+            lines = [f"self.{first.stage_attr} = make_stage({args})"]
+        else:  # mixed block classes or strides (Keras V2: the stride on the last block): list the blocks
+            lines = [f"self.{first.stage_attr} = nn.Sequential(", *_block_calls(members, stage_of), ")"]
+        placed.append((order[first.nodes[0]], lines))
         items.append(Item([stage_in], info.output, False, lambda v, a=first.stage_attr: f"self.{a}({v[0]})"))
     init = [ln for _, lines in sorted(placed, key=lambda p: p[0]) for ln in lines]
     init += [f"self.{k} = {v}" for k, v in scope.stored.items()]
@@ -141,14 +141,22 @@ def _stage_input(g, block: Block) -> str:
     return next(p for n in block.nodes for p in g.pred[n] if p not in members)
 
 
-def _check_stage(members: list[Block], cls: BlockClass, info) -> None:
+def _fits_make_stage(members: list[Block], cls: BlockClass, info) -> bool:
     """``make_stage`` passes (in, width, stride) to block 0 and (width × expansion, width, 1) to the others."""
     if [b.index for b in members] != list(range(len(members))):
         raise EmitError(f"stage {info.name}: blocks are not numbered 0..n-1")
     width = members[0].env["width"]
-    for b in members[1:]:
-        if b.env != {"in_channels": width * cls.expansion, "stride": 1, "width": width}:
-            raise EmitError(f"stage {info.name}: block {b.index} is not (width × expansion, width, stride 1)")
+    return all(b.env == {"in_channels": width * cls.expansion, "stride": 1, "width": width} for b in members[1:])
+
+
+def _block_calls(members: list[Block], stage_of: dict) -> list[str]:
+    """``    Bottleneck(256, 64, stride=2),`` per block, for a stage that ``make_stage`` cannot build."""
+    calls = []
+    for b in members:
+        env = b.env
+        stride = f", stride={env['stride']}" if env["stride"] != 1 else ""
+        calls.append(f"    {stage_of[id(b)].name}({env['in_channels']}, {env['width']}{stride}),")
+    return calls
 
 
 def _classifier_width(c: Compiled, scope: Scope) -> None:
