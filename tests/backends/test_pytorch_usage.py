@@ -149,12 +149,13 @@ def test_onnx_export_runs_in_onnxruntime(generated, tmp_path):
     torch.testing.assert_close(torch.from_numpy(got), expected, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("which", ["torchvision/resnet18", "tiny_a"])
-def test_training_smoke(generated, tiny, which):
-    """30 SGD steps on one fixed CIFAR-sized batch: the loss falls to under half its start."""
+@pytest.mark.parametrize("which", ["tiny_a", "tiny_c"])
+def test_training_smoke(tiny, which):
+    """30 SGD steps on one fixed CIFAR-sized batch: the loss falls to under half its start.
+
+    (resnet18 trains in the README example, run by test_pytorch_readme.py.)"""
     torch.manual_seed(0)
-    gen = tiny[which] if which in tiny else generated(which)
-    model = gen.build(num_classes=10).train()
+    model = tiny[which].build(num_classes=10).train()
     x, y = _batch((3, 32, 32), n=8, seed=1), torch.randint(0, 10, (8,), generator=torch.Generator().manual_seed(2))
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     losses = []
