@@ -148,7 +148,16 @@ OPS: dict[str, OpDef] = {
         OpDef(
             "conv",
             1,
-            ("in_channels", "out_channels", "kernel", "stride", "padding", "dilation", "groups", "bias"),
+            (
+                "in_channels",
+                "out_channels",
+                "kernel",
+                "stride",
+                "padding",
+                "dilation",
+                "groups",
+                "bias",
+            ),  # optional: explicit_padding (a backend hint)
             _conv_shape,
             params=_conv_params,
             macs=_conv_macs,

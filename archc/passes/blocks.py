@@ -88,11 +88,14 @@ class _Emit:
     def conv(self, role: str, cur: Cursor, out: int, kernel: int, *, followed_by=(), main_path=True, **kw) -> str:
         stride, dilation, groups = kw.get("stride", 1), kw.get("dilation", 1), kw.get("groups", 1)
         pad = kw.get("padding", dilation * (kernel // 2))
-        return self.op(
+        node = self.op(
             role, "conv", [cur.node], main_path, in_channels=cur.channels, out_channels=out,
             kernel=(kernel, kernel), stride=(stride, stride), padding=(pad, pad, pad, pad),
             dilation=(dilation, dilation), groups=groups, bias=conv_bias(self.spec, followed_by),
         )  # fmt: skip
+        if pad and self.spec.defaults.explicit_padding:
+            self.g.nodes[node]["attrs"]["explicit_padding"] = True  # a backend hint; no effect on shapes or costs
+        return node
 
     def apply(self, ops: tuple[str, ...], slot: str, cur: Cursor, main_path: bool = True) -> Cursor:
         """Append the unit's ``bn`` / ``relu`` tokens; roles ``bn1``/``act1`` or ``preact_bn``/``out_act``."""

@@ -83,6 +83,11 @@ class Defaults(_Model):
     conv_bias: bool | Literal["auto"] = Field(
         default=False, description="true | false | auto (a bias unless a norm follows the conv, as Keras V2)"
     )
+    explicit_padding: bool = Field(
+        default=False,
+        description="mark every padded conv to print its padding as its own layer (Keras ZeroPadding2D + valid,"
+        " as keras.applications ResNetV2 does) even where 'same' would do; costs are unchanged",
+    )
 
 
 class ConvLayer(_Model):
