@@ -9,7 +9,9 @@ Node attributes (set by lowering): ``op`` (a kind from :mod:`archc.ir.ops`), ``a
 Edge attributes: ``index`` (operand position); the shapes pass adds ``shape``.
 Graph attributes: ``name``, ``input``, ``output`` (node ids), ``outputs`` (the tensors the model returns:
 ``[output]``, or each stage's output for a ``features_only`` head), ``stages`` (list of :class:`StageInfo`)
-and ``block_outputs`` (``{node id: (stage, block)}`` for each block's last op).
+``block_outputs`` (``{node id: (stage, block)}`` for each block's last op) and ``layout``: ``"stages"``
+(residual stages) or ``"sequential"`` (a stack of single-conv blocks, VGG: torchvision names its ops
+``features.{i}`` / ``classifier.{i}``).
 Nodes are inserted in a topological order, which every pass relies on (and the verifier checks).
 """
 
@@ -34,7 +36,7 @@ class StageInfo:
 
 def new_graph(name: str) -> nx.DiGraph:
     g = nx.DiGraph()
-    g.graph.update(name=name, input=None, output=None, outputs=[], stages=[], block_outputs={})
+    g.graph.update(name=name, input=None, output=None, outputs=[], stages=[], block_outputs={}, layout="stages")
     return g
 
 

@@ -59,7 +59,10 @@ _SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
 
 
 def stem_counters(g: nx.DiGraph) -> dict[str, int]:
-    """1-based index of each stem conv and each stem pool ("conv1", "pool1", …)."""
+    """1-based index of each stem conv and each stem pool ("conv1", "pool1", …); for a sequential layout
+    the 0-based position of every op in torchvision's ``features`` / ``classifier`` Sequentials."""
+    if g.graph.get("layout") == "sequential":
+        return _sequential_counters(g)
     counters: dict[str, int] = {}
     convs = pools = 0
     for node, data in g.nodes(data=True):
@@ -75,11 +78,24 @@ def stem_counters(g: nx.DiGraph) -> dict[str, int]:
     return counters
 
 
+def _sequential_counters(g: nx.DiGraph) -> dict[str, int]:
+    counters: dict[str, int] = {}
+    features = classifier = 0
+    for node, data in g.nodes(data=True):
+        if data["scope"][0] in ("stem", "stage"):
+            counters[node], features = features, features + 1
+        elif data["scope"][0] == "head" and data["role"].startswith("fc"):
+            counters[node], classifier = classifier, classifier + 1
+    return counters
+
+
 def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     data = g.nodes[node]
     scope, role = data["scope"], data["role"]
     if scope[0] == "input":
         return "x"
+    if g.graph.get("layout") == "sequential" and node in stem_index:
+        return f"{'classifier' if scope[0] == 'head' else 'features'}.{stem_index[node]}"
     if scope[0] == "stem":
         i = stem_index[node]
         if role == "pool":
@@ -121,6 +137,10 @@ def keras_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     stage = g.graph["stages"][scope[1]].name
     if scope[2] == "pool":
         return f"{stage}_pool"
+    if g.graph.get("layout") == "sequential":  # keras.applications VGG: block1_conv1, block1_pool
+        m = _SLOT.match(role)
+        kind = _KERAS_KIND[m.group(1)] if m else {"out_act": "relu", "out_bn": "bn"}[role]
+        return f"{stage}_{kind}{scope[2] + 1}"
     prefix = f"{stage}_block{scope[2] + 1}"
     if node in g.graph["block_outputs"]:
         return f"{prefix}_out"

@@ -23,6 +23,7 @@ __all__ = ["LoweringError", "lower"]
 
 def lower(spec: Spec) -> nx.DiGraph:
     g = new_graph(spec.name)
+    g.graph["layout"] = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     c, (h, w) = spec.input.channels, spec.input.size
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)
