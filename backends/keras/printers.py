@@ -96,7 +96,8 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if max(a["stride"]) > 1 and max(a["dilation"]) > 1:
         raise NotImplementedError(f"{node}: Keras convolutions cannot combine a stride with a dilation")
-    calls, src, padding = _padded(g, node, a, allow_same=True)
+    # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
+    calls, src, padding = _padded(g, node, a, allow_same=not a.get("explicit_padding", False))
     kwargs = (
         ("strides", _pair(a["stride"])),
         ("padding", padding),
