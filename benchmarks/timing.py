@@ -31,6 +31,7 @@ CHILD_ENV = {
 @dataclass(frozen=True)
 class ProcessRun:
     wall_s: float
+    cpu_s: float  # user + system, all threads: less sensitive than wall time to other load on the machine
     peak_rss_mib: float
     stdout: str
 
@@ -65,15 +66,27 @@ def run_process(cmd: list[str], cwd: Path | None = None, timeout: float = 600) -
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)[:200]} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     report = json.loads(proc.stderr.strip().splitlines()[-1])
-    return ProcessRun(report["wall_s"], report["maxrss_kib"] / 1024, proc.stdout)
+    return ProcessRun(report["wall_s"], report["cpu_s"], report["maxrss_kib"] / 1024, proc.stdout)
 
 
-def repeat_process(cmd: list[str], repeats: int, cwd: Path | None = None) -> tuple[Summary, Summary, str]:
-    """Median wall time and peak RSS over ``repeats`` fresh processes, and the last run's stdout."""
+@dataclass(frozen=True)
+class Repeated:
+    """Medians over repeated fresh processes, and the last run's stdout."""
+
+    wall: Summary
+    cpu: Summary
+    rss: Summary
+    stdout: str
+
+
+def repeat_process(cmd: list[str], repeats: int, cwd: Path | None = None) -> Repeated:
     runs = [run_process(cmd, cwd) for _ in range(repeats)]
-    walls = Summary.of([r.wall_s for r in runs])
-    rss = Summary.of([r.peak_rss_mib for r in runs])
-    return walls, rss, runs[-1].stdout
+    return Repeated(
+        Summary.of([r.wall_s for r in runs]),
+        Summary.of([r.cpu_s for r in runs]),
+        Summary.of([r.peak_rss_mib for r in runs]),
+        runs[-1].stdout,
+    )
 
 
 def repeat_call(fn: Callable[[], object], repeats: int) -> Summary:
