@@ -26,15 +26,27 @@ ERROR_PREFERENCE = (
 class ChartData:
     kind: str  # "error" or "bubble"
     labels: list[str]
-    x: list[float]
+    x: list[float]  # in the axis unit (e.g. GMACs)
     y: list[float]
-    size: list[float]  # the quantity bubble areas are proportional to
+    size: list[int]  # the raw count bubble areas are proportional to
+    size_name: str  # "params" or "activations"
     xlabel: str
     ylabel: str
-    size_label: str
     title: str
     subtitle: str
     note: str  # specs left out, if any
+
+
+def unit(values: list[float]) -> tuple[float, str]:
+    """(divisor, prefix) that puts the largest value between 1 and 1000: (1e9, "G"), (1e6, "M"), …"""
+    top = max(values, default=0)
+    return next(((f, p) for f, p in ((1e9, "G"), (1e6, "M"), (1e3, "K")) if top >= f), (1.0, ""))
+
+
+def short(n: int) -> str:
+    """``25.6 M``, ``270 K``: a count for a point label."""
+    f, p = unit([n])
+    return f"{n / f:.1f} {p}" if n / f < 100 else f"{n / f:.0f} {p}"
 
 
 def chart_data(result: Comparison) -> ChartData:
@@ -44,29 +56,32 @@ def chart_data(result: Comparison) -> ChartData:
         if len(rows) >= 2:
             left = [r["label"] for r in result.rows if r.get(key) is None]
             note = f"not plotted (no {key} in metadata): {', '.join(left)}" if left else ""
+            fx, px = unit([r["macs"] for r in rows])
             return ChartData(
                 "error",
                 [r["label"] for r in rows],
-                [r["macs"] / 1e9 for r in rows],
+                [r["macs"] / fx for r in rows],
                 [r[key] for r in rows],
-                [r["params"] / 1e6 for r in rows],
-                "compute per image (GMACs, multiply-accumulates)",
+                [r["params"] for r in rows],
+                "params",
+                f"compute per image ({px}MACs, multiply-accumulates)",
                 ylabel,
-                "params (M)",
                 "Error vs compute",
                 f"error rates as declared in the specs' metadata ({where}); bubble area ∝ parameters",
                 note,
             )
     rows = result.rows
+    fx, px = unit([r["params"] for r in rows])
+    fy, py = unit([r["macs"] for r in rows])
     return ChartData(
         "bubble",
         [r["label"] for r in rows],
-        [r["params"] / 1e6 for r in rows],
-        [r["macs"] / 1e9 for r in rows],
-        [r["activations"] / 1e6 for r in rows],
-        "parameters (millions)",
-        "compute per image (GMACs, multiply-accumulates)",
-        "activations (M)",
+        [r["params"] / fx for r in rows],
+        [r["macs"] / fy for r in rows],
+        [r["activations"] for r in rows],
+        "activations",
+        f"parameters ({ {'G': 'billions', 'M': 'millions', 'K': 'thousands'}.get(px, 'count') })",
+        f"compute per image ({py}MACs, multiply-accumulates)",
         "Compute vs parameters",
         "bubble area ∝ activations per image (output elements of every layer)",
         "",
@@ -76,11 +91,13 @@ def chart_data(result: Comparison) -> ChartData:
 def plot_comparison(result: Comparison, path: str | Path) -> Path:
     """Draw the chart into ``path`` (.png or .svg)."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     data = chart_data(result)
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(9, 5.6), dpi=150, layout="constrained")
+        FigureCanvasAgg(fig)  # a renderer to measure labels with (no pyplot, no GUI)
         ax = fig.add_subplot()
         _draw(ax, data)
         path = Path(path)
@@ -116,7 +133,6 @@ def _draw(ax, data: ChartData) -> None:
     areas = _areas(data.size)
     for i, (x, y, a) in enumerate(zip(data.x, data.y, areas)):
         ax.scatter([x], [y], s=a, color=colors[i % 10], alpha=0.55, edgecolors="black", linewidths=0.8, zorder=3)
-    _label_points(ax, data, areas)
     ax.set_xlabel(data.xlabel)
     ax.set_ylabel(data.ylabel)
     ax.set_title(data.title, loc="left", pad=26)
@@ -126,26 +142,42 @@ def _draw(ax, data: ChartData) -> None:
         ax.annotate("↓ lower is better", xy=(0.99, 0.97), xycoords="axes fraction", ha="right", va="top", color="0.35")
     if data.note:
         ax.annotate(data.note, xy=(0.0, -0.16), xycoords="axes fraction", fontsize=9, color="0.35")
+    _label_points(ax, data, areas)
 
 
 def _label_points(ax, data: ChartData, areas: list[float]) -> None:
-    """Name and size figure beside each bubble; neighbours close in x alternate above / below."""
-    span = (max(data.x) - min(data.x)) or 1.0
-    order = sorted(range(len(data.x)), key=lambda i: data.x[i])
-    below = False
-    previous = None
-    for i in order:
-        below = (not below) if previous is not None and data.x[i] - previous < 0.08 * span else False
-        previous = data.x[i]
-        radius = (areas[i] ** 0.5) / 2 + 4
-        dy = -radius if below else radius
-        ax.annotate(
-            f"{data.labels[i]}\n{data.size[i]:.1f} M {data.size_label.split(' ')[0]}",
-            xy=(data.x[i], data.y[i]),
-            xytext=(0, dy),
-            textcoords="offset points",
-            ha="center",
-            va="top" if below else "bottom",
-            fontsize=10.5,
-            zorder=4,
-        )
+    """Name and size beside each bubble, at the first of above / below / right / left that overlaps no
+    label placed before and no bubble (measured with the renderer after the layout is fixed)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # freeze the layout: the measurements below stay valid
+    renderer = fig.canvas.get_renderer()
+    scale = fig.dpi / 72.0
+    centres = ax.transData.transform(list(zip(data.x, data.y)))
+    radii = [(a**0.5) / 2 * scale for a in areas]
+    blocked = [_box(c, r) for c, r in zip(centres, radii)]
+    frame = ax.get_window_extent(renderer)
+    for i in sorted(range(len(data.x)), key=lambda i: (-data.y[i], data.x[i])):
+        r = (areas[i] ** 0.5) / 2 + 4
+        options = [((0, r), "center", "bottom"), ((0, -r), "center", "top"), ((r, 0), "left", "center"),
+                   ((-r, 0), "right", "center")]  # fmt: skip
+        for n, (offset, ha, va) in enumerate(options):
+            text = ax.annotate(
+                f"{data.labels[i]}\n{short(data.size[i])} {data.size_name}".replace("  ", " "),
+                xy=(data.x[i], data.y[i]), xytext=offset, textcoords="offset points",
+                ha=ha, va=va, fontsize=10.5, zorder=4,
+            )  # fmt: skip
+            box = text.get_window_extent(renderer).padded(2)
+            others = [b for j, b in enumerate(blocked) if j != i]
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if (inside and not any(box.overlaps(b) for b in others)) or n == len(options) - 1:
+                blocked.append(box)
+                break
+            text.remove()
+
+
+def _box(centre, radius):
+    from matplotlib.transforms import Bbox
+
+    (x, y) = centre
+    return Bbox([[x - radius, y - radius], [x + radius, y + radius]])

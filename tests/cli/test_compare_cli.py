@@ -131,3 +131,11 @@ def test_input_size_applies_to_every_spec():
         cost = json.loads(run_cli("cost", r["label"], "--json", "--input-size", "112")[1])
         assert (r["macs"], r["activations"]) == (cost["macs"], cost["activations"])
         assert r["macs"] < PAPER_V1[r["label"]][1] / 3
+
+
+def test_axis_units_follow_the_magnitudes():
+    from archc.plot import short, unit
+
+    assert unit([40_551_040, 252_887_680]) == (1e6, "M")  # CIFAR ResNets: MMACs
+    assert unit([3_857_973_248]) == (1e9, "G")
+    assert (short(269_722), short(25_557_032), short(11_282_415_616)) == ("270 K", "25.6 M", "11.3 G")
