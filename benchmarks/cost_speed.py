@@ -104,6 +104,7 @@ def run(quick: bool = False) -> Section:
     repeats = 2 if quick else 7
     frame_repeats = 1 if quick else 3
     section = Section("cost", f"`archc cost {name}` vs the framework counters (whole processes)")
+    run_process([*archc_command(), "cost", name])  # warm-up: bytecode caches written, files in the page cache
     archc_run = repeat_process([*archc_command(), "cost", name], repeats)
     archc_t, archc_m = archc_run.wall, archc_run.rss
     ours = archc_figures(name)

@@ -53,6 +53,9 @@ class Summary:
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(CHILD_ENV)
+    # Bytecode caching on, as for any installed package (pip compiles on install; an editable install writes
+    # __pycache__ on first import): otherwise every run re-compiles archc's modules from source.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     return env
 
