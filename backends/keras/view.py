@@ -203,7 +203,7 @@ def build_view(c: Compiled) -> FileView:
     body, head = _bodies(g, items, kind_of)
     a = g.nodes[g.graph["input"]]["attrs"]
     view = FileView(
-        provenance=provenance(c.loaded.path, c.loaded.sha256),
+        provenance=provenance(c.loaded.source, c.loaded.sha256),
         comment=_comment(c.spec.description),
         constructor=constructor_name(c.spec.name),
         model_name=literal(c.spec.name),
