@@ -91,7 +91,7 @@ class _Emit:
         node = self.op(
             role, "conv", [cur.node], main_path, in_channels=cur.channels, out_channels=out,
             kernel=(kernel, kernel), stride=(stride, stride), padding=(pad, pad, pad, pad),
-            dilation=(dilation, dilation), groups=groups, bias=conv_bias(self.spec, followed_by),
+            dilation=(dilation, dilation), groups=groups, bias=kw.get("bias", conv_bias(self.spec, followed_by)),
         )  # fmt: skip
         if pad and self.spec.defaults.explicit_padding:
             self.g.nodes[node]["attrs"]["explicit_padding"] = True  # a backend hint; no effect on shapes or costs
@@ -160,9 +160,9 @@ def _squeeze_excite(e: _Emit, x: Cursor, reduction: int) -> Cursor:
     """avg-pool → 1x1 conv (C → C/r) → ReLU → 1x1 conv (C/r → C) → sigmoid → channel-wise scale."""
     squeezed = max(1, x.channels // reduction)
     pool = Cursor(e.op("se_pool", "global_pool", [x.node], False, mode="avg"), x.channels)
-    reduce = e.conv("se_reduce", pool, squeezed, 1, followed_by=("relu",), main_path=False)
+    reduce = e.conv("se_reduce", pool, squeezed, 1, main_path=False, bias=True)  # SENet's fcs have biases
     act = Cursor(e.op("se_act", "relu", [reduce], False), squeezed)
-    expand = e.conv("se_expand", act, x.channels, 1, followed_by=("sigmoid",), main_path=False)
+    expand = e.conv("se_expand", act, x.channels, 1, main_path=False, bias=True)
     gate = e.op("se_gate", "sigmoid", [expand], False)
     return Cursor(e.op("se_scale", "scale", [x.node, gate], False), x.channels)
 
