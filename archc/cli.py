@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns crashes into exit code 3
         if args.debug:
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (please report; rerun with --debug)", file=sys.stderr)
+        reason = " ".join(str(exc).split())  # one line, whatever the exception says
+        print(f"internal error: {type(exc).__name__}: {reason} (please report; rerun with --debug)", file=sys.stderr)
         return EXIT_INTERNAL
 
 
