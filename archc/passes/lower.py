@@ -4,7 +4,8 @@ Pre:  a validated :class:`~archc.spec.schema.Spec`.
 Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origin`` and ``main_path``,
       inserted in topological order; graph attributes ``input``, ``output``, ``outputs`` (the returned
       tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages`` and
-      ``block_outputs`` are set. No shapes yet (the ``shapes`` pass adds them).
+      ``block_outputs`` are set. No shapes yet (the ``shapes`` pass adds them). In a sequential layout
+      (VGG) a ReLU right after a conv or linear carries the backend hint ``fuse: True``.
 
 Blocks are expanded from the data in :mod:`archc.passes.blocks` (``BLOCKS``: conv slots; ``UNITS``: where
 BN and ReLU sit); there is no class per model. The stage loop decides each block's stride and dilation.
@@ -56,7 +57,17 @@ def lower(spec: Spec) -> nx.DiGraph:
     post = _Emit(g, spec, "post", ("head",), ("head",)).apply(UNITS[spec.unit].preact, "post", cur)
     g.graph["output"] = _head(g, spec, post)
     g.graph["outputs"] = [g.graph["output"]]
+    if g.graph["layout"] == "sequential":
+        _mark_fused_activations(g)
     return g
+
+
+def _mark_fused_activations(g: nx.DiGraph) -> None:
+    """keras.applications VGG writes ``Conv2D(…, activation="relu")``: a backend hint, no effect on costs."""
+    for node, data in g.nodes(data=True):
+        (src,) = g.pred[node] or (None,)
+        if data["op"] == "relu" and src is not None and g.nodes[src]["op"] in ("conv", "linear"):
+            data["attrs"]["fuse"] = True
 
 
 def _pool(g, node_id: str, scope: tuple, origin: tuple, cur: Cursor, op: str, kernel: int, stride: int, pad: int):
