@@ -7,6 +7,7 @@ tests/reference/keras_resnet50_layers.json (keras 3.15.1) with its count_params 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -19,8 +20,26 @@ np = pytest.importorskip("numpy")
 pytestmark = pytest.mark.slow
 
 # keras.applications count_params() (tests/reference/figures.md).
-FIGURES = {"resnet50": 25_636_712, "resnet101": 44_707_176, "resnet152": 60_419_944}
-APPLICATIONS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
+FIGURES = {
+    "resnet50": 25_636_712,
+    "resnet101": 44_707_176,
+    "resnet152": 60_419_944,
+    "resnet50v2": 25_613_800,
+    "resnet101v2": 44_675_560,
+    "resnet152v2": 60_380_648,
+}
+APPLICATIONS = {name: name.replace("resnet", "ResNet").replace("v2", "V2") for name in FIGURES}
+MADE_UP = re.compile(r"^max_pooling2d(_\d+)?$")  # ResNetV2's unnamed shortcut pools: Keras makes the name up
+
+
+def _same_layers(ours, theirs) -> None:
+    """Layer by layer equal; where keras.applications leaves a layer unnamed, its class must match."""
+    a, b = describe(ours), describe(theirs)
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        if y[0] is not None and MADE_UP.match(y[0]):
+            x, y = x[1:], y[1:]
+        assert x == y
 
 
 def _configs(model) -> list[dict]:
@@ -59,26 +78,39 @@ def test_resnet50_equals_the_recorded_layer_dump(resnet50):
     assert resnet50[2].count_params() == reference["params"]
 
 
-@pytest.mark.parametrize("depth", ["resnet101", "resnet152"])
-def test_deeper_resnets_equal_keras_applications(depth):
+@pytest.mark.parametrize("depth", ["resnet101", "resnet152", "resnet50v2", "resnet101v2", "resnet152v2"])
+def test_other_resnets_equal_keras_applications(depth):
     from archc.report import summary
 
     compiled, module = generated(f"keras/{depth}")
     ours = getattr(module, APPLICATIONS[depth])()
     theirs = getattr(keras.applications, APPLICATIONS[depth])(weights=None)
-    assert describe(ours) == describe(theirs)
+    _same_layers(ours, theirs)
+    assert _configs(ours) == _configs(theirs)
     assert ours.count_params() == theirs.count_params() == FIGURES[depth]
     assert summary(compiled)["keras_params"] == FIGURES[depth]
+    assert tuple(ours.output.shape[1:]) == compiled.graph.nodes[compiled.graph.graph["output"]]["shape"]
+    if depth == "resnet50v2":
+        _weights_agree(module.ResNet50V2, keras.applications.ResNet50V2)
+    keras.backend.clear_session()
 
 
-def test_keras_applications_weights_load_and_predict_the_same(resnet50, tmp_path):
-    _, module, _, _ = resnet50
-    theirs = keras.applications.ResNet50(weights=None, classifier_activation=None)
+def test_keras_applications_weights_load_and_predict_the_same(resnet50):
+    _weights_agree(resnet50[1].ResNet50, keras.applications.ResNet50)
+
+
+def _weights_agree(ours_constructor, theirs_constructor) -> None:
+    import tempfile
+    from pathlib import Path
+
+    kwargs = dict(classifier_activation=None, input_shape=(96, 96, 3))  # any size: the weights do not depend on it
+    theirs = theirs_constructor(weights=None, **kwargs)
     randomize(theirs, seed=1)
-    path = tmp_path / "resnet50.weights.h5"
-    theirs.save_weights(path)
-    ours = module.ResNet50(weights=str(path), classifier_activation=None)
-    batch = np.random.default_rng(2).uniform(-1, 1, (2, 224, 224, 3)).astype("float32")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.weights.h5"
+        theirs.save_weights(path)
+        ours = ours_constructor(weights=str(path), **kwargs)
+    batch = np.random.default_rng(2).uniform(-1, 1, (2, 96, 96, 3)).astype("float32")
     expected = np.asarray(theirs(batch, training=False))
     got = np.asarray(ours(batch, training=False))
     assert np.abs(expected).max() > 1e-2  # random BN statistics: a real signal, not zeros
