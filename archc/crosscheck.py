@@ -68,11 +68,16 @@ def _stage_shapes(c: Compiled) -> dict[str, list[int]]:
 def _torch_stage_module(c: Compiled, model, index: int) -> str | None:
     """The module whose (last) output is stage ``index``'s output: its container, else the output op."""
     g = c.graph
-    names = {d["names"]["torchvision"] for _, d in g.nodes(data=True) if d["scope"][:2] == ("stage", index)}
-    heads = {n.split(".")[0] for n in names}
+
+    def heads(i: int) -> set[str]:
+        return {
+            d["names"]["torchvision"].split(".")[0] for _, d in g.nodes(data=True) if d["scope"][:2] == ("stage", i)
+        }
+
+    mine, others = heads(index), set().union(*(heads(i) for i in range(len(g.graph["stages"])) if i != index))
     modules = dict(model.named_modules())
-    if len(heads) == 1 and next(iter(heads)) in modules:
-        return next(iter(heads))
+    if len(mine) == 1 and not mine & others and next(iter(mine)) in modules:  # layer1 … (not VGG's features)
+        return next(iter(mine))
     own = g.nodes[g.graph["stages"][index].output]["names"]["torchvision"]
     return own if own in modules else None
 

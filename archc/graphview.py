@@ -52,7 +52,8 @@ def describe(op: str, attrs: dict) -> str:
 def _cluster(g: nx.DiGraph, scope: tuple) -> list[str]:
     """``["conv2", "block 0"]`` for a block op, ``["stem"]``, ``["head"]`` or ``[]`` for the input."""
     if scope[0] == "stage":
-        return [g.graph["stages"][scope[1]].name, f"block {scope[2]}"]
+        stage = g.graph["stages"][scope[1]].name
+        return [stage, f"block {scope[2]}"] if isinstance(scope[2], int) else [stage]
     return [scope[0]] if scope[0] in ("stem", "head") else []
 
 
@@ -93,7 +94,8 @@ def collapse_blocks(c: Compiled, full: nx.DiGraph) -> nx.DiGraph:
     g = c.graph
     group = {}
     for n, scope in g.nodes(data="scope"):
-        group[n] = f"s{scope[1]}.b{scope[2]}" if scope[0] == "stage" else n
+        in_block = scope[0] == "stage" and isinstance(scope[2], int)  # not a stage's closing pool (VGG)
+        group[n] = f"s{scope[1]}.b{scope[2]}" if in_block else n
     out = nx.DiGraph(**full.graph)
     for n in g.nodes:
         key = group[n]

@@ -87,26 +87,39 @@ def _stem_parts(c: Compiled) -> tuple[list[str], list[str], str]:
         if d["scope"][0] != "stem" or d["op"] not in ("conv", "maxpool", "avgpool"):
             continue
         a = d["attrs"]
-        stride = f", stride {a['stride'][0]}" if a["stride"][0] != 1 else ""
-        k = "×".join(map(str, a["kernel"]))
         if d["op"] == "conv":
-            convs.append(f"{k}, {a['out_channels']}{stride}")
+            stride = f", stride {a['stride'][0]}" if a["stride"][0] != 1 else ""
+            convs.append(f"{'×'.join(map(str, a['kernel']))}, {a['out_channels']}{stride}")
             size = _dims(d["shape"])
         else:
-            pools.append(f"{k} {d['op'][:3]} pool{stride}")
+            pools.append(_pool_text(d))
     return convs, pools, size
 
 
-def _stage_block(c: Compiled, index: int) -> Block:
+def _stage_parts(c: Compiled, index: int) -> list[Part]:
+    """The stage's first block as a bracket, then any pooling that closes the stage (VGG)."""
     g = c.graph
     block = [d for _, d in g.nodes(data=True) if d["scope"] == ("stage", index, 0)]
     se = [d["attrs"]["out_channels"] for d in block if d["op"] == "conv" and d["role"] in ("se_reduce", "se_expand")]
     convs = tuple(
         (d["attrs"]["kernel"][0], d["attrs"]["out_channels"], d["attrs"].get("groups", 1))
-        for _, d in g.nodes(data=True)
-        if d["op"] == "conv" and d["main_path"] and d["scope"] == ("stage", index, 0)
+        for d in block
+        if d["op"] == "conv" and d["main_path"]
     )
-    return Block(convs, g.graph["stages"][index].blocks, tuple(se) if len(se) == 2 else None)
+    parts: list[Part] = [Block(convs, g.graph["stages"][index].blocks, tuple(se) if len(se) == 2 else None)]
+    for _, d in g.nodes(data=True):
+        if d["scope"][:2] == ("stage", index) and not isinstance(d["scope"][2], int) and d["op"] in _POOLS:
+            parts.append(_pool_text(d))
+    return parts
+
+
+_POOLS = ("maxpool", "avgpool")
+
+
+def _pool_text(d: dict) -> str:
+    a = d["attrs"]
+    stride = f", stride {a['stride'][0]}" if a["stride"][0] != 1 else ""
+    return f"{'×'.join(map(str, a['kernel']))} {d['op'][:3]} pool{stride}"
 
 
 def _head_row(compiled: list[Compiled]) -> Row:
@@ -139,7 +152,9 @@ def _size(values: list[str]) -> str:
 
 def build_table(compiled: list[Compiled]) -> Table1:
     stems = [_stem_parts(c) for c in compiled]
-    rows = [Row("conv1", _size([s[2] for s in stems]), [list(s[0]) for s in stems])]
+    rows = [Row("conv1", _size([s[2] for s in stems]), [list(s[0]) or ["–"] for s in stems])]
+    if not any(s[0] for s in stems):  # no stem convolution anywhere (VGG): no conv1 row
+        rows = []
     for i in range(max(len(c.graph.graph["stages"]) for c in compiled)):
         cells, sizes = [], []
         for c, (_, pools, _) in zip(compiled, stems):
@@ -148,7 +163,7 @@ def build_table(compiled: list[Compiled]) -> Table1:
                 cells.append(["–"])
                 continue
             sizes.append(_dims(c.graph.nodes[stages[i].output]["shape"]))
-            cells.append([*(pools if i == 0 else []), _stage_block(c, i)])
+            cells.append([*(pools if i == 0 else []), *_stage_parts(c, i)])
         name = compiled[0].graph.graph["stages"][min(i, len(compiled[0].graph.graph["stages"]) - 1)].name
         rows.append(Row(f"{name}_x", _size(sizes), cells))
     rows.append(_head_row(compiled))

@@ -78,3 +78,9 @@ def test_svg_without_graphviz_says_so(monkeypatch):
     code, out, err = run_cli("graph", "resnet18", "--format", "svg")
     assert code == 2 and out == ""
     assert "needs Graphviz's `dot`" in err and "--format dot" in err
+
+
+def test_collapse_keeps_a_stage_closing_pool_apart():
+    g = _graph(str(Path(__file__).resolve().parents[1] / "data" / "verify" / "tiny_vgg.yaml"), "--collapse")
+    assert g.nodes["s0.pool"]["cluster"] == ["block1"] and g.nodes["s0.pool"]["desc"] == "max pool 2×2/2"
+    assert [n for n, op in g.nodes(data="op") if op == "block"] == ["s0.b0", "s0.b1", "s1.b0"]

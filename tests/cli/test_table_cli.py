@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REFERENCE, assert_snapshot, markdown_rows, number, run_cli
+from tests.conftest import REFERENCE, REPO, assert_snapshot, markdown_rows, number, run_cli
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 RESNETS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
@@ -121,3 +121,12 @@ def test_squeeze_excitation_in_the_senet_notation(tmp_path):
     assert rows["conv5_x"][2] == "[1×1, 512; 3×3, 512; 1×1, 2048; fc, [128, 2048]] ×3"
     code, dot, _ = run_cli("graph", str(tmp_path / "se.yaml"), "--collapse")
     assert "[1×1, 64; 3×3, 64; 1×1, 256] + SE + projection" in dot
+
+
+def test_vgg_style_stages_close_with_their_pool():
+    code, out, err = run_cli("table", "tests/data/verify/tiny_vgg.yaml", cwd=REPO)
+    assert code == 0, err
+    rows = markdown_rows(out, "layer name")
+    assert [r[0] for r in rows] == ["block1_x", "block2_x", "", "FLOPs"]  # no stem: no conv1 row
+    assert rows[0][1:] == ["16×16", "[3×3, 8] ×2; 2×2 max pool, stride 2"]
+    assert rows[2][1:] == ["2×2", "2×2 adaptive average pool, 32-d fc, 10-d fc, softmax"]

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import REPO, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "verify"
-TINY = [str((DATA / name).relative_to(REPO)) for name in ("tiny_basic.yaml", "tiny_bottleneck.yaml")]
+TINY = [str((DATA / f"{name}.yaml").relative_to(REPO)) for name in ("tiny_basic", "tiny_bottleneck", "tiny_vgg")]
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,11 @@ def test_small_specs_verify_in_both_frameworks(both):
     code, out, err = both
     assert code == 0, out + err
     lines = out.splitlines()
-    assert len(lines) == 4 and all(" ok — " in line for line in lines), out
+    assert len(lines) == 6 and all(" ok — " in line for line in lines), out
     assert lines[0].startswith("tiny_basic · pytorch: ok — params ")
     assert "MACs " in lines[0] and "2 stage shapes" in lines[0]
     assert lines[3].startswith("tiny_bottleneck · keras: ok — input shape 3×48×40 · keras_params ")
+    assert lines[4].endswith("· 2 stage shapes")  # VGG: stage outputs hooked on features.N, not a container
 
 
 def test_independent_counts_agree_with_the_ir():
@@ -43,6 +44,8 @@ def test_independent_counts_agree_with_the_ir():
     assert checks["MACs"].actual == s["macs"] == 1_789_888
     assert checks["params"].actual == s["params"] == 16_407
     assert checks["stage conv3 shape"].actual == [64, 6, 5]  # 48×40 → /2 conv → /2 pool → /2 stage
+    vgg = {k.item: k.actual for k in check_pytorch(compile_spec(TINY[2]))}
+    assert (vgg["stage block1 shape"], vgg["stage block2 shape"]) == ([8, 16, 16], [16, 8, 8])  # 2×2 pools
 
 
 def test_a_difference_exits_1_and_says_where(monkeypatch):
