@@ -41,6 +41,10 @@ def _lowered(g: nx.DiGraph) -> list[str]:
     for key in ("input", "output"):
         if g.graph.get(key) not in g:
             problems.append(f"graph {key} {g.graph.get(key)!r} is not a node")
+    outputs = g.graph.get("outputs") or []
+    if not outputs or g.graph.get("output") not in outputs or any(n not in g for n in outputs):
+        problems.append(f"graph outputs {outputs!r} must be nodes and include the output")
+    problems += [f"block output {n!r} is not a node" for n in g.graph.get("block_outputs", {}) if n not in g]
     return problems
 
 

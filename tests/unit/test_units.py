@@ -81,3 +81,20 @@ def test_option_a_pads_channels_and_subsamples(tmp_path):
 def test_option_c_projects_every_shortcut(tmp_path):
     g = _compile(tmp_path, shortcut="C")
     assert sum(d["role"] == "down_conv" for _, d in g.nodes(data=True)) == 4
+
+
+def test_verifier_checks_the_outputs(tmp_path):
+    from archc.ir.verify import IRVerifyError, verify
+
+    g = _compile(tmp_path)
+    g.graph["outputs"] = ["nowhere"]
+    with pytest.raises(IRVerifyError, match="graph outputs"):
+        verify(g, "lower")
+
+
+def test_scale_rejects_a_gate_of_the_wrong_width():
+    from archc.ir.ops import OPS, ShapeError
+
+    assert OPS["scale"].shape({}, [(16, 8, 8), (16, 1, 1)]) == (16, 8, 8)
+    with pytest.raises(ShapeError, match="gate"):
+        OPS["scale"].shape({}, [(16, 8, 8), (8, 1, 1)])
