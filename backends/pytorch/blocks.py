@@ -51,22 +51,39 @@ class BlockClass:
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
     doc: list[str] = field(default_factory=list)
+    signature: str = "in_channels: int, width: int, stride: int = 1"
+    subs: list[BlockClass] = field(default_factory=list)  # classes of named containers (``se``) it uses
 
 
 def collect_blocks(g: nx.DiGraph) -> list[Block]:
+    """The IR's blocks, or none when the names are not ``<stage>.<block>.<op>`` (torchvision VGG's flat
+    ``features.N``: the model then prints every op itself, in the named containers)."""
     scopes: dict[tuple, list[str]] = defaultdict(list)
     for node, scope in g.nodes(data="scope"):
-        if scope[0] == "stage":
+        if scope[0] == "stage" and isinstance(scope[2], int):
             scopes[scope].append(node)
     blocks = []
     for (_, s, b), nodes in scopes.items():
         first = g.nodes[nodes[0]]["names"]["torchvision"].split(".")
         if len(first) < 3 or first[1] != str(b) or not first[0].isidentifier():
-            raise EmitError(f"block {s}.{b}: names like {'.'.join(first)!r} are not '<stage>.<block>.<op>'")
+            return []
         block = Block(s, b, nodes, f"{first[0]}.{b}.", first[0], _stride(g, nodes))
         block.main_sig, block.branch_sig = signatures(g, block)
         blocks.append(block)
+    _keep_common_parts(blocks)
     return blocks
+
+
+def _keep_common_parts(blocks: list[Block]) -> None:
+    """Ops off the main path that every block of a kind has (squeeze-and-excitation) are not optional."""
+    by_main: dict[tuple, list[Block]] = defaultdict(list)
+    for b in blocks:
+        by_main[b.main_sig].append(b)
+    for members in by_main.values():
+        common = set.intersection(*({e[0] for e in b.branch_sig} for b in members))
+        for b in members:
+            b.main_sig += tuple(e for e in b.branch_sig if e[0] in common)
+            b.branch_sig = tuple(e for e in b.branch_sig if e[0] not in common)
 
 
 def _stride(g: nx.DiGraph, nodes: list[str]) -> int:
@@ -130,7 +147,14 @@ def print_class(g: nx.DiGraph, cls: BlockClass) -> None:
     res = Resolver(envs)
     for b, env in zip(cls.blocks, envs):
         b.env = env
-    scope = Scope(g, [b.nodes for b in cls.blocks], [b.prefix for b in cls.blocks], res)
+    optional = {e[0] for b in cls.blocks for e in b.branch_sig}
+
+    def sub(attr: str, parts: list[list[str]], prefixes: list[str]) -> str:
+        sub_cls = print_container(g, attr, parts, prefixes)
+        cls.subs.append(sub_cls)
+        return sub_cls.name
+
+    scope = Scope(g, [b.nodes for b in cls.blocks], [b.prefix for b in cls.blocks], res, optional=optional, sub=sub)
     scope.resolve(param("in_channels"))
     extra = [p for p in res.params if p not in PARAMS]
     if extra:
@@ -145,6 +169,40 @@ def print_class(g: nx.DiGraph, cls: BlockClass) -> None:
     cond = res.predicate(present, _conditions(out.text, out.value)) if any(present) else None
     _assemble(cls, scope, mods, lines, branch_lines, result, cond if any(present) else None, any(present))
     cls.doc = _doc(g, cls, scope, cond)
+
+
+CONTAINER_CLASS = {"se": "SqueezeExcitation"}  # torchvision.ops' name for the ``se`` container
+
+
+def print_container(g: nx.DiGraph, attr: str, parts: list[list[str]], prefixes: list[str]) -> BlockClass:
+    """A container with named children (``se.fc1``…) as a class taking its input width."""
+    name = CONTAINER_CLASS.get(attr) or "".join(w.capitalize() for w in attr.split("_"))
+    sub = BlockClass(name, [], expansion=None, signature="in_channels: int")
+    inputs = [_input_of_nodes(g, nodes) for nodes in parts]
+    res = Resolver([{"in_channels": g.nodes[i]["shape"][0]} for i in inputs])
+    scope = Scope(g, parts, prefixes, res, branches=False)
+    scope.resolve(param("in_channels"))
+    if res.params != ["in_channels"]:
+        raise EmitError(f"{name}: sizes need parameters {res.params[1:]} beyond in_channels")
+    mods = scope.modules()
+    lines, _, result = write_forward(scope.items(), scope.input, scope.nodes[-1], "out")
+    sub.init = [ln for m in mods.values() for ln in m.lines()] + [f"self.{k} = {v}" for k, v in scope.stored.items()]
+    sub.forward = [*lines, f"return {result}"]
+    sub.doc = [f"The ``{attr}`` part of a block: {' → '.join(_op_names(g, scope))}."]
+    return sub
+
+
+def _op_names(g: nx.DiGraph, scope: Scope) -> list[str]:
+    names = []
+    for n in scope.nodes:
+        ref = scope.ctx[scope.key(n)].ref
+        names.append(ref.removeprefix("self.") if ref else g.nodes[n]["op"])
+    return names
+
+
+def _input_of_nodes(g: nx.DiGraph, nodes: list[str]) -> str:
+    members = set(nodes)
+    return next(p for n in nodes for p in operands(g, n) if p not in members)
 
 
 def _input_of(g: nx.DiGraph, b: Block) -> str:
@@ -199,15 +257,17 @@ def _assemble(cls, scope: Scope, mods: dict[str, Module], lines, branch_lines, r
 
 def _branch_name(scope: Scope) -> str:
     for node in scope.nodes:
-        if not scope.g.nodes[node]["main_path"]:
+        if scope.is_shortcut(node):
             return scope.local_name(node).split(".")[0]
     return "shortcut"
 
 
 def _doc(g: nx.DiGraph, cls: BlockClass, scope: Scope, cond: str | None) -> list[str]:
     stages = list(dict.fromkeys(b.stage_attr for b in cls.blocks))
-    main = [scope.local_name(n) for n in scope.nodes if g.nodes[n]["main_path"]]
-    branch = list(dict.fromkeys(_part(g, scope, n) for n in scope.nodes if not g.nodes[n]["main_path"]))
+    optional = [scope.is_shortcut(n) for n in scope.nodes]
+    main = [_part(g, scope, n) for n, o in zip(scope.nodes, optional) if not o]
+    main = [m for i, m in enumerate(main) if i == 0 or main[i - 1] != m]  # a container's ops: once
+    branch = list(dict.fromkeys(_part(g, scope, n) for n, o in zip(scope.nodes, optional) if o))
     doc = [f"The block of {', '.join(stages)} ({len(cls.blocks)} blocks).", "", f"Main path: {' → '.join(main)}."]
     if branch:
         when = f"when {cond}, else the identity" if cond else "always"
@@ -217,4 +277,5 @@ def _doc(g: nx.DiGraph, cls: BlockClass, scope: Scope, cond: str | None) -> list
 
 def _part(g: nx.DiGraph, scope: Scope, node: str) -> str:
     """A shortcut op as the docstring names it: its module attribute, or its op kind when functional."""
-    return scope.local_name(node).split(".")[0] if printer(g.nodes[node]["op"]).module else g.nodes[node]["op"]
+    ref = scope.ctx[scope.key(node)].ref
+    return ref.removeprefix("self.") if ref else g.nodes[node]["op"]

@@ -37,6 +37,7 @@ class Printer:
     module: Callable[[OpCtx], str] | None = None  # constructor text; None → functional op
     call: Callable[[OpCtx, list[str]], str] | None = None  # forward expression from input texts
     forward_sizes: bool = False  # the forward expression uses sizes (stored on the module when not literal)
+    after: Callable[[OpCtx, str], list[str]] | None = None  # lines after the constructor, given the module ref
 
 
 def _pair(v: tuple[int, int]) -> str:
@@ -92,6 +93,10 @@ def _padded_call(value: str = "") -> Callable[[OpCtx, list[str]], str]:
 def _pool(cls: str) -> Callable[[OpCtx], str]:
     def module(ctx: OpCtx) -> str:
         args = [f"kernel_size={_pair(ctx.attrs['kernel'])}", f"stride={ctx.size('stride')}", *_window_args(ctx)]
+        if ctx.attrs.get("ceil_mode"):
+            args.append("ceil_mode=True")
+        if ctx.attrs.get("count_include_pad") is False:
+            args.append("count_include_pad=False")
         return f"nn.{cls}({', '.join(args)})"
 
     return module
@@ -104,6 +109,16 @@ def _batchnorm(ctx: OpCtx) -> str:
     if ctx.attrs["momentum"] != 0.1:
         args.append(f"momentum={ctx.attrs['momentum']!r}")
     return f"nn.BatchNorm2d({', '.join(args)})"
+
+
+def _zero_init(ctx: OpCtx, ref: str) -> list[str]:
+    """``zero_init_last_bn``: the branch's last BN starts as a zero gate (torchvision ``zero_init_residual``)."""
+    return [f"nn.init.zeros_({ref}.weight)"] if ctx.attrs.get("zero_init") else []
+
+
+def _adaptive(ctx: OpCtx) -> str:
+    cls = {"avg": "AdaptiveAvgPool2d", "max": "AdaptiveMaxPool2d"}[ctx.attrs["mode"]]
+    return f"nn.{cls}({tuple(ctx.attrs['size'])})"
 
 
 def _linear(ctx: OpCtx) -> str:
@@ -132,13 +147,17 @@ PRINTERS: dict[str, Printer] = {
         module=_conv,
         call=_padded_call(),
     ),
-    "batchnorm": Printer(sizes={"channels": "cin"}, module=_batchnorm),
+    "batchnorm": Printer(sizes={"channels": "cin"}, module=_batchnorm, after=_zero_init),
     "relu": Printer(module=lambda ctx: "nn.ReLU(inplace=True)" if ctx.inplace else "nn.ReLU()"),
     "maxpool": Printer(
         sizes={"stride": "stride"}, module=_pool("MaxPool2d"), call=_padded_call(', value=float("-inf")')
     ),
     "avgpool": Printer(sizes={"stride": "stride"}, module=_pool("AvgPool2d"), call=_padded_call()),
     "global_pool": Printer(module=lambda ctx: _GLOBAL[ctx.attrs["mode"]]),
+    "adaptive_pool": Printer(module=_adaptive),
+    "dropout": Printer(module=lambda ctx: f"nn.Dropout(p={ctx.attrs['rate']!r})"),
+    "sigmoid": Printer(module=lambda ctx: "nn.Sigmoid()"),
+    "scale": Printer(call=lambda ctx, ins: f"{ins[0]} * {ins[1]}"),
     "flatten": Printer(call=lambda ctx, ins: f"torch.flatten({ins[0]}, 1)"),
     "linear": Printer(sizes={"in_features": "cin", "out_features": "cout"}, module=_linear),
     "add": Printer(call=lambda ctx, ins: " + ".join(ins)),

@@ -13,8 +13,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from archc.ir.graph import operands
 
 from .exprs import EmitError, Expr, Resolver, const, half_of, minus, param
@@ -38,19 +36,25 @@ class Module:
     items: dict[int, str] = field(default_factory=dict)  # nn.Sequential items, by index
     params: bool = False
     branch: bool = False
+    after: list[str] = field(default_factory=list)  # e.g. ``nn.init.zeros_(self.bn3.weight)``
 
     def lines(self) -> list[str]:
         if not self.items:
-            return [f"self.{self.attr} = {self.ctor}"]
+            return [f"self.{self.attr} = {self.ctor}", *self.after]
         if sorted(self.items) != list(range(len(self.items))):
             raise EmitError(f"container {self.attr!r} has items {sorted(self.items)}, not 0..n-1")
         body = [f"    {self.items[i]}," for i in range(len(self.items))]
-        return [f"self.{self.attr} = nn.Sequential(", *body, ")"]
+        return [f"self.{self.attr} = nn.Sequential(", *body, ")", *self.after]
 
 
 class Scope:
-    def __init__(self, g: nx.DiGraph, instances: list[list[str]], prefixes: list[str], resolver: Resolver, model=False):
+    def __init__(
+        self, g, instances, prefixes: list[str], resolver: Resolver, model=False, optional=(), sub=None, branches=True
+    ):
         self.g, self.instances, self.prefixes, self.res, self.model = g, instances, prefixes, resolver, model
+        self.optional = set(optional)  # roles present in only some instances (the shortcut branch)
+        self.branches = branches  # False inside a container class: everything is one straight path
+        self.sub = sub  # callback printing a named container (``se.fc1``, ``se.fc2``, …) as its own class
         self.rep = max(range(len(instances)), key=lambda i: len(instances[i]))
         self.nodes = instances[self.rep]
         self.roles = [self.key(n) for n in self.nodes]  # what lines up across instances
@@ -62,9 +66,34 @@ class Scope:
         if len(set(ext)) != 1 and not model:
             raise EmitError(f"a block must have one input, got {sorted(set(ext))}")
         self.input = g.graph["input"] if model else ext[0]
+        self.named = self.named_containers()
         self.stored: dict[str, str] = {}  # forward-time sizes kept on the module: attribute → expression
         self.cexpr: dict[str, Expr] = {}
         self.ctx: dict[str, OpCtx] = {}
+
+    def named_containers(self) -> dict[str, list[str]]:
+        """``{attr: nodes}`` of containers with named children (``se.fc1``): printed as a class of their own."""
+        attrs = set()
+        for n in self.nodes:
+            if printer(self.g.nodes[n]["op"]).module:
+                head, _, rest = self.local_name(n).partition(".")
+                if rest and not rest.isdigit():
+                    attrs.add(head)
+        return {a: [n for n in self.nodes if self._head(n) == a] for a in sorted(attrs)}
+
+    def _head(self, node: str) -> str:
+        name, prefix = self.g.nodes[node]["names"]["torchvision"], self.prefixes[self.rep]
+        return name.removeprefix(prefix).split(".")[0]
+
+    def is_shortcut(self, node: str) -> bool:
+        """On the shortcut branch (``identity``): optional, or off the main path outside a named container."""
+        d = self.g.nodes[node]
+        if not self.branches:
+            return False
+        return self.key(node) in self.optional or (not d["main_path"] and self.container_of(node) is None)
+
+    def container_of(self, node: str) -> str | None:
+        return next((a for a, nodes in self.named.items() if node in nodes), None)
 
     def key(self, node: str) -> str:
         return node if self.model else self.g.nodes[node]["role"]
@@ -83,12 +112,25 @@ class Scope:
         for role, node in zip(self.roles, self.nodes):
             data = self.g.nodes[node]
             cin = self.source_expr(operands(self.g, node)[0])
+            box = self.container_of(node)
+            if box is not None:  # printed by the container's own class; only its output width matters here
+                cin = self.source_expr(self._box_input(box))
+                self.cexpr[role] = cin if node != self.named[box][-1] else self.out_channels(role, data, cin)
+                self.ctx[role] = OpCtx(data["attrs"], {})
+                continue
             cout = self.out_channels(role, data, cin)
             self.cexpr[role] = cout
             sizes = {}
             for attr, kind in printer(data["op"]).sizes.items():
                 sizes[attr] = self.size(role, attr, kind, cin, cout)
             self.ctx[role] = OpCtx(data["attrs"], sizes)
+
+    def _box_input(self, box: str) -> str:
+        inside = set(self.named[box])
+        ext = {p for n in self.named[box] for p in operands(self.g, n) if p not in inside}
+        if len(ext) != 1:
+            raise EmitError(f"container {box!r} must have one input, got {sorted(ext)}")
+        return ext.pop()
 
     def out_channels(self, role: str, data: dict, cin: Expr) -> Expr:
         out = self.values(role, lambda d: d["shape"][0])
@@ -136,28 +178,50 @@ class Scope:
         unsafe = {self.local_name(n).split(".")[0] for n in self.nodes if not self.inplace_ok(n)}
         for role, node in zip(self.roles, self.nodes):
             data, pr = self.g.nodes[node], printer(self.g.nodes[node]["op"])
+            box = self.container_of(node)
+            if box is not None:
+                if box not in mods:
+                    mods[box] = self.named_module(box)
+                self.ctx[role].ref = f"self.{box}"
+                continue
             if pr.module is None:
                 continue
             attr, _, rest = self.local_name(node).partition(".")
             ctx = self.ctx[role]
             ctx.inplace = attr not in unsafe
             ctor = pr.module(ctx)
-            mod = mods.setdefault(attr, Module(attr, branch=not data["main_path"]))
+            mod = mods.setdefault(attr, Module(attr, branch=self.is_shortcut(node)))
             mod.params |= bool(data["params"] or data["buffers"])
             if rest:
                 if not rest.isdigit():
                     raise EmitError(f"{node}: only numbered containers are supported ({attr}.{rest})")
                 mod.items[int(rest)] = ctor
                 ctx.ref = f"self.{attr}"
+                mod.after += pr.after(ctx, f"self.{attr}[{rest}]") if pr.after else []
             elif mod.ctor and mod.ctor != ctor:
                 if mod.params or data["params"] or data["buffers"]:
                     raise EmitError(f"modules named {attr!r} differ: {mod.ctor} vs {ctor}")
                 attr = self.rename(mods, attr, ctor)  # parameterless name clash (no state-dict key)
-                mod = mods.setdefault(attr, Module(attr, branch=not data["main_path"]))
+                mod = mods.setdefault(attr, Module(attr, branch=self.is_shortcut(node)))
                 mod.ctor, ctx.ref = ctor, f"self.{attr}"
             else:
                 mod.ctor, ctx.ref = ctor, f"self.{attr}"
+                mod.after = pr.after(ctx, ctx.ref) if pr.after else []
         return mods
+
+    def named_module(self, box: str) -> Module:
+        if self.sub is None:
+            raise EmitError(f"container {box!r} with named children is not supported here")
+        roles = {self.key(n) for n in self.named[box]}
+        parts = [[n for n in inst if self.key(n) in roles] for inst in self.instances]
+        prefixes = [f"{p}{box}." for p in self.prefixes]
+        cls_name = self.sub(box, parts, prefixes)
+        nodes = self.named[box]
+        params = any(self.g.nodes[n]["params"] or self.g.nodes[n]["buffers"] for n in nodes)
+        branch = any(self.is_shortcut(n) for n in nodes)
+        return Module(
+            box, ctor=f"{cls_name}({self.source_expr(self._box_input(box)).text})", params=params, branch=branch
+        )
 
     @staticmethod
     def rename(mods: dict[str, Module], attr: str, ctor: str) -> str:
@@ -179,9 +243,15 @@ class Scope:
             if node in done:
                 continue
             data = self.g.nodes[node]
+            branch = self.is_shortcut(node)
+            box = self.container_of(node)
+            if box is not None:
+                done.update(self.named[box])
+                ref = f"self.{box}"
+                out.append(Item([self._box_input(box)], self.named[box][-1], branch, lambda v, r=ref: f"{r}({v[0]})"))
+                continue
             chain = self.container_chain(node)
             done.update(chain)
-            branch = not data["main_path"]
             if len(chain) > 1:
                 ref = self.ctx[role].ref
                 out.append(Item([operands(self.g, chain[0])[0]], chain[-1], branch, lambda v, r=ref: f"{r}({v[0]})"))
@@ -223,10 +293,16 @@ class Scope:
         return f"self.{name}"
 
 
-def write_forward(items: list[Item], source: str, output: str, base: str) -> tuple[list[str], list[str], str]:
-    """Main-path and branch lines of straight-line code; returns (main lines with a branch marker, branch lines, result var)."""
+def write_forward(
+    items: list[Item], source: str, output: str | tuple[str, ...], base: str
+) -> tuple[list[str], list[str], str]:
+    """Straight-line code: (main lines with a ``None`` marker where the branch goes, branch lines, result).
+
+    ``output`` may be a tuple of nodes (every stage's output of a ``features_only`` model): the result is
+    then a list expression and each of them stays alive to the end."""
+    outs = output if isinstance(output, tuple) else (output,)
     uses = Counter(n for item in items for n in item.inputs)
-    uses[output] += 1
+    uses.update(outs)
     var_of, holder = {source: "x"}, {"x": source}
     lines, branch_lines, marker = [], [], False
     for item in items:
@@ -246,4 +322,5 @@ def write_forward(items: list[Item], source: str, output: str, base: str) -> tup
                 marker = True
         else:
             lines.append(f"{var} = {expr}")
-    return lines, branch_lines, var_of[output]
+    result = var_of[output] if not isinstance(output, tuple) else f"[{', '.join(var_of[o] for o in outs)}]"
+    return lines, branch_lines, result

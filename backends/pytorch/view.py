@@ -11,6 +11,7 @@ import keyword
 import re
 from dataclasses import dataclass
 
+from archc.ir.graph import operands
 from archc.outputs import provenance
 from archc.pipeline import Compiled
 from archc.report import summary
@@ -51,6 +52,7 @@ class ModelView:
     forward: list[str]
     num_classes: int
     constructor: str | None
+    returns: str = "torch.Tensor"  # ``list[torch.Tensor]`` for a features_only model
 
 
 def build_view(c: Compiled) -> ModelView:
@@ -59,24 +61,39 @@ def build_view(c: Compiled) -> ModelView:
     classes = group_classes(blocks, class_name(getattr(spec, "block", "block")))
     for cls in classes:
         print_class(g, cls)
+    printed = _with_containers(classes)
     init, forward = _model_body(c, blocks, classes)
     s = summary(c)
     cls_name = model_class_name(spec.name)
+    if cls_name in {cls.name for cls in printed}:  # a spec named basic_block must not shadow BasicBlock
+        cls_name += "Model"
     body = "\n".join(ln for cls in classes for ln in cls.init + cls.forward) + "\n".join(init + forward)
     return ModelView(
-        header=provenance(c.loaded.path, c.loaded.sha256),
+        header=provenance(c.loaded.source, c.loaded.sha256),
         title=_docline(f"{spec.name}: {spec.description}" if spec.description else spec.name),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=_imports(body),
-        blocks=classes,
+        blocks=printed,
         stage_builder=any("make_stage(" in ln for ln in init),
         class_name=cls_name,
         init=init,
         forward=forward,
         num_classes=spec.head.classes,
+        returns="list[torch.Tensor]" if len(g.graph.get("outputs") or [1]) > 1 else "torch.Tensor",
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
+
+
+def _with_containers(classes: list[BlockClass]) -> list[BlockClass]:
+    """Container classes (``SqueezeExcitation``) first, once each, then the block classes."""
+    subs: dict[str, BlockClass] = {}
+    for cls in classes:
+        for sub in cls.subs:
+            other = subs.setdefault(sub.name, sub)
+            if (other.init, other.forward) != (sub.init, sub.forward):
+                raise EmitError(f"two different {sub.name} classes")
+    return [*subs.values(), *classes]
 
 
 def model_class_name(name: str) -> str:
@@ -102,7 +119,8 @@ def _imports(body: str) -> list[str]:
 def _model_body(c: Compiled, blocks: list[Block], classes: list[BlockClass]) -> tuple[list[str], list[str]]:
     g = c.graph
     order = {n: i for i, n in enumerate(g.nodes)}
-    own = [n for n, d in g.nodes(data=True) if d["scope"][0] not in ("stage", "input")]
+    staged = {sc[1] for b in blocks for sc in [("stage", b.stage)]}
+    own = [n for n, d in g.nodes(data=True) if d["scope"][0] != "input" and not _in_stages(d["scope"], staged)]
     scope = Scope(g, [own], [""], Resolver([{}], fixed=True), model=True)
     scope.resolve(None)
     _classifier_width(c, scope)
@@ -117,7 +135,7 @@ def _model_body(c: Compiled, blocks: list[Block], classes: list[BlockClass]) -> 
     for attr, mod in mods.items():
         placed.append((order[first_node[attr]], mod.lines()))
     stage_of = {id(b): cls for cls in classes for b in cls.blocks}
-    for s, info in enumerate(g.graph["stages"]):
+    for s, info in enumerate(g.graph["stages"] if blocks else []):
         members = [b for b in blocks if b.stage == s]
         first, cls = members[0], stage_of[id(members[0])]
         stage_in = _stage_input(g, first)
@@ -127,13 +145,34 @@ def _model_body(c: Compiled, blocks: list[Block], classes: list[BlockClass]) -> 
             lines = [f"self.{first.stage_attr} = make_stage({args})"]
         else:  # mixed block classes or strides (Keras V2: the stride on the last block): list the blocks
             lines = [f"self.{first.stage_attr} = nn.Sequential(", *_block_calls(members, stage_of), ")"]
+        lines += _stage_extras(g, s, first.stage_attr, members)
         placed.append((order[first.nodes[0]], lines))
         items.append(Item([stage_in], info.output, False, lambda v, a=first.stage_attr: f"self.{a}({v[0]})"))
     init = [ln for _, lines in sorted(placed, key=lambda p: p[0]) for ln in lines]
     init += [f"self.{k} = {v}" for k, v in scope.stored.items()]
     items.sort(key=lambda it: order[it.output])
-    lines, _, result = write_forward(items, g.graph["input"], g.graph["output"], "x")
+    outputs = tuple(g.graph.get("outputs") or [g.graph["output"]])
+    lines, _, result = write_forward(items, g.graph["input"], outputs if len(outputs) > 1 else outputs[0], "x")
     return init, [*lines, f"return {result}"]
+
+
+def _in_stages(scope: tuple, staged: set[int]) -> bool:
+    return scope[0] == "stage" and scope[1] in staged
+
+
+def _stage_extras(g, s: int, stage_attr: str, members: list[Block]) -> list[str]:
+    """Ops of a stage outside its blocks (VGG's pool after the last block): children of the stage."""
+    extras = [n for n, sc in g.nodes(data="scope") if sc[0] == "stage" and sc[1] == s and not isinstance(sc[2], int)]
+    if not extras:
+        return []
+    if operands(g, extras[0]) != [members[-1].nodes[-1]] or g.graph["stages"][s].output != extras[-1]:
+        raise EmitError(f"stage {stage_attr}: ops outside blocks must follow the last block")
+    scope = Scope(g, [extras], [f"{stage_attr}."], Resolver([{}], fixed=True), model=True)
+    scope.resolve(None)
+    mods = scope.modules()
+    if len(scope.items()) != len(extras) or any(not scope.ctx[scope.key(n)].ref for n in extras):
+        raise EmitError(f"stage {stage_attr}: ops outside blocks must be modules")
+    return [f"self.{stage_attr}.{ln.removeprefix('self.')}" for m in mods.values() for ln in m.lines()]
 
 
 def _stage_input(g, block: Block) -> str:
