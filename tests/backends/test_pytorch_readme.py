@@ -15,7 +15,7 @@ def test_readme_pytorch_example_trains():
     section = README.split("## PyTorch backend", 1)[1].split("\n## ", 1)[0]
     (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
     result = subprocess.run(
-        [sys.executable, "-c", "import torch; torch.manual_seed(0)\n" + code],
+        [sys.executable, "-c", "import torch; torch.manual_seed(0); torch.set_num_threads(1)\n" + code],
         cwd=REPO,
         capture_output=True,
         text=True,

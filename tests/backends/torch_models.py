@@ -78,3 +78,19 @@ class Cache:
 def stage_modules(g) -> list[str]:
     """The module name of each stage (``layer1``…) as the IR names it, in stage order."""
     return [g.nodes[info.output]["names"]["torchvision"].split(".")[0] for info in g.graph["stages"]]
+
+
+def hook_stage_outputs(model, g) -> list:
+    """Record each stage's output shape: a forward hook on the innermost module that produces the IR's
+    stage-output node (``layer1`` … or ``features.4``); the last call of a shared module counts."""
+    seen = [None] * len(g.graph["stages"])
+    for i, info in enumerate(g.graph["stages"]):
+        parts = g.nodes[info.output]["names"]["torchvision"].split(".")
+        for k in range(len(parts), 0, -1):
+            try:
+                module = model.get_submodule(".".join(parts[:k]))
+            except AttributeError:
+                continue
+            module.register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, list(o.shape[1:])))
+            break
+    return seen
