@@ -117,7 +117,20 @@ def load_spec(ref: str) -> LoadedSpec:
     except ValidationError as exc:
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
     _unique_stage_names(spec, marks)
+    _inner_widths(spec, marks)
     return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
+
+
+def _inner_widths(spec: Spec, marks: Marks) -> None:
+    """``int(width × base_width / 64) × groups`` must leave each block at least one channel."""
+    errors = []
+    for i, stage in enumerate(spec.stages):
+        if spec.inner_width(stage.width) < 1:
+            message = f"inner width int({stage.width} × base_width {spec.base_width} / 64) × groups {spec.groups} is 0 channels"
+            help = "use a larger width or base_width (ResNeXt-50 32x4d: width 64, groups 32, base_width 4)"
+            errors.append(_at(marks.value(("stages", i, "width")), "E401", message, help))
+    if errors:
+        raise SpecError(errors)
 
 
 def _unique_stage_names(spec: Spec, marks: Marks) -> None:
