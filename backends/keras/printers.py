@@ -23,7 +23,14 @@ from archc.ir.naming import pad_name
 # Keras defaults of the keyword arguments the printers always fill in; a value equal to its default in
 # every place it is printed is left out of the generated code.
 DEFAULTS = {
-    "layers.Conv2D": {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "use_bias": True},
+    "layers.Conv2D": {
+        "strides": 1,
+        "padding": "valid",
+        "dilation_rate": 1,
+        "groups": 1,
+        "activation": None,
+        "use_bias": True,
+    },
     "layers.BatchNormalization": {"axis": -1, "momentum": 0.99, "gamma_initializer": "ones"},
     "layers.MaxPooling2D": {"padding": "valid"},
     "layers.AveragePooling2D": {"padding": "valid"},
@@ -103,6 +110,7 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
         ("padding", padding),
         ("dilation_rate", _pair(a["dilation"])),
         ("groups", a["groups"]),
+        ("activation", _fused_activation(g, node)),
         ("use_bias", a["bias"]),
     )
     args = (a["out_channels"], _pair(a["kernel"]))
@@ -118,7 +126,15 @@ def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
 
 
 def relu(g: nx.DiGraph, node: str) -> list[Call]:
+    """A ReLU with the IR hint ``fuse`` is printed as its conv/dense layer's ``activation="relu"`` (VGG)."""
+    if g.nodes[node]["attrs"].get("fuse"):
+        return []
     return [_simple(g, node, "layers.Activation", ("relu",), ())]
+
+
+def _fused_activation(g: nx.DiGraph, node: str):
+    fused = [n for n in g.succ[node] if g.nodes[n]["op"] == "relu" and g.nodes[n]["attrs"].get("fuse")]
+    return "relu" if fused else None
 
 
 def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
@@ -188,7 +204,8 @@ def linear(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     is_top = node == g.graph["output"]
     units = Code("classes") if is_top else a["out_features"]
-    kwargs = (("activation", Code("classifier_activation") if is_top else None), ("use_bias", a["bias"]))
+    activation = Code("classifier_activation") if is_top else _fused_activation(g, node)
+    kwargs = (("activation", activation), ("use_bias", a["bias"]))
     return [_simple(g, node, "layers.Dense", (units,), kwargs)]
 
 

@@ -78,7 +78,11 @@ def _segments(g: nx.DiGraph) -> list[tuple[tuple, list[str]]]:
     return segments
 
 
-def _is_block(scope: tuple) -> bool:
+def _is_block(g: nx.DiGraph, scope: tuple) -> bool:
+    """Residual blocks get a function per kind; a sequential layout (VGG) is printed inline, like
+    keras.applications' VGG16."""
+    if g.graph.get("layout") == "sequential":
+        return False
     return scope[0] == "stage" and len(scope) == 3 and isinstance(scope[2], int)
 
 
@@ -151,7 +155,7 @@ def _block_calls(g: nx.DiGraph, entries: list[tuple[Kind, Instance]], state: dic
 def _items(g: nx.DiGraph, printed: dict, alias: dict) -> list[tuple[str, object]]:
     items: list[tuple[str, object]] = []
     for scope, nodes in _segments(g):
-        if _is_block(scope):
+        if _is_block(g, scope):
             items.append(("block", _instance(g, scope, nodes, printed, alias)))
         elif scope[0] == "head":
             # ops before the head's pool (ResNetV2's post_bn, post_relu) belong to the feature extractor
