@@ -16,7 +16,8 @@ EXIT_DIFFERENCE = 1
 EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 
-# Stable codes. E1xx: reading YAML; E2xx: schema; E3xx: extends/resolution; E4xx: semantics (shapes, sizes).
+# Stable codes. E1xx: reading YAML; E2xx: schema; E3xx: extends/resolution; E4xx: semantics (shapes, sizes);
+# E5xx: writing outputs.
 CODES = {
     "E100": "file cannot be read",
     "E101": "YAML syntax error",
@@ -34,6 +35,7 @@ CODES = {
     "E400": "feature map shrinks below 1x1",
     "E401": "inconsistent architecture",
     "E402": "model too large",
+    "E500": "output cannot be written",
 }
 
 

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from archc._version import __version__
+from archc.diagnostics import Diagnostic, SpecError
 
 
 def provenance(spec_path: str, sha256: str) -> str:
@@ -35,15 +36,25 @@ def write_all(files: dict[Path, str]) -> list[Path]:
     """
     changed = stale(files)
     for path in changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(files[path].encode("utf-8"))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_one(path, files[path])
+        except OSError as exc:  # a user problem (read-only folder, a file where a folder should be), not a crash
+            reason = exc.strerror or str(exc)
+            help = "check that the output folder (--out) is a writable directory"
+            raise SpecError([Diagnostic(path.as_posix(), 1, 1, "E500", f"cannot write: {reason}", help)]) from None
     return changed
+
+
+def _write_one(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, then an atomic rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -7,13 +7,17 @@ import re
 
 from archc.diagnostics import SpecError
 from archc.pipeline import Compiled, compile_spec
+from archc.settings import LIMITS
 
 
 def input_size(text: str) -> tuple[int, int]:
     """``160`` or ``160x200`` (height × width)."""
     m = re.fullmatch(r"(\d{1,5})(?:[xX×](\d{1,5}))?", text.strip())
-    if not m or int(m.group(1)) < 1 or (m.group(2) and int(m.group(2)) < 1):
-        raise argparse.ArgumentTypeError(f"invalid input size {text!r}: write H or HxW, e.g. 224 or 160x200")
+    sizes = [int(g) for g in m.groups() if g] if m else []
+    if not m or any(not 1 <= v <= LIMITS.max_spatial for v in sizes):
+        raise argparse.ArgumentTypeError(
+            f"invalid input size {text!r}: write H or HxW, e.g. 224 or 160x200 (1 to {LIMITS.max_spatial})"
+        )
     h = int(m.group(1))
     return h, int(m.group(2) or h)
 

@@ -150,3 +150,13 @@ def test_killed_build_leaves_old_or_new_files_never_partial(project, tmp_path, b
     assert run_cli("build", *specs, "--backend", "pytorch", "--out", str(out))[0] == 0
     assert {n: (out / n).read_bytes() for n in new} == new
     shutil.rmtree(out)
+
+
+def test_unwritable_output_is_a_located_error_not_a_crash(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    code, out, err = run_cli("build", "resnet18", "--backend", "pytorch", "--out", str(blocker))
+    assert code == 2
+    assert f"{blocker.as_posix()}/pytorch/resnet18.py:1:1: error[E500]: cannot write: " in err
+    assert "\n  help: " in err and err.endswith("Found 1 error.\n")
+    assert blocker.read_text() == "not a folder"
