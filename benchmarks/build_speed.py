@@ -21,14 +21,14 @@ def builtin_names() -> list[str]:
     return run_process([*archc_command(), "list", "--names"]).stdout.split()
 
 
-def whole_build(names: list[str], repeats: int) -> tuple[Summary, list[str]]:
-    """Median wall time of ``archc build NAMES --out <fresh dir>`` (a fresh folder: every file is written)."""
-    walls = []
+def whole_build(names: list[str], repeats: int) -> tuple[Summary, Summary, list[str]]:
+    """Median wall and CPU time of ``archc build NAMES --out <fresh dir>`` (fresh: every file is written)."""
+    runs = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            walls.append(run_process([*archc_command(), "build", *names, "--out", tmp]).wall_s)
+            runs.append(run_process([*archc_command(), "build", *names, "--out", tmp]))
             written = sorted(p.relative_to(tmp).as_posix() for p in Path(tmp).rglob("*.py"))
-    return Summary.of(walls), written
+    return Summary.of([r.wall_s for r in runs]), Summary.of([r.cpu_s for r in runs]), written
 
 
 def breakdown(names: list[str]) -> dict[str, float]:
@@ -40,7 +40,7 @@ def breakdown(names: list[str]) -> dict[str, float]:
         e.emit(compile_spec(names[0]))
     start = time.perf_counter()
     compiled = [compile_spec(n) for n in names]
-    times = {"compile": time.perf_counter() - start}
+    times = {"compile": time.perf_counter() - start, "ops": sum(c.graph.number_of_nodes() for c in compiled)}
     for key, emitter in emitters.items():
         start = time.perf_counter()
         for c in compiled:
@@ -56,7 +56,7 @@ def run(quick: bool = False) -> Section:
         f"`archc build` of {'the first' if quick else 'all'} {len(names)} built-in specs, both backends (whole process)"
     )
     section = Section("build", title)
-    build_t, written = whole_build(names, repeats)
+    build_t, build_cpu, written = whole_build(names, repeats)
     section.check("one file per spec and backend", len(written) == 2 * len(names), len(written))
     floor = repeat_process(python_script("import archc.cli, archc.pipeline"), max(1, repeats // 2)).wall
     section.add(
@@ -67,10 +67,22 @@ def run(quick: bool = False) -> Section:
             met=build_t.median < TARGET_S,
         )
     )
+    cpu_ok = build_cpu.median < TARGET_S
+    section.add(
+        Figure.info("  CPU time of that process", fmt_seconds(build_cpu.median), target=f"< {TARGET_S:g} s", met=cpu_ok)
+    )
     section.add(
         Figure.info("  of which: start-up (python -c 'import archc.cli, archc.pipeline')", fmt_seconds(floor.median))
     )
     parts = breakdown(names)
+    ops = parts.pop("ops")
+    if build_t.median >= TARGET_S:
+        total = sum(parts.values())
+        section.note(
+            f"build: the built-ins hold {ops:,} ops in all (CIFAR ResNet-1202 and pre-activation ResNet-1001 alone "
+            f"are thousands each); compile + both emitters run at {ops / total:,.0f} ops/s here, "
+            f"so the work itself is {fmt_seconds(total)} before start-up"
+        )
     rows = [[k, fmt_seconds(v), f"{v / len(names) * 1000:.0f} ms"] for k, v in parts.items()]
     section.table(["in-process step (all specs)", "time", "per spec"], rows)
     return section
