@@ -169,3 +169,17 @@ def test_failing_spec_among_several_builds_nothing(tmp_path):
     code, out, err = run_cli("build", "resnet18", str(INVALID / "enum_typos.yaml"), "--out", str(out_dir))
     assert code == 2 and "error[E203]" in err
     assert not out_dir.exists()
+
+
+# Every command that takes specs goes through the same loader: each must refuse each case the same way.
+SPEC_COMMANDS = [["cost", "--json"], ["build", "--check"], ["compare"], ["table"], ["graph"], ["verify"]]
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS, ids=lambda c: c[0])
+def test_every_command_refuses_every_case(command):
+    before = tree_state(INVALID)
+    for case in CASES:
+        code, out, err = run_cli(*command, case, cwd=INVALID)
+        assert code == 2, f"archc {' '.join(command)} {case}: exit {code}\n{err}"
+        assert err == snapshot_of(case).read_text(encoding="utf-8"), f"archc {' '.join(command)} {case}"
+    assert tree_state(INVALID) == before
