@@ -22,7 +22,7 @@ from archc.pipeline import compile_spec  # noqa: E402
 from archc.report import summary  # noqa: E402
 
 FAST = settings(
-    max_examples=20,
+    max_examples=12,
     deadline=None,
     derandomize=True,
     database=None,
@@ -192,7 +192,7 @@ def generated_torch_model(c):
     return namespace["build_model"](num_classes=c.spec.head.classes).eval()
 
 
-@settings(FAST, max_examples=15)
+@settings(FAST, max_examples=12)
 @given(spec=specs(units=True))
 def test_ir_matches_the_generated_pytorch_model(spec, tmp_path_factory):
     c = compiled_or_skip(spec, tmp_path_factory)
@@ -206,7 +206,7 @@ def test_ir_matches_the_generated_pytorch_model(spec, tmp_path_factory):
 
 
 @pytest.mark.slow
-@settings(FAST, max_examples=5)
+@settings(FAST, max_examples=4)
 @given(spec=specs(units=True))
 def test_keras_matches_ir_and_pytorch(spec, tmp_path_factory):
     import ast
