@@ -73,7 +73,7 @@ class BlockPlan:
     out: int
 
 
-class _Emit:
+class Emitter:
     """Adds the ops of one block (or the stem / head post-activation) to the graph."""
 
     def __init__(self, g: nx.DiGraph, spec: Spec, prefix: str, scope: tuple, origin: tuple):
@@ -129,7 +129,7 @@ def conv_bias(spec: Spec, followed_by: tuple[str, ...]) -> bool:
 def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Cursor:
     unit, layout = UNITS[spec.unit], BLOCKS[spec.block]
     origin = ("stages", plan.stage, "stride") if plan.stride != 1 else ("stages", plan.stage)
-    e = _Emit(g, spec, f"s{plan.stage}.b{plan.index}", ("stage", plan.stage, plan.index), origin)
+    e = Emitter(g, spec, f"s{plan.stage}.b{plan.index}", ("stage", plan.stage, plan.index), origin)
     pre = e.apply(unit.preact, "preact", cur)
     x, last, first3 = pre, len(layout.kernels) - 1, True
     for i, kernel in enumerate(layout.kernels):
@@ -156,7 +156,7 @@ def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Curs
     return x
 
 
-def _squeeze_excite(e: _Emit, x: Cursor, reduction: int) -> Cursor:
+def _squeeze_excite(e: Emitter, x: Cursor, reduction: int) -> Cursor:
     """avg-pool → 1x1 conv (C → C/r) → ReLU → 1x1 conv (C/r → C) → sigmoid → channel-wise scale."""
     squeezed = max(1, x.channels // reduction)
     pool = Cursor(e.op("se_pool", "global_pool", [x.node], False, mode="avg"), x.channels)
@@ -167,7 +167,7 @@ def _squeeze_excite(e: _Emit, x: Cursor, reduction: int) -> Cursor:
     return Cursor(e.op("se_scale", "scale", [x.node, gate], False), x.channels)
 
 
-def _shortcut(e: _Emit, plan: BlockPlan, cur: Cursor, pre: Cursor, unit: Unit) -> str:
+def _shortcut(e: Emitter, plan: BlockPlan, cur: Cursor, pre: Cursor, unit: Unit) -> str:
     """Projection (options B/C; from the pre-activated input) or identity (zero-padded for option A)."""
     spec = e.spec
     e.origin = ("shortcut",)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import networkx as nx
 
 from archc.ir.graph import StageInfo, add_op, new_graph
-from archc.passes.blocks import UNITS, BlockPlan, Cursor, LoweringError, _Emit, lower_block
+from archc.passes.blocks import UNITS, BlockPlan, Cursor, Emitter, LoweringError, lower_block
 from archc.spec.schema import ConvLayer, Spec
 
 __all__ = ["LoweringError", "lower"]
@@ -54,7 +54,7 @@ def lower(spec: Spec) -> nx.DiGraph:
         g.graph["outputs"] = [info.output for info in g.graph["stages"]]
         g.graph["output"] = cur.node
         return g
-    post = _Emit(g, spec, "post", ("head",), ("head",)).apply(UNITS[spec.unit].preact, "post", cur)
+    post = Emitter(g, spec, "post", ("head",), ("head",)).apply(UNITS[spec.unit].preact, "post", cur)
     g.graph["output"] = _head(g, spec, post)
     g.graph["outputs"] = [g.graph["output"]]
     if g.graph["layout"] == "sequential":
@@ -83,7 +83,7 @@ def _stem_layer(g, spec: Spec, j: int, layer, cur: Cursor) -> Cursor:
     pad = layer.padding if layer.padding is not None else layer.kernel // 2
     if not isinstance(layer, ConvLayer):
         return _pool(g, f"{prefix}.pool", scope, scope, cur, layer.op, layer.kernel, layer.stride, pad)
-    e = _Emit(g, spec, prefix, scope, scope)
+    e = Emitter(g, spec, prefix, scope, scope)
     ops = ("bn",) * layer.norm + ("relu",) * layer.activation
     node = e.conv("conv", cur, layer.width, layer.kernel, followed_by=ops, stride=layer.stride, padding=pad)
     return e.apply(ops, "", Cursor(node, layer.width))  # roles "bn" and "act": stem names carry no slot
