@@ -48,6 +48,12 @@ def keras_section(section: Section, workdir: Path, batch: int, repeats: int) -> 
     best_gen, best_ref = min(out["times"]["generated"]), min(out["times"]["reference"])
     label = f"  same, best of {repeats} each (other load on the machine only ever adds time)"
     section.add(Figure.relative(label, best_gen, best_ref, KERAS_TOLERANCE))
+    spread = max(max(v) / min(v) for v in out["times"].values())
+    section.note(
+        f"Keras: the two models are the same graph (same layer configs and weights, identical predictions); the "
+        f"slowest of the {repeats} repeats of one model took {spread:.2f}× its fastest, so differences of a few "
+        "per cent are within this run's noise"
+    )
 
 
 def torch_section(section: Section, workdir: Path, batch: int, repeats: int, with_compile: bool, key: str, size=224):
