@@ -52,6 +52,14 @@ UNITS = {
 }
 
 
+def unit_of(spec: Spec) -> Unit:
+    """The spec's unit: a row of :data:`UNITS` by name, or the ordering the spec writes out."""
+    if isinstance(spec.unit, str):
+        return UNITS[spec.unit]
+    u = spec.unit
+    return Unit(tuple(u.preact), tuple(u.inner), tuple(u.last), tuple(u.after_add))
+
+
 @dataclass
 class Cursor:
     """Where lowering stands: the last node and its channel count."""
@@ -127,7 +135,7 @@ def conv_bias(spec: Spec, followed_by: tuple[str, ...]) -> bool:
 
 
 def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Cursor:
-    unit, layout = UNITS[spec.unit], BLOCKS[spec.block]
+    unit, layout = unit_of(spec), BLOCKS[spec.block]
     origin = ("stages", plan.stage, "stride") if plan.stride != 1 else ("stages", plan.stage)
     e = Emitter(g, spec, f"s{plan.stage}.b{plan.index}", ("stage", plan.stage, plan.index), origin)
     pre = e.apply(unit.preact, "preact", cur)

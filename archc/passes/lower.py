@@ -16,7 +16,7 @@ from __future__ import annotations
 import networkx as nx
 
 from archc.ir.graph import StageInfo, add_op, new_graph
-from archc.passes.blocks import UNITS, BlockPlan, Cursor, Emitter, LoweringError, lower_block
+from archc.passes.blocks import BlockPlan, Cursor, Emitter, LoweringError, lower_block, unit_of
 from archc.spec.schema import ConvLayer, Spec
 
 __all__ = ["LoweringError", "lower"]
@@ -54,7 +54,7 @@ def lower(spec: Spec) -> nx.DiGraph:
         g.graph["outputs"] = [info.output for info in g.graph["stages"]]
         g.graph["output"] = cur.node
         return g
-    post = Emitter(g, spec, "post", ("head",), ("head",)).apply(UNITS[spec.unit].preact, "post", cur)
+    post = Emitter(g, spec, "post", ("head",), ("head",)).apply(unit_of(spec).preact, "post", cur)
     g.graph["output"] = _head(g, spec, post)
     g.graph["outputs"] = [g.graph["output"]]
     if g.graph["layout"] == "sequential":

@@ -11,7 +11,16 @@ import builtins
 import keyword
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from archc.settings import LIMITS
@@ -133,6 +142,21 @@ class Head(_Model):
     features_only: bool = Field(default=False, description="no classifier: return every stage's output")
 
 
+UnitOp = Literal["bn", "relu"]
+UnitName = Literal[
+    "original", "bn_after_addition", "relu_before_addition", "relu_only_preactivation", "full_preactivation"
+]
+
+
+class UnitSpec(_Model):
+    """A residual-unit ordering written out (the names of ``unit:`` are five such orderings)."""
+
+    preact: list[UnitOp] = Field(default_factory=list, max_length=4, description="on the block input")
+    inner: list[UnitOp] = Field(default=["bn", "relu"], max_length=4, description="after every conv but the last")
+    last: list[UnitOp] = Field(default=["bn"], max_length=4, description="after the last conv, before the add")
+    after_add: list[UnitOp] = Field(default=["relu"], max_length=4, description="after the addition")
+
+
 class SqueezeExcite(_Model):
     """Squeeze-and-excitation on the residual branch, before the addition (Hu et al.)."""
 
@@ -164,11 +188,13 @@ class Spec(_Model):
         default="conv",
         description="a strided projection shortcut: stride on the 1x1 conv, or a 2x2 average pool first (ResNet-D)",
     )
-    unit: Literal[
-        "original", "bn_after_addition", "relu_before_addition", "relu_only_preactivation", "full_preactivation"
+    unit: Annotated[
+        Annotated[UnitName, Tag("unit[name]")] | Annotated[UnitSpec, Tag("unit[ordering]")],
+        Discriminator(lambda v: "unit[name]" if isinstance(v, str) else "unit[ordering]"),
     ] = Field(
         default="original",
-        description="where BN and ReLU sit relative to the convs and the addition (Identity Mappings, Fig. 4)",
+        description="where BN and ReLU sit relative to the convs and the addition: a Fig. 4 ordering of"
+        " Identity Mappings by name, or a mapping {preact, inner, last, after_add} of bn/relu lists",
     )
     stride_block: Literal["first", "last"] = Field(
         default="first", description="which block of a stage carries its stride (Keras V2: last)"

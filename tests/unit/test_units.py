@@ -98,3 +98,23 @@ def test_scale_rejects_a_gate_of_the_wrong_width():
     assert OPS["scale"].shape({}, [(16, 8, 8), (16, 1, 1)]) == (16, 8, 8)
     with pytest.raises(ShapeError, match="gate"):
         OPS["scale"].shape({}, [(16, 8, 8), (8, 1, 1)])
+
+
+def test_a_unit_written_as_a_mapping_equals_the_named_one(tmp_path):
+    """A new ordering is a YAML edit: the mapping form of Fig. 4(e) lowers to the same ops as its name."""
+    g = _compile(tmp_path, unit="{preact: [bn, relu], inner: [bn, relu], last: [], after_add: []}")
+    named = _compile(tmp_path, unit="full_preactivation")
+    assert [(n, d["op"]) for n, d in g.nodes(data=True)] == [(n, d["op"]) for n, d in named.nodes(data=True)]
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [("full_preactivaton", "did you mean 'full_preactivation'"), ("{preact: [bn, gelu]}", "did you mean 'relu'")],
+)
+def test_unit_errors_are_located_with_a_suggestion(tmp_path, unit, expected):
+    from archc.diagnostics import SpecError
+
+    with pytest.raises(SpecError) as info:
+        _compile(tmp_path, unit=unit)
+    (diag,) = info.value.diagnostics
+    assert diag.line == 6 and expected in diag.help
