@@ -49,6 +49,7 @@ class FileView:
     body: list[str] = field(default_factory=list)  # model function, after the input
     head: list[str] = field(default_factory=list)  # under ``if include_top:``
     pools: list[dict] = field(default_factory=list)  # {mode, line} for include_top=False
+    features: bool = False  # head.features_only: the model returns every stage's output
 
 
 def _print_all(g: nx.DiGraph) -> tuple[dict[str, list[Call]], dict[str, str]]:
@@ -120,6 +121,8 @@ def _inline(g: nx.DiGraph, calls: list[Call], state: dict, indent: int) -> list[
         kwargs += (("name", call.name),) if call.name else ()
         lines += statement(call, arguments(call.args, kwargs), "x", ins, indent)
         state["x"] = call.output
+        if call.output in state["taps"]:
+            lines.append("features.append(x)")
     return lines
 
 
@@ -136,6 +139,8 @@ def _block_calls(g: nx.DiGraph, entries: list[tuple[Kind, Instance]], state: dic
         m = re.fullmatch(r"(.*\D)(\d+)", inst.name) if kind.uses_name else None
         k = j + 1
         while m and k < len(entries) and entries[k][0] is kind and call_args(kind, entries[k][1]) == args:
+            if entries[k - 1][1].output in state["taps"]:  # a stage output of a features_only model
+                break
             if entries[k][1].name != f"{m[1]}{int(m[2]) + k - j}":
                 break
             k += 1
@@ -148,6 +153,8 @@ def _block_calls(g: nx.DiGraph, entries: list[tuple[Kind, Instance]], state: dic
             name = [f"name={literal(inst.name)}"] if kind.uses_name else []
             lines += call_statement("x", kind.fname, ["x", *args, *name], "", 1)
         state["x"] = entries[k - 1][1].output
+        if state["x"] in state["taps"]:
+            lines.append("features.append(x)")
         j = k
     return lines
 
@@ -170,8 +177,9 @@ def _items(g: nx.DiGraph, printed: dict, alias: dict) -> list[tuple[str, object]
 _TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
 
 
-def _bodies(g: nx.DiGraph, items: list, kind_of: dict) -> tuple[list[str], list[str]]:
-    state: dict = {"x": None}
+def _bodies(g: nx.DiGraph, items: list, kind_of: dict, taps: set[str]) -> tuple[list[str], list[str]]:
+    """The model body and the top; ``taps``: values collected in ``features`` (features_only models)."""
+    state: dict = {"x": None, "taps": taps}
     body: list[str] = []
     head: list[str] = []
     j = 0
@@ -198,13 +206,13 @@ def _comment(text: str) -> list[str]:
 
 def build_view(c: Compiled) -> FileView:
     g = c.graph
-    if len(g.graph.get("outputs", [g.graph["output"]])) != 1:
-        raise NotImplementedError(f"{c.spec.name}: the Keras backend does not emit head.features_only models yet")
     printed, alias = _print_all(g)
+    outputs = g.graph.get("outputs") or [g.graph["output"]]
+    taps = {alias.get(n, n) for n in outputs} if len(outputs) > 1 else set()
     items = _items(g, printed, alias)
     kinds = group_kinds([p for what, p in items if what == "block"], getattr(c.spec, "block", "block"))
     kind_of = {id(inst): kind for kind in kinds for inst in kind.instances}
-    body, head = _bodies(g, items, kind_of)
+    body, head = _bodies(g, items, kind_of, taps)
     a = g.nodes[g.graph["input"]]["attrs"]
     view = FileView(
         provenance=provenance(c.loaded.source, c.loaded.sha256),
@@ -216,6 +224,7 @@ def build_view(c: Compiled) -> FileView:
         any_shape=literal((None, None, a["channels"])),
         body=body,
         head=head,
+        features=bool(taps),
     )
     for kind in kinds:
         params = ["x", *kind.params, *(["name"] if kind.uses_name else [])]

@@ -141,3 +141,35 @@ def test_small_specs_agree_with_pytorch(name, tmp_path):
     _agree(compiled, converted, torch_model, size, atol=1e-5)
     if not flat:
         _agree(compiled, converted, torch_model, size + 4, atol=1e-5)
+
+
+FEATURES = """
+archc: 1
+name: feat
+input: {channels: 3, size: 21}
+stem: [{op: conv, kernel: 3, width: 8, stride: 2}]
+block: basic
+stages: [{name: conv2, width: 8, blocks: 2}, {name: conv3, width: 16, blocks: 3, stride: 2}]
+head: {features_only: true}
+"""
+
+
+def test_features_only_returns_every_stage_output_as_pytorch(tmp_path):
+    from archc.convert import torch_to_keras
+
+    path = tmp_path / "feat.yaml"
+    path.write_text(FEATURES, encoding="utf-8")
+    compiled, keras_module = generated(str(path))
+    g = compiled.graph
+    model = keras_module.build_model()
+    expected_shapes = [g.nodes[info.output]["shape"] for info in g.graph["stages"]]
+    assert [tuple(t.shape[1:]) for t in model.outputs] == [(h, w, c) for c, h, w in expected_shapes]
+    torch_model = _torch_model(compiled, tmp_path)
+    torch_to_keras(compiled, torch_model, model)
+    batch = np.random.default_rng(0).uniform(-1, 1, (2, 21, 21, 3)).astype("float32")
+    got = model(batch, training=False)
+    with torch.no_grad():
+        expected = torch_model(torch.from_numpy(batch.transpose(0, 3, 1, 2).copy()))
+    assert len(got) == len(expected) == 2
+    for k, t in zip(got, expected):
+        np.testing.assert_allclose(np.asarray(k), t.numpy().transpose(0, 2, 3, 1), rtol=0, atol=1e-5)
