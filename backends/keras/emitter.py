@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from archc.diagnostics import Diagnostic, SpecError
 from archc.pipeline import Compiled
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -29,6 +30,14 @@ def _environment():
 
 
 def emit(compiled: Compiled) -> str:
+    """The generated file's text; :class:`SpecError` E403, located in the spec, for what Keras cannot express."""
+    from archc.backends.keras.printers import Unsupported
     from archc.backends.keras.view import build_view
 
-    return _environment().get_template("model.py.j2").render(m=build_view(compiled))
+    try:
+        view = build_view(compiled)
+    except Unsupported as exc:
+        mark = compiled.loaded.marks.value(compiled.graph.nodes[exc.node]["origin"])
+        help = "use the PyTorch backend (--backend pytorch) for this spec, or change the spec"
+        raise SpecError([Diagnostic(mark.path, mark.line, mark.col, "E403", f"keras: {exc.message}", help)]) from None
+    return _environment().get_template("model.py.j2").render(m=view)

@@ -45,6 +45,14 @@ def is_default(func: str, key: str, value) -> bool:
     return (type(value), value) == (type(default), default)
 
 
+class Unsupported(NotImplementedError):
+    """The IR holds something the Keras backend cannot express; ``node`` locates it in the spec."""
+
+    def __init__(self, node: str, message: str):
+        super().__init__(f"{node}: {message}")
+        self.node, self.message = node, message
+
+
 @dataclass(frozen=True)
 class Call:
     """One statement: ``output = func(*args, **kwargs, name=name)(inputs)`` (a layer) or, for a plain op,
@@ -102,7 +110,7 @@ def _padded(g: nx.DiGraph, node: str, a: dict, *, allow_same: bool) -> tuple[lis
 def conv(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if max(a["stride"]) > 1 and max(a["dilation"]) > 1:
-        raise NotImplementedError(f"{node}: Keras convolutions cannot combine a stride with a dilation")
+        raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
     # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
     calls, src, padding = _padded(g, node, a, allow_same=not a.get("explicit_padding", False))
     kwargs = (
@@ -140,7 +148,7 @@ def _fused_activation(g: nx.DiGraph, node: str):
 def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if a.get("ceil_mode"):
-        raise NotImplementedError(f"{node}: the Keras backend has no ceil_mode max pool")
+        raise Unsupported(node, "the Keras backend has no ceil_mode max pool")
     calls, src, padding = _padded(g, node, a, allow_same=True)
     kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
     return [
@@ -160,7 +168,7 @@ def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
     elif not ceil and (include or not any(a["padding"])):
         calls, src, padding = _padded(g, node, a, allow_same=False)
     else:
-        raise NotImplementedError(f"{node}: this average pool (ceil_mode, count_include_pad) has no Keras form")
+        raise Unsupported(node, "this average pool (ceil_mode, count_include_pad) has no Keras form")
     kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
     args = (_pair(a["kernel"]),)
     return [*calls, Call("layers.AveragePooling2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
@@ -185,7 +193,7 @@ def adaptive_pool(g: nx.DiGraph, node: str) -> list[Call]:
     if (h, w) == (oh, ow):
         return []
     if h % oh or w % ow:
-        raise NotImplementedError(f"{node}: adaptive pooling {h}x{w} → {oh}x{ow} has no fixed Keras window")
+        raise Unsupported(node, f"adaptive pooling {h}x{w} → {oh}x{ow} has no fixed Keras window")
     cls = {"avg": "layers.AveragePooling2D", "max": "layers.MaxPooling2D"}[a["mode"]]
     window = _pair((h // oh, w // ow))
     return [_simple(g, node, cls, (window,), (("strides", window), ("padding", "valid")))]
@@ -269,5 +277,5 @@ PRINTERS = {
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:
     op = g.nodes[node]["op"]
     if op not in PRINTERS:
-        raise NotImplementedError(f"the Keras backend has no printer for op {op!r} (node {node})")
+        raise Unsupported(node, f"the Keras backend has no printer for op {op!r}")
     return PRINTERS[op](g, node)

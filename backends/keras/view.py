@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 from archc.backends.keras.blocks import Instance, Kind, call_args, group_kinds
 from archc.backends.keras.body import kind_body, statement
-from archc.backends.keras.printers import GLOBAL_POOLS, Call, is_default, print_op
+from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, is_default, print_op
 from archc.backends.keras.pycode import arguments, call_statement, fstring, literal
 
 from archc.ir.graph import operands
@@ -92,7 +92,7 @@ def _instance(g: nx.DiGraph, scope: tuple, nodes: list[str], printed: dict, alia
     produced = {c.output for c in calls}
     sources = {v for c in calls for v in c.inputs if v not in produced}
     if len(sources) != 1:
-        raise NotImplementedError(f"block {scope} reads {len(sources)} outside values; the Keras backend expects 1")
+        raise Unsupported(nodes[0], f"this block reads {len(sources)} outside values; the Keras backend expects 1")
     (source,) = sources
     last = alias.get(nodes[-1], nodes[-1])
     in_h, out_h = g.nodes[source.split("#")[0]]["shape"], g.nodes[nodes[-1]]["shape"]
@@ -114,9 +114,7 @@ def _inline(g: nx.DiGraph, calls: list[Call], state: dict, indent: int) -> list[
             elif v == state["x"]:
                 ins.append("x")
             else:
-                raise NotImplementedError(
-                    f"{call.node}: a branch outside a block is not supported by the Keras backend"
-                )
+                raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
         kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
         kwargs += (("name", call.name),) if call.name else ()
         lines += statement(call, arguments(call.args, kwargs), "x", ins, indent)
@@ -134,7 +132,7 @@ def _block_calls(g: nx.DiGraph, entries: list[tuple[Kind, Instance]], state: dic
         if inst.input == g.graph["input"] and state["x"] != inst.input:
             lines.append("x = img_input")
         elif inst.input != state["x"]:
-            raise NotImplementedError(f"block {inst.scope} does not read the previous block's output")
+            raise Unsupported(inst.calls[0].node, "this block does not read the previous block's output")
         args = call_args(kind, inst)
         m = re.fullmatch(r"(.*\D)(\d+)", inst.name) if kind.uses_name else None
         k = j + 1

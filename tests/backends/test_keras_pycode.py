@@ -38,3 +38,19 @@ def test_wrapped_statements_are_ruff_formatted(count):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == source
+
+
+def test_what_keras_cannot_express_is_a_located_error(tmp_path):
+    from tests.conftest import run_cli
+
+    spec = tmp_path / "odd.yaml"
+    spec.write_text(
+        "archc: 1\nname: odd\ninput: {channels: 3, size: 28}\nblock: basic\n"
+        "stages: [{name: conv2, width: 8, blocks: 1, stride: 4}]\n"
+        "head: {pool: avg, pool_size: 3, classes: 10}\n",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("build", str(spec), "--backend", "keras", "--out", str(tmp_path / "out"))
+    assert code == 2 and out == ""
+    assert f"{spec.as_posix()}:6:" in err and "error[E403]: keras: adaptive pooling 7x7 → 3x3" in err
+    assert not (tmp_path / "out").exists()
