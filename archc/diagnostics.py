@@ -8,6 +8,7 @@ pipeline; the CLI renders them and exits with :data:`EXIT_INVALID`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ CODES = {
     "E400": "feature map shrinks below 1x1",
     "E401": "inconsistent architecture",
     "E402": "model too large",
+    "E403": "not expressible in a backend",
     "E500": "output cannot be written",
 }
 
@@ -49,11 +51,24 @@ class Diagnostic:
     help: str = ""
 
     def render(self) -> str:
-        head = f"{self.path}:{self.line}:{self.col}: error[{self.code}]: {self.message}"
-        return f"{head}\n  help: {self.help}" if self.help else head
+        """One line per diagnostic (+ one help line), whatever the spec contained: control and bidi
+        characters are escaped (no terminal escapes, no fake extra lines) and long parts are shortened."""
+        path, message, help = (
+            _printable(t, limit) for t, limit in ((self.path, 300), (self.message, 300), (self.help, 600))
+        )
+        head = f"{path}:{self.line}:{self.col}: error[{self.code}]: {message}"
+        return f"{head}\n  help: {help}" if help else head
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.col, self.code, self.message)
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str, limit: int) -> str:
+    text = _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+    return text if len(text) <= limit else f"{text[: limit - 20]}… ({len(text)} characters)"
 
 
 class SpecError(Exception):
