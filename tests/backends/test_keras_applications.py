@@ -150,27 +150,9 @@ def test_build_model_is_the_constructor_with_spec_defaults(resnet50):
     assert model.name == "resnet50" and model.output.shape == (None, 2048)
 
 
-VGG16 = """
-archc: 1
-name: vgg16
-defaults: {norm: {kind: none}, conv_bias: true}
-block: single
-shortcut: none
-stages:
-  - {name: block1, width: 64, blocks: 2, pool: max}
-  - {name: block2, width: 128, blocks: 2, pool: max}
-  - {name: block3, width: 256, blocks: 3, pool: max}
-  - {name: block4, width: 512, blocks: 3, pool: max}
-  - {name: block5, width: 512, blocks: 3, pool: max}
-head: {pool: none, hidden: [4096, 4096], classes: 1000}
-"""
-
-
-def test_a_vgg16_spec_equals_keras_applications_vgg16(tmp_path):
+def test_keras_vgg16_equals_keras_applications_vgg16():
     """The sequential layout prints inline Conv2D(..., activation="relu") layers, as keras.applications."""
-    path = tmp_path / "vgg16.yaml"
-    path.write_text(VGG16, encoding="utf-8")
-    _, module = generated(str(path))
+    _, module = generated("keras/vgg16")
     ours, theirs = module.VGG16(), keras.applications.VGG16(weights=None)
     assert describe(ours) == describe(theirs)
     assert _configs(ours) == _configs(theirs)
