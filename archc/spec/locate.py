@@ -176,8 +176,8 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
     if kind == "string_pattern_mismatch":
         return _pattern(m, name, value)
     if kind == "reserved_name":
-        help = f"use a name that is not a Python keyword, built-in or __dunder__ name, e.g. '{value.strip('_')}_net'"
-        return _diag(m, "E203", f"'{name}': {value!r} is reserved in Python", help)
+        help = f"use a name that is not a Python keyword, built-in, __dunder__ or device name, e.g. '{value.strip('_')}_net'"
+        return _diag(m, "E203", f"'{name}': {error['msg']}", help)
     if kind.startswith(("greater", "less")):
         return _diag(m, "E204", _range_message(name, error, value), _range_help(error, name))
     if kind.startswith(("too_short", "too_long", "string_too_long")):

@@ -28,12 +28,16 @@ from archc.settings import LIMITS
 SPEC_VERSION = 1
 
 _RESERVED = frozenset(keyword.kwlist) | frozenset(n for n in dir(builtins) if n.islower())
+# Device names Windows reserves whatever the extension (generated/pytorch/con.py cannot be created there).
+_DEVICES = frozenset(["con", "prn", "aux", "nul"] + [f"{d}{i}" for d in ("com", "lpt") for i in range(10)])
 
 
 def _not_reserved(name: str) -> str:
     """Keywords, built-ins and ``__dunder`` names would break or shadow names in generated code."""
     if name in _RESERVED or name.startswith("__"):
         raise PydanticCustomError("reserved_name", "'{name}' is reserved in Python", {"name": name})
+    if name in _DEVICES:
+        raise PydanticCustomError("reserved_name", "'{name}' is a reserved device name on Windows", {"name": name})
     return name
 
 
