@@ -267,6 +267,8 @@ def _type_help(kind: str, value: object, name: str) -> str:
         return "write a number; true and false are booleans"
     if kind in ("int_type", "int_from_float") and isinstance(value, float) and value.is_integer():
         return f"write the integer {int(value)} without a decimal point or exponent"
+    if kind in ("int_type", "int_from_float") and isinstance(value, float):
+        return "write a whole number"
     if kind in ("int_type", "float_type") and isinstance(value, str):
         return "remove the quotes and write a plain number"
     if kind == "string_type" and value is not None:
