@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .exprs import EmitError
+
 
 @dataclass
 class OpCtx:
@@ -172,7 +174,7 @@ def printer(op: str) -> Printer:
     try:
         return PRINTERS[op]
     except KeyError:
-        raise KeyError(f"the PyTorch backend has no printer for IR op {op!r} (add one to PRINTERS)") from None
+        raise EmitError(f"no printer for IR op {op!r} (add one to PRINTERS in backends/pytorch/printers.py)") from None
 
 
 def uses_functional(text: str) -> bool:
