@@ -79,6 +79,10 @@ class SpecError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
+class Unsupported(Exception):
+    """A backend cannot express a valid spec (yet): reported as E403 (exit 2), not as a crash."""
+
+
 def render_all(diagnostics: list[Diagnostic]) -> str:
     """All diagnostics followed by the ``Found N errors.`` summary line."""
     n = len(diagnostics)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from archc.commands.common import add_specs_argument, compile_all
-from archc.diagnostics import EXIT_DIFFERENCE
+from archc.diagnostics import EXIT_DIFFERENCE, Diagnostic, SpecError, Unsupported
 from archc.outputs import stale, write_all
 
 # Backend name → module exposing ``emit(compiled) -> str`` (the whole file text).
@@ -31,10 +31,18 @@ def render(compiled, backends: list[str], out: Path) -> dict[Path, str]:
     import importlib
 
     files: dict[Path, str] = {}
+    errors = []
     for name in backends:
         emitter = importlib.import_module(BACKENDS[name])
         for c in compiled:
-            files[out / name / f"{c.loaded.key}.py"] = emitter.emit(c)
+            try:
+                files[out / name / f"{c.loaded.key}.py"] = emitter.emit(c)
+            except (Unsupported, NotImplementedError) as exc:  # a known limit of the backend, not a crash
+                message = f"the {name} backend cannot emit this spec: {exc}"
+                help = "build the other backend with --backend, or simplify the spec (and please report it)"
+                errors.append(Diagnostic(c.loaded.path, 1, 1, "E403", message, help))
+    if errors:
+        raise SpecError(errors)
     return files
 
 

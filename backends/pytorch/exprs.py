@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from archc.diagnostics import Unsupported
+
 Env = dict[str, int]
 
 
-class EmitError(ValueError):
+class EmitError(Unsupported, ValueError):
     """The PyTorch backend cannot express this IR (a new op or block shape needs a printer)."""
 
 
