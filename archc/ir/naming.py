@@ -139,8 +139,8 @@ def keras_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
         return f"{stage}_pool"
     if g.graph.get("layout") == "sequential":  # keras.applications VGG: block1_conv1, block1_pool
         m = _SLOT.match(role)
-        kind = _KERAS_KIND[m.group(1)] if m else {"out_act": "relu", "out_bn": "bn"}[role]
-        return f"{stage}_{kind}{scope[2] + 1}"
+        kind = _KERAS_KIND[m.group(1)] if m else {"out_act": "relu", "out_bn": "bn"}.get(role, role)
+        return f"{stage}_{kind}{scope[2] + 1}"  # other roles (preact_bn, se_*) keep their role: s0_preact_bn1
     prefix = f"{stage}_block{scope[2] + 1}"
     if node in g.graph["block_outputs"]:
         return f"{prefix}_out"

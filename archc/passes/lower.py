@@ -65,7 +65,8 @@ def lower(spec: Spec) -> nx.DiGraph:
 def _mark_fused_activations(g: nx.DiGraph) -> None:
     """keras.applications VGG writes ``Conv2D(…, activation="relu")``: a backend hint, no effect on costs."""
     for node, data in g.nodes(data=True):
-        (src,) = g.pred[node] or (None,)
+        preds = list(g.pred[node])
+        src = preds[0] if len(preds) == 1 else None  # an op with two inputs (SE's scale) has nothing to fuse
         if data["op"] == "relu" and src is not None and g.nodes[src]["op"] in ("conv", "linear"):
             data["attrs"]["fuse"] = True
 
