@@ -22,7 +22,11 @@ COMMANDS = [
     ("compare", "archc.commands.compare", "compare specs: depth, params, MACs, FLOPs, errors, ratios; --plot"),
     ("table", "archc.commands.table", "the ResNet paper's Table 1 layout (markdown or LaTeX) with a FLOPs row"),
     ("graph", "archc.commands.graph", "the IR as a graph: dot, svg (Graphviz), json (node-link), mermaid"),
-    ("verify", "archc.commands.verify", "instantiate the generated code in PyTorch / Keras and check it against the IR"),
+    (
+        "verify",
+        "archc.commands.verify",
+        "instantiate the generated code in PyTorch / Keras and check it against the IR",
+    ),
     ("convert", "archc.commands.convert", "copy weights between the generated PyTorch and Keras models of a spec"),
     ("schema", "archc.commands.schema", "print the JSON Schema of the spec language (archc-spec.schema.json)"),
 ]

@@ -175,11 +175,18 @@ def _squeeze_excite(e: Emitter, x: Cursor, reduction: int) -> Cursor:
     return Cursor(e.op("se_scale", "scale", [x.node, gate], False), x.channels)
 
 
+def _b_projects(spec, plan: BlockPlan, cur: Cursor) -> bool:
+    """Option B projects when the shape changes; ``strided_identity: subsample`` keeps a strided identity."""
+    if cur.channels != plan.out:
+        return True
+    return plan.stride != 1 and spec.strided_identity == "projection"
+
+
 def _shortcut(e: Emitter, plan: BlockPlan, cur: Cursor, pre: Cursor, unit: Unit) -> str:
     """Projection (options B/C; from the pre-activated input) or identity (zero-padded for option A)."""
     spec = e.spec
     e.origin = ("shortcut",)
-    if spec.shortcut == "C" or (spec.shortcut == "B" and cur.channels != plan.out):
+    if spec.shortcut == "C" or (spec.shortcut == "B" and _b_projects(spec, plan, cur)):
         node, stride = pre.node, plan.stride
         if stride > 1 and spec.projection_stride == "avgpool":
             node = e.op("down_pool", "avgpool", [node], False, kernel=(stride, stride), stride=(stride, stride),

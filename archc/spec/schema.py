@@ -185,8 +185,13 @@ class Spec(_Model):
     )
     shortcut: Literal["A", "B", "C", "none"] = Field(
         default="B",
-        description="A: zero-pad identity; B: projection when the channels change; C: projection always;"
+        description="A: zero-pad identity; B: projection when the shape changes; C: projection always;"
         " none: a plain net (no shortcut, no addition)",
+    )
+    strided_identity: Literal["projection", "subsample"] = Field(
+        default="projection",
+        description="option B, a block whose stride changes only the spatial size (channels equal): a projection"
+        " (torchvision, the paper) or a stride-s subsample of the identity (keras.applications ResNetV2)",
     )
     projection_stride: Literal["conv", "avgpool"] = Field(
         default="conv",
