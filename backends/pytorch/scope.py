@@ -322,5 +322,8 @@ def write_forward(
                 marker = True
         else:
             lines.append(f"{var} = {expr}")
+    hidden = [o for o in outs if o not in var_of]
+    if hidden:  # e.g. features_only over stages that live inside one flat nn.Sequential (block: single)
+        raise EmitError(f"the outputs {hidden} are inside a module and cannot be returned by this forward")
     result = var_of[output] if not isinstance(output, tuple) else f"[{', '.join(var_of[o] for o in outs)}]"
     return lines, branch_lines, result

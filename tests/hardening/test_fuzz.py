@@ -106,15 +106,7 @@ def test_random_valid_specs_never_crash_the_core(tmp_path):
 
 @pytest.mark.parametrize(
     "backend",
-    [
-        "keras",
-        pytest.param(
-            "pytorch",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known: KeyError in backends/pytorch/scope.py write_forward (e.g. spec 35)"
-            ),
-        ),
-    ],
+    ["keras", "pytorch"],
 )
 def test_random_valid_specs_never_crash_a_backend(tmp_path, backend):
     for i, path, text in _specs(tmp_path):
