@@ -21,7 +21,7 @@ BACKENDS = {
 
 
 def register(parser) -> None:
-    add_specs_argument(parser)
+    add_specs_argument(parser, default_all=True)
     parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all", help="which code to emit (default all)")
     parser.add_argument("--out", default="generated", metavar="DIR", help="output folder (default generated/)")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 listing files that would change")
@@ -47,6 +47,10 @@ def render(compiled, backends: list[str], out: Path) -> dict[Path, str]:
 
 
 def run(args) -> int:
+    if not args.specs:
+        from archc.spec.loader import builtin_names
+
+        args.specs = builtin_names()
     compiled = compile_all(args.specs)
     backends = list(BACKENDS) if args.backend == "all" else [args.backend]
     files = render(compiled, backends, Path(args.out))

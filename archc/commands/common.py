@@ -22,10 +22,12 @@ def input_size(text: str) -> tuple[int, int]:
     return h, int(m.group(2) or h)
 
 
-def add_specs_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "specs", nargs="+", metavar="SPEC", help="spec path or built-in name (resnet50, cifar/resnet56)"
-    )
+def add_specs_argument(parser: argparse.ArgumentParser, default_all: bool = False) -> None:
+    """SPEC...; with ``default_all`` none given means every built-in spec (``archc build --check``)."""
+    help = "spec path or built-in name (resnet50, cifar/resnet56)"
+    if default_all:
+        help += "; none: every built-in spec"
+    parser.add_argument("specs", nargs="*" if default_all else "+", metavar="SPEC", help=help)
 
 
 def compile_all(refs: list[str], input_size=None) -> list[Compiled]:
