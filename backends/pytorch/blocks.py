@@ -87,10 +87,15 @@ def _keep_common_parts(blocks: list[Block]) -> None:
 
 
 def _stride(g: nx.DiGraph, nodes: list[str]) -> int:
-    """The block's stride, from the IR's shapes (the stride may sit on any block of a stage: Keras V2)."""
-    members = set(nodes)
-    source = next(p for n in nodes for p in operands(g, n) if p not in members)
-    return -(-g.nodes[source]["shape"][1] // g.nodes[nodes[-1]]["shape"][1])
+    """The block's stride: the product of its main-path ops' strides (it may sit on any block of a stage:
+    Keras V2). Read from the ops, not the shapes, which stop shrinking once the map is 1×1."""
+    stride = 1
+    for node in nodes:
+        data = g.nodes[node]
+        value = data["attrs"].get("stride") if data["main_path"] else None
+        if value is not None:
+            stride *= value[0] if isinstance(value, tuple) else value
+    return stride
 
 
 def signatures(g: nx.DiGraph, block: Block) -> tuple[tuple, tuple]:
