@@ -6,6 +6,8 @@ Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origi
       tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages`` and
       ``block_outputs`` are set. No shapes yet (the ``shapes`` pass adds them). In a sequential layout
       (VGG) a ReLU right after a conv or linear carries the backend hint ``fuse: True``.
+      Max-pool padding is *zero* padding (Keras ZeroPadding2D, keras.applications); a padded max pool
+      carries ``nonnegative_input`` (its input is a ReLU output, where zero and PyTorch's -inf padding agree).
 
 Blocks are expanded from the data in :mod:`archc.passes.blocks` (``BLOCKS``: conv slots; ``UNITS``: where
 BN and ReLU sit); there is no class per model. The stage loop decides each block's stride and dilation.
@@ -20,6 +22,13 @@ from archc.passes.blocks import BlockPlan, Cursor, Emitter, LoweringError, lower
 from archc.spec.schema import ConvLayer, Spec
 
 __all__ = ["LoweringError", "lower"]
+
+
+def _mark_padded_max_pools(g: nx.DiGraph) -> None:
+    for node, data in g.nodes(data=True):
+        if data["op"] == "maxpool" and any(data["attrs"]["padding"]):
+            (source,) = g.predecessors(node)
+            data["attrs"]["nonnegative_input"] = g.nodes[source]["op"] == "relu"
 
 
 def lower(spec: Spec) -> nx.DiGraph:
@@ -50,6 +59,7 @@ def lower(spec: Spec) -> nx.DiGraph:
             cur = _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, stage.pool + "pool", 2, 2, 0)
             total_stride *= 2
         g.graph["stages"].append(StageInfo(stage.name, s, stage.blocks, stage.width, stage.stride, cur.node))
+    _mark_padded_max_pools(g)
     if spec.head.features_only:
         g.graph["outputs"] = [info.output for info in g.graph["stages"]]
         g.graph["output"] = cur.node

@@ -56,10 +56,15 @@ def _explicit_pad(x: str, padding: tuple[int, int, int, int], value: str = "") -
     return f"F.pad({x}, ({left}, {right}, {top}, {bottom}){value})"
 
 
+def _zero_padded_max(ctx: OpCtx) -> bool:
+    """A padded max pool whose input may be negative: the IR pads with zeros, MaxPool2d with -inf."""
+    return ctx.attrs.get("nonnegative_input") is False
+
+
 def _window_args(ctx: OpCtx) -> list[str]:
     """``stride=…, padding=…`` of a conv or pool (padding 0 here when it must be explicit)."""
     args = []
-    pad = _symmetric(ctx.attrs["padding"]) or (0, 0)
+    pad = (_symmetric(ctx.attrs["padding"]) if not _zero_padded_max(ctx) else None) or (0, 0)
     if pad != (0, 0):
         args.append(f"padding={_pair(pad)}")
     return args
@@ -85,7 +90,9 @@ def _padded_call(value: str = "") -> Callable[[OpCtx, list[str]], str]:
 
     def call(ctx: OpCtx, ins: list[str]) -> str:
         x = ins[0]
-        if _symmetric(ctx.attrs["padding"]) is None:
+        if _zero_padded_max(ctx):
+            x = _explicit_pad(x, ctx.attrs["padding"])
+        elif _symmetric(ctx.attrs["padding"]) is None:
             x = _explicit_pad(x, ctx.attrs["padding"], value)
         return f"{ctx.ref}({x})"
 

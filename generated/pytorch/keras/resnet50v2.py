@@ -5,6 +5,7 @@ Input 3×224×224 · 25,568,360 params · 3,482,255,360 MACs (FLOPs = 2 × MACs)
 """
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -98,7 +99,7 @@ class ResNet(nn.Module):
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2)
         self.layer1 = nn.Sequential(
             Bottleneck(64, 64),
             Bottleneck(256, 64),
@@ -126,7 +127,7 @@ class ResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
-        x = self.maxpool(x)
+        x = self.maxpool(F.pad(x, (1, 1, 1, 1)))
         x = self.layer1(x)
         x = self.layer2(x)
         x = self.layer3(x)
