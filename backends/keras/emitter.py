@@ -6,27 +6,14 @@ prints (StrictUndefined: a missing value is an error, never an empty string).
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
+
+from archc.backends.templating import environment
 
 from archc.diagnostics import Diagnostic, SpecError
 from archc.pipeline import Compiled
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@functools.cache  # one Environment per process: the template is parsed and compiled once, not per spec
-def _environment():
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
 
 
 def emit(compiled: Compiled) -> str:
@@ -40,4 +27,4 @@ def emit(compiled: Compiled) -> str:
         mark = compiled.loaded.marks.value(compiled.graph.nodes[exc.node]["origin"])
         help = "use the PyTorch backend (--backend pytorch) for this spec, or change the spec"
         raise SpecError([Diagnostic(mark.path, mark.line, mark.col, "E403", f"keras: {exc.message}", help)]) from None
-    return _environment().get_template("model.py.j2").render(m=view)
+    return environment(TEMPLATES).get_template("model.py.j2").render(m=view)

@@ -7,8 +7,9 @@ formatted the way ``ruff format`` would format it (tested), and byte-identical a
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
+
+from archc.backends.templating import environment
 
 from archc.pipeline import Compiled
 
@@ -17,24 +18,10 @@ from .exprs import EmitError
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-@functools.cache  # one Environment per process: the template is parsed and compiled once, not per spec
-def _environment():
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-
-
 def emit(compiled: Compiled) -> str:
     from .view import build_view
 
-    return _environment().get_template("model.py.j2").render(view=build_view(compiled))
+    return environment(TEMPLATES).get_template("model.py.j2").render(view=build_view(compiled))
 
 
 __all__ = ["emit", "EmitError"]
