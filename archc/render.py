@@ -21,7 +21,7 @@ def scaled(n: float, unit: str) -> str:
 
 def totals_line(s: dict) -> str:
     params = scaled(s["params"], "").rstrip() + " params"
-    macs = scaled(s["macs"], "MACs").replace(" ", " ")
+    macs = scaled(s["macs"], "MACs")
     flops = scaled(s["flops"], "FLOPs")
     return f"{s['name']}: {params} · {macs} · {flops} (FLOPs = 2 × MACs) · depth {s['depth']}"
 
