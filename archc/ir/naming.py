@@ -11,7 +11,7 @@ import re
 
 import networkx as nx
 
-PROFILES = ("torchvision", "keras")
+PROFILES = ("torchvision", "keras", "timm")  # timm: archc/ir/timm_names.py
 
 # torchvision: role → name inside a block ``layer{s}.{b}``.
 _TV_BLOCK = {
@@ -28,6 +28,10 @@ _TV_BLOCK = {
     "se_expand": "se.fc2",
     "se_gate": "se.scale_activation",
     "se_scale": "se",
+    "eca_pool": "eca.avgpool",
+    "eca_conv": "eca.conv",
+    "eca_gate": "eca.gate",
+    "eca_scale": "eca",
 }
 _TV_DOWNSAMPLE = ("down_pool", "down_conv", "down_bn")  # numbered in order: downsample.0, .1, …
 _TV_HEAD = {"post_bn": "post_bn", "post_act": "relu", "pool": "avgpool", "flatten": "flatten", "fc": "fc"}
@@ -52,6 +56,10 @@ _KERAS_BLOCK = {
     "se_expand": "se_expand",
     "se_gate": "se_sigmoid",
     "se_scale": "se_excite",
+    "eca_pool": "eca_squeeze",
+    "eca_conv": "eca_conv",
+    "eca_gate": "eca_sigmoid",
+    "eca_scale": "eca_excite",
 }
 _KERAS_HEAD = {"post_bn": "post_bn", "post_act": "post_relu", "flatten": "flatten", "fc": "predictions"}
 _KERAS_KIND = {"conv": "conv", "bn": "bn", "act": "relu"}
@@ -159,6 +167,3 @@ def keras_pool_name(mode: str) -> str:
 def pad_name(name: str) -> str:
     """``conv1_conv`` → ``conv1_pad``; ``pool1_pool`` → ``pool1_pad``; ``x_2_conv`` → ``x_2_pad``."""
     return re.sub(r"_(conv|pool)$", "_pad", name) if re.search(r"_(conv|pool)$", name) else f"{name}_pad"
-
-
-NAMERS = {"torchvision": torchvision_name, "keras": keras_name}

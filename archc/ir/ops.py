@@ -2,9 +2,10 @@
 
 Shapes are per sample, channels first: ``(C, H, W)`` for feature maps, ``(F,)`` after ``flatten``.
 Cost conventions (README "Cost conventions"):
-- MACs: multiply-accumulates of convolutions and linear layers only (bias adds, BN, pools, adds excluded),
-  the figure torchvision publishes as "GFLOPS" and FlopCounterMode reports halved.
-- params: trainable parameters; buffers: BN running mean and variance (2 × C).
+- MACs: multiply-accumulates of convolutions (2-D, and ECA's 1-D ``channel_conv``) and linear layers only
+  (bias adds, norms, pools, adds excluded), the figure torchvision publishes as "GFLOPS" and
+  FlopCounterMode reports halved.
+- params: trainable parameters; buffers: BN running mean and variance (2 × C; GroupNorm has none).
 """
 
 from __future__ import annotations
@@ -89,6 +90,19 @@ def _bn_shape(a: dict, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
+def _gn_shape(a: dict, ins: list[Shape]) -> Shape:
+    if a["channels"] % a["groups"]:
+        raise ShapeError(f"{a['groups']} groups do not divide {a['channels']} channels")
+    return _bn_shape(a, ins)
+
+
+def _channel_conv_shape(a: dict, ins: list[Shape]) -> Shape:
+    """ECA's 1-D conv slides along the channels of a pooled (C, 1, 1) map; zero padding k // 2 keeps C."""
+    if ins[0] != (a["channels"], 1, 1):
+        raise ShapeError(f"expects a pooled {a['channels']}×1×1 map, got shape {ins[0]}")
+    return ins[0]
+
+
 def _pool_shape(a: dict, ins: list[Shape]) -> Shape:
     _need_map(ins[0])
     return (ins[0][0], *_spatial(a, ins[0]))
@@ -170,6 +184,21 @@ OPS: dict[str, OpDef] = {
             _bn_shape,
             params=lambda a, i, o: 2 * a["channels"],
             buffers=lambda a, i, o: 2 * a["channels"],
+        ),
+        OpDef(  # GroupNorm (Wu & He, 2018): a per-channel affine, no running statistics
+            "groupnorm",
+            1,
+            ("channels", "groups", "eps"),
+            _gn_shape,
+            params=lambda a, i, o: 2 * a["channels"],
+        ),
+        OpDef(  # ECA's Conv1d(1, 1, k) over the channel axis: C × k multiply-accumulates, k weights
+            "channel_conv",
+            1,
+            ("channels", "kernel", "bias"),
+            _channel_conv_shape,
+            params=lambda a, i, o: a["kernel"] + (1 if a["bias"] else 0),
+            macs=lambda a, i, o: a["channels"] * a["kernel"],
         ),
         OpDef("relu", 1, (), _same),
         OpDef("maxpool", 1, ("kernel", "stride", "padding"), _pool_shape),

@@ -10,7 +10,9 @@ none for plain nets, ResNet-D average-pool projections) and squeeze-and-excitati
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import networkx as nx
 
@@ -86,7 +88,7 @@ class Emitter:
 
     def __init__(self, g: nx.DiGraph, spec: Spec, prefix: str, scope: tuple, origin: tuple):
         self.g, self.spec, self.prefix, self.scope, self.origin = g, spec, prefix, scope, origin
-        self.norms: list[str] = []  # batchnorm nodes of the residual branch, in order
+        self.norms: list[str] = []  # norm nodes (batchnorm or groupnorm) of the residual branch, in order
 
     def op(self, role: str, kind: str, inputs: list[str], main_path: bool = True, **attrs) -> str:
         node = f"{self.prefix}.{role}"
@@ -114,13 +116,25 @@ class Emitter:
             if token == "bn":
                 if not has_norm(self.spec):
                     continue
-                norm = self.spec.defaults.norm
-                node = self.op(role, "batchnorm", [node], main_path, channels=cur.channels, eps=norm.eps,
-                               momentum=norm.momentum)  # fmt: skip
+                node = self.norm(role, node, cur.channels, main_path)
                 self.norms.append(node)
             else:
                 node = self.op(role, "relu", [node], main_path)
         return Cursor(node, cur.channels)
+
+    def norm(self, role: str, source: str, channels: int, main_path: bool = True) -> str:
+        """The spec's norm layer (``defaults.norm.kind``: batchnorm or groupnorm) on ``channels`` channels."""
+        norm = self.spec.defaults.norm
+        if norm.kind == "batchnorm":
+            return self.op(role, "batchnorm", [source], main_path, channels=channels, eps=norm.eps,
+                           momentum=norm.momentum)  # fmt: skip
+        if channels % norm.groups:
+            raise LoweringError(
+                ("defaults", "norm", "groups"),
+                f"GroupNorm with {norm.groups} groups cannot split the {channels} channels of {self.prefix}.{role}",
+                f"use a number of groups that divides every normalised width (here at most {math.gcd(norm.groups, channels)})",
+            )
+        return self.op(role, "groupnorm", [source], main_path, channels=channels, groups=norm.groups, eps=norm.eps)
 
 
 def has_norm(spec: Spec) -> bool:
@@ -155,7 +169,10 @@ def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Curs
     if spec.zero_init_last_bn and branch_norms:
         g.nodes[branch_norms[-1]]["attrs"]["zero_init"] = True
     if spec.se is not None:
-        x = _squeeze_excite(e, x, spec.se.reduction)
+        widths = {"output": plan.out, "input": cur.channels, "inner": plan.inner}
+        x = _squeeze_excite(e, x, se_hidden_width(spec.se, widths))
+    elif spec.eca is not None:
+        x = _eca(e, x, spec.eca.kernel or eca_kernel(x.channels, spec.eca.gamma, spec.eca.beta))
     if spec.shortcut != "none":
         short = _shortcut(e, plan, cur, pre, unit)
         x = Cursor(e.op("add", "add", [x.node, short]), plan.out)
@@ -164,9 +181,37 @@ def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Curs
     return x
 
 
-def _squeeze_excite(e: Emitter, x: Cursor, reduction: int) -> Cursor:
-    """avg-pool → 1x1 conv (C → C/r) → ReLU → 1x1 conv (C/r → C) → sigmoid → channel-wise scale."""
-    squeezed = max(1, x.channels // reduction)
+def make_divisible(value: Fraction, divisor: int, round_limit: float) -> int:
+    """timm's ``make_divisible``: the nearest multiple of ``divisor`` (halves up), at least ``divisor``, plus
+    one ``divisor`` when rounding down lost more than ``1 - round_limit`` (exact arithmetic, no floats)."""
+    rounded = max(divisor, math.floor(value + Fraction(divisor, 2)) // divisor * divisor)
+    return rounded + divisor if rounded < round_limit * value else rounded
+
+
+def se_hidden_width(se, widths: dict[str, int]) -> int:
+    """The SE hidden width from the width ``se.width_of`` names: SENet's ``C // r`` or timm's rounding."""
+    base = widths[se.width_of]
+    if se.divisor is None:
+        return max(1, base // se.reduction)
+    return make_divisible(Fraction(base, se.reduction), se.divisor, se.round_limit)
+
+
+def eca_kernel(channels: int, gamma: float, beta: float) -> int:
+    """ECA's kernel size from the channel count, as timm's ``EcaModule`` computes it."""
+    t = int(abs(math.log(channels, 2) + beta) / gamma)
+    return max(t if t % 2 else t + 1, 3)
+
+
+def _eca(e: Emitter, x: Cursor, kernel: int) -> Cursor:
+    """avg-pool → 1-D conv across the C channels (kernel k, zero padding k // 2, no bias) → sigmoid → scale."""
+    pool = e.op("eca_pool", "global_pool", [x.node], False, mode="avg")
+    conv = e.op("eca_conv", "channel_conv", [pool], False, channels=x.channels, kernel=kernel, bias=False)
+    gate = e.op("eca_gate", "sigmoid", [conv], False)
+    return Cursor(e.op("eca_scale", "scale", [x.node, gate], False), x.channels)
+
+
+def _squeeze_excite(e: Emitter, x: Cursor, squeezed: int) -> Cursor:
+    """avg-pool → 1x1 conv (C → hidden) → ReLU → 1x1 conv (hidden → C) → sigmoid → channel-wise scale."""
     pool = Cursor(e.op("se_pool", "global_pool", [x.node], False, mode="avg"), x.channels)
     reduce = e.conv("se_reduce", pool, squeezed, 1, main_path=False, bias=True)  # SENet's fcs have biases
     act = Cursor(e.op("se_act", "relu", [reduce], False), squeezed)
@@ -196,9 +241,7 @@ def _shortcut(e: Emitter, plan: BlockPlan, cur: Cursor, pre: Cursor, unit: Unit)
         node = e.conv("down_conv", Cursor(node, pre.channels), plan.out, 1, followed_by=norm, main_path=False,
                       stride=stride)  # fmt: skip
         if norm and has_norm(spec):
-            norm_spec = spec.defaults.norm
-            node = e.op("down_bn", "batchnorm", [node], False, channels=plan.out, eps=norm_spec.eps,
-                        momentum=norm_spec.momentum)  # fmt: skip
+            node = e.norm("down_bn", node, plan.out, main_path=False)
         return node
     if plan.out < cur.channels:
         raise LoweringError(

@@ -34,6 +34,8 @@ def _mark_padded_max_pools(g: nx.DiGraph) -> None:
 def lower(spec: Spec) -> nx.DiGraph:
     g = new_graph(spec.name)
     g.graph["layout"] = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
+    g.graph["pytorch_names"] = spec.names.pytorch  # the naming profile the PyTorch backend prints
+    g.graph["projection_stride"] = spec.projection_stride  # timm names: downsample.0 is the pool (or nothing)
     c, (h, w) = spec.input.channels, spec.input.size
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)

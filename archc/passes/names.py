@@ -1,4 +1,4 @@
-"""Pass ``names``: give every op its name in each naming profile (torchvision, keras).
+"""Pass ``names``: give every op its name in each naming profile (torchvision, keras, timm).
 
 Pre:  lowered IR (``scope`` and ``role`` on every node; graph ``stages`` set).
 Post: every node has ``names``: ``{profile: name}``; names of ops with weights are unique per profile.
@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import networkx as nx
 
-from archc.ir.naming import NAMERS, stem_counters
+from archc.ir.naming import keras_name, stem_counters, torchvision_name
+from archc.ir.timm_names import timm_name
+
+NAMERS = {"torchvision": torchvision_name, "keras": keras_name, "timm": timm_name}
 
 
 def assign_names(g: nx.DiGraph) -> nx.DiGraph:

@@ -118,6 +118,7 @@ def load_spec(ref: str) -> LoadedSpec:
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
     _unique_stage_names(spec, marks)
     _inner_widths(spec, marks)
+    _one_attention(spec, marks)
     return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
 
 
@@ -131,6 +132,16 @@ def _inner_widths(spec: Spec, marks: Marks) -> None:
             errors.append(_at(marks.value(("stages", i, "width")), "E401", message, help))
     if errors:
         raise SpecError(errors)
+
+
+def _one_attention(spec: Spec, marks: Marks) -> None:
+    """A block carries one channel-attention module (timm's ``attn_layer``): SE or ECA, not both."""
+    if spec.se is not None and spec.eca is not None:
+        se, eca = marks.key(("se",)), marks.key(("eca",))
+        where = f"line {se.line}" if se.path == eca.path else f"{se.path}:{se.line}"
+        message = f"a block takes one attention module: 'eca' here and 'se' at {where}"
+        help = "remove 'se:' or 'eca:' (timm's blocks have one attn_layer; ecaresnet* use ECA, seresnet* SE)"
+        raise SpecError([_at(eca, "E401", message, help)])
 
 
 def _unique_stage_names(spec: Spec, marks: Marks) -> None:

@@ -85,9 +85,14 @@ class InputSpec(_Model):
 
 
 class NormSpec(_Model):
-    kind: Literal["batchnorm", "none"] = "batchnorm"  # none: no normalisation layers (VGG)
+    kind: Literal["batchnorm", "groupnorm", "none"] = Field(
+        default="batchnorm", description="batchnorm | groupnorm (Wu & He 2018; timm resnet50_gn) | none (VGG)"
+    )
     eps: Annotated[float, Field(gt=0, lt=1)] = 1e-5
-    momentum: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    momentum: Annotated[float, Field(gt=0, lt=1)] = Field(default=0.1, description="batchnorm only")
+    groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(
+        default=32, description="groupnorm only: groups per norm; must divide every normalised width"
+    )
 
 
 class Defaults(_Model):
@@ -162,9 +167,56 @@ class UnitSpec(_Model):
 
 
 class SqueezeExcite(_Model):
-    """Squeeze-and-excitation on the residual branch, before the addition (Hu et al.)."""
+    """Squeeze-and-excitation on the residual branch, before the addition (Hu et al.).
 
-    reduction: Annotated[int, Field(ge=1, le=1024)] = 16
+    Hidden width: ``max(1, C // reduction)`` (SENet) or, with ``divisor``, timm's ``make_divisible(C /
+    reduction, divisor, round_limit)``; C is the width named by ``width_of``.
+    """
+
+    reduction: Annotated[int, Field(ge=1, le=1024)] = Field(default=16, description="hidden width = C / reduction")
+    divisor: Annotated[int, Field(ge=1, le=1024)] | None = Field(
+        default=None,
+        description="round C / reduction to the nearest multiple of divisor, at least divisor (timm: 8);"
+        " null: floor division, at least 1 (SENet)",
+    )
+    round_limit: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0,
+        description="with divisor: add one divisor when rounding lost more than 1 - round_limit (timm SE: 0)",
+    )
+    width_of: Literal["output", "input", "inner"] = Field(
+        default="output",
+        description="the width C the reduction applies to: the block output (SENet, timm ResNet),"
+        " the block input (RegNet) or the inner (bottleneck) width",
+    )
+
+
+class EfficientChannelAttention(_Model):
+    """ECA (Wang et al., 2020): global average pool, a 1-D conv across channels (no bias), sigmoid, scale."""
+
+    kernel: Annotated[int, Field(ge=1, le=LIMITS.max_kernel)] | None = Field(
+        default=None,
+        description="odd kernel size; null: from the channel count C as timm computes it:"
+        " t = int(|log2(C) + beta| / gamma), k = t if t is odd else t + 1, at least 3",
+    )
+    gamma: Annotated[float, Field(gt=0, le=64)] = 2.0
+    beta: Annotated[float, Field(ge=-64, le=64)] = 1.0
+
+    @field_validator("kernel")
+    @classmethod
+    def _odd(cls, v):
+        if v is not None and v % 2 == 0:
+            raise PydanticCustomError("odd_kernel", "the ECA kernel must be odd, got {v}", {"v": v})
+        return v
+
+
+class Names(_Model):
+    """Naming profiles: the module names each backend prints (state-dict keys, Keras layer names)."""
+
+    pytorch: Literal["torchvision", "timm"] = Field(
+        default="torchvision",
+        description="torchvision (conv1, layer1.0.downsample.0, …) or timm (deep stem conv1.0/.1/.3…,"
+        " downsample.0 the pool, se.fc1 / se.conv, act1): timm checkpoints load with strict=True",
+    )
 
 
 class Spec(_Model):
@@ -218,6 +270,10 @@ class Spec(_Model):
         default=64, description="inner width = int(width × base_width / 64) × groups (ResNeXt, Wide ResNet)"
     )
     se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
+    eca: EfficientChannelAttention | None = Field(
+        default=None, description="efficient channel attention on every block (instead of se)"
+    )
+    names: Names = Field(default=Names(), description="naming profile of each backend")
     zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")
     output_stride: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] | None = Field(
         default=None, description="dilate instead of striding once the total stride reaches this (8, 16)"

@@ -1,0 +1,87 @@
+"""The ``timm`` naming profile: module names as timm's ``models/resnet.py`` writes them.
+
+Chosen in a spec with ``names: {pytorch: timm}``; the PyTorch backend then prints these names so that
+timm's ``state_dict()`` keys load with ``strict=True``. Where timm's ResNet differs from torchvision's:
+
+- a deep stem (several stem convs, ``stem_type='deep'`` / ``'deep_tiered'``) is one ``conv1 = nn.Sequential``
+  of every stem conv, norm and activation but the last norm and activation: ``conv1.0`` (conv),
+  ``conv1.1`` (norm), ``conv1.2`` (act), ``conv1.3``, … ``conv1.6`` (the last conv); then ``bn1``, ``act1``;
+- activations are ``act1``, ``act2``, … (the one after the addition takes the next number);
+- with average-pool projections (``projection_stride: avgpool``, ``avg_down=True``) ``downsample`` is
+  always ``(pool or identity, conv, norm)``: the conv is ``downsample.1``, the norm ``downsample.2``;
+- squeeze-and-excitation is ``se.fc1`` / ``se.act`` / ``se.fc2`` / ``se.gate``; ECA is ``se.conv`` (timm
+  stores every block's attention module as ``se``);
+- the head is ``global_pool`` and ``fc``.
+
+Everything timm's ResNet has no name for (pre-activation units, option A shortcuts, VGG layouts) keeps its
+torchvision-profile name.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import islice, takewhile
+
+import networkx as nx
+
+from archc.ir.naming import torchvision_name
+
+_BLOCK = {
+    "se_pool": "se.pool",
+    "se_reduce": "se.fc1",
+    "se_act": "se.act",
+    "se_expand": "se.fc2",
+    "se_gate": "se.gate",
+    "se_scale": "se",
+    "eca_pool": "se.pool",
+    "eca_conv": "se.conv",
+    "eca_gate": "se.gate",
+    "eca_scale": "se",
+}
+_AVG_DOWN = {"down_pool": 0, "down_conv": 1, "down_bn": 2}
+_HEAD = {"pool": "global_pool", "flatten": "flatten", "fc": "fc"}
+_SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
+
+
+def timm_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
+    data = g.nodes[node]
+    scope, role = data["scope"], data["role"]
+    if scope[0] == "input" or g.graph.get("layout") == "sequential":
+        return torchvision_name(g, node, stem_index)
+    if scope[0] == "stem":
+        return _stem_name(g, node, stem_index)
+    if scope[0] == "head":
+        return _HEAD.get(role) or torchvision_name(g, node, stem_index)
+    if scope[2] == "pool":
+        return torchvision_name(g, node, stem_index)
+    prefix, block = f"layer{scope[1] + 1}.{scope[2]}", f"s{scope[1]}.b{scope[2]}"
+    m = _SLOT.match(role)
+    if m:
+        return f"{prefix}.{m.group(1)}{m.group(2)}"
+    if role == "out_act":
+        convs = sum(1 for i in range(1, 10) if f"{block}.conv{i}" in g)
+        return f"{prefix}.act{convs + 1}"
+    if role in _AVG_DOWN and g.graph.get("projection_stride") == "avgpool":
+        return f"{prefix}.downsample.{_AVG_DOWN[role]}"
+    return f"{prefix}.{_BLOCK[role]}" if role in _BLOCK else torchvision_name(g, node, stem_index)
+
+
+def _stem_nodes(g: nx.DiGraph) -> list[str]:
+    """The stem's ops in order (lowering inserts them right after the input)."""
+    return list(takewhile(lambda n: g.nodes[n]["scope"][0] == "stem", islice(g.nodes, 1, None)))
+
+
+def _stem_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
+    data = g.nodes[node]
+    stem = _stem_nodes(g)
+    pools = [n for n in stem if g.nodes[n]["role"] == "pool"]
+    convs = [n for n in stem if g.nodes[n]["role"] == "conv"]
+    if data["role"] == "pool":
+        i = stem_index[node]
+        return "maxpool" if i == 1 else f"{data['op']}{i}"
+    if pools and stem.index(pools[0]) < stem.index(convs[-1]):
+        return torchvision_name(g, node, stem_index)  # a conv after a pool: not a timm stem
+    i, last = stem_index[node], len(convs)
+    if i == last and data["role"] != "conv" or last == 1:
+        return {"conv": "conv1", "bn": "bn1", "act": "act1"}[data["role"]]
+    return f"conv1.{stem.index(node)}"
