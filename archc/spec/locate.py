@@ -182,7 +182,7 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
         return _diag(m, "E204", _range_message(name, error, value), _range_help(error, name))
     if kind.startswith(("too_short", "too_long", "string_too_long")):
         return _diag(m, "E204", _length_message(name, error, value), _length_help(name, error))
-    return _diag(m, "E203", f"'{name}': {error['msg']}", _SCHEMA)
+    return _diag(m, "E203", f"'{name}': {error['msg']}", (error.get("ctx") or {}).get("help", _SCHEMA))
 
 
 def _diag(mark, code: str, message: str, help: str) -> Diagnostic:

@@ -205,7 +205,8 @@ class EfficientChannelAttention(_Model):
     @classmethod
     def _odd(cls, v):
         if v is not None and v % 2 == 0:
-            raise PydanticCustomError("odd_kernel", "the ECA kernel must be odd, got {v}", {"v": v})
+            help = "use an odd kernel (3, 5, 7, …), or leave 'kernel' out to derive it from the channels"
+            raise PydanticCustomError("odd_kernel", "the ECA kernel must be odd, got {v}", {"v": v, "help": help})
         return v
 
 
