@@ -51,8 +51,9 @@ class Model:
 
         return summary(self.compiled)
 
-    def per_layer(self, profile: str = "torchvision") -> list[dict]:
-        """One row per op (``archc cost --json --per-layer``), named with ``profile`` (torchvision | keras)."""
+    def per_layer(self, profile: str | None = None) -> list[dict]:
+        """One row per op (``archc cost --json --per-layer``), named with ``profile`` (torchvision | timm |
+        keras; default: the spec's ``names.pytorch``)."""
         from archc.report import per_layer
 
         return per_layer(self.compiled, profile)

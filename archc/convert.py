@@ -1,11 +1,14 @@
 """Weight conversion between the generated PyTorch and Keras models of one spec, driven by the IR's names.
 
-Every IR op with weights has a name in each naming profile: the PyTorch module path (``torchvision``
-profile, e.g. ``layer1.0.conv1``) and the Keras layer name (``keras`` profile, e.g. ``conv2_block1_1_conv``).
+Every IR op with weights has a name in each naming profile: the PyTorch module path (the profile the spec
+chose with ``names.pytorch``: ``torchvision``, e.g. ``layer1.0.conv1``, or ``timm``, e.g. ``conv1.0``) and
+the Keras layer name (``keras`` profile, e.g. ``conv2_block1_1_conv``).
 The converter walks those ops and copies each tensor with its layout change:
 
 - conv: PyTorch ``(out, in/groups, kh, kw)`` ↔ Keras ``(kh, kw, in/groups, out)``; bias as is;
 - batchnorm: ``weight, bias, running_mean, running_var`` ↔ ``gamma, beta, moving_mean, moving_variance``;
+  groupnorm: ``weight, bias`` ↔ ``gamma, beta``;
+- ECA's channel conv: PyTorch ``Conv1d`` ``(1, 1, k)`` ↔ Keras ``Conv1D`` ``(k, 1, 1)``;
 - linear: PyTorch ``(out, in)`` ↔ Keras ``(in, out)``; after a flatten of a C×H×W map (VGG) the input
   features are also reordered, since PyTorch flattens channels first and Keras channels last.
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archc.ir.graph import operands
+from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 
 # PyTorch parameter / buffer name → Keras weight name, per op.
@@ -34,8 +38,11 @@ _NAMES = {
         ("running_mean", "moving_mean"),
         ("running_var", "moving_variance"),
     ),
+    "groupnorm": (("weight", "gamma"), ("bias", "beta")),
+    "channel_conv": (("weight", "kernel"), ("bias", "bias")),
     "linear": (("weight", "kernel"), ("bias", "bias")),
 }
+_NORMS = ("batchnorm", "groupnorm")  # their bias (beta) is always there
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,15 @@ class WeightPair:
 def weight_pairs(compiled: Compiled) -> list[WeightPair]:
     """Every weight of the model, as a (PyTorch key, Keras layer, Keras weight) triple, in IR order."""
     g = compiled.graph
+    profile = pytorch_profile(g)
     pairs = []
     for node, data in g.nodes(data=True):
         if data["op"] not in _NAMES or not data["params"]:
             continue
-        torch_name, keras_name = data["names"]["torchvision"], data["names"]["keras"]
+        torch_name, keras_name = data["names"][profile], data["names"]["keras"]
         flat = _flattened_map(g, node) if data["op"] == "linear" else None
         for torch_part, keras_part in _NAMES[data["op"]]:
-            if torch_part == "bias" and data["op"] != "batchnorm" and not data["attrs"]["bias"]:
+            if torch_part == "bias" and data["op"] not in _NORMS and not data["attrs"]["bias"]:
                 continue
             pairs.append(WeightPair(data["op"], f"{torch_name}.{torch_part}", keras_name, keras_part, flat))
     return pairs
@@ -79,6 +87,8 @@ def _to_keras(pair: WeightPair, value):
     """A PyTorch tensor's values (numpy array) in the Keras layout."""
     if pair.op == "conv" and pair.keras_weight == "kernel":
         return value.transpose(2, 3, 1, 0)
+    if pair.op == "channel_conv" and pair.keras_weight == "kernel":
+        return value.transpose(2, 1, 0)
     if pair.op == "linear" and pair.keras_weight == "kernel":
         if pair.flatten_map:
             c, h, w = pair.flatten_map
@@ -91,6 +101,8 @@ def _to_torch(pair: WeightPair, value):
     """A Keras weight's values (numpy array) in the PyTorch layout."""
     if pair.op == "conv" and pair.keras_weight == "kernel":
         return value.transpose(3, 2, 0, 1)
+    if pair.op == "channel_conv" and pair.keras_weight == "kernel":
+        return value.transpose(2, 1, 0)
     if pair.op == "linear" and pair.keras_weight == "kernel":
         value = value.T
         if pair.flatten_map:

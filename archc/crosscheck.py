@@ -20,6 +20,7 @@ import os
 import types
 from dataclasses import dataclass, field
 
+from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 from archc.report import summary
 
@@ -68,17 +69,16 @@ def _stage_shapes(c: Compiled) -> dict[str, list[int]]:
 def _torch_stage_module(c: Compiled, model, index: int) -> str | None:
     """The module whose (last) output is stage ``index``'s output: its container, else the output op."""
     g = c.graph
+    profile = pytorch_profile(g)
 
     def heads(i: int) -> set[str]:
-        return {
-            d["names"]["torchvision"].split(".")[0] for _, d in g.nodes(data=True) if d["scope"][:2] == ("stage", i)
-        }
+        return {d["names"][profile].split(".")[0] for _, d in g.nodes(data=True) if d["scope"][:2] == ("stage", i)}
 
     mine, others = heads(index), set().union(*(heads(i) for i in range(len(g.graph["stages"])) if i != index))
     modules = dict(model.named_modules())
     if len(mine) == 1 and not mine & others and next(iter(mine)) in modules:  # layer1 … (not VGG's features)
         return next(iter(mine))
-    own = g.nodes[g.graph["stages"][index].output]["names"]["torchvision"]
+    own = g.nodes[g.graph["stages"][index].output]["names"][profile]
     return own if own in modules else None
 
 
@@ -120,13 +120,13 @@ def _chw(shape) -> list[int]:
 
 
 def keras_macs(model) -> int:
-    """Multiply-accumulates of every Conv2D and Dense layer, from the built model's kernels and shapes."""
+    """Multiply-accumulates of every Conv2D, Conv1D (ECA) and Dense layer, from the built model's kernels and
+    shapes: output elements × kernel window × input channels per group."""
     total = 0
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind == "Conv2D":
-            kh, kw, cin_per_group, _ = layer.kernel.shape
-            total += math.prod(layer.output.shape[1:]) * kh * kw * cin_per_group
+        if kind in ("Conv1D", "Conv2D"):
+            total += math.prod(layer.output.shape[1:]) * math.prod(layer.kernel.shape[:-1])
         elif kind == "Dense":
             total += math.prod(layer.kernel.shape) * math.prod(layer.output.shape[1:-1] or (1,))
     return total

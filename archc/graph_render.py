@@ -15,6 +15,8 @@ COLORS = {
     "conv": "#dbe9f6",
     "block": "#dbe9f6",
     "batchnorm": "#eeeeee",
+    "groupnorm": "#eeeeee",
+    "channel_conv": "#dbe9f6",
     "relu": "#fde9d9",
     "maxpool": "#e2f0d9",
     "avgpool": "#e2f0d9",

@@ -1,7 +1,7 @@
 """The IR as a picture-ready graph (``archc graph``): a plain networkx DiGraph with JSON-able attributes.
 
-Nodes keep their IR ids (``stem.0.conv``, ``s0.b0.conv1``) and carry ``label`` (the torchvision-profile
-name), ``desc`` (``conv 3×3/2, 128``), ``op``, ``shape``, ``params``, ``macs`` and ``cluster`` (the
+Nodes keep their IR ids (``stem.0.conv``, ``s0.b0.conv1``) and carry ``label`` (the name in the spec's
+PyTorch profile, torchvision or timm), ``desc`` (``conv 3×3/2, 128``), ``op``, ``shape``, ``params``, ``macs`` and ``cluster`` (the
 stage, and the block, it belongs to); each edge carries the ``shape`` of the tensor it moves. With
 ``collapse=True`` every residual block becomes one node (``[1×1, 64; 3×3, 64; 1×1, 256]``, its params and
 MACs summed). Renderers for DOT and Mermaid are in :mod:`archc.graph_render`.
@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import networkx as nx
 
+from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 
 _SIMPLE = {
     "batchnorm": "BN",
+    "groupnorm": "GN",
+    "sigmoid": "sigmoid",
+    "scale": "scale",
     "relu": "ReLU",
     "add": "add",
     "flatten": "flatten",
@@ -46,6 +50,10 @@ def describe(op: str, attrs: dict) -> str:
         return "input"
     if op == "subsample":
         return f"subsample /{attrs['stride']}"
+    if op == "groupnorm":
+        return f"GN, {attrs['groups']} groups"
+    if op == "channel_conv":
+        return f"conv1d {attrs['kernel']} across channels"
     return _SIMPLE.get(op, op)
 
 
@@ -63,7 +71,7 @@ def view(c: Compiled, collapse: bool = False) -> nx.DiGraph:
     for n, d in g.nodes(data=True):
         out.add_node(
             n,
-            label=d.get("names", {}).get("torchvision", n),
+            label=d.get("names", {}).get(pytorch_profile(g), n),
             desc=describe(d["op"], d["attrs"]),
             op=d["op"],
             shape=list(d["shape"]),

@@ -9,6 +9,7 @@ import math
 
 import networkx as nx
 
+from archc.ir.naming import pytorch_profile
 from archc.ir.ops import OPS
 from archc.pipeline import Compiled
 
@@ -84,8 +85,10 @@ def summary(c: Compiled) -> dict:
     }
 
 
-def per_layer(c: Compiled, profile: str = "torchvision") -> list[dict]:
+def per_layer(c: Compiled, profile: str | None = None) -> list[dict]:
+    """One row per op, named in ``profile`` (default: the spec's PyTorch profile, ``names.pytorch``)."""
     g = c.graph
+    profile = profile or pytorch_profile(g)
     return [
         {
             "id": n,

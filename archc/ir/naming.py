@@ -66,6 +66,11 @@ _KERAS_KIND = {"conv": "conv", "bn": "bn", "act": "relu"}
 _SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
 
 
+def pytorch_profile(g: nx.DiGraph) -> str:
+    """The profile whose names the PyTorch backend prints: the spec's ``names.pytorch`` (torchvision | timm)."""
+    return g.graph.get("pytorch_names", "torchvision")
+
+
 def stem_counters(g: nx.DiGraph) -> dict[str, int]:
     """1-based index of each stem conv and each stem pool ("conv1", "pool1", …); for a sequential layout
     the 0-based position of every op in torchvision's ``features`` / ``classifier`` Sequentials."""
