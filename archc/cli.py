@@ -34,7 +34,8 @@ COMMANDS = [
 COST_CONVENTIONS = """\
 cost conventions:
   MACs    multiply-accumulates of convolutions and linear layers (torchvision's "GFLOPS",
-          what ptflops/thop/fvcore print as "FLOPs", the paper's "FLOPs")
+          the paper's "FLOPs"; fvcore, which timm publishes, ptflops and thop also count
+          norms and pools, so they print more: resnet50 4.11 / 4.13 G for 4.09 G MACs)
   FLOPs   2 x MACs (torch.utils.flop_counter's convention)
   params  trainable parameters; buffers: BatchNorm running mean/var;
           keras_params = params + buffers (Keras count_params())
