@@ -79,11 +79,26 @@ def random_spec(rng: random.Random) -> dict:
     return spec
 
 
+def add_timm_knobs(spec: dict, rng: random.Random) -> dict:
+    """GroupNorm, ECA, SE rounding and the timm naming profile, from a second generator (so the specs of
+    the first stay what they were)."""
+    if rng.random() < 0.2:
+        spec["defaults"]["norm"] = {"kind": "groupnorm", "groups": rng.randint(1, 3)}
+    if "se" in spec and rng.random() < 0.5:
+        spec["se"].update(divisor=rng.randint(1, 8), width_of=rng.choice(["output", "input", "inner"]))
+        spec["se"]["round_limit"] = rng.choice([0.0, 0.9])
+    if rng.random() < 0.2:
+        spec["eca"] = rng.choice([{}, {"kernel": rng.choice([1, 3, 5])}, {"gamma": 1.5, "beta": 0.5}])
+    if rng.random() < 0.3:
+        spec["names"] = {"pytorch": "timm"}
+    return spec
+
+
 def _specs(tmp_path) -> list[tuple[int, str, str]]:
-    rng = random.Random(20261123)
+    rng, knobs = random.Random(20261123), random.Random(17)
     out = []
     for i in range(N_SPECS):
-        text = json.dumps(random_spec(rng))
+        text = json.dumps(add_timm_knobs(random_spec(rng), knobs))
         path = tmp_path / f"fuzz{i}.yaml"
         path.write_text(text)
         out.append((i, str(path), text))
