@@ -27,12 +27,17 @@ class Block:
     convs: tuple[tuple[int, int, int], ...]
     repeat: int
     se: tuple[int, int] | None = None  # squeeze-and-excitation widths (reduced, expanded)
+    eca: int | None = None  # ECA's 1-D kernel size
 
     def conv_texts(self, times: str = "×") -> list[str]:
-        """``3×3, 128`` per conv, with ``C=32`` for grouped convs (the ResNeXt paper's notation) and
-        ``fc, [16, 256]`` for squeeze-and-excitation (the SENet paper's)."""
+        """``3×3, 128`` per conv, with ``C=32`` for grouped convs (the ResNeXt paper's notation),
+        ``fc, [16, 256]`` for squeeze-and-excitation (the SENet paper's) and ``ECA, k=5``."""
         texts = [f"{k}{times}{k}, {w}" + (f", C={gr}" if gr != 1 else "") for k, w, gr in self.convs]
-        return texts + ([f"fc, [{self.se[0]}, {self.se[1]}]"] if self.se else [])
+        return (
+            texts
+            + ([f"fc, [{self.se[0]}, {self.se[1]}]"] if self.se else [])
+            + ([f"ECA, k={self.eca}"] if self.eca else [])
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ def _stage_parts(c: Compiled, index: int) -> list[Part]:
         for d in block
         if d["op"] == "conv" and d["main_path"]
     )
-    parts: list[Part] = [Block(convs, g.graph["stages"][index].blocks, tuple(se) if len(se) == 2 else None)]
+    eca = next((d["attrs"]["kernel"] for d in block if d["op"] == "channel_conv"), None)
+    parts: list[Part] = [Block(convs, g.graph["stages"][index].blocks, tuple(se) if len(se) == 2 else None, eca)]
     for _, d in g.nodes(data=True):
         if d["scope"][:2] == ("stage", index) and not isinstance(d["scope"][2], int) and d["op"] in _POOLS:
             parts.append(_pool_text(d))
