@@ -108,9 +108,9 @@ def test_plot_file_is_written(tmp_path, suffix, magic):
 
 
 def test_chart_kind_follows_metadata():
-    from archc.comparison import compare
     from archc.pipeline import compile_spec
-    from archc.plot import chart_data
+    from archc.reports.comparison import compare
+    from archc.reports.plot import chart_data
 
     data = chart_data(compare([compile_spec(s) for s in SPECS]))
     assert data.kind == "error" and data.labels == SPECS[1:]  # resnet18: no top-1 in Table 3
@@ -134,7 +134,7 @@ def test_input_size_applies_to_every_spec():
 
 
 def test_axis_units_follow_the_magnitudes():
-    from archc.plot import short, unit
+    from archc.reports.plot import short, unit
 
     assert unit([40_551_040, 252_887_680]) == (1e6, "M")  # CIFAR ResNets: MMACs
     assert unit([3_857_973_248]) == (1e9, "G")

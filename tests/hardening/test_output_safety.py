@@ -99,7 +99,7 @@ def test_failing_spec_leaves_existing_outputs_untouched(project, tmp_path):
 # parent can SIGKILL it in the middle of writing: the worst moment for a non-atomic writer.
 _SLOW_CHILD = """
 import os, sys, time
-from archc import cli, outputs
+from archc import cli, files
 marker, block_at = sys.argv[1], int(sys.argv[2])
 calls = [0]
 real_fsync = os.fsync
@@ -109,7 +109,7 @@ def slow_fsync(fd):
         open(marker, "w").close()
         time.sleep(60)
     real_fsync(fd)
-outputs.os.fsync = slow_fsync
+files.os.fsync = slow_fsync
 sys.exit(cli.main(sys.argv[3:]))
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.conftest import run_cli
 
 BASE = """archc: 1

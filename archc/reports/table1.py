@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from archc.pipeline import Compiled, compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from archc.spec.loader import LoadedSpec
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
