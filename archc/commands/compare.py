@@ -48,13 +48,19 @@ def run(args) -> int:
         print(to_csv(result), end="")
     elif args.markdown:
         print(to_markdown(result))
-    elif sys.stdout.isatty():
-        print(fit(result, shutil.get_terminal_size().columns))
+    elif (width := terminal_width()) is not None:
+        print(fit(result, width))
     else:
         print(to_plain(result))
     if args.plot:
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def terminal_width() -> int | None:
+    """The window's width when stdout is a terminal (``COLUMNS`` overrides it), else None: piped output
+    is the whole table at its natural width."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
 def _check_options(args) -> None:

@@ -16,7 +16,7 @@ from archc.reports import text
 from archc.reports.comparison import ERROR_KEYS, Comparison
 
 # Column ids in display order, and the order in which they are left out when the terminal is too narrow.
-OPTIONAL = ("activations", "flops", "params_ratio", "macs_ratio", "top5_error", "cifar10_error", "top1_error")
+OPTIONAL = ("activations", "flops", "top5_error", "cifar10_error", "params_ratio", "macs_ratio", "top1_error")
 
 
 def columns(result: Comparison) -> list[tuple[str, str]]:
@@ -85,7 +85,7 @@ def fit(result: Comparison, width: int) -> str:
         return body
     left_out = ", ".join(names[k] for k in sorted(dropped, key=list(names).index))
     note = f"left out to fit {width} columns: {left_out} (widen the terminal, or use --json / --csv / --markdown)"
-    return body + "\n" + "\n".join(textwrap.wrap(note, width, break_on_hyphens=False))
+    return body + "\n" + "\n".join(textwrap.wrap(note, _widest(body), break_on_hyphens=False))
 
 
 def records(result: Comparison, width: int) -> str:
