@@ -138,8 +138,34 @@ def _validated(data, marks: Marks, shown: str, builtin: str | None, digest) -> L
     except ValidationError as exc:
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
     _unique_stage_names(spec, marks)
+    _bottleneck_only(spec, marks)
     _inner_widths(spec, marks)
     return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
+
+
+# Options that shape a bottleneck's grouped 3×3 (ResNeXt, Wide ResNet) and mean nothing to other blocks:
+# option → its neutral value. torchvision refuses them too ("BasicBlock only supports groups=1 and base_width=64").
+_BOTTLENECK_ONLY = {"groups": 1, "base_width": 64}
+
+
+def _bottleneck_only(spec: Spec, marks: Marks) -> None:
+    """``groups`` / ``base_width`` on a basic or single-conv block would be silently ignored or misapplied."""
+    if spec.block == "bottleneck":
+        return
+    errors = []
+    for key, neutral in _BOTTLENECK_ONLY.items():
+        value = getattr(spec, key)
+        if value != neutral:
+            message = (
+                f"{key}: {value} applies to a bottleneck block; a {spec.block} block supports only {key} {neutral}"
+            )
+            help = (
+                f"use 'block: bottleneck' (ResNeXt: groups 32, base_width 4), or remove '{key}'; "
+                f"to widen a {spec.block} block, raise the stages' width"
+            )
+            errors.append(_at(marks.value((key,)), "E401", message, help))
+    if errors:
+        raise SpecError(errors)
 
 
 def _inner_widths(spec: Spec, marks: Marks) -> None:
