@@ -32,13 +32,27 @@ def stale(files: dict[Path, str]) -> list[Path]:
 
 
 def write_all(files: dict[Path, str]) -> list[Path]:
-    """Write every changed file atomically; return the changed ones.
+    """Write every changed file, all or nothing; return the changed ones.
 
-    Callers render everything in memory first, so an error in any input writes nothing at all.
+    Callers render everything in memory first, so an error in any input writes nothing. Then every file is
+    staged (written, fsynced, given its mode) beside its target before any is renamed into place: a folder
+    that cannot be written (say ``pytorch/`` of ``--out``) leaves every other file, and folder, as it was.
     """
     changed = stale(files)
-    for path in changed:
-        atomic_save(path, lambda tmp, text=files[path]: tmp.write_bytes(text.encode("utf-8")))
+    staged: list[tuple[Path, Path]] = []
+    made: list[Path] = []
+    try:
+        for path in changed:
+            text = files[path].encode("utf-8")
+            staged.append((_stage(path, lambda tmp, data=text: tmp.write_bytes(data), None, made), path))
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        for folder in reversed(made):  # the folders this call created, deepest first
+            _remove_empty(folder)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
     return changed
 
 
@@ -49,8 +63,16 @@ def atomic_save(target: str | Path, save: Callable[[Path], object], suffix: str 
     An unwritable folder is a user problem: :class:`SpecError` E500 naming the path, not a crash.
     """
     target = Path(target)
+    os.replace(_stage(target, save, suffix, []), target)
+    return target
+
+
+def _stage(target: Path, save: Callable[[Path], object], suffix: str | None, made: list[Path]) -> Path:
+    """The temporary file, written by ``save``, fsynced and with its final mode; folders created go to ``made``."""
+    if target.is_dir():
+        raise _unwritable(target, IsADirectoryError(21, "a folder is in the way"))
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_parents(target.parent, made)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent)
     except OSError as exc:
         raise _unwritable(target, exc) from None
@@ -61,14 +83,30 @@ def atomic_save(target: str | Path, save: Callable[[Path], object], suffix: str 
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _unwritable(target, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return target
+    return tmp
+
+
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for f in reversed(missing):
+        f.mkdir(exist_ok=True)
+        made.append(f)
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _mode_for(target: Path) -> int:
