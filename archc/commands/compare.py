@@ -7,9 +7,11 @@ Piped, the table is printed at its natural width (deterministic); on a terminal 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import sys
+from pathlib import Path
 
 from archc.commands.common import add_specs_argument, input_size
 from archc.diagnostics import usage_error
@@ -69,7 +71,21 @@ def _check_options(args) -> None:
             parse_sort(args.sort)
         except ValueError as exc:
             raise usage_error("E600", str(exc), "e.g. --sort macs, --sort=-params, --sort top1") from None
-    if args.plot and not args.plot.lower().endswith((".png", ".svg")):
+    if args.plot:
+        _check_plot(args.plot)
+
+
+def _check_plot(target: str) -> None:
+    """Refuse a chart that cannot be drawn before any work: wrong suffix, missing folder, no matplotlib."""
+    if not target.lower().endswith((".png", ".svg")):
+        raise usage_error("E600", f"--plot {target}: the file name must end in .png or .svg", "e.g. --plot chart.png")
+    folder = Path(target).parent
+    if not folder.is_dir():
+        message = f"--plot {target}: the folder {folder.as_posix()} does not exist"
+        raise usage_error("E500", message, f"create it first (mkdir -p {folder.as_posix()}) or choose another path")
+    if importlib.util.find_spec("matplotlib") is None:
         raise usage_error(
-            "E600", f"--plot {args.plot}: the file name must end in .png or .svg", "e.g. --plot chart.png"
+            "E602",
+            "--plot needs matplotlib, which is not installed",
+            "pip install 'archc[plot]' (or pip install matplotlib), or leave out --plot",
         )
