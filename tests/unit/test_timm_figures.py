@@ -15,7 +15,7 @@ import json
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from archc.spec.loader import builtin_names
 from tests.conftest import REFERENCE, markdown_rows, number
 

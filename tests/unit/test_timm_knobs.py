@@ -9,7 +9,7 @@ import pytest
 
 from archc.passes.blocks import eca_kernel, make_divisible
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
