@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,7 +33,7 @@ UNITS = ["original", "bn_after_addition", "relu_before_addition", "relu_only_pre
 
 
 @st.composite
-def specs(draw, units: bool = False) -> dict:
+def specs(draw, units: bool = False, knobs: bool = False) -> dict:
     block = draw(st.sampled_from(["basic", "bottleneck"]))
     spec = {
         "archc": 1,
@@ -63,7 +64,25 @@ def specs(draw, units: bool = False) -> dict:
         spec["expansion"] = draw(st.integers(1, 4))
     if units:
         spec["unit"] = draw(st.sampled_from(UNITS))
+    if knobs:
+        _draw_timm_knobs(draw, spec)
     return spec
+
+
+def _draw_timm_knobs(draw, spec: dict) -> None:
+    """GroupNorm, SE with its hidden-width rounding, ECA (timm's knobs)."""
+    if draw(st.booleans()):
+        spec["defaults"] = {"norm": {"kind": "groupnorm", "groups": draw(st.sampled_from([1, 2]))}}
+    attention = draw(st.sampled_from(["none", "se", "eca"]))
+    if attention == "se":
+        spec["se"] = {
+            "reduction": draw(st.integers(1, 8)),
+            "width_of": draw(st.sampled_from(["output", "input", "inner"])),
+        }
+        if draw(st.booleans()):
+            spec["se"].update(divisor=draw(st.integers(1, 8)), round_limit=draw(st.sampled_from([0.0, 0.9])))
+    elif attention == "eca":
+        spec["eca"] = draw(st.sampled_from([{}, {"kernel": 1}, {"kernel": 5}, {"gamma": 1.0, "beta": 0.5}]))
 
 
 def compiled_or_skip(spec: dict, tmp_path_factory):
@@ -84,6 +103,43 @@ def compiled_or_skip(spec: dict, tmp_path_factory):
 # --- an independent PyTorch model, written from the README's description of the spec language ---------
 
 
+def _norm(spec: dict, c: int) -> nn.Module:
+    norm = spec.get("defaults", {}).get("norm", {})
+    return nn.GroupNorm(norm["groups"], c) if norm.get("kind") == "groupnorm" else nn.BatchNorm2d(c)
+
+
+def _hidden(se: dict, widths: dict) -> int:
+    """SE hidden width: C // r, or the nearest multiple of ``divisor`` (at least one divisor, one more when
+    rounding down lost more than ``1 - round_limit``), written out from the README's rule."""
+    c, r = widths[se.get("width_of", "output")], se["reduction"]
+    if "divisor" not in se:
+        return max(1, c // r)
+    d = se["divisor"]
+    rounded = max(d, int(c / r + d / 2) // d * d)
+    return rounded + d if rounded < se.get("round_limit", 0.0) * c / r else rounded
+
+
+class Attention(nn.Module):
+    def __init__(self, spec: dict, cin: int, inner: int, out: int):
+        super().__init__()
+        self.se = self.eca = None
+        if "se" in spec:
+            hidden = _hidden(spec["se"], {"output": out, "input": cin, "inner": inner})
+            self.se = nn.Sequential(nn.Conv2d(out, hidden, 1), nn.ReLU(), nn.Conv2d(hidden, out, 1))
+        elif "eca" in spec:
+            eca = spec["eca"]
+            t = int(abs(math.log2(out) + eca.get("beta", 1.0)) / eca.get("gamma", 2.0))
+            k = eca.get("kernel") or max(t if t % 2 else t + 1, 3)
+            self.eca = nn.Conv1d(1, 1, k, padding=k // 2, bias=False)
+
+    def forward(self, x):
+        if self.se is not None:
+            return x * torch.sigmoid(self.se(x.mean((2, 3), keepdim=True)))
+        if self.eca is not None:
+            return x * torch.sigmoid(self.eca(x.mean((2, 3)).unsqueeze(1))).squeeze(1)[:, :, None, None]
+        return x
+
+
 class Block(nn.Module):
     def __init__(self, spec: dict, cin: int, width: int, stride: int):
         super().__init__()
@@ -99,11 +155,10 @@ class Block(nn.Module):
         else:
             convs = [nn.Conv2d(cin, width, 3, stride, 1, bias=False), nn.Conv2d(width, out, 3, 1, 1, bias=False)]
         self.convs = nn.ModuleList(convs)
-        self.bns = nn.ModuleList(nn.BatchNorm2d(c.out_channels) for c in convs)
+        self.bns = nn.ModuleList(_norm(spec, c.out_channels) for c in convs)
+        self.attention = Attention(spec, cin, inner, out)
         project = spec["shortcut"] == "C" or (spec["shortcut"] == "B" and cin != out)
-        self.project = (
-            nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), nn.BatchNorm2d(out)) if project else None
-        )
+        self.project = nn.Sequential(nn.Conv2d(cin, out, 1, stride, bias=False), _norm(spec, out)) if project else None
         self.stride, self.pad = stride, out - cin
 
     def forward(self, x):
@@ -111,6 +166,7 @@ class Block(nn.Module):
         for i, (conv, bn) in enumerate(zip(self.convs, self.bns)):
             y = bn(conv(y))
             y = torch.relu(y) if i < len(self.convs) - 1 else y
+        y = self.attention(y)
         if self.project is not None:
             short = self.project(x)
         else:
@@ -129,7 +185,7 @@ class Reference(nn.Module):
             if layer["op"] == "conv":
                 stem += [
                     nn.Conv2d(c, layer["width"], k, s, k // 2, bias=False),
-                    nn.BatchNorm2d(layer["width"]),
+                    _norm(spec, layer["width"]),
                     nn.ReLU(),
                 ]
                 c = layer["width"]
@@ -168,8 +224,8 @@ def example_input(spec: dict):
     return torch.randn(2, spec["input"]["channels"], h, w)
 
 
-@FAST
-@given(spec=specs())
+@settings(FAST, max_examples=20)
+@given(spec=specs(knobs=True))
 def test_ir_matches_an_independent_torch_model(spec, tmp_path_factory):
     c = compiled_or_skip(spec, tmp_path_factory)
     s = summary(c)
