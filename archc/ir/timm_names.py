@@ -58,9 +58,9 @@ def timm_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     m = _SLOT.match(role)
     if m:
         return f"{prefix}.{m.group(1)}{m.group(2)}"
-    if role == "out_act":
+    if role == "out_act":  # after the addition: the number after the branch's last activation (act3, act2)
         convs = sum(1 for i in range(1, 10) if f"{block}.conv{i}" in g)
-        return f"{prefix}.act{convs + 1}"
+        return f"{prefix}.act{convs + (f'{block}.act{convs}' in g)}"
     if role in _AVG_DOWN and g.graph.get("projection_stride") == "avgpool":
         return f"{prefix}.downsample.{_AVG_DOWN[role]}"
     return f"{prefix}.{_BLOCK[role]}" if role in _BLOCK else torchvision_name(g, node, stem_index)
