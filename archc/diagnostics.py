@@ -57,6 +57,7 @@ class Diagnostic:
     code: str
     message: str
     help: str = ""
+    notes: tuple[str, ...] = ()  # further lines (``  note: …``), e.g. which keys of a weights file differ
 
     def render(self) -> str:
         """One line per diagnostic (+ one help line), whatever the spec contained: control and bidi
@@ -65,8 +66,10 @@ class Diagnostic:
             _printable(t, limit) for t, limit in ((self.path, 300), (self.message, 300), (self.help, 600))
         )
         where = f"{path}:{self.line}:{self.col}: " if self.path else ""
-        head = f"{where}error[{self.code}]: {message}"
-        return f"{head}\n  help: {help}" if help else head
+        lines = [f"{where}error[{self.code}]: {message}"]
+        lines += [f"  note: {_printable(n, 300)}" for n in self.notes]
+        lines += [f"  help: {help}"] if help else []
+        return "\n".join(lines)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.col, self.code, self.message)
