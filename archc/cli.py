@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from archc._version import __version__
-from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, render_all
+from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, did_you_mean, render_all, usage_error
 
 # Subcommands, in the order `archc --help` lists them: (name, module, one-line help).
 COMMANDS = [
@@ -42,6 +42,10 @@ cost conventions:
 """
 
 
+# The commands whose output the conventions explain: only their --help carries them.
+CONVENTIONS_FOR = {"cost", "compare", "table", "list"}
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; given ``argv``, only the chosen subcommand's module is imported to add its options
     (every command is still listed with its help), which keeps unrelated modules off ``archc cost``'s start-up."""
@@ -51,10 +55,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="archc",
         description="archc: a declarative architecture-spec compiler for convolutional networks.",
-        epilog=COST_CONVENTIONS,
+        epilog="`archc COMMAND --help` for a command's options; `archc cost --help` also states the cost conventions.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"archc {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"archc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module, help in COMMANDS:
@@ -62,7 +66,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             name,
             help=help,
             description=help,
-            epilog=COST_CONVENTIONS,
+            epilog=COST_CONVENTIONS if name in CONVENTIONS_FOR else None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(module=module)
@@ -71,8 +75,23 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def unknown_command(argv: list[str]) -> SpecError | None:
+    """A mistyped subcommand (``archc cots``) as a diagnostic with "did you mean", before argparse's usage."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    names = [name for name, _, _ in COMMANDS]
+    if word is None or word in names:
+        return None
+    hint = did_you_mean(word, names)
+    return usage_error(
+        "E600", f"unknown command '{word}'", hint + (" (archc --help)" if hint.startswith("did") else "")
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if problem := unknown_command(argv):
+        print(render_all(problem.diagnostics), file=sys.stderr)
+        return EXIT_INVALID
     args = build_parser(argv).parse_args(argv)
     try:
         return importlib.import_module(args.module).run(args)
