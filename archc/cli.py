@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from archc._version import __version__
-from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, did_you_mean, render_all, usage_error
+from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, did_you_mean, render_all, usage_error, use_color
 
 # Subcommands, in the order `archc --help` lists them: (name, module, one-line help).
 COMMANDS = [
@@ -90,13 +90,13 @@ def unknown_command(argv: list[str]) -> SpecError | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if problem := unknown_command(argv):
-        print(render_all(problem.diagnostics), file=sys.stderr)
+        print(render_all(problem.diagnostics, use_color(sys.stderr)), file=sys.stderr)
         return EXIT_INVALID
     args = build_parser(argv).parse_args(argv)
     try:
         return importlib.import_module(args.module).run(args)
     except SpecError as exc:
-        print(render_all(exc.diagnostics), file=sys.stderr)
+        print(render_all(exc.diagnostics, use_color(sys.stderr)), file=sys.stderr)
         return EXIT_INVALID
     except BrokenPipeError:
         return 0
