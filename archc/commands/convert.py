@@ -8,6 +8,7 @@ from the spec's generated code in memory; the tensors are matched by the IR's na
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from archc.diagnostics import Diagnostic, SpecError, usage_error
@@ -43,6 +44,13 @@ def run(args) -> int:
         )
     if not Path(args.source).is_file():
         raise usage_error("E601", f"no such file: {args.source}", "check the --from path")
+    missing = [m for m in ("torch", "keras") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise usage_error(
+            "E602",
+            f"convert needs PyTorch and Keras; not installed: {', '.join(missing)}",
+            "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)",
+        )
     from archc.frameworks.convert import keras_to_torch, torch_to_keras
     from archc.frameworks.generated import load_generated
     from archc.frameworks.quiet import import_keras
