@@ -16,7 +16,22 @@ CASES = {
     "unknown_command": ["cots", "resnet18"],
     "list_glob_names": ["list", "--names", "cifar/resnet[25]?", "torchvision/wide*"],
     "list_no_match": ["list", "cfar/*"],
+    "unknown_option": ["cost", "resnet18", "--jsn"],
+    "conflicting_options": ["compare", "resnet18", "--json", "--csv"],
 }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["cost"], ["cost", "resnet18", "--depth", "9"], ["graph", "resnet18", "resnet50"], ["table", "--format"]],
+    ids=["no-command", "no-spec", "bad-choice", "extra-positional", "missing-value"],
+)
+def test_argument_errors_are_diagnostics(args):
+    """Issue 13, item 15: argparse's own errors too are one E600 diagnostic (with the usage as help)."""
+    code, out, err = run_cli(*args)
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0].startswith("error[E600]: ") and lines[1].startswith("  help: ") and lines[-1] == "Found 1 error."
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
