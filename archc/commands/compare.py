@@ -13,6 +13,8 @@ import json
 import sys
 
 from archc import render
+from archc.bench.options import Refusal, given_flags, settings_from_args
+from archc.bench.options import add_arguments as add_measure_arguments
 from archc.commands.common import add_specs_argument, compile_all, input_size
 from archc.comparison import ERROR_KEYS, SORT_KEYS, Comparison, compare, parse_sort
 from archc.diagnostics import EXIT_INVALID
@@ -34,6 +36,12 @@ def register(parser) -> None:
     parser.add_argument("--reverse", action="store_true", help="with --sort: descending order")
     parser.add_argument("--plot", metavar="FILE", help="also draw a chart (.png or .svg; needs matplotlib)")
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override every spec's input size")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="also measure img/s, ms/step, achieved MAC/s and peak memory (as archc bench; default --backend pytorch)",
+    )
+    add_measure_arguments(parser, default_backend="pytorch")
 
 
 def run(args) -> int:
@@ -42,7 +50,11 @@ def run(args) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
     sort = f"-{args.sort}" if args.sort and args.reverse and not args.sort.startswith("-") else args.sort
-    result = compare(compile_all(args.specs, args.input_size), sort=sort)
+    try:
+        result = _result(args, sort)
+    except Refusal as exc:
+        print(f"error: {exc.message}\n  help: {exc.help}", file=sys.stderr)
+        return EXIT_INVALID
     if args.json:
         print(json.dumps(result.rows, indent=2, ensure_ascii=False))
     elif args.csv:
@@ -56,12 +68,40 @@ def run(args) -> int:
     if args.plot:
         from archc.plot import plot_comparison
 
-        plot_comparison(result, args.plot)
+        plot_comparison(result, args.plot, data=_measured_chart(result) if args.measure else None)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
+def _result(args, sort: str | None) -> Comparison:
+    """The comparison; with ``--measure`` each spec also measured (settings refused before compiling)."""
+    if not args.measure:
+        return compare(compile_all(args.specs, args.input_size), sort=sort)
+    from archc.bench.measured import add_measurements, is_measured_sort, sort_rows
+
+    settings = settings_from_args(args)
+    compiled = compile_all(args.specs, args.input_size)
+    late = is_measured_sort(sort)
+    result = compare(compiled, sort=None if late else sort)
+    result = add_measurements(result, compiled, settings, lambda t: print(t, file=sys.stderr, flush=True))
+    return sort_rows(result, sort) if late else result
+
+
+def _measured_chart(result):
+    from archc.bench.measured import chart_data
+
+    return chart_data(result)
+
+
 def _check_options(args) -> str | None:
+    flags = given_flags(args)
+    if flags and not args.measure:
+        return f"{', '.join(flags)}: measuring options need --measure\n  help: add --measure (see archc bench --help)"
+    if args.sort and args.measure:
+        from archc.bench.measured import is_measured_sort
+
+        if is_measured_sort(args.sort):
+            return None
     if args.sort:
         try:
             parse_sort(args.sort)
@@ -74,7 +114,8 @@ def _check_options(args) -> str | None:
 
 def header(result: Comparison) -> list[str]:
     errors = [ERROR_KEYS[k] for k in result.error_keys]
-    return ["spec", "depth", "params", "× params", "MACs", "× MACs", "FLOPs", "activations", *errors]
+    measured = getattr(result, "measured_headers", [])  # archc compare --measure
+    return ["spec", "depth", "params", "× params", "MACs", "× MACs", "FLOPs", "activations", *errors, *measured]
 
 
 def cells(result: Comparison) -> list[list[str]]:
@@ -97,16 +138,18 @@ def cells(result: Comparison) -> list[list[str]]:
             render.scaled(r["flops"], "").rstrip(),
             render.scaled(r["activations"], "").rstrip(),
             *(err(r[k]) for k in result.error_keys),
+            *(result.measured_cells(r) if hasattr(result, "measured_cells") else []),
         ]
         for r in result.rows
     ]
 
 
 def caption(result: Comparison) -> str:
+    measured = f" · {result.measured_caption()}" if hasattr(result, "measured_caption") else ""
     return (
         f"ratios (×) against {result.baseline}, the first spec given · MACs = multiply-accumulates, "
         "FLOPs = 2 × MACs · activations: output elements of every op, one sample · error rates as the specs' "
-        "metadata declare them (the papers' figures)"
+        "metadata declare them (the papers' figures)" + measured
     )
 
 
