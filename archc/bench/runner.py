@@ -73,7 +73,6 @@ def make_row(c: Compiled, s: dict, job: dict, result: dict, load: list[float]) -
     step = result["step_s"]
     batch = job["batch"]
     factor = TRAIN_MAC_FACTOR if job["train"] else 1
-    throughput = sorted(batch / t for t in step["values"])
     memory = result["memory"]
     device_peak = memory["device_peak_bytes"]
     row = {
@@ -98,7 +97,7 @@ def make_row(c: Compiled, s: dict, job: dict, result: dict, load: list[float]) -
         "step_ms": {k: v * 1e3 for k, v in step.items() if k != "values"}
         | {"values": [v * 1e3 for v in step["values"]]},
         "spread_pct": 100 * (step["max"] - step["min"]) / step["median"],
-        "images_per_s": {"median": _median(throughput), "min": throughput[0], "max": throughput[-1]},
+        "images_per_s": {"median": batch / step["median"], "min": batch / step["max"], "max": batch / step["min"]},
         "mac_factor": factor,
     }
     row["achieved_macs_per_s"] = factor * s["macs"] * row["images_per_s"]["median"]
@@ -112,12 +111,6 @@ def make_row(c: Compiled, s: dict, job: dict, result: dict, load: list[float]) -
     row["memory"] = memory
     row["load_1min"] = load
     return row
-
-
-def _median(sorted_values: list[float]) -> float:
-    n = len(sorted_values)
-    mid = n // 2
-    return sorted_values[mid] if n % 2 else (sorted_values[mid - 1] + sorted_values[mid]) / 2
 
 
 def measure(compiled: list[Compiled], settings: Settings, progress=None) -> list[dict]:

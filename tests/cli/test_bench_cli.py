@@ -1,0 +1,168 @@
+"""``archc bench`` and ``archc compare --measure`` on the CPU with tiny step counts (issue 16).
+
+No timing is asserted (the figures depend on the machine and its load): what is asserted is the shape of
+the output, that the measured rows carry the exact costs (CIFAR ResNet-20: 269,722 params and 40,551,040
+MACs, the figures recorded in tests/reference/figures.md), that the generated model really ran (its output
+shape, from a forward pass in the child, equals the IR's), that the derived figures are consistent with the
+raw ones, and that impossible requests are refused with exit 2 and a ``help:`` line before any framework
+is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+TINY = ("--batch", "2", "--warmup", "1", "--steps", "2", "--repeats", "2", "--threads", "1")
+
+
+def needs(*modules: str) -> None:
+    """Skip unless the frameworks are installed (without importing them into the test process)."""
+    for name in modules:
+        if importlib.util.find_spec(name) is None:
+            pytest.skip(f"{name} is not installed")
+
+
+RESNET20 = {"params": 269_722, "macs": 40_551_040}  # tests/reference/figures.md (CIFAR ResNet-20)
+ROW_KEYS = {
+    "label", "name", "spec", "backend", "framework", "device", "device_name", "threads", "mode", "batch", "amp",
+    "channels_last", "compile", "jit_compile", "warmup", "steps", "repeats", "threads_requested", "input_shape",
+    "output_shape", "params", "macs", "first_step_s", "step_ms", "spread_pct", "images_per_s", "mac_factor",
+    "achieved_macs_per_s", "cpu_utilisation", "peak_memory_bytes", "peak_memory_kind", "memory", "load_1min",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def both():
+    needs("torch", "keras")
+    return run_cli("bench", "cifar/resnet20", "--backend", "all", "--json", *TINY, cwd=REPO)
+
+
+def test_bench_measures_both_frameworks_as_json(both):
+    code, out, err = both
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["backend"] for r in rows] == ["pytorch", "keras"]
+    assert "measuring cifar/resnet20 · pytorch · cpu" in err
+    for r in rows:
+        assert set(r) == ROW_KEYS
+        assert (r["params"], r["macs"]) == (RESNET20["params"], RESNET20["macs"])
+        assert r["output_shape"] == [10] and r["input_shape"] == [3, 32, 32]
+        assert (r["mode"], r["device"], r["batch"], r["threads"]) == ("inference", "cpu", 2, 1)
+        ms = r["step_ms"]
+        assert len(ms["values"]) == 2 and ms["min"] <= ms["median"] <= ms["max"] and ms["min"] > 0
+        ips = r["images_per_s"]
+        assert ips["min"] <= ips["median"] <= ips["max"]
+        assert ips["median"] == pytest.approx(2 / (ms["median"] / 1e3), rel=1e-9)
+        assert r["achieved_macs_per_s"] == pytest.approx(r["macs"] * ips["median"])
+        mem = r["memory"]
+        assert r["peak_memory_kind"] == "process peak RSS" and mem["device_peak_bytes"] is None
+        assert r["peak_memory_bytes"] == mem["rss_peak_bytes"] >= mem["rss_before_steps_bytes"] > 0
+        assert mem["steps_delta_bytes"] == mem["rss_peak_bytes"] - mem["rss_before_steps_bytes"]
+        assert r["first_step_s"] > 0 and len(r["load_1min"]) == 2
+    assert rows[0]["framework"].startswith("torch ") and rows[1]["framework"].startswith("keras 3")
+
+
+def test_bench_train_table_on_pytorch():
+    needs("torch")
+    code, out, err = run_cli("bench", "cifar/resnet20", "--backend", "pytorch", "--train", *TINY, cwd=REPO)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["spec", "framework", "setup", "batch"]
+    assert "img/s" in lines[0] and "MAC/s" in lines[0] and "peak mem" in lines[0]
+    assert lines[1].startswith("cifar/resnet20") and " pytorch " in lines[1] and "train fp32" in lines[1]
+    assert "269.72 K" in lines[1] and "40.55 M" in lines[1]
+    assert "× 3 for training" in out and "1 warm-up step(s), then 2 repeats of 2 timed steps" in out
+
+
+def test_bench_markdown_with_amp_and_channels_last():
+    needs("torch")
+    args = ("bench", "cifar/resnet20", "--backend", "pytorch", "--amp", "bf16", "--channels-last", "--markdown")
+    code, out, err = run_cli(*args, *TINY, cwd=REPO)
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if line.startswith("| cifar/resnet20"))
+    assert "| inference bf16 NHWC |" in row
+
+
+PROBE = """
+import io, json, sys
+from contextlib import redirect_stderr, redirect_stdout
+from archc.cli import main
+err = io.StringIO()
+with redirect_stdout(io.StringIO()) as out, redirect_stderr(err):
+    code = main(sys.argv[1:])
+frameworks = sorted({n.split(".")[0] for n in sys.modules} & {"torch", "tensorflow", "keras", "jax"})
+print(json.dumps({"code": code, "stdout": out.getvalue(), "stderr": err.getvalue(), "frameworks": frameworks}))
+"""
+
+REFUSALS = [
+    (("--device", "cuda"), "--device cuda: no CUDA device"),
+    (("--amp", "fp16"), "--amp fp16 on the CPU"),
+    (("--backend", "keras", "--compile"), "--compile is torch.compile"),
+    (("--backend", "pytorch", "--jit-compile"), "--jit-compile is Keras's XLA switch"),
+    (("--backend", "keras", "--channels-last"), "channels-last (NHWC) already"),
+    (("--compile", "--warmup", "0"), "--warmup 0 with a compiler"),
+]
+
+
+@pytest.mark.parametrize("args,message", REFUSALS, ids=lambda a: "-".join(a) if isinstance(a, tuple) else None)
+def test_impossible_requests_exit_2_with_help_before_importing_a_framework(args, message):
+    if args[:2] == ("--device", "cuda"):
+        from archc.bench.options import cuda_driver_present
+
+        if cuda_driver_present():
+            pytest.skip("this machine has a GPU")
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, "bench", "cifar/resnet20", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["code"] == 2 and result["stdout"] == ""
+    lines = result["stderr"].splitlines()
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert lines[1].startswith("  help: ")
+    assert result["frameworks"] == []
+
+
+def test_bad_counts_are_argparse_errors():
+    code, out, err = run_cli("bench", "cifar/resnet20", "--batch", "0")
+    assert code == 2 and out == "" and "--batch: invalid count '0'" in err
+
+
+def test_compare_measure_adds_columns_and_sorts_by_them():
+    needs("torch")
+    args = ("compare", "cifar/resnet20", "cifar/resnet32", "--measure", "--sort=-img_per_s", "--json", *TINY)
+    code, out, err = run_cli(*args, cwd=REPO)
+    assert code == 0, err
+    rows = json.loads(out)
+    keys = ["pytorch_img_per_s", "pytorch_ms_per_step", "pytorch_macs_per_s", "pytorch_peak_mem_bytes"]
+    assert all(k in r for r in rows for k in keys)
+    assert sorted(r["label"] for r in rows) == ["cifar/resnet20", "cifar/resnet32"]
+    assert rows[0]["pytorch_img_per_s"] >= rows[1]["pytorch_img_per_s"]
+    for r in rows:
+        assert r["pytorch_macs_per_s"] == pytest.approx(r["macs"] * r["pytorch_img_per_s"])
+
+
+def test_compare_measure_markdown_columns():
+    needs("torch")
+    code, out, err = run_cli("compare", "cifar/resnet20", "--measure", "--markdown", *TINY, cwd=REPO)
+    assert code == 0, err
+    head = out.splitlines()[0]
+    assert head.endswith("| img/s (pytorch) | ms/step (pytorch) | MAC/s (pytorch) | peak mem (pytorch) |")
+    assert "measured on cpu" in out
+
+
+def test_compare_refuses_measuring_options_without_measure():
+    code, out, err = run_cli("compare", "cifar/resnet20", "--batch", "2", "--train")
+    assert code == 2 and out == ""
+    assert "--batch, --train: measuring options need --measure" in err and "help: add --measure" in err
