@@ -9,6 +9,7 @@ step counts of timm's ``benchmark.py`` ballpark.
 from __future__ import annotations
 
 import argparse
+import glob
 import importlib.util
 import os
 from dataclasses import asdict, dataclass
@@ -160,4 +161,4 @@ def cuda_driver_present() -> bool:
     if visible is not None and visible.strip() in ("", "-1"):
         return False
     gpus = "/proc/driver/nvidia/gpus"
-    return os.path.isdir(gpus) and bool(os.listdir(gpus))
+    return (os.path.isdir(gpus) and bool(os.listdir(gpus))) or bool(glob.glob("/dev/nvidia[0-9]*"))

@@ -139,11 +139,13 @@ def test_bad_counts_are_argparse_errors():
     assert code == 2 and out == "" and "--batch: invalid count '0'" in err
 
 
-def test_compare_measure_adds_columns_and_sorts_by_them():
-    needs("torch")
+def test_compare_measure_adds_columns_sorts_and_plots_by_them(tmp_path):
+    needs("torch", "matplotlib")
+    plot = tmp_path / "speed.png"
     args = ("compare", "cifar/resnet20", "cifar/resnet32", "--measure", "--sort=-img_per_s", "--json", *TINY)
-    code, out, err = run_cli(*args, cwd=REPO)
+    code, out, err = run_cli(*args, "--plot", str(plot), cwd=REPO)
     assert code == 0, err
+    assert plot.read_bytes().startswith(b"\x89PNG")
     rows = json.loads(out)
     keys = ["pytorch_img_per_s", "pytorch_ms_per_step", "pytorch_macs_per_s", "pytorch_peak_mem_bytes"]
     assert all(k in r for r in rows for k in keys)
@@ -166,3 +168,52 @@ def test_compare_refuses_measuring_options_without_measure():
     code, out, err = run_cli("compare", "cifar/resnet20", "--batch", "2", "--train")
     assert code == 2 and out == ""
     assert "--batch, --train: measuring options need --measure" in err and "help: add --measure" in err
+
+
+def test_python_api_bench_and_its_refusals():
+    needs("torch")
+    import archc
+    from archc.bench.options import Refusal
+
+    (row,) = archc.bench("cifar/resnet20", backend="pytorch", batch=2, warmup=1, steps=1, repeats=1, threads=1)
+    assert (row["label"], row["params"], row["macs"], row["output_shape"]) == (
+        "cifar/resnet20",
+        *RESNET20.values(),
+        [10],
+    )
+    with pytest.raises(Refusal, match="--amp fp16 on the CPU"):
+        archc.bench("cifar/resnet20", backend="pytorch", amp="fp16")
+
+
+def test_readme_bench_table_carries_archc_figures():
+    """The README's measured table (a real run) has both frameworks for resnet18 and resnet50, and its
+    params / MACs cells are archc's exact figures (torchvision's published 11.69 M / 25.56 M params)."""
+    from archc import render
+    from archc.api import load
+    from tests.conftest import markdown_rows
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = [r for r in markdown_rows(readme, "spec") if len(r) > 2 and r[1] in ("pytorch", "keras")]
+    expected = [(s, b) for s in ("resnet18", "resnet50") for b in ("pytorch", "keras")]
+    pairs = [(r[0], r[1]) for r in rows]
+    assert pairs and pairs == expected * (len(pairs) // 4)  # one table per thread setting
+    for r in rows:
+        cost = load(r[0]).cost()
+        assert r[4] == render.scaled(cost["params"], "").rstrip() and r[5] == render.scaled(cost["macs"], "").rstrip()
+        assert float(r[6].replace(",", "")) > 0  # img/s
+    assert {r[4] for r in rows} == {"11.69 M", "25.56 M"}
+
+
+def test_measured_chart_is_throughput_against_macs():
+    from archc.bench.measured import MeasuredComparison, chart_data
+    from archc.bench.options import Settings
+    from archc.comparison import compare
+    from archc.pipeline import compile_spec
+
+    base = compare([compile_spec("cifar/resnet20"), compile_spec("cifar/resnet56")])
+    for row, speed in zip(base.rows, (500.0, 200.0)):
+        row["pytorch_img_per_s"] = speed
+    result = MeasuredComparison(base.rows, base.baseline, base.error_keys, ("pytorch",), Settings(("pytorch",)), "CPU")
+    data = chart_data(result)
+    assert (data.kind, data.labels, data.y) == ("throughput", ["cifar/resnet20", "cifar/resnet56"], [500.0, 200.0])
+    assert data.x == [40.55104, 125.485696]  # MMACs: 40,551,040 (tests/reference/figures.md) and ResNet-56
