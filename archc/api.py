@@ -138,20 +138,20 @@ def verify(*specs: SpecRef | Model, backend: str = "all") -> list:
     return _verify([_compiled(s) for s in specs], frameworks)
 
 
-def bench(*specs: SpecRef | Model, backend: str = "all", device: str = "cpu", **options) -> list[dict]:
-    """``archc bench --json``: measured img/s, step time, peak memory and achieved MAC/s of the generated
+def measure(*specs: SpecRef | Model, backend: str = "all", device: str = "cpu", **options) -> list[dict]:
+    """``archc bench --json`` (named ``measure``: ``archc.bench`` is the package that measures): measured img/s, step time, peak memory and achieved MAC/s of the generated
     models, one row per (spec, backend), each measured in a fresh process. ``options`` are the
     :class:`archc.bench.options.Settings` fields (``batch``, ``train``, ``amp``, ``steps``, …); an impossible
     request raises :class:`archc.bench.options.Refusal`."""
     from archc.bench.options import DEFAULTS, Settings, check
-    from archc.bench.runner import measure
+    from archc.bench.runner import measure as run
 
     batch, warmup, steps, repeats = DEFAULTS[device]
     defaults = {"batch": batch, "warmup": warmup, "steps": steps, "repeats": repeats}
     backends = ("pytorch", "keras") if backend == "all" else (backend,)
     settings = Settings(backends=backends, device=device, **{**defaults, **options})
     check(settings)
-    return measure([_compiled(s) for s in specs], settings)
+    return run([_compiled(s) for s in specs], settings)
 
 
 def schema() -> dict:
@@ -161,4 +161,4 @@ def schema() -> dict:
     return spec_schema()
 
 
-__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "bench", "schema"]
+__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "measure", "schema"]

@@ -50,8 +50,7 @@ def caption(rows: list[dict]) -> list[str]:
     lines = [
         f"device {first['device']} ({device}; {threads}); {first['warmup']} warm-up step(s), then "
         f"{first['repeats']} repeats of {first['steps']} timed steps; 1-min load average {min(load):.1f}–{max(load):.1f}",
-        "img/s: batch ÷ step time, median over repeats; ms/step: median, min–max over repeats; "
-        "spread = (max − min) ÷ median",
+        "img/s: batch ÷ median step time; ms/step: median and min–max over the repeats; spread = (max − min) ÷ median",
         "MAC/s: MACs per image × img/s" + (" × 3 for training (backward ≈ 2 × forward)" if train else ""),
     ]
     if first["peak_memory_kind"] == "device max allocated":

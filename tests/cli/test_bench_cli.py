@@ -81,13 +81,18 @@ def test_bench_train_table_on_pytorch():
     assert "× 3 for training" in out and "1 warm-up step(s), then 2 repeats of 2 timed steps" in out
 
 
-def test_bench_markdown_with_amp_and_channels_last():
+def test_bench_markdown_with_amp_channels_last_and_input_size():
     needs("torch")
+    from archc import render
+    from archc.api import load
+
     args = ("bench", "cifar/resnet20", "--backend", "pytorch", "--amp", "bf16", "--channels-last", "--markdown")
-    code, out, err = run_cli(*args, *TINY, cwd=REPO)
+    code, out, err = run_cli(*args, "--input-size", "48", *TINY, cwd=REPO)
     assert code == 0, err
     row = next(line for line in out.splitlines() if line.startswith("| cifar/resnet20"))
     assert "| inference bf16 NHWC |" in row
+    macs = load("cifar/resnet20", input_size=(48, 48)).cost()["macs"]
+    assert macs > RESNET20["macs"] * 2 and f"| {render.scaled(macs, '').rstrip()} |" in row
 
 
 PROBE = """
@@ -175,14 +180,14 @@ def test_python_api_bench_and_its_refusals():
     import archc
     from archc.bench.options import Refusal
 
-    (row,) = archc.bench("cifar/resnet20", backend="pytorch", batch=2, warmup=1, steps=1, repeats=1, threads=1)
+    (row,) = archc.measure("cifar/resnet20", backend="pytorch", batch=2, warmup=1, steps=1, repeats=1, threads=1)
     assert (row["label"], row["params"], row["macs"], row["output_shape"]) == (
         "cifar/resnet20",
         *RESNET20.values(),
         [10],
     )
     with pytest.raises(Refusal, match="--amp fp16 on the CPU"):
-        archc.bench("cifar/resnet20", backend="pytorch", amp="fp16")
+        archc.measure("cifar/resnet20", backend="pytorch", amp="fp16")
 
 
 def test_readme_bench_table_carries_archc_figures():
