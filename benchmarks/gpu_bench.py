@@ -23,10 +23,11 @@ import json
 import sys
 from dataclasses import replace
 
-from archc.api import Model
 from archc.bench.options import Refusal, Settings, cuda_driver_present, non_negative, positive
 from archc.bench.runner import make_row, run_child
+from archc.codegen import emit
 from archc.pipeline import compile_spec
+from archc.reports.summary import summary
 
 TORCH_SPEC, KERAS_SPEC = "torchvision/resnet50", "keras/resnet50"
 KERAS_APPLICATION = "import keras\n\n\ndef build_model(**kwargs):\n    return keras.applications.ResNet50(**kwargs)\n"
@@ -97,9 +98,9 @@ def plan(args) -> list[tuple[str, str, str, Settings, str | None]]:
 
 def measure(label: str, backend: str, spec: str, settings: Settings, source: str | None, size: int | None) -> dict:
     c = compile_spec(spec, input_size=(size, size) if size else None)
-    s = Model(c).cost()
+    s = summary(c)
     job = {**settings.for_backend(backend), "label": spec, "input_shape": s["input_shape"]}
-    job["source"] = source or Model(c).code(backend)
+    job["source"] = source or emit(c, backend)
     result = run_child(job, settings.device)
     if "unavailable" in result:
         raise Refusal(result["unavailable"], "run this script on a machine with a GPU and CUDA builds")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archc import render
 from archc.bench.options import Settings
-from archc.comparison import Comparison
 from archc.pipeline import Compiled
+from archc.reports import text as render
+from archc.reports.comparison import Comparison
 
 # short key → (row key suffix, column header, format)
 FIGURES = {
@@ -40,11 +40,17 @@ class MeasuredComparison(Comparison):
         return [*super().columns, *self.measured_keys]
 
     @property
-    def measured_headers(self) -> list[str]:
-        return [f"{head} ({b})" for b in self.backends for _, head, _ in FIGURES.values()]
+    def measured_columns(self) -> list[tuple[str, str]]:
+        """(key, header) of the measured columns, for :mod:`archc.reports.comparison_text`."""
+        return [(f"{b}_{suffix}", f"{head} ({b})") for b in self.backends for suffix, head, _ in FIGURES.values()]
 
-    def measured_cells(self, row: dict) -> list[str]:
-        return [fmt(row[f"{b}_{suffix}"]) for b in self.backends for suffix, _, fmt in FIGURES.values()]
+    def format_cell(self, key: str, row: dict) -> str | None:
+        """The text of a measured cell; None for the other columns."""
+        for b in self.backends:
+            for suffix, _, fmt in FIGURES.values():
+                if key == f"{b}_{suffix}":
+                    return fmt(row[key])
+        return None
 
     def measured_caption(self) -> str:
         s = self.settings
@@ -93,7 +99,7 @@ def sort_rows(result: MeasuredComparison, key: str) -> MeasuredComparison:
 
 def chart_data(result: MeasuredComparison):
     """Measured throughput (first backend) against MACs, bubble area ∝ params (for ``--plot``)."""
-    from archc.plot import ChartData, unit
+    from archc.reports.plot import ChartData, unit
 
     backend = result.backends[0]
     fx, px = unit([r["macs"] for r in result.rows])

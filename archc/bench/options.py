@@ -48,11 +48,17 @@ class Settings:
 
 
 class Refusal(Exception):
-    """A request that cannot be measured: exit 2 with ``error:`` and ``help:`` lines, nothing measured."""
+    """A request that cannot be measured: exit 2 with ``error[CODE]:`` and ``help:`` lines, nothing measured
+    (E600 invalid option, E602 a framework not installed — :func:`archc.diagnostics.usage_error`'s codes)."""
 
-    def __init__(self, message: str, help: str):
+    def __init__(self, message: str, help: str, code: str = "E600"):
         super().__init__(message)
-        self.message, self.help = message, help
+        self.message, self.help, self.code = message, help, code
+
+    def usage_error(self):
+        from archc.diagnostics import usage_error
+
+        return usage_error(self.code, self.message, self.help)
 
 
 def positive(text: str) -> int:
@@ -145,7 +151,9 @@ def check(s: Settings) -> None:
             raise Refusal(message, help)
     for backend in s.backends:
         if importlib.util.find_spec(FRAMEWORK_MODULES[backend]) is None:
-            raise Refusal(f"--backend {backend}: {FRAMEWORK_MODULES[backend]} is not installed", EXTRAS[backend])
+            raise Refusal(
+                f"--backend {backend}: {FRAMEWORK_MODULES[backend]} is not installed", EXTRAS[backend], "E602"
+            )
     if s.device == "cuda" and not cuda_driver_present():
         raise Refusal(
             "--device cuda: no CUDA device on this machine (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides it)",

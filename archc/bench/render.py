@@ -3,7 +3,7 @@ every figure was measured. JSON output is the rows themselves (:func:`archc.benc
 
 from __future__ import annotations
 
-from archc import render
+from archc.reports import text as render
 
 HEADER = ["spec", "framework", "setup", "batch", "params", "MACs/img", "img/s", "ms/step", "min–max ms", "spread",
           "MAC/s", "peak mem", "+steps", "CPU use"]  # fmt: skip

@@ -16,7 +16,7 @@ import sys
 from archc.bench.options import Refusal, Settings
 from archc.bench.worker import RESULT_TAG
 from archc.pipeline import Compiled
-from archc.report import summary
+from archc.reports.summary import summary
 
 # Training does a forward and a backward pass; the backward costs about twice the forward's MACs (gradients
 # of the inputs and of the weights), the usual convention for "training FLOPs" = 3 × forward.
@@ -49,11 +49,11 @@ def run_child(job: dict, device: str) -> dict:
 
 
 def measure_one(c: Compiled, backend: str, settings: Settings) -> dict:
-    from archc.api import Model
+    from archc.codegen import emit
 
     s = summary(c)
     job = {**settings.for_backend(backend), "label": c.loaded.key, "input_shape": s["input_shape"]}
-    job["source"] = Model(c).code(backend)
+    job["source"] = emit(c, backend)
     load_before = os.getloadavg()[0]
     result = run_child(job, settings.device)
     if "unavailable" in result:

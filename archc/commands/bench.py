@@ -1,8 +1,8 @@
 """``archc bench SPEC... [--backend pytorch|keras|all] [--device cpu|cuda] [--batch N] [--train] …``.
 
 Measured throughput, latency and peak memory of the generated models beside their params, MACs and the
-achieved MAC/s (see :mod:`archc.bench`). Impossible requests are refused with exit 2 and a ``help:`` line
-before any framework is imported.
+achieved MAC/s (see :mod:`archc.bench`). Impossible requests are refused with exit 2, ``error[E600]:`` (or
+E602: framework not installed) and a ``help:`` line, before any framework is imported.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import json
 import sys
 
 from archc.bench.options import Refusal, add_arguments, settings_from_args
-from archc.commands.common import add_specs_argument, compile_all, input_size
-from archc.diagnostics import EXIT_INVALID
+from archc.commands.common import add_specs_argument, input_size
+from archc.pipeline import compile_all
 
 
 def register(parser) -> None:
@@ -24,11 +24,6 @@ def register(parser) -> None:
     add_arguments(parser, default_backend="all")
 
 
-def refuse(exc: Refusal) -> int:
-    print(f"error: {exc.message}\n  help: {exc.help}", file=sys.stderr)
-    return EXIT_INVALID
-
-
 def run(args) -> int:
     from archc.bench import render
     from archc.bench.runner import measure
@@ -38,7 +33,7 @@ def run(args) -> int:
         compiled = compile_all(args.specs, args.input_size)
         rows = measure(compiled, settings, progress=lambda text: print(text, file=sys.stderr, flush=True))
     except Refusal as exc:
-        return refuse(exc)
+        raise exc.usage_error() from None
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif args.markdown:

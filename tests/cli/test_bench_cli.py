@@ -83,8 +83,8 @@ def test_bench_train_table_on_pytorch():
 
 def test_bench_markdown_with_amp_channels_last_and_input_size():
     needs("torch")
-    from archc import render
     from archc.api import load
+    from archc.reports import text as render
 
     args = ("bench", "cifar/resnet20", "--backend", "pytorch", "--amp", "bf16", "--channels-last", "--markdown")
     code, out, err = run_cli(*args, "--input-size", "48", *TINY, cwd=REPO)
@@ -134,8 +134,8 @@ def test_impossible_requests_exit_2_with_help_before_importing_a_framework(args,
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["code"] == 2 and result["stdout"] == ""
     lines = result["stderr"].splitlines()
-    assert lines[0].startswith("error: ") and message in lines[0]
-    assert lines[1].startswith("  help: ")
+    assert lines[0].startswith("error[E600]: ") and message in lines[0]
+    assert lines[1].startswith("  help: ") and lines[-1] == "Found 1 error."
     assert result["frameworks"] == []
 
 
@@ -172,13 +172,14 @@ def test_compare_measure_markdown_columns():
 def test_compare_refuses_measuring_options_without_measure():
     code, out, err = run_cli("compare", "cifar/resnet20", "--batch", "2", "--train")
     assert code == 2 and out == ""
-    assert "--batch, --train: measuring options need --measure" in err and "help: add --measure" in err
+    assert err.startswith("error[E600]: --batch, --train: measuring options need --measure")
+    assert "help: add --measure" in err
 
 
 def test_python_api_bench_and_its_refusals():
     needs("torch")
     import archc
-    from archc.bench.options import Refusal
+    from archc.diagnostics import SpecError
 
     (row,) = archc.measure("cifar/resnet20", backend="pytorch", batch=2, warmup=1, steps=1, repeats=1, threads=1)
     assert (row["label"], row["params"], row["macs"], row["output_shape"]) == (
@@ -186,15 +187,16 @@ def test_python_api_bench_and_its_refusals():
         *RESNET20.values(),
         [10],
     )
-    with pytest.raises(Refusal, match="--amp fp16 on the CPU"):
+    with pytest.raises(SpecError) as exc:
         archc.measure("cifar/resnet20", backend="pytorch", amp="fp16")
+    assert exc.value.diagnostics[0].code == "E600" and "--amp fp16 on the CPU" in exc.value.diagnostics[0].message
 
 
 def test_readme_bench_table_carries_archc_figures():
     """The README's measured table (a real run) has both frameworks for resnet18 and resnet50, and its
     params / MACs cells are archc's exact figures (torchvision's published 11.69 M / 25.56 M params)."""
-    from archc import render
     from archc.api import load
+    from archc.reports import text as render
     from tests.conftest import markdown_rows
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
@@ -212,8 +214,8 @@ def test_readme_bench_table_carries_archc_figures():
 def test_measured_chart_is_throughput_against_macs():
     from archc.bench.measured import MeasuredComparison, chart_data
     from archc.bench.options import Settings
-    from archc.comparison import compare
     from archc.pipeline import compile_spec
+    from archc.reports.comparison import compare
 
     base = compare([compile_spec("cifar/resnet20"), compile_spec("cifar/resnet56")])
     for row, speed in zip(base.rows, (500.0, 200.0)):
