@@ -5,7 +5,8 @@ The model is the generated Keras source's ``build_model(weights=None, input_shap
 (``--jit-compile`` → XLA; Keras's own default ``"auto"`` would switch XLA on by itself on a GPU, so the flag
 is always passed). A step is the idiomatic single-batch call: ``predict_on_batch(x)`` for inference (Keras's
 compiled predict function, ``training=False``), ``train_on_batch(x, y)`` for ``--train`` (its compiled
-train step: forward, loss, gradients, SGD update). Both return host values (logits / loss as NumPy), so each
+train step: forward, loss, gradients, SGD update; a model without a classifier — feature maps, several
+outputs — trains on the mean squared error of every output against zeros). Both return host values (logits / loss as NumPy), so each
 step ends synchronised; on the CPU that copy is batch × classes floats, negligible beside the model.
 ``--amp`` sets the global mixed policy (``mixed_bfloat16`` / ``mixed_float16``; Keras wraps the optimizer
 in a loss-scale optimizer for float16) before the model is built. Peak memory on a GPU:
@@ -46,14 +47,20 @@ def prepare(job: dict, module) -> Prepared:
         keras.mixed_precision.set_global_policy(POLICIES[job["amp"]])
     c, h, w = job["input_shape"]
     model = module.build_model(weights=None, input_shape=(h, w, c))
+    n = job["batch"]
+    shapes = [tuple(o.shape[1:]) for o in model.outputs]
+    classifier = len(shapes) == 1 and len(shapes[0]) == 1
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=1e-4, momentum=0.9),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
+        loss=keras.losses.SparseCategoricalCrossentropy() if classifier else keras.losses.MeanSquaredError(),
         jit_compile=bool(job["jit_compile"]),
     )
-    x = tf.random.normal((job["batch"], h, w, c), seed=0)
-    out_shape = list(model.outputs[0].shape[1:])
-    y = tf.random.uniform((job["batch"],), maxval=int(out_shape[-1]), dtype=tf.int32, seed=0)
+    x = tf.random.normal((n, h, w, c), seed=0)
+    out_shape = list(shapes[-1])
+    if classifier:
+        y = tf.random.uniform((n,), maxval=int(out_shape[-1]), dtype=tf.int32, seed=0)
+    else:
+        y = [tf.zeros((n, *shape)) for shape in shapes] if len(shapes) > 1 else tf.zeros((n, *shapes[0]))
     if job["train"]:
         step = lambda: model.train_on_batch(x, y)  # noqa: E731
     else:

@@ -2,7 +2,9 @@
 
 - inference: ``model.eval()``, the whole measurement inside ``torch.inference_mode()``, one forward per step;
 - ``--train``: ``model.train()``, per step ``zero_grad(set_to_none=True)``, forward, cross-entropy on random
-  labels, backward, ``SGD(lr=1e-4, momentum=0.9).step()`` (timm's train benchmark does the same work);
+  labels, backward, ``SGD(lr=1e-4, momentum=0.9).step()`` (timm's train benchmark does the same work); a
+  model without a classifier (``features_only``, feature maps) trains on the mean square of every output it
+  returns, a stand-in loss that back-propagates through the whole network;
 - ``--amp``: ``torch.autocast`` around forward and loss; fp16 training scales the loss (``GradScaler``);
 - ``--channels-last``: model and input in ``torch.channels_last``; ``--compile``: ``torch.compile(model)``;
 - peak memory: CUDA ``max_memory_allocated`` after ``reset_peak_memory_stats`` (weights, activations,
@@ -52,7 +54,7 @@ def prepare(job: dict, module) -> Prepared:
                 return runnable(x)
 
         with torch.inference_mode():
-            out_shape = list(model(x[:1]).shape[1:])
+            out_shape = list(last(model(x[:1])).shape[1:])
         context = torch.inference_mode()
     info = {
         "framework": f"torch {torch.__version__}",
@@ -71,20 +73,38 @@ def prepare(job: dict, module) -> Prepared:
     )
 
 
+def outputs(out) -> list[torch.Tensor]:
+    """The tensors a model returns: one, or a list / tuple / dict of them (``features_only``)."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    return list(out.values()) if isinstance(out, dict) else list(out)
+
+
+def last(out) -> torch.Tensor:
+    return outputs(out)[-1]
+
+
 def _train_step(job: dict, model, runnable, x, autocast, device):
     with torch.no_grad():
-        logits = model.eval()(x[:1])
+        sample = model.eval()(x[:1])
     model.train()
-    out_shape = list(logits.shape[1:])
-    target = torch.randint(0, logits.shape[-1], (x.shape[0],), device=device)
+    out_shape = list(last(sample).shape[1:])
+    classifier = isinstance(sample, torch.Tensor) and sample.dim() == 2
+    target = torch.randint(0, sample.shape[-1], (x.shape[0],), device=device) if classifier else None
+    cross_entropy = torch.nn.CrossEntropyLoss()
+
+    def loss_fn(out):
+        if classifier:
+            return cross_entropy(out, target)
+        return sum(t.float().pow(2).mean() for t in outputs(out))
+
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
     scaler = torch.amp.GradScaler(device.type) if job["amp"] == "fp16" else None
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         with autocast():
-            loss = loss_fn(runnable(x), target)
+            loss = loss_fn(runnable(x))
         if scaler is None:
             loss.backward()
             optimizer.step()

@@ -224,3 +224,16 @@ def test_measured_chart_is_throughput_against_macs():
     data = chart_data(result)
     assert (data.kind, data.labels, data.y) == ("throughput", ["cifar/resnet20", "cifar/resnet56"], [500.0, 200.0])
     assert data.x == [40.55104, 125.485696]  # MMACs: 40,551,040 (tests/reference/figures.md) and ResNet-56
+
+
+def test_train_a_features_only_model_in_both_frameworks(tmp_path):
+    """No classifier: the model returns every stage's output; training uses a stand-in loss on all of them."""
+    needs("torch", "keras")
+    spec = tmp_path / "feat.yaml"
+    spec.write_text("archc: 1\nextends: cifar/resnet20\nname: feat20\nhead: {features_only: true}\n", encoding="utf-8")
+    code, out, err = run_cli("bench", str(spec), "--train", "--json", *TINY[:2], "--warmup", "1", "--steps", "1",
+                             "--repeats", "1", "--threads", "1")  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["backend"] for r in rows] == ["pytorch", "keras"]
+    assert all(r["output_shape"] == [64, 8, 8] and r["mode"] == "train" and r["mac_factor"] == 3 for r in rows)
