@@ -219,11 +219,17 @@ def test_measured_chart_is_throughput_against_macs():
 
     base = compare([compile_spec("cifar/resnet20"), compile_spec("cifar/resnet56")])
     for row, speed in zip(base.rows, (500.0, 200.0)):
-        row["pytorch_img_per_s"] = speed
+        row["pytorch_img_per_s"], row["pytorch_ms_per_step"] = speed, 2000 / speed
+        row["pytorch_macs_per_s"], row["pytorch_peak_mem_bytes"] = row["macs"] * speed, 300 * 2**20
     result = MeasuredComparison(base.rows, base.baseline, base.error_keys, ("pytorch",), Settings(("pytorch",)), "CPU")
     data = chart_data(result)
     assert (data.kind, data.labels, data.y) == ("throughput", ["cifar/resnet20", "cifar/resnet56"], [500.0, 200.0])
     assert data.x == [40.55104, 125.485696]  # MMACs: 40,551,040 (tests/reference/figures.md) and ResNet-56
+    from archc.reports.comparison_text import to_csv, to_markdown
+
+    csv_head = to_csv(result).splitlines()[0].split(",")
+    assert csv_head[-4:] == ["pytorch_img_per_s", "pytorch_ms_per_step", "pytorch_macs_per_s", "pytorch_peak_mem_bytes"]
+    assert to_markdown(result).splitlines()[2].endswith("| 500.0 | 4.0 | 20.28 G | 300 MiB |")
 
 
 def test_train_a_features_only_model_in_both_frameworks(tmp_path):
