@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,7 +72,8 @@ def peak_rss(after_reset: bool) -> tuple[int, str]:
     hwm = _status_kib("VmHWM") if after_reset else None
     if hwm is not None:
         return hwm, "peak RSS since the reset before warm-up (VmHWM)"
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "peak RSS of the whole process (ru_maxrss)"
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit, "peak RSS of the whole process (ru_maxrss)"
 
 
 def _status_kib(field: str) -> int | None:
