@@ -243,3 +243,22 @@ def test_train_a_features_only_model_in_both_frameworks(tmp_path):
     rows = json.loads(out)
     assert [r["backend"] for r in rows] == ["pytorch", "keras"]
     assert all(r["output_shape"] == [64, 8, 8] and r["mode"] == "train" and r["mac_factor"] == 3 for r in rows)
+
+
+@pytest.mark.parametrize("backend,says", [("pytorch", "sees no CUDA device"), ("keras", "sees no GPU")])
+def test_the_child_checks_the_device_again(backend, says):
+    """Where the driver check passes but the framework has no CUDA (a CPU build), the child says so and
+    ``archc bench`` turns it into exit 2; here the child is asked for CUDA directly."""
+    needs({"pytorch": "torch", "keras": "keras"}[backend])
+    from archc.bench.options import Settings, cuda_driver_present
+    from archc.bench.runner import run_child
+    from archc.codegen import emit
+    from archc.pipeline import compile_spec
+
+    if cuda_driver_present():
+        pytest.skip("this machine has a GPU")
+    c = compile_spec("cifar/resnet20")
+    job = {**Settings((backend,), device="cuda").for_backend(backend), "label": "cifar/resnet20"}
+    job.update(input_shape=[3, 32, 32], source=emit(c, backend))
+    result = run_child(job, "cuda")
+    assert list(result) == ["unavailable"] and says in result["unavailable"]
