@@ -17,14 +17,20 @@ CASES = {
     "list_glob_names": ["list", "--names", "cifar/resnet[25]?", "torchvision/wide*"],
     "list_no_match": ["list", "cfar/*"],
     "unknown_option": ["cost", "resnet18", "--jsn"],
-    "conflicting_options": ["compare", "resnet18", "--json", "--csv"],
 }
 
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["cost"], ["cost", "resnet18", "--depth", "9"], ["graph", "resnet18", "resnet50"], ["table", "--format"]],
-    ids=["no-command", "no-spec", "bad-choice", "extra-positional", "missing-value"],
+    [
+        [],
+        ["cost"],
+        ["cost", "resnet18", "--depth", "9"],
+        ["graph", "resnet18", "resnet50"],
+        ["table", "--format"],
+        ["compare", "resnet18", "--json", "--csv"],
+    ],
+    ids=["no-command", "no-spec", "bad-choice", "extra-positional", "missing-value", "conflict"],
 )
 def test_argument_errors_are_diagnostics(args):
     """Issue 13, item 15: argparse's own errors too are one E600 diagnostic (with the usage as help)."""
