@@ -4,38 +4,54 @@ from __future__ import annotations
 
 import json
 
+from archc.api import PROFILES
 from archc.commands.common import add_specs_argument, input_size
 from archc.pipeline import compile_all
-from archc.reports import text
+from archc.reports import layers, text
+from archc.reports.layers import MAX_DEPTH
 from archc.reports.summary import per_layer, summary
 
 
 def register(parser) -> None:
     add_specs_argument(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output (see README 'JSON')")
-    parser.add_argument("--per-layer", action="store_true", help="one row per op")
+    parser.add_argument(
+        "--per-layer", action="store_true", help="a tree: stages, blocks, ops, with %% of params and MACs"
+    )
+    parser.add_argument(
+        "--depth", type=int, choices=range(1, MAX_DEPTH + 1), metavar="N",
+        help="with --per-layer (implied): 1 stages, 2 blocks, 3 ops (default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="layer names of --per-layer (default: the spec's PyTorch profile, names.pytorch)",
+    )
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override the spec's input size")
 
 
 def run(args) -> int:
+    if args.depth is not None:
+        args.per_layer = True
     compiled = compile_all(args.specs, args.input_size)
     if args.json:
         docs = []
         for c in compiled:
             doc = summary(c)
             if args.per_layer:
-                doc["layers"] = per_layer(c)
+                doc["layers"] = per_layer(c, args.profile)
             docs.append(doc)
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
         return 0
-    print("\n\n".join(_human(c, args.per_layer) for c in compiled))
+    print("\n\n".join(_human(c, args) for c in compiled))
     return 0
 
 
-def _human(c, layers: bool) -> str:
+def _human(c, args) -> str:
     s = summary(c)
     title = f"{s['name']} · {s['spec']} · input {text.shape(s['input_shape'])}"
-    body = _layer_table(c) if layers else _stage_table(s)
+    body = layers.render(c, args.profile, args.depth or MAX_DEPTH) if args.per_layer else _stage_table(s)
     return f"{title}\n{body}\n{text.totals_line(s)}"
 
 
@@ -54,11 +70,3 @@ def _stage_table(s: dict) -> str:
     rows.append(row("head", s["head"]))
     rows.append(["total", "", "", text.grouped(s["params"]), text.grouped(s["macs"])])
     return text.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
-
-
-def _layer_table(c) -> str:
-    rows = [
-        [r["name"], r["op"], text.shape(r["output_shape"]), text.grouped(r["params"]), text.grouped(r["macs"])]
-        for r in per_layer(c)
-    ]
-    return text.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})

@@ -24,7 +24,16 @@ MODULES = {
 }
 # optional extras: module → the only files (relative to the repository) allowed to import it
 OPTIONAL = {
-    "torch": {"archc/frameworks/verify.py", "archc/frameworks/convert.py", "archc/commands/convert.py"},
+    "torch": {
+        "archc/frameworks/verify.py",
+        "archc/frameworks/convert.py",
+        "archc/frameworks/checkpoint.py",
+        "archc/commands/convert.py",
+        "archc/bench/steps_torch.py",
+    },
+    "keras": {"archc/frameworks/quiet.py", "archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
+    "tensorflow": {"archc/bench/steps_keras.py"},
+    "absl": {"archc/frameworks/quiet.py"},  # comes with tensorflow (extra keras); imported under try/except
     "matplotlib": {"archc/reports/plot.py"},
 }
 
