@@ -8,13 +8,15 @@ terminal it is rendered at a fixed width without colour, so the output is determ
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import sys
 
 from archc import render
 from archc.commands.common import add_specs_argument, compile_all, input_size
-from archc.comparison import ERROR_KEYS, SORT_KEYS, Comparison, compare, parse_sort
+from archc.comparison import COUNTERS, ERROR_KEYS, SORT_KEYS, Comparison, compare, parse_sort
+from archc.counters.rules import TOOLS
 from archc.diagnostics import EXIT_INVALID
 
 PLAIN_WIDTH = 200
@@ -32,6 +34,12 @@ def register(parser) -> None:
         help=f"sort rows by {', '.join(SORT_KEYS)} (ascending; --reverse or --sort=-KEY for descending)",
     )
     parser.add_argument("--reverse", action="store_true", help="with --sort: descending order")
+    parser.add_argument(
+        "--counter",
+        metavar="NAME",
+        default="macs",
+        help=f"rank (and --plot) by what a counter prints: {', '.join(TOOLS)} (see `archc cost --counters`)",
+    )
     parser.add_argument("--plot", metavar="FILE", help="also draw a chart (.png or .svg; needs matplotlib)")
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override every spec's input size")
 
@@ -41,8 +49,9 @@ def run(args) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    sort = f"-{args.sort}" if args.sort and args.reverse and not args.sort.startswith("-") else args.sort
-    result = compare(compile_all(args.specs, args.input_size), sort=sort)
+    sort = args.sort or (args.counter if args.counter != "macs" else None)
+    sort = f"-{sort}" if sort and args.reverse and not sort.startswith("-") else sort
+    result = compare(compile_all(args.specs, args.input_size), sort=sort, counter=args.counter)
     if args.json:
         print(json.dumps(result.rows, indent=2, ensure_ascii=False))
     elif args.csv:
@@ -62,6 +71,10 @@ def run(args) -> int:
 
 
 def _check_options(args) -> str | None:
+    if args.counter not in TOOLS:
+        close = difflib.get_close_matches(args.counter.lower(), TOOLS, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown counter {args.counter!r}\n  help: {hint}counters: {', '.join(TOOLS)}"
     if args.sort:
         try:
             parse_sort(args.sort)
@@ -74,7 +87,8 @@ def _check_options(args) -> str | None:
 
 def header(result: Comparison) -> list[str]:
     errors = [ERROR_KEYS[k] for k in result.error_keys]
-    return ["spec", "depth", "params", "× params", "MACs", "× MACs", "FLOPs", "activations", *errors]
+    extra = [result.counter] if result.counter in COUNTERS else []
+    return ["spec", "depth", "params", "× params", "MACs", "× MACs", "FLOPs", *extra, "activations", *errors]
 
 
 def cells(result: Comparison) -> list[list[str]]:
@@ -95,6 +109,7 @@ def cells(result: Comparison) -> list[list[str]]:
             render.scaled(r["macs"], "").rstrip(),
             ratio(r["macs_ratio"]),
             render.scaled(r["flops"], "").rstrip(),
+            *([render.scaled(r[result.counter], "").rstrip()] if result.counter in COUNTERS else []),
             render.scaled(r["activations"], "").rstrip(),
             *(err(r[k]) for k in result.error_keys),
         ]
@@ -103,10 +118,13 @@ def cells(result: Comparison) -> list[list[str]]:
 
 
 def caption(result: Comparison) -> str:
+    counter = (
+        f" · {result.counter}: what that counter prints (archc cost --counters)" if result.counter in COUNTERS else ""
+    )
     return (
         f"ratios (×) against {result.baseline}, the first spec given · MACs = multiply-accumulates, "
-        "FLOPs = 2 × MACs · activations: output elements of every op, one sample · error rates as the specs' "
-        "metadata declare them (the papers' figures)"
+        f"FLOPs = 2 × MACs{counter} · activations: output elements of every op, one sample · error rates as the "
+        "specs' metadata declare them (the papers' figures)"
     )
 
 

@@ -6,6 +6,7 @@ import json
 
 from archc import render
 from archc.commands.common import add_specs_argument, compile_all, input_size
+from archc.counters import report
 from archc.report import per_layer, summary
 
 
@@ -14,18 +15,31 @@ def register(parser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output (see README 'JSON')")
     parser.add_argument("--per-layer", action="store_true", help="one row per op")
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override the spec's input size")
+    parser.add_argument(
+        "--counters",
+        action="store_true",
+        help="what FlopCounterMode, fvcore, ptflops and thop print for the generated PyTorch model (README"
+        " 'Which number is which'); replaces the stage table",
+    )
+    parser.add_argument("--by-kind", action="store_true", help="with --counters: each counter's figure per op kind")
 
 
 def run(args) -> int:
     compiled = compile_all(args.specs, args.input_size)
+    counters = args.counters or args.by_kind
     if args.json:
         docs = []
         for c in compiled:
             doc = summary(c)
             if args.per_layer:
                 doc["layers"] = per_layer(c)
+            if counters:
+                doc.update(report.json_keys(c, args.by_kind))
             docs.append(doc)
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        return 0
+    if counters:
+        print(report.text(compiled, args.by_kind))
         return 0
     print("\n\n".join(_human(c, args.per_layer) for c in compiled))
     return 0
