@@ -37,7 +37,6 @@ def register(parser) -> None:
     parser.add_argument(
         "--counter",
         metavar="NAME",
-        default="macs",
         help=f"rank (and --plot) by what a counter prints: {', '.join(TOOLS)} (see `archc cost --counters`)",
     )
     parser.add_argument("--plot", metavar="FILE", help="also draw a chart (.png or .svg; needs matplotlib)")
@@ -49,9 +48,9 @@ def run(args) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_INVALID
-    sort = args.sort or (args.counter if args.counter != "macs" else None)
+    sort = args.sort or args.counter
     sort = f"-{sort}" if sort and args.reverse and not sort.startswith("-") else sort
-    result = compare(compile_all(args.specs, args.input_size), sort=sort, counter=args.counter)
+    result = compare(compile_all(args.specs, args.input_size), sort=sort, counter=args.counter or "macs")
     if args.json:
         print(json.dumps(result.rows, indent=2, ensure_ascii=False))
     elif args.csv:
@@ -71,7 +70,7 @@ def run(args) -> int:
 
 
 def _check_options(args) -> str | None:
-    if args.counter not in TOOLS:
+    if args.counter is not None and args.counter not in TOOLS:
         close = difflib.get_close_matches(args.counter.lower(), TOOLS, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"unknown counter {args.counter!r}\n  help: {hint}counters: {', '.join(TOOLS)}"

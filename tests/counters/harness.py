@@ -9,8 +9,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 import torch
-
 from archc.backends.pytorch.emitter import emit
+
 from archc.counters.count import count
 from archc.counters.rules import CHANGED, TOOLS
 from archc.pipeline import compile_spec
@@ -74,5 +74,7 @@ def explain(ref: str, size, got: dict, want: dict, by_kind: dict) -> str:
     for tool in got:
         if got[tool] != want[tool]:
             parts = ", ".join(f"{k} {v:,}" for k, v in by_kind[tool].items() if v)
-            lines.append(f"  {tool}: tool {got[tool]:,} archc {want[tool]:,} (diff {got[tool] - want[tool]:,}): {parts}")
+            lines.append(
+                f"  {tool}: tool {got[tool]:,} archc {want[tool]:,} (diff {got[tool] - want[tool]:,}): {parts}"
+            )
     return "\n".join(lines)
