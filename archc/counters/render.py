@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import textwrap
 
-from archc import render
 from archc.counters.count import CounterFigures
 from archc.counters.rules import FORMS, RULES, TOOLS, Rule
+from archc.reports import text as render
 
 _TERM = {"macs": "MACs", "in": "/in", "out": "/out", "bias": "bias adds", "windows": "window inputs"}
 

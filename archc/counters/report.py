@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from archc import render as fmt
 from archc.counters import render
 from archc.counters.count import count
 from archc.pipeline import Compiled
+from archc.reports import text as fmt
 
 
 def json_keys(c: Compiled, by_kind: bool) -> dict:

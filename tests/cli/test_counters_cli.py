@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from archc.comparison import compare
 from archc.counters.count import count
 from archc.counters.rules import TOOLS
 from archc.pipeline import compile_spec
-from archc.plot import chart_data
+from archc.reports.comparison import compare
+from archc.reports.plot import chart_data
 from tests.conftest import assert_snapshot, run_cli
 from tests.counters.test_recorded import RECORDED
 from tests.unit.test_no_framework_import import FRAMEWORKS, loaded_after
@@ -80,7 +80,7 @@ def test_compare_counter_reverse_and_sort_key():
 def test_compare_unknown_counter_exits_2_with_a_suggestion(name, hint):
     code, out, err = run_cli("compare", "resnet18", "resnet50", "--counter", name)
     assert (code, out) == (2, "")
-    assert err.startswith(f"error: unknown counter '{name}'\n  help: ") and hint in err
+    assert err.startswith(f"error[E600]: unknown counter '{name}'\n  help: ") and hint in err
 
 
 def test_plot_axis_is_the_counter():
