@@ -72,3 +72,15 @@ def by_kind_table(figs: CounterFigures) -> str:
 
 def _cell(n: int) -> str:
     return render.grouped(n) if n else "-"
+
+
+MATRIX_KINDS = ("conv", "linear", "batchnorm", "relu", "maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool")
+
+
+def rules_markdown() -> str:
+    """The rules as a markdown matrix (README "Which number is which"): counters × the op kinds any counts."""
+    lines = ["| counter | " + " | ".join(MATRIX_KINDS) + " |", "|---|" + "---|" * len(MATRIX_KINDS)]
+    for tool in TOOLS:
+        cells = [_count_text(RULES[tool][k]) or "0" for k in MATRIX_KINDS]
+        lines.append(f"| {tool} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
