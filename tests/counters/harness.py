@@ -9,8 +9,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 import torch
-from archc.backends.pytorch.emitter import emit
 
+from archc.codegen import emit
 from archc.counters.count import count
 from archc.counters.rules import CHANGED, TOOLS
 from archc.pipeline import compile_spec
@@ -46,7 +46,7 @@ def installed() -> dict[str, str]:
 
 def generated_model(compiled):
     """The generated PyTorch model of ``compiled``, built from its source text (random weights, eval mode)."""
-    text = emit(compiled)
+    text = emit(compiled, "pytorch")
     namespace = {"__name__": f"archc_counters_{compiled.spec.name}"}
     exec(compile(text, f"<generated {compiled.loaded.key}>", "exec"), namespace)  # noqa: S102 - our own output
     torch.manual_seed(0)
