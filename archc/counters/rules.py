@@ -95,7 +95,8 @@ TOOLS = {
 
 FORMS = {
     "module": "convs, BNs, linears and pools are nn.Module calls (nn.Conv2d, nn.BatchNorm2d with affine, "
-    "nn.Linear, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d): module hooks count them per call. "
+    "nn.Linear, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d; ptflops matches these exact classes, not "
+    "subclasses): module hooks count them per call. "
     "Written functionally (F.conv2d, F.batch_norm, x.mean(...)) ptflops and thop would not see them.",
     "relu-module": "every ReLU is an nn.ReLU call (a block reuses one self.relu; hooks count each call). ptflops "
     "counts it twice: its nn.ReLU hook and its patch of F.relu, which nn.ReLU.forward calls; written as torch.relu "
