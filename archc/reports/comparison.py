@@ -8,7 +8,7 @@ Renderers (:mod:`archc.reports.comparison_text`) only format these rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from archc.counters.count import count
 from archc.counters.rules import TOOLS
@@ -28,7 +28,9 @@ class Comparison:
     rows: list[dict]  # in display order
     baseline: str  # label of the spec the ratios divide by
     error_keys: list[str]  # error columns at least one spec declares, in ERROR_KEYS order
-    counter: str = "macs"  # the compute figure: a counter of :mod:`archc.counters` (``--counter``)
+    # the compute figure: a counter of :mod:`archc.counters` (``--counter``); keyword-only, so that subclasses
+    # (archc.bench's MeasuredComparison) keep their positional fields
+    counter: str = field(default="macs", kw_only=True)
 
     @property
     def columns(self) -> list[str]:
@@ -82,4 +84,4 @@ def compare(compiled: list[Compiled], sort: str | None = None, counter: str = "m
         for k in ERROR_KEYS:
             if k not in errors:
                 del r[k]
-    return Comparison(rows, base["label"], errors, counter)
+    return Comparison(rows, base["label"], errors, counter=counter)
