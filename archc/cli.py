@@ -35,8 +35,7 @@ COMMANDS = [
 COST_CONVENTIONS = """\
 cost conventions:
   MACs    multiply-accumulates of convolutions and linear layers (torchvision's "GFLOPS",
-          the paper's "FLOPs"; fvcore, which timm publishes, ptflops and thop also count
-          norms and pools, so they print more: resnet50 4.11 / 4.13 G for 4.09 G MACs)
+          the paper's "FLOPs"; what fvcore, ptflops and thop print: archc cost --counters)
   FLOPs   2 x MACs (torch.utils.flop_counter's convention)
   params  trainable parameters; buffers: BatchNorm running mean/var;
           keras_params = params + buffers (Keras count_params())

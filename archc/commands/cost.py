@@ -6,6 +6,7 @@ import json
 
 from archc.api import PROFILES
 from archc.commands.common import add_specs_argument, input_size
+from archc.counters import report
 from archc.pipeline import compile_all
 from archc.reports import layers, text
 from archc.reports.layers import MAX_DEPTH
@@ -29,20 +30,33 @@ def register(parser) -> None:
         help="layer names of --per-layer (default: the spec's PyTorch profile, names.pytorch)",
     )
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override the spec's input size")
+    parser.add_argument(
+        "--counters",
+        action="store_true",
+        help="what FlopCounterMode, fvcore, ptflops and thop print for the generated PyTorch model (README"
+        " 'Which number is which'); replaces the stage table",
+    )
+    parser.add_argument("--by-kind", action="store_true", help="with --counters: each counter's figure per op kind")
 
 
 def run(args) -> int:
     if args.depth is not None:
         args.per_layer = True
     compiled = compile_all(args.specs, args.input_size)
+    counters = args.counters or args.by_kind
     if args.json:
         docs = []
         for c in compiled:
             doc = summary(c)
             if args.per_layer:
                 doc["layers"] = per_layer(c, args.profile)
+            if counters:
+                doc.update(report.json_keys(c, args.by_kind))
             docs.append(doc)
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        return 0
+    if counters:
+        print(report.text(compiled, args.by_kind))
         return 0
     print("\n\n".join(_human(c, args) for c in compiled))
     return 0

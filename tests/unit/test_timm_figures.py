@@ -110,31 +110,3 @@ def test_timm_profile_gives_timm_state_dict(name):
 @pytest.mark.parametrize("name", [n for n in DUMPS if n in TIMM])
 def test_timm_profile_gives_the_recorded_dumps(name):
     assert list(ir_state_dict(compile_spec(f"timm/{name}")).items()) == list(_dump(name).items())
-
-
-def test_readme_cost_conventions_quote_fvcore_right():
-    """README: fvcore (timm's published GMACs) = archc's conv + fc MACs + BN (2 per element) + pool."""
-    from tests.conftest import REPO
-
-    counters = (REFERENCE / "timm_figures.md").read_text(encoding="utf-8").split("\n## ")[1]
-    row = next(r for r in markdown_rows(counters, "model") if r[0] == "resnet50")
-    macs, fvcore = number(row[1]), number(row[3])
-    c = compile_spec("torchvision/resnet50")
-    g = c.graph
-    conv = sum(d["macs"] for _, d in g.nodes(data=True) if d["op"] == "conv")
-    bn = sum(2 * d["channels"] * d["hw"] for d in _norm_outputs(g))
-    pool = sum(
-        g.nodes[src]["shape"][0] * g.nodes[src]["shape"][1] * g.nodes[src]["shape"][2]
-        for n, d in g.nodes(data=True)
-        if d["op"] == "global_pool"
-        for src in g.predecessors(n)
-    )
-    assert summary(c)["macs"] == macs and conv + bn + pool + 2_048_000 == fvcore
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f"{fvcore:,} there =\n  {conv:,} conv + {bn:,} BN + {pool:,} pool + 2,048,000 fc" in readme
-
-
-def _norm_outputs(g):
-    for _, d in g.nodes(data=True):
-        if d["op"] == "batchnorm":
-            yield {"channels": d["shape"][0], "hw": d["shape"][1] * d["shape"][2]}
