@@ -45,6 +45,8 @@ KINDS = (
     "conv",
     "linear",
     "batchnorm",
+    "groupnorm",
+    "channel_conv",
     "relu",
     "maxpool",
     "avgpool",
@@ -94,11 +96,13 @@ TOOLS = {
 }
 
 FORMS = {
-    "module": "convs, BNs, linears and pools are nn.Module calls (nn.Conv2d, nn.BatchNorm2d with affine, "
-    "nn.Linear, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d; ptflops matches these exact classes, not "
+    "module": "convs, norms, linears and pools are nn.Module calls (nn.Conv2d, ECA's nn.Conv1d, nn.BatchNorm2d and "
+    "nn.GroupNorm with affine, nn.Linear, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d; ptflops matches these "
+    "exact classes, not "
     "subclasses): module hooks count them per call. "
     "Written functionally (F.conv2d, F.batch_norm, x.mean(...)) ptflops and thop would not see them.",
-    "relu-module": "every ReLU is an nn.ReLU call (a block reuses one self.relu; hooks count each call). ptflops "
+    "relu-module": "every ReLU is an nn.ReLU call (a torchvision-named block reuses one self.relu, a timm-named one "
+    "has act1, act2, …; hooks count each call). ptflops "
     "counts it twice: its nn.ReLU hook and its patch of F.relu, which nn.ReLU.forward calls; written as torch.relu "
     "it would count 0, as F.relu once.",
     "pool-patch": "pools are nn.MaxPool2d / nn.AvgPool2d / nn.Adaptive*Pool2d calls, whose forward calls the "
@@ -123,22 +127,30 @@ _THOP_AVG = (Count("windows", 1, "one add per pooled input, per window"), Count(
 COUNTED: dict[str, dict[str, Rule]] = {
     "macs": {
         "conv": Rule((_M,)),  # output elements × Cin/groups × kh × kw
+        "channel_conv": Rule((_M,)),  # ECA's Conv1d across the channels: C × k
         "linear": Rule((_M,)),  # in_features × out_features
     },
     "torch": {
         "conv": Rule((_2M,)),  # conv_flop: 2 × out × Cin/groups × kh × kw, bias ignored
+        "channel_conv": Rule((_2M,)),  # conv_flop on the Conv1d's aten.convolution
         "linear": Rule((_2M,)),  # addmm_flop = mm_flop: 2 × m × n × k, bias ignored
     },
     "fvcore": {
         "conv": Rule((_M,)),  # conv_flop_jit on aten::_convolution, bias ignored
+        "channel_conv": Rule((_M,)),  # conv_flop_jit (the Conv1d is an aten::_convolution too)
         "linear": Rule((_M,)),  # linear_flop_jit on aten::linear, bias ignored
         "batchnorm": Rule((Count("in", 2, "batchnorm_flop_jit, eval, affine: 2 × input elements"),), forms=("eval",)),
+        "groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
     },
     "ptflops": {
         "conv": Rule((_M, _BIAS), forms=("module",)),  # conv_flops_counter_hook
         "linear": Rule((_M, _BIAS), forms=("module",)),  # linear_flops_counter_hook
         "batchnorm": Rule((Count("in", 2, "bn_flops_counter_hook, affine: 2 × input elements"),), forms=("module",)),
+        "groupnorm": Rule(
+            (Count("in", 2, "bn_flops_counter_hook on nn.GroupNorm, affine: 2 × input"),), forms=("module",)
+        ),
+        "channel_conv": Rule((_M, _BIAS), forms=("module",)),  # conv_flops_counter_hook on nn.Conv1d
         "relu": Rule(
             (Count("out", 1, "relu_flops_counter_hook: output elements"), Count("in", 1, "patched F.relu: input")),
             forms=("relu-module",),
@@ -150,12 +162,17 @@ COUNTED: dict[str, dict[str, Rule]] = {
     },
     "ptflops_aten": {
         "conv": Rule((_M, _BIAS)),  # conv_flop on aten.convolution, with its bias
+        "channel_conv": Rule((_M, _BIAS)),  # the Conv1d's aten.convolution
         "linear": Rule((_M, _BIAS)),  # addmm_flop (with a bias) or matmul_flop on aten.mm (without)
     },
     "thop": {
         "conv": Rule((_M,), forms=("module",)),  # count_convNd, bias ignored
         "linear": Rule((_M,), forms=("module",)),  # count_linear: in_features × output elements
         "batchnorm": Rule((Count("in", 4, "count_normalization: 2 × input elements, × 2 affine"),), forms=("module",)),
+        "groupnorm": Rule(
+            (Count("in", 4, "count_normalization on nn.GroupNorm: 2 × input, × 2 affine"),), forms=("module",)
+        ),
+        "channel_conv": Rule((_M,), forms=("module",)),  # count_convNd on nn.Conv1d, bias ignored
         "avgpool": Rule(_THOP_AVG, forms=("module", "explicit-pad")),  # count_avgpool
         "adaptive_avgpool": Rule(_THOP_AVG, forms=("module",)),  # count_adap_avgpool
     },

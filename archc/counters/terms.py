@@ -78,7 +78,7 @@ def thop_0_1_adaptive(op: str, attrs: dict, ins: list[Shape], out: Shape) -> int
 
 def bias(op: str, attrs: dict, ins: list[Shape], out: Shape) -> int:
     """Additions of a bias: one per output element of a conv or linear that has one."""
-    return math.prod(out) if op in ("conv", "linear") and attrs.get("bias") else 0
+    return math.prod(out) if op in ("conv", "channel_conv", "linear") and attrs.get("bias") else 0
 
 
 def module_input(op: str, attrs: dict, ins: list[Shape], out: Shape) -> int:
