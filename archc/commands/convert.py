@@ -1,6 +1,6 @@
 """``archc convert SPEC --from FILE --to FILE``: move weights between the generated PyTorch and Keras models.
 
-The direction follows the file names: PyTorch weights (``.pt``/``.pth``: a state dict, a checkpoint dict
+The direction follows the file names: PyTorch weights (``.pt``/``.pth``/``.bin``: a state dict, a checkpoint dict
 holding one, ``module.``-prefixed keys or a whole pickled model, read without running code from the file,
 see :mod:`archc.frameworks.checkpoint`; loaded with ``strict=True``) to a Keras ``.weights.h5`` file, or back. Both models are built
 from the spec's generated code in memory; the tensors are matched by the IR's names (:mod:`archc.frameworks.convert`).
@@ -14,17 +14,17 @@ from pathlib import Path
 from archc.diagnostics import Diagnostic, SpecError, usage_error
 from archc.files import atomic_save
 
-TORCH_SUFFIXES = (".pt", ".pth")
+TORCH_SUFFIXES = (".pt", ".pth", ".bin")  # .bin: the Hugging Face hub's pytorch_model.bin (timm's weights)
 KERAS_SUFFIX = ".weights.h5"
 
 
 def register(parser) -> None:
     parser.add_argument("spec", metavar="SPEC", help="spec path or built-in name (resnet50, torchvision/resnet50)")
     parser.add_argument(
-        "--from", dest="source", required=True, metavar="FILE", help="weights to read (.pt/.pth or .weights.h5)"
+        "--from", dest="source", required=True, metavar="FILE", help="weights to read (.pt/.pth/.bin or .weights.h5)"
     )
     parser.add_argument(
-        "--to", dest="target", required=True, metavar="FILE", help="weights to write (.weights.h5 or .pt/.pth)"
+        "--to", dest="target", required=True, metavar="FILE", help="weights to write (.weights.h5 or .pt/.pth/.bin)"
     )
 
 
@@ -40,7 +40,7 @@ def run(args) -> int:
         raise usage_error(
             "E600",
             f"cannot tell the direction from --from {args.source} --to {args.target}",
-            f"convert between a PyTorch state dict (.pt/.pth) and a Keras {KERAS_SUFFIX} file",
+            f"convert between a PyTorch state dict (.pt/.pth/.bin) and a Keras {KERAS_SUFFIX} file",
         )
     if not Path(args.source).is_file():
         raise usage_error("E601", f"no such file: {args.source}", "check the --from path")
