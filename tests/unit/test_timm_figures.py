@@ -110,3 +110,11 @@ def test_timm_profile_gives_timm_state_dict(name):
 @pytest.mark.parametrize("name", [n for n in DUMPS if n in TIMM])
 def test_timm_profile_gives_the_recorded_dumps(name):
     assert list(ir_state_dict(compile_spec(f"timm/{name}")).items()) == list(_dump(name).items())
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_builtin_equals_the_counters_table(name):
+    """timm_figures.md's counter table measured timm's resnet18 / resnet50: its conv + fc MACs column."""
+    counters = (REFERENCE / "timm_figures.md").read_text(encoding="utf-8").split("\n## ")[1]
+    row = next(r for r in markdown_rows(counters, "model") if r[0] == name)
+    assert summary(compile_spec(f"timm/{name}"))["macs"] == number(row[1])
