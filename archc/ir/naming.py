@@ -162,3 +162,12 @@ def pad_name(name: str) -> str:
 
 
 NAMERS = {"torchvision": torchvision_name, "keras": keras_name}
+
+
+def block_names(g: nx.DiGraph, stage: int, index: int) -> dict[str, str]:
+    """A block's name in each profile: ``layer2.0`` (torchvision), ``conv3_block1`` (keras.applications);
+    in a sequential layout (VGG) a block is no module of its own: its stage's name and position."""
+    name = g.graph["stages"][stage].name if len(g.graph["stages"]) > stage else f"s{stage}"
+    if g.graph.get("layout") == "sequential":
+        return {"torchvision": f"features.{name}.{index}", "keras": f"{name}_{index + 1}"}
+    return {"torchvision": f"layer{stage + 1}.{index}", "keras": f"{name}_block{index + 1}"}
