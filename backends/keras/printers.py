@@ -30,6 +30,7 @@ DEFAULTS = {
         "groups": 1,
         "activation": None,
         "use_bias": True,
+        "kernel_initializer": None,
     },
     "layers.BatchNormalization": {"axis": -1, "momentum": 0.99, "gamma_initializer": "ones"},
     "layers.MaxPooling2D": {"padding": "valid"},
@@ -113,16 +114,28 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
     # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
     calls, src, padding = _padded(g, node, a, allow_same=not a.get("explicit_padding", False))
-    kwargs = (
-        ("strides", _pair(a["stride"])),
-        ("padding", padding),
-        ("dilation_rate", _pair(a["dilation"])),
-        ("groups", a["groups"]),
-        ("activation", _fused_activation(g, node)),
-        ("use_bias", a["bias"]),
-    )
+    activation = _fused_activation(g, node)
+    kwargs = conv_kwargs(g, _pair(a["stride"]), padding, _pair(a["dilation"]), a["groups"], activation, a["bias"])
     args = (a["out_channels"], _pair(a["kernel"]))
     return [*calls, Call("layers.Conv2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
+
+
+# ``init: he_normal``: the generated file defines this initialiser once (He et al. 2015, fan_out, normal).
+CONV_INITIALIZER = "CONV_INITIALIZER"
+
+
+def conv_kwargs(g: nx.DiGraph, strides, padding, dilation, groups, activation, bias) -> tuple:
+    """A Conv2D's keyword arguments (values may be :class:`Code`); the initialiser the spec's ``init`` asks."""
+    init = Code(CONV_INITIALIZER) if g.graph["blocks"].init == "he_normal" else None
+    return (
+        ("strides", strides),
+        ("padding", padding),
+        ("dilation_rate", dilation),
+        ("groups", groups),
+        ("activation", activation),
+        ("use_bias", bias),
+        ("kernel_initializer", init),
+    )
 
 
 def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
