@@ -33,6 +33,9 @@ _VARYING = (
 )
 
 
+_UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applications' ResNet and ResNetV2
+
+
 @dataclass
 class BlockFunction:
     fname: str
@@ -58,7 +61,7 @@ def function_name(d: BlockDef) -> str:
     if d.shortcut == "none":
         kind = {"bottleneck": "plain_bottleneck_block", "basic": "plain_block", "single": "plain_conv_block"}
     unit = next((n for n, u in UNITS.items() if u == d.unit), "custom_unit")
-    return f"{kind[d.kind]}_{ {'original': 'v1', 'full_preactivation': 'v2'}.get(unit, unit)}"
+    return f"{kind[d.kind]}_{_UNIT_WORDS.get(unit, unit)}"
 
 
 def _slot_dilations(d: BlockDef) -> list[str | None]:
@@ -123,7 +126,7 @@ class _Body:
         return "se" if role.startswith("se_") and role != "se_scale" else "x"
 
     def lines(self) -> list[str]:
-        d, out = self.d, []
+        out = []
         if "groups" in self.params:
             out.append("width = int(filters * (base_width / 64.0)) * groups")
         roles = [g_role(self.g, n) for n in self.first.nodes]
@@ -151,15 +154,17 @@ class _Body:
             call = Call("layers.MaxPooling2D", (1,), (("strides", self.values["stride"]),), "", (), node, node)
         elif role == "pad":
             p = self.values["pad_channels"]
-            amounts = Code(f"({p.text} // 2, {p.text} - {p.text} // 2)") if isinstance(p, Code) else (p // 2, p - p // 2)
-            widths = ((0, 0), (0, 0), (0, 0), amounts)
+            half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2
+            rest = Code(f"{p.text} - {p.text} // 2") if isinstance(p, Code) else p - p // 2
+            widths = ((0, 0), (0, 0), (0, 0), (half, rest))
             return call_statement(target, "keras.ops.pad", [ins[0], literal(widths)], "", indent)
         elif role == "down_pool":
             s = self.values["stride"]
             call = Call("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), "", (), node, node)
         else:
             (call,) = print_op(self.g, node)
-            ins = [self.var(o, node) for o in call.inputs]  # the order the printer chose (Add: shortcut first)
+            if not source:  # the operand order the printer chose (Add: shortcut first)
+                ins = [self.var(o, node) for o in call.inputs]
         return self.statement(call, node, target, ins, indent)
 
     def statement(self, call: Call, node: str, target: str, ins: list[str], indent: int, name=None) -> list[str]:

@@ -56,9 +56,8 @@ class Unsupported(NotImplementedError):
 
 @dataclass(frozen=True)
 class Call:
-    """One statement: ``output = func(*args, **kwargs, name=name)(inputs)`` (a layer) or, for a plain op,
-    ``output = func(inputs, *args)``. ``inputs`` and ``output`` are value ids (IR node ids, or
-    ``node#pad`` for an explicit padding layer)."""
+    """One layer: ``output = func(*args, **kwargs, name=name)(inputs)``. ``inputs`` and ``output`` are value
+    ids (IR node ids, or ``node#pad`` for an explicit padding layer)."""
 
     func: str
     args: tuple
@@ -67,7 +66,6 @@ class Call:
     inputs: tuple[str, ...]
     output: str
     node: str  # the IR node it prints
-    layer: bool = True
 
 
 def _pair(value: tuple[int, int]):
@@ -171,17 +169,12 @@ def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
 
 
 def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
-    """Zero padding counts in the average (PyTorch's default ``count_include_pad``). A window equal to the
-    stride with ``ceil_mode`` and ``count_include_pad=False`` (ResNet-D's shortcut pool) is Keras ``"same"``:
-    the partial last window averages only the elements it covers."""
+    """Zero padding counts in the average (PyTorch's default ``count_include_pad``). ResNet-D's shortcut pool
+    (``ceil_mode``) is printed by its block function (:mod:`archc.backends.keras.blocks`)."""
     a = g.nodes[node]["attrs"]
-    ceil, include = a.get("ceil_mode", False), a.get("count_include_pad", True)
-    if ceil and not include and not any(a["padding"]) and tuple(a["kernel"]) == tuple(a["stride"]):
-        calls, src, padding = [], operands(g, node)[0], "same"
-    elif not ceil and (include or not any(a["padding"])):
-        calls, src, padding = _padded(g, node, a, allow_same=False)
-    else:
+    if a.get("ceil_mode") or (not a.get("count_include_pad", True) and any(a["padding"])):
         raise Unsupported(node, "this average pool (ceil_mode, count_include_pad) has no Keras form")
+    calls, src, padding = _padded(g, node, a, allow_same=False)
     kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
     args = (_pair(a["kernel"]),)
     return [*calls, Call("layers.AveragePooling2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
@@ -238,12 +231,6 @@ def add(g: nx.DiGraph, node: str) -> list[Call]:
     return [Call("layers.Add", (), (), _keras_name(g, node), tuple(ins), node, node)]
 
 
-def subsample(g: nx.DiGraph, node: str) -> list[Call]:
-    """``x[:, ::s, ::s]`` as a 1×1 max pool with stride ``s`` (keras.applications ResNetV2's idiom)."""
-    s = g.nodes[node]["attrs"]["stride"]
-    return [_simple(g, node, "layers.MaxPooling2D", (1,), (("strides", s),))]
-
-
 def dropout(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Dropout", (g.nodes[node]["attrs"]["rate"],), ())]
 
@@ -255,13 +242,6 @@ def sigmoid(g: nx.DiGraph, node: str) -> list[Call]:
 def scale(g: nx.DiGraph, node: str) -> list[Call]:
     """Channel-wise scaling ``x · gate`` (squeeze-and-excitation), the gate broadcast over H×W."""
     return [_simple(g, node, "layers.Multiply", (), ())]
-
-
-def pad_channels(g: nx.DiGraph, node: str) -> list[Call]:
-    """Option-A shortcut: zeros before and after the channels (an op in the functional graph)."""
-    a = g.nodes[node]["attrs"]
-    widths = ((0, 0), (0, 0), (0, 0), (a["before"], a["after"]))
-    return [Call("keras.ops.pad", (widths,), (), None, tuple(operands(g, node)), node, node, layer=False)]
 
 
 def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> Call:
@@ -282,8 +262,6 @@ PRINTERS = {
     "dropout": dropout,
     "sigmoid": sigmoid,
     "scale": scale,
-    "subsample": subsample,
-    "pad_channels": pad_channels,
 }
 
 

@@ -103,7 +103,7 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
         for k in fn.varying:
             seen = [c[k] for c in per_position[position]]
             if len(set(seen)) > 1:
-                name = _stack_param(k, position, varying[k])
+                name = _stack_param(k, position, varying[k], stack.params)
                 stack.slots[position, k] = name
                 stack.params.append((name, Counter(seen).most_common(1)[0][0]))
                 stack.calls[position][k] = Code(name)
@@ -112,8 +112,10 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
     return stack
 
 
-def _stack_param(k: str, position: str, positions_varying: int) -> str:
-    """keras.applications calls the stride of a stage's strided block ``stride1``."""
-    if k == "stride" and positions_varying == 1:
-        return "stride1"
-    return k if positions_varying == 1 or position == "middle" else f"{position}_{k}"
+def _stack_param(k: str, position: str, positions_varying: int, taken: list) -> str:
+    """keras.applications calls the stride of a stage's strided block ``stride1``; a block parameter that
+    differs between stages at several positions gets one stack parameter per position."""
+    plain = "stride1" if k == "stride" else k
+    names = [plain] if positions_varying == 1 or position == "middle" else []
+    names += [f"{position}_{k}", f"{position}_block_{k}"]
+    return next(n for n in names if n not in {p for p, _ in taken})

@@ -85,17 +85,13 @@ class _Printer:
         """Straight-line statements on ``x`` (the model input is ``img_input``)."""
         lines = []
         for call in calls:
-            ins = []
-            for v in call.inputs:
-                if v == self.g.graph["input"]:
-                    ins.append("img_input")
-                elif v == self.x:
-                    ins.append("x")
-                else:
-                    raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
+            (src,) = call.inputs if len(call.inputs) == 1 else (None,)
+            if src is None or src not in (self.x, self.g.graph["input"]):
+                raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
+            operand = "img_input" if src == self.g.graph["input"] else "x"
             kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
             kwargs += (("name", call.name),) if call.name else ()
-            lines += statement(call, arguments(call.args, kwargs), "x", ins, indent)
+            lines += call_statement("x", call.func, arguments(call.args, kwargs), f"({operand})", indent)
             self.x = call.output
             if call.output in self.taps:
                 lines.append("features.append(x)")
@@ -119,14 +115,6 @@ class _Printer:
         if self.x in self.taps:
             lines.append("features.append(x)")
         return lines
-
-
-def statement(call: Call, args: list[str], out: str, ins: list[str], indent: int) -> list[str]:
-    """``out = layers.X(args)(ins)`` or, for a plain op, ``out = keras.ops.f(ins, args)``."""
-    operand = ins[0] if len(ins) == 1 else f"[{', '.join(ins)}]"
-    if call.layer:
-        return call_statement(out, call.func, args, f"({operand})", indent)
-    return call_statement(out, call.func, [operand, *args], "", indent)
 
 
 def _bodies(g: nx.DiGraph, p: _Printer) -> tuple[list[str], list[str]]:
@@ -158,7 +146,8 @@ def _comment(text: str) -> list[str]:
 def build_view(c: Compiled) -> FileView:
     g = c.graph
     outputs = g.graph.get("outputs") or [g.graph["output"]]
-    p = _Printer(g, set(outputs) if len(outputs) > 1 else set())
+    features = c.spec.head.features_only
+    p = _Printer(g, set(outputs) if features else set())
     a = g.nodes[g.graph["input"]]["attrs"]
     view = FileView(
         provenance=provenance(c.loaded.source, c.loaded.sha256),
@@ -168,7 +157,7 @@ def build_view(c: Compiled) -> FileView:
         classes=literal(c.spec.head.classes),
         input_shape=literal((*a["size"], a["channels"])),
         any_shape=literal((None, None, a["channels"])),
-        features=len(outputs) > 1,
+        features=features,
     )
     if g.graph["blocks"].init == "he_normal":
         he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
