@@ -40,7 +40,8 @@ def render(compiled, backends: list[str], out: Path) -> dict[Path, str]:
             except (Unsupported, NotImplementedError) as exc:  # a known limit of the backend, not a crash
                 message = f"the {name} backend cannot emit this spec: {exc}"
                 help = "build the other backend with --backend, or simplify the spec (and please report it)"
-                errors.append(Diagnostic(c.loaded.path, 1, 1, "E403", message, help))
+                mark = c.loaded.marks.value(getattr(exc, "origin", None) or ())  # the key that causes it
+                errors.append(Diagnostic(mark.path, mark.line, mark.col, "E403", message, help))
     if errors:
         raise SpecError(errors)
     return files

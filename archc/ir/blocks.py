@@ -213,6 +213,7 @@ class BlockModel:
     post: tuple[str, ...]  # unit tokens after the last stage (the pre-activation unit's final BN → ReLU)
     layout: str  # "stages" (residual) | "sequential" (VGG: a stack of single-conv blocks)
     init: str  # the spec's ``init`` knob
+    stride_block: str = "first"  # which block of a stage takes its stride: "first" | "last" (Keras V2)
 
     @property
     def blocks(self) -> list[Block]:
@@ -291,7 +292,7 @@ def plan_blocks(spec: Spec) -> BlockModel:
         stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks))
     layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     post = () if spec.head.features_only else d.unit.preact
-    return BlockModel(stem, stages, [d], post, layout, spec.init)
+    return BlockModel(stem, stages, [d], post, layout, spec.init, spec.stride_block)
 
 
 def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
