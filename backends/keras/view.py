@@ -161,7 +161,7 @@ def build_view(c: Compiled) -> FileView:
     )
     if g.graph["blocks"].init == "he_normal":
         he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
-        view.initializer = f"{CONV_INITIALIZER} = {he}"
+        view.initializer = f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
     view.body, view.head = _bodies(g, p)
     for d, fn in p.blocks.items():
         view.functions.append({"fname": fn.fname, "signature": fn.signature, "body": fn.body})
