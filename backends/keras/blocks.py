@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
-from archc.backends.keras.printers import Call, Unsupported, conv_kwargs, is_default, print_op
-from archc.backends.keras.pycode import Code, arguments, call_statement, fstring, literal
+from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, print_op, render
+from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
 from archc.ir.graph import operands
@@ -39,7 +39,6 @@ _UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applicatio
 @dataclass
 class BlockFunction:
     fname: str
-    definition: BlockDef
     params: list[tuple[str, object]]  # (parameter, default) between ``filters`` and ``name``
     varying: dict[str, object]  # parameter → its getter on a Block (the ones call sites pass)
     body: list[str]
@@ -91,7 +90,7 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
         params += [("groups", d.groups), ("base_width", d.base_width)]
     if d.attention is not None:
         params.append(("se_reduction", d.attention.reduction))
-    fn = BlockFunction(fname, d, params, varying, [])
+    fn = BlockFunction(fname, params, varying, [])
     fn.body = _Body(g, d, blocks, values, dict(params)).lines()
     return fn
 
@@ -103,8 +102,7 @@ class _Body:
         self.g, self.d, self.values, self.params = g, d, values, params
         self.first, self.blocks = blocks[0], blocks
         self.rep: dict[str, str] = {}  # role → a node of that role (shortcut roles: from any block)
-        for b in blocks:
-            _check_keras_can(g, d, b)
+        for b in blocks:  # (a block that strides never dilates: output_stride dilates instead of striding)
             for node in b.nodes:
                 self.rep.setdefault(g.nodes[node]["role"], node)
         out = "filters" if d.expansion == 1 else f"{d.expansion} * filters"
@@ -151,7 +149,7 @@ class _Body:
         if self.g.nodes[node]["op"] == "conv":
             return self.conv(node, ins[0], target, indent)
         if role == "subsample":
-            call = Call("layers.MaxPooling2D", (1,), (("strides", self.values["stride"]),), "", (), node, node)
+            call = layer("layers.MaxPooling2D", (1,), (("strides", self.values["stride"]),), node)
         elif role == "pad":
             p = self.values["pad_channels"]
             half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2
@@ -160,18 +158,13 @@ class _Body:
             return call_statement(target, "keras.ops.pad", [ins[0], literal(widths)], "", indent)
         elif role == "down_pool":
             s = self.values["stride"]
-            call = Call("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), "", (), node, node)
+            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), node)
         else:
             (call,) = print_op(self.g, node)
             if not source:  # the operand order the printer chose (Add: shortcut first)
                 ins = [self.var(o, node) for o in call.inputs]
-        return self.statement(call, node, target, ins, indent)
-
-    def statement(self, call: Call, node: str, target: str, ins: list[str], indent: int, name=None) -> list[str]:
-        kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
-        kwargs += (("name", name or self.name(node)),)
         operand = ins[0] if len(ins) == 1 else f"[{', '.join(ins)}]"
-        return call_statement(target, call.func, arguments(call.args, kwargs), f"({operand})", indent)
+        return render(call, target, operand, indent, self.name(node))
 
     def name(self, node: str, suffix_of=lambda n: n) -> Code:
         prefix = self.g.graph["blocks"].block(self.g.nodes[node]["block"]).names["keras"]
@@ -198,14 +191,13 @@ class _Body:
         lines, padding = [], "valid"
         if k > 1 and (d.explicit_padding or stride != 1):
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            pad = Call("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), "", (), node, node)
-            lines += self.statement(pad, node, target, [src], indent, self.name(node, pad_name))
+            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), node)
+            lines += render(pad, target, src, indent, self.name(node, pad_name))
             src = target
         elif k > 1:
             padding = "same"
         kwargs = conv_kwargs(self.g, stride, padding, dilation, groups, None, a["bias"])
-        call = Call("layers.Conv2D", (width, k), kwargs, "", (), node, node)
-        return lines + self.statement(call, node, target, [src], indent)
+        return lines + render(layer("layers.Conv2D", (width, k), kwargs, node), target, src, indent, self.name(node))
 
     def shortcut(self) -> list[str]:
         """The shortcut: a projection, an identity (subsampled, zero-padded) or a ``conv_shortcut`` switch."""
@@ -241,28 +233,19 @@ class _Body:
         return lines
 
 
-def _check_keras_can(g: nx.DiGraph, d: BlockDef, b: Block) -> None:
-    slot = d.layout.stride_slot[d.stride_at]
-    field = _slot_dilations(d)[slot]
-    if b.stride > 1 and field and getattr(b, field) > 1:
-        raise Unsupported(b.nodes[0], "Keras convolutions cannot combine a stride with a dilation")
-
-
 def _condition(present: list[bool], test: str):
     """An op present in every block (True), in none (False) or in some: the test that says where."""
     return all(present) if all(present) or not any(present) else test
 
 
 def _section(role: str) -> str:
-    if role.startswith("preact_"):
-        return "preact"
-    if role in _SHORTCUT_ROLES:
-        return "shortcut"
-    if role.startswith("se_"):
-        return "se"
-    if role == "add":
-        return "add"
-    return "after" if role.startswith("out_") else "main"
+    """Where a block's op is printed: preact, shortcut, main, se, add or after (the addition)."""
+    if role in _SHORTCUT_ROLES or role == "add":
+        return "shortcut" if role != "add" else "add"
+    return next((part for prefix, part in _PREFIXES if role.startswith(prefix)), "main")
+
+
+_PREFIXES = (("preact_", "preact"), ("se_", "se"), ("out_", "after"))
 
 
 def _times(k: int, name: str) -> str:

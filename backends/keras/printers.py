@@ -15,23 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
-from archc.backends.keras.pycode import Code
+from archc.backends.keras.pycode import Code, arguments, call_statement
 
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
 
 # Keras defaults of the keyword arguments the printers always fill in; a value equal to its default in
 # every place it is printed is left out of the generated code.
+_CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": None, "use_bias": True}
 DEFAULTS = {
-    "layers.Conv2D": {
-        "strides": 1,
-        "padding": "valid",
-        "dilation_rate": 1,
-        "groups": 1,
-        "activation": None,
-        "use_bias": True,
-        "kernel_initializer": None,
-    },
+    "layers.Conv2D": _CONV | {"kernel_initializer": None},
     "layers.BatchNormalization": {"axis": -1, "momentum": 0.99, "gamma_initializer": "ones"},
     "layers.MaxPooling2D": {"padding": "valid"},
     "layers.AveragePooling2D": {"padding": "valid"},
@@ -68,6 +61,18 @@ class Call:
     node: str  # the IR node it prints
 
 
+def render(call: Call, target: str, operand: str, indent: int, name=None) -> list[str]:
+    """``target = layers.X(args, name=…)(operand)``; keyword arguments equal to Keras' defaults left out."""
+    kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
+    kwargs += (("name", name or call.name),) if name or call.name else ()
+    return call_statement(target, call.func, arguments(call.args, kwargs), f"({operand})", indent)
+
+
+def layer(func: str, args: tuple, kwargs: tuple, node: str) -> Call:
+    """A call printed inside a block function (its name and inputs are the block's)."""
+    return Call(func, args, kwargs, None, (), node, node)
+
+
 def _pair(value: tuple[int, int]):
     return value[0] if value[0] == value[1] else tuple(value)
 
@@ -86,36 +91,30 @@ def _same(a: dict) -> bool:
     return th % 2 == 0 and tw % 2 == 0 and (top, bottom, left, right) == (th // 2, th // 2, tw // 2, tw // 2)
 
 
-def _padded(g: nx.DiGraph, node: str, a: dict, *, allow_same: bool) -> tuple[list[Call], str, str]:
-    """Explicit padding in front of a windowed op: (calls, the window op's input, its ``padding``)."""
-    src = operands(g, node)[0]
+def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
+    """A conv or pool, after a ZeroPadding2D + ``"valid"`` unless ``"same"`` (or no padding) is exact."""
+    a, src = g.nodes[node]["attrs"], operands(g, node)[0]
+    calls, padding = [], "valid"
     if allow_same and _same(a) and any(a["padding"]):
-        return [], src, "same"
-    if not any(a["padding"]):
-        return [], src, "valid"
-    top, bottom, left, right = a["padding"]
-    pad = Call(
-        "layers.ZeroPadding2D",
-        (),
-        (("padding", ((top, bottom), (left, right))),),
-        pad_name(_keras_name(g, node)),
-        (src,),
-        f"{node}#pad",
-        node,
-    )
-    return [pad], pad.output, "valid"
+        padding = "same"
+    elif any(a["padding"]):
+        top, bottom, left, right = a["padding"]
+        pad = (("padding", ((top, bottom), (left, right))),)
+        calls.append(Call("layers.ZeroPadding2D", (), pad, pad_name(_keras_name(g, node)), (src,), f"{node}#pad", node))
+        src = calls[0].output
+    kwargs = tuple((k, padding if k == "padding" else v) for k, v in kwargs)
+    return [*calls, Call(func, args, kwargs, _keras_name(g, node), (src,), node, node)]
 
 
 def conv(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if max(a["stride"]) > 1 and max(a["dilation"]) > 1:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
-    # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
-    calls, src, padding = _padded(g, node, a, allow_same=not a.get("explicit_padding", False))
     activation = _fused_activation(g, node)
-    kwargs = conv_kwargs(g, _pair(a["stride"]), padding, _pair(a["dilation"]), a["groups"], activation, a["bias"])
-    args = (a["out_channels"], _pair(a["kernel"]))
-    return [*calls, Call("layers.Conv2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
+    kwargs = conv_kwargs(g, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
+    # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
+    same = not a.get("explicit_padding", False)
+    return _windowed(g, node, "layers.Conv2D", (a["out_channels"], _pair(a["kernel"])), kwargs, same)
 
 
 # ``init: he_normal``: the generated file defines this initialiser once (He et al. 2015, fan_out, normal).
@@ -160,12 +159,8 @@ def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if a.get("ceil_mode"):
         raise Unsupported(node, "the Keras backend has no ceil_mode max pool")
-    calls, src, padding = _padded(g, node, a, allow_same=True)
-    kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
-    return [
-        *calls,
-        Call("layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, _keras_name(g, node), (src,), node, node),
-    ]
+    kwargs = (("strides", _pair(a["stride"])), ("padding", None))
+    return _windowed(g, node, "layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, True)
 
 
 def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
@@ -174,10 +169,8 @@ def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if a.get("ceil_mode") or (not a.get("count_include_pad", True) and any(a["padding"])):
         raise Unsupported(node, "this average pool (ceil_mode, count_include_pad) has no Keras form")
-    calls, src, padding = _padded(g, node, a, allow_same=False)
-    kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
-    args = (_pair(a["kernel"]),)
-    return [*calls, Call("layers.AveragePooling2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
+    kwargs = (("strides", _pair(a["stride"])), ("padding", None))
+    return _windowed(g, node, "layers.AveragePooling2D", (_pair(a["kernel"]),), kwargs, False)
 
 
 GLOBAL_POOLS = {"avg": "layers.GlobalAveragePooling2D", "max": "layers.GlobalMaxPooling2D"}
@@ -249,20 +242,9 @@ def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> 
 
 
 PRINTERS = {
-    "conv": conv,
-    "batchnorm": batchnorm,
-    "relu": relu,
-    "maxpool": maxpool,
-    "avgpool": avgpool,
-    "global_pool": global_pool,
-    "adaptive_pool": adaptive_pool,
-    "flatten": flatten,
-    "linear": linear,
-    "add": add,
-    "dropout": dropout,
-    "sigmoid": sigmoid,
-    "scale": scale,
-}
+    f.__name__: f
+    for f in (conv, batchnorm, relu, maxpool, avgpool, global_pool, adaptive_pool, flatten, linear, add, dropout)
+} | {"sigmoid": sigmoid, "scale": scale}
 
 
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 from archc.backends.keras.blocks import block_function, function_name
-from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, Unsupported, is_default, print_op
-from archc.backends.keras.pycode import arguments, call_statement, literal
+from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, Unsupported, print_op, render
+from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
 
 from archc.ir.graph import operands
@@ -88,10 +88,7 @@ class _Printer:
             (src,) = call.inputs if len(call.inputs) == 1 else (None,)
             if src is None or src not in (self.x, self.g.graph["input"]):
                 raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
-            operand = "img_input" if src == self.g.graph["input"] else "x"
-            kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
-            kwargs += (("name", call.name),) if call.name else ()
-            lines += call_statement("x", call.func, arguments(call.args, kwargs), f"({operand})", indent)
+            lines += render(call, "x", "img_input" if src == self.g.graph["input"] else "x", indent)
             self.x = call.output
             if call.output in self.taps:
                 lines.append("features.append(x)")
@@ -161,7 +158,9 @@ def build_view(c: Compiled) -> FileView:
     )
     if g.graph["blocks"].init == "he_normal":
         he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
-        view.initializer = f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
+        view.initializer = (
+            f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
+        )
     view.body, view.head = _bodies(g, p)
     for d, fn in p.blocks.items():
         view.functions.append({"fname": fn.fname, "signature": fn.signature, "body": fn.body})
