@@ -145,6 +145,7 @@ class Block:
     first_dilation: int = 1  # the first 3x3 keeps the previous stage's dilation (torchvision, timm)
     projects: bool = False  # this block's shortcut is a projection (conv [+ avgpool before, + BN after])
     nodes: list[str] = field(default_factory=list)  # its op node ids in order (set by lowering)
+    input: str = ""  # the node id of its input tensor (set by lowering)
     names: dict[str, str] = field(default_factory=dict)  # {profile: name} (set by the names pass)
 
     @property

@@ -73,8 +73,8 @@ def _block_problems(g: nx.DiGraph, b: Block) -> list[str]:
     if g.graph["block_outputs"].get(b.nodes[-1]) != (b.stage, b.index):
         problems.append(f"its last op {b.nodes[-1]} is not recorded as the block's output")
     outside = {p for n in b.nodes for p in operands(g, n) if p not in b.nodes}
-    if len(outside) != 1:
-        problems.append(f"takes {len(outside)} inputs from outside the block, not one")
+    if outside != {b.input}:
+        problems.append(f"takes inputs {sorted(outside)} from outside the block, the plan says {b.input!r}")
     return problems
 
 

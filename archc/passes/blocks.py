@@ -100,7 +100,7 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
         x = Cursor(e.op("add", "add", [x.node, short]), block.out)
     x = e.apply(unit.after_add, "out", x)
     g.graph["block_outputs"][x.node] = (block.stage, block.index)
-    block.nodes = e.created
+    block.nodes, block.input = e.created, cur.node
     return x
 
 
