@@ -5,7 +5,8 @@ A stage's blocks are printed as a first call, a loop over identical calls and (k
 whose last block strides) a last call. What the first or last call passes and differs between stages
 becomes a parameter of the stack function (``stride1``, ``conv_shortcut``, ``pad_channels``, ``dilation``);
 what is equal everywhere is printed as a literal. A stage that does not fit the layout (one block where the
-last call differs) is printed as explicit block calls.
+last call differs) is printed as explicit block calls, and so is every stage when one block parameter
+differs between stages at two positions.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
     stack = StackFunction("stack_" + fn.fname.replace("_block", "_blocks", 1), fn, tail, loop, stages=fitting)
     defaults = dict(fn.params)
     varying = Counter(k for p in POSITIONS for k in fn.varying if len({c[k] for c in per_position[p]}) > 1)
+    if any(n > 1 for n in varying.values()):  # differs between stages at two positions: explicit calls
+        return None
     for position in POSITIONS:
         if not per_position[position]:
             continue
@@ -103,19 +106,10 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
         for k in fn.varying:
             seen = [c[k] for c in per_position[position]]
             if len(set(seen)) > 1:
-                name = _stack_param(k, position, varying[k], stack.params)
+                name = "stride1" if k == "stride" else k  # keras.applications' name for the stage's stride
                 stack.slots[position, k] = name
                 stack.params.append((name, Counter(seen).most_common(1)[0][0]))
                 stack.calls[position][k] = Code(name)
             elif seen[0] != defaults[k]:
                 stack.calls[position][k] = seen[0]
     return stack
-
-
-def _stack_param(k: str, position: str, positions_varying: int, taken: list) -> str:
-    """keras.applications calls the stride of a stage's strided block ``stride1``; a block parameter that
-    differs between stages at several positions gets one stack parameter per position."""
-    plain = "stride1" if k == "stride" else k
-    names = [plain] if positions_varying == 1 or position == "middle" else []
-    names += [f"{position}_{k}", f"{position}_block_{k}"]
-    return next(n for n in names if n not in {p for p, _ in taken})
