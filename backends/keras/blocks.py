@@ -114,32 +114,20 @@ class _Body:
     def var(self, node: str, reader: str) -> str:
         """The variable holding ``node`` when ``reader`` reads it (the block input is ``x``; the addition
         reads an identity shortcut as ``shortcut``)."""
-        role = g_role(self.g, node)
         if self.g.nodes[node]["block"] != self.first.id:
             return "shortcut" if g_role(self.g, reader) == "add" else "x"
-        if role in _SHORTCUT_ROLES:
-            return "shortcut"
-        if role.startswith("preact_"):
-            return self.preact
-        return "se" if role.startswith("se_") and role != "se_scale" else "x"
+        part = _section(g_role(self.g, node))
+        return {"shortcut": "shortcut", "preact": self.preact, "se": "se"}.get(part, "x")
 
     def lines(self) -> list[str]:
-        out = []
-        if "groups" in self.params:
-            out.append("width = int(filters * (base_width / 64.0)) * groups")
+        out = ["width = int(filters * (base_width / 64.0)) * groups"] if "groups" in self.params else []
         roles = [g_role(self.g, n) for n in self.first.nodes]
-        section = {r: _section(r) for r in roles}
-        for r in roles:
-            if section[r] == "preact":
-                out += self.op(self.rep[r], 1)
-        if self.first.residual:
-            out += self.shortcut()
-        for part in ("main", "se", "add", "after"):
-            for r in roles:
-                if section[r] == part:
-                    out += self.op(self.rep[r], 1)
-        out.append("return x")
-        return out
+        for part in ("preact", "shortcut", "main", "se", "se_scale", "add", "after"):
+            if part == "shortcut":
+                out += self.shortcut() if self.first.residual else []
+                continue
+            out += [line for r in roles if _section(r) == part for line in self.op(self.rep[r], 1)]
+        return [*out, "return x"]
 
     def op(self, node: str, indent: int, source: str | None = None, target: str | None = None) -> list[str]:
         """One IR op as a statement; ``source`` / ``target`` override the variables read and written."""
@@ -239,13 +227,13 @@ def _condition(present: list[bool], test: str):
 
 
 def _section(role: str) -> str:
-    """Where a block's op is printed: preact, shortcut, main, se, add or after (the addition)."""
+    """Where a block's op is printed, in this order: preact, shortcut, main, se, se_scale, add, after."""
     if role in _SHORTCUT_ROLES or role == "add":
         return "shortcut" if role != "add" else "add"
     return next((part for prefix, part in _PREFIXES if role.startswith(prefix)), "main")
 
 
-_PREFIXES = (("preact_", "preact"), ("se_", "se"), ("out_", "after"))
+_PREFIXES = (("preact_", "preact"), ("se_scale", "se_scale"), ("se_", "se"), ("out_", "after"))
 
 
 def _times(k: int, name: str) -> str:
