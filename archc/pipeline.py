@@ -6,6 +6,7 @@ the IR verifier runs after every pass.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import networkx as nx
@@ -36,6 +37,29 @@ class Compiled:
         return self.loaded.spec
 
 
+_SIZE = re.compile(r"(\d{1,5})(?:[xX×](\d{1,5}))?")
+
+
+def input_size_of(value) -> tuple[int, int] | None:
+    """An input size as (height, width) from ``224``, ``(160, 200)``, ``"160"`` or ``"160x200"``;
+    ``None`` stays ``None`` (the spec's own size). Raises ValueError saying what is accepted."""
+    if value is None:
+        return None
+    sizes: list = []
+    if isinstance(value, str) and (m := _SIZE.fullmatch(value.strip())):
+        sizes = [int(g) for g in m.groups() if g]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        sizes = [value]
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        sizes = list(value)
+    good = sizes and all(isinstance(v, int) and not isinstance(v, bool) for v in sizes)
+    if not good or any(not 1 <= v <= LIMITS.max_spatial for v in sizes):
+        raise ValueError(
+            f"invalid input size {value!r}: write H or HxW, e.g. 224 or 160x200 (1 to {LIMITS.max_spatial})"
+        )
+    return sizes[0], sizes[-1]
+
+
 def with_input_size(loaded: LoadedSpec, size: tuple[int, int] | None) -> LoadedSpec:
     if size is None:
         return loaded
@@ -61,6 +85,19 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
         raise _located(loaded, exc.origin, "E401", exc.message, exc.help) from None
     _check_params(loaded, data)
     return Compiled(loaded, data)
+
+
+def compile_all(refs: list, input_size=None) -> list[Compiled]:
+    """Compile every spec; if any fails, raise one SpecError holding the diagnostics of all of them."""
+    compiled, errors = [], []
+    for ref in refs:
+        try:
+            compiled.append(compile_spec(ref, input_size=input_size))
+        except SpecError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise SpecError(errors)
+    return compiled
 
 
 def _check_params(loaded: LoadedSpec, g: nx.DiGraph) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from archc import render
-from archc.commands.common import add_specs_argument, compile_all, input_size
-from archc.report import per_layer, summary
+from archc.commands.common import add_specs_argument, input_size
+from archc.pipeline import compile_all
+from archc.reports import text
+from archc.reports.summary import per_layer, summary
 
 
 def register(parser) -> None:
@@ -33,31 +34,31 @@ def run(args) -> int:
 
 def _human(c, layers: bool) -> str:
     s = summary(c)
-    title = f"{s['name']} · {s['spec']} · input {render.shape(s['input_shape'])}"
+    title = f"{s['name']} · {s['spec']} · input {text.shape(s['input_shape'])}"
     body = _layer_table(c) if layers else _stage_table(s)
-    return f"{title}\n{body}\n{render.totals_line(s)}"
+    return f"{title}\n{body}\n{text.totals_line(s)}"
 
 
 def _stage_table(s: dict) -> str:
     def row(name, part, blocks="-"):
         return [
             name,
-            render.shape(part["output_shape"]),
+            text.shape(part["output_shape"]),
             str(blocks),
-            render.grouped(part["params"]),
-            render.grouped(part["macs"]),
+            text.grouped(part["params"]),
+            text.grouped(part["macs"]),
         ]
 
     rows = [row("stem", s["stem"])]
     rows += [row(st["name"], st, st["blocks"]) for st in s["stages"]]
     rows.append(row("head", s["head"]))
-    rows.append(["total", "", "", render.grouped(s["params"]), render.grouped(s["macs"])])
-    return render.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
+    rows.append(["total", "", "", text.grouped(s["params"]), text.grouped(s["macs"])])
+    return text.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
 
 
 def _layer_table(c) -> str:
     rows = [
-        [r["name"], r["op"], render.shape(r["output_shape"]), render.grouped(r["params"]), render.grouped(r["macs"])]
+        [r["name"], r["op"], text.shape(r["output_shape"]), text.grouped(r["params"]), text.grouped(r["macs"])]
         for r in per_layer(c)
     ]
-    return render.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})
+    return text.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})

@@ -4,7 +4,7 @@ Pre:  every node has ``shape``.
 Post: every node has integer ``params``, ``buffers``, ``macs`` ≥ 0.
 A block's costs are computed once per distinct (plan, input shape) and reused for the blocks equal to it
 (:func:`archc.passes.memo.by_block`). Summaries (totals, per stage, depth, activations) are computed
-from these by :mod:`archc.report`.
+from these by :mod:`archc.reports.summary`.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, 
 from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
 
+from archc.codegen import provenance
 from archc.ir.graph import operands
 from archc.ir.naming import keras_pool_name
-from archc.outputs import provenance
 from archc.pipeline import Compiled
 
 # Words that keras.applications capitalises its own way (ResNet50, ResNeXt50, VGG16, …).

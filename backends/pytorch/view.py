@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from archc.codegen import provenance
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
-from archc.outputs import provenance
 from archc.pipeline import Compiled
-from archc.report import summary
+from archc.reports.summary import summary
 
 from .blocks import BlockClass, block_class
 from .printers import EmitError, printer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.conftest import REFERENCE, markdown_rows
 
 TABLE7 = (REFERENCE / "paper_tables.md").read_text(encoding="utf-8").split("## ResNeXt paper, Table 7")[1]

@@ -1,4 +1,4 @@
-"""``archc compare --plot``: a chart of a :class:`~archc.comparison.Comparison` (matplotlib, extra ``plot``).
+"""``archc compare --plot``: a chart of a :class:`~archc.reports.comparison.Comparison` (matplotlib, extra ``plot``).
 
 Two kinds, chosen from the data:
 - **error vs MACs** when at least two specs declare the same error rate in their metadata (top-1 first,
@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from archc.comparison import Comparison
+from archc.files import atomic_save
+from archc.reports.comparison import Comparison
 
 ERROR_PREFERENCE = (
     ("top1_error", "top-1 error (%)", "ImageNet validation"),
@@ -88,21 +89,22 @@ def chart_data(result: Comparison) -> ChartData:
     )
 
 
-def plot_comparison(result: Comparison, path: str | Path) -> Path:
-    """Draw the chart into ``path`` (.png or .svg)."""
+def plot_comparison(result: Comparison, path: str | Path, data: ChartData | None = None) -> Path:
+    """Draw the chart into ``path`` (.png or .svg); ``data``: another chart of the rows (``--measure``)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    data = chart_data(result)
+    data = data or chart_data(result)
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(9, 5.6), dpi=150, layout="constrained")
         FigureCanvasAgg(fig)  # a renderer to measure labels with (no pyplot, no GUI)
         ax = fig.add_subplot()
         _draw(ax, data)
         path = Path(path)
-        metadata = {"Date": None} if path.suffix.lower() == ".svg" else {"Software": None}
-        fig.savefig(path, metadata=metadata)
+        kind = path.suffix.lower()
+        metadata = {"Date": None} if kind == ".svg" else {"Software": None}
+        atomic_save(path, lambda tmp: fig.savefig(tmp, format=kind[1:], metadata=metadata), suffix=kind)
     return path
 
 
@@ -138,6 +140,8 @@ def _draw(ax, data: ChartData) -> None:
     ax.set_title(data.title, loc="left", pad=26)
     ax.annotate(data.subtitle, xy=(0.0, 1.02), xycoords="axes fraction", fontsize=10.5, color="0.3")
     ax.margins(x=0.18, y=0.2)
+    if data.kind == "throughput":
+        ax.annotate("↑ higher is better", xy=(0.99, 0.97), xycoords="axes fraction", ha="right", va="top", color="0.35")
     if data.kind == "error":
         ax.annotate("↓ lower is better", xy=(0.99, 0.97), xycoords="axes fraction", ha="right", va="top", color="0.35")
     if data.note:
