@@ -1,7 +1,7 @@
 """Per-op printers: one IR op → the Keras layer calls that compute it (channels last).
 
 A printer only translates; names come from the IR's ``keras`` naming profile. Padding (design.md §4):
-a stride-1 convolution (or max pool) padded symmetrically by ``dilation·(k-1)/2`` uses ``padding="same"``;
+a stride-1 convolution padded symmetrically by ``dilation·(k-1)/2`` uses ``padding="same"``;
 anything else gets an explicit ``ZeroPadding2D`` (named with :func:`archc.ir.naming.pad_name`) and
 ``"valid"``, as keras.applications does (``conv1_pad``, ``pool1_pad``), so that PyTorch's symmetric padding
 is reproduced exactly at every stride and input size. Zero padding in front of a max pool equals
@@ -156,11 +156,12 @@ def _fused_activation(g: nx.DiGraph, node: str):
 
 
 def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
+    """Padding is the IR's zero padding, so never ``"same"`` (Keras pads a max pool with -inf)."""
     a = g.nodes[node]["attrs"]
     if a.get("ceil_mode"):
         raise Unsupported(node, "the Keras backend has no ceil_mode max pool")
     kwargs = (("strides", _pair(a["stride"])), ("padding", None))
-    return _windowed(g, node, "layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, True)
+    return _windowed(g, node, "layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, False)
 
 
 def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
