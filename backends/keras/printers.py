@@ -124,15 +124,7 @@ CONV_INITIALIZER = "CONV_INITIALIZER"
 def conv_kwargs(g: nx.DiGraph, strides, padding, dilation, groups, activation, bias) -> tuple:
     """A Conv2D's keyword arguments (values may be :class:`Code`); the initialiser the spec's ``init`` asks."""
     init = Code(CONV_INITIALIZER) if g.graph["blocks"].init == "he_normal" else None
-    return (
-        ("strides", strides),
-        ("padding", padding),
-        ("dilation_rate", dilation),
-        ("groups", groups),
-        ("activation", activation),
-        ("use_bias", bias),
-        ("kernel_initializer", init),
-    )
+    return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, padding, dilation, groups, activation, bias, init)))
 
 
 def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
