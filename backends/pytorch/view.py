@@ -208,6 +208,8 @@ class _Body:
 
     def op(self, node: str) -> None:
         data = self.g.nodes[node]
+        if data["role"].startswith("se_"):  # VGG's flat features name every op features.N: no SE module fits
+            raise EmitError("squeeze-and-excitation inside a flat 'features' container", ("se",))
         p, a, origin = printer(data["op"], data["origin"]), data["attrs"], data["origin"]
         if node == self.g.graph["output"] and data["op"] == "linear":
             a = {**a, "out_features": "num_classes"}  # the classifier's width is the constructor's argument
@@ -222,8 +224,10 @@ class _Body:
         if p.module is None:
             self.forward.append(f"x = {p.call(a, '', ['x'])}")
         elif container is not None:  # a child of nn.Sequential: no functional padding around it
-            if container in self.done or (p.call is not None and p.call(a, "m", ["x"]) != "m(x)"):
-                raise EmitError(f"'{container}' cannot hold this {data['op']} (not one chain of modules)", origin)
+            if container in self.done:
+                raise EmitError(f"the ops named '{container}.N' are not one chain of modules", origin)
+            if p.call is not None and p.call(a, "m", ["x"]) != "m(x)":
+                raise EmitError(f"a {data['op']} padded with zeros (F.pad) inside the flat '{container}'", origin)
             self.open = container
             self.children.append(p.module(a, safe))
         elif data["op"] == "relu" and not safe:  # its input must survive (a returned tensor): out of place
