@@ -1,13 +1,8 @@
-"""Per-op printers: one IR op → the Keras layer calls that compute it (channels last).
+"""Per-op printers: one IR op → the Keras layer calls that compute it (channels last); names are the IR's.
 
-A printer only translates; names come from the IR's ``keras`` naming profile. Padding (design.md §4):
-a stride-1 convolution padded symmetrically by ``dilation·(k-1)/2`` uses ``padding="same"``;
-anything else gets an explicit ``ZeroPadding2D`` (named with :func:`archc.ir.naming.pad_name`) and
-``"valid"``, as keras.applications does (``conv1_pad``, ``pool1_pad``), so that PyTorch's symmetric padding
-is reproduced exactly at every stride and input size. Zero padding in front of a max pool equals
-PyTorch's ``-inf`` padding when the input is non-negative (after a ReLU, as in every ResNet stem).
-
-Adding an op kind = adding one printer to :data:`PRINTERS`.
+Padding (design.md §4): a stride-1 convolution padded symmetrically uses ``padding="same"``; anything else gets
+an explicit ``ZeroPadding2D`` (``conv1_pad``, ``pool1_pad``) and ``"valid"``, as keras.applications does, so
+PyTorch's symmetric padding is reproduced at every stride and input size. Adding an op kind = one printer.
 """
 
 from __future__ import annotations
@@ -20,8 +15,7 @@ from archc.backends.keras.pycode import Code, arguments, call_statement
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
 
-# Keras defaults of the keyword arguments the printers always fill in; a value equal to its default in
-# every place it is printed is left out of the generated code.
+# Keras defaults of the keyword arguments printers fill in: a value equal to its default is left out.
 _CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": None, "use_bias": True}
 DEFAULTS = {
     "layers.Conv2D": _CONV | {"kernel_initializer": None},
@@ -49,8 +43,7 @@ class Unsupported(NotImplementedError):
 
 @dataclass(frozen=True)
 class Call:
-    """One layer: ``output = func(*args, **kwargs, name=name)(inputs)``. ``inputs`` and ``output`` are value
-    ids (IR node ids, or ``node#pad`` for an explicit padding layer)."""
+    """``output = func(*args, **kwargs, name=name)(inputs)``; values are IR node ids (``node#pad``: a pad)."""
 
     func: str
     args: tuple

@@ -1,12 +1,8 @@
-"""Stack functions: one generated function per block function, building a stage as keras.applications'
-``stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None)`` does.
-
-A stage's blocks are printed as a first call, a loop over identical calls and (keras.applications' ResNetV2,
-whose last block strides) a last call. What the first or last call passes and differs between stages
-becomes a parameter of the stack function (``stride1``, ``conv_shortcut``, ``pad_channels``, ``dilation``);
-what is equal everywhere is printed as a literal. A stage that does not fit the layout (one block where the
-last call differs) is printed as explicit block calls, and so is every stage when one block parameter
-differs between stages at two positions.
+"""Stack functions: a stage as keras.applications' ``stack_residual_blocks_v1(x, filters, blocks, stride1=2,
+name=None)`` builds it — a first call, a loop over identical calls and (ResNetV2: the last block strides) a last
+call. What a position passes and differs between stages becomes a stack parameter (``stride1``,
+``conv_shortcut``, ``pad_channels``, ``dilation``), the rest literals. Stages that do not fit (one block where
+the last call differs; a parameter differing at two positions) are printed as explicit block calls.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""The view model of a generated Keras file: every decision is taken here; the template only prints.
-
-The block model (``g.graph["blocks"]``) is printed as keras.applications writes ResNets: one function per
-block definition (:mod:`archc.backends.keras.blocks`), one stack function per stage layout
-(:mod:`archc.backends.keras.stacks`) and one stack call per stage. The stem, stage pools, a sequential
-layout (VGG, inline like keras.applications' VGG16) and the head are printed op by op
-(:mod:`archc.backends.keras.printers`); the classifier sits under ``if include_top:``.
+"""The view model of a generated Keras file (the template only prints): the block model as keras.applications
+writes ResNets — block and stack functions (:mod:`~archc.backends.keras.blocks`, :mod:`~archc.backends.keras.stacks`),
+one stack call per stage — and the stem, stage pools, VGG's sequential layout and the head op by op.
 """
 
 from __future__ import annotations
