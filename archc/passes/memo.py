@@ -13,13 +13,13 @@ def by_block(g: nx.DiGraph, one: Callable[[str, dict], tuple], store: Callable[[
     """Run ``one(node, data) -> result`` over the graph in node order, and ``store(node, data, result)``;
     within a block, results are computed for the first block of each (definition, instance parameters,
     input shape) and reused for the blocks equal to it."""
-    model = g.graph["blocks"]
-    first = {b.nodes[0]: b for b in model.blocks if b.nodes}
+    model = g.graph.get("blocks")
+    first = {b.nodes[0]: b for b in model.blocks if b.nodes} if model is not None else {}
     memo: dict[tuple, list[tuple]] = {}
     for node, data in g.nodes(data=True):
         block = first.get(node)
         if block is None:
-            if data["block"] is None:
+            if data.get("block") is None:
                 store(node, data, one(node, data))
             continue
         key = (block.definition, block.instance, g.nodes[block.input]["shape"])
