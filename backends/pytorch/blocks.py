@@ -78,7 +78,7 @@ class _Writer:
         self.out = "planes" if d.expansion == 1 else "planes * self.expansion"
         self.init = ["width = int(planes * (base_width / 64.0)) * groups"] if takes_groups else []
         self.forward: list[str] = ["identity = x"] if d.shortcut != "none" else []
-        self.var, self.src, self.relu = "x", "input", False
+        self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
 
     def lines(self) -> tuple[list[str], list[str]]:
         d, layout = self.d, self.d.layout
@@ -103,7 +103,8 @@ class _Writer:
             self.forward.append(add)
             self.src = "add"
         self.tokens(d.unit.after_add, "out", self.out)
-        self.init += ["self.relu = nn.ReLU(inplace=True)"] * self.relu
+        if self.relu:
+            self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
         return self.init, [*self.forward, f"return {self.var}"]
 
@@ -131,11 +132,13 @@ class _Writer:
                 self.activation()
 
     def activation(self) -> None:
-        if self.src in _OVERWRITABLE:
-            self.relu = True
-            self.forward.append(f"out = self.relu({self.var})")
-        else:  # the block input (the identity) or a ReLU's output (needed by its backward): keep it
-            self.forward.append(f"out = torch.relu({self.var})")
+        # One nn.ReLU module per block (counters hook each call); in place only when no call's input must survive
+        # (the block input is the identity; a ReLU's output is needed by its backward).
+        if self.src not in _OVERWRITABLE:
+            self.relu = "out_of_place"
+        elif not self.relu:
+            self.relu = "inplace"
+        self.forward.append(f"out = self.relu({self.var})")
         self.var, self.src = "out", "relu"
 
     def module(self, attr: str, constructor: str, src: str) -> None:

@@ -24,14 +24,14 @@ class ReLUPreActBasicBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
+        self.relu = nn.ReLU()
         self.stride = stride
         self.pad_before = (planes - inplanes) // 2
         self.pad_after = planes - inplanes - self.pad_before
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
-        out = torch.relu(x)
+        out = self.relu(x)
         if self.stride != 1:
             identity = x[:, :, :: self.stride, :: self.stride]
         if self.pad_after > 0:
