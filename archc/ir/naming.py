@@ -68,7 +68,7 @@ _SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
 
 def pytorch_profile(g: nx.DiGraph) -> str:
     """The profile whose names the PyTorch backend prints: the spec's ``names.pytorch`` (torchvision | timm)."""
-    return g.graph.get("pytorch_names", "torchvision")
+    return getattr(g.graph.get("blocks"), "pytorch_names", "torchvision")
 
 
 def stem_counters(g: nx.DiGraph) -> dict[str, int]:
@@ -118,15 +118,20 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
         return _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
     if scope[2] == "pool":
         return f"layer{scope[1] + 1}.pool"
-    prefix = f"layer{scope[1] + 1}.{scope[2]}"
+    present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
+    return f"layer{scope[1] + 1}.{scope[2]}.{torchvision_block_attr(role, present)}"
+
+
+def torchvision_block_attr(role: str, downsample: list[str] | tuple[str, ...] = _TV_DOWNSAMPLE) -> str:
+    """The name of an op inside a torchvision block module (``conv1``, ``bn2``, ``relu``, ``preact_bn``,
+    ``downsample.1`` given the projection roles ``downsample`` present, ``se.fc1``)."""
     m = _SLOT.match(role)
     if m:
         kind, i = m.groups()
-        return f"{prefix}.relu" if kind == "act" else f"{prefix}.{kind}{i}"
+        return "relu" if kind == "act" else f"{kind}{i}"
     if role in _TV_DOWNSAMPLE:
-        present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
-        return f"{prefix}.downsample.{present.index(role)}"
-    return f"{prefix}.{_TV_BLOCK[role]}"
+        return f"downsample.{list(downsample).index(role)}"
+    return _TV_BLOCK[role]
 
 
 def _head_fc(role: str, act: str, drop: str) -> str:
@@ -172,3 +177,14 @@ def keras_pool_name(mode: str) -> str:
 def pad_name(name: str) -> str:
     """``conv1_conv`` → ``conv1_pad``; ``pool1_pool`` → ``pool1_pad``; ``x_2_conv`` → ``x_2_pad``."""
     return re.sub(r"_(conv|pool)$", "_pad", name) if re.search(r"_(conv|pool)$", name) else f"{name}_pad"
+
+
+def block_names(g: nx.DiGraph, stage: int, index: int) -> dict[str, str]:
+    """A block's name in each profile: ``layer2.0`` (torchvision), ``conv3_block1`` (keras.applications);
+    in a sequential layout (VGG) a block is no module of its own: its stage's name and position."""
+    name = g.graph["stages"][stage].name if len(g.graph["stages"]) > stage else f"s{stage}"
+    if g.graph.get("layout") == "sequential":
+        tv = f"features.{name}.{index}"
+        return {"torchvision": tv, "keras": f"{name}_{index + 1}", "timm": tv}
+    tv = f"layer{stage + 1}.{index}"
+    return {"torchvision": tv, "keras": f"{name}_block{index + 1}", "timm": tv}

@@ -24,7 +24,8 @@ from itertools import islice, takewhile
 
 import networkx as nx
 
-from archc.ir.naming import torchvision_name
+from archc.ir.blocks import BlockDef
+from archc.ir.naming import torchvision_block_attr, torchvision_name
 
 _BLOCK = {
     "se_pool": "se.pool",
@@ -38,7 +39,6 @@ _BLOCK = {
     "eca_gate": "se.gate",
     "eca_scale": "se",
 }
-_AVG_DOWN = {"down_pool": 0, "down_conv": 1, "down_bn": 2}
 _HEAD = {"pool": "global_pool", "flatten": "flatten", "fc": "fc"}
 _SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
 
@@ -54,16 +54,27 @@ def timm_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
         return _HEAD.get(role) or torchvision_name(g, node, stem_index)
     if scope[2] == "pool":
         return torchvision_name(g, node, stem_index)
-    prefix, block = f"layer{scope[1] + 1}.{scope[2]}", f"s{scope[1]}.b{scope[2]}"
+    d = g.graph["blocks"].block(data["block"]).definition
+    present = [r for r in DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
+    return f"layer{scope[1] + 1}.{scope[2]}.{timm_block_attr(role, d, present)}"
+
+
+DOWNSAMPLE = ("down_pool", "down_conv", "down_bn")
+
+
+def timm_block_attr(role: str, d: BlockDef, downsample: list[str] | tuple[str, ...] = DOWNSAMPLE) -> str:
+    """The name of an op inside a timm block module (``conv1``, ``bn2``, ``act1``, ``se.fc1``, ``se.conv``,
+    ``downsample.1``) for the definition ``d`` and the projection roles ``downsample`` a block has."""
     m = _SLOT.match(role)
     if m:
-        return f"{prefix}.{m.group(1)}{m.group(2)}"
+        return f"{m.group(1)}{m.group(2)}"
     if role == "out_act":  # after the addition: the number after the branch's last activation (act3, act2)
-        convs = sum(1 for i in range(1, 10) if f"{block}.conv{i}" in g)
-        return f"{prefix}.act{convs + (f'{block}.act{convs}' in g)}"
-    if role in _AVG_DOWN and g.graph.get("projection_stride") == "avgpool":
-        return f"{prefix}.downsample.{_AVG_DOWN[role]}"
-    return f"{prefix}.{_BLOCK[role]}" if role in _BLOCK else torchvision_name(g, node, stem_index)
+        return f"act{len(d.layout.kernels) + ('relu' in d.unit.last)}"
+    if role in DOWNSAMPLE:
+        if d.projection == "avgpool":  # (AvgPool2d or Identity, conv, norm): fixed positions
+            return f"downsample.{DOWNSAMPLE.index(role)}"
+        return f"downsample.{list(downsample).index(role)}"
+    return _BLOCK.get(role) or torchvision_block_attr(role, downsample)
 
 
 def _stem_nodes(g: nx.DiGraph) -> list[str]:

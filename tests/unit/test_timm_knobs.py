@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from archc.passes.blocks import eca_kernel, make_divisible
+from archc.ir.blocks import eca_kernel, make_divisible
 from archc.pipeline import compile_spec
 from archc.reports.summary import summary
 

@@ -6,34 +6,28 @@ import keras
 from keras import layers
 
 
-def basic_block(x, name):
-    shortcut = x
-    x = layers.Conv2D(64, 3, padding="same", use_bias=False, name=f"{name}_1_conv")(x)
+def basic_residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+    if conv_shortcut:
+        shortcut = layers.AveragePooling2D(stride, strides=stride, padding="same", name=f"{name}_0_pool")(x)
+        shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_0_conv")(shortcut)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(64, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(
-        axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_2_bn"
-    )(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_2_bn")(
+        x
+    )
     x = layers.Add(name=f"{name}_add")([shortcut, x])
     x = layers.Activation("relu", name=f"{name}_out")(x)
     return x
 
 
-def basic_projection_padded_block(x, filters, name):
-    shortcut = layers.AveragePooling2D(2, strides=2, padding="same", name=f"{name}_0_pool")(x)
-    shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_0_conv")(shortcut)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(
-        axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_2_bn"
-    )(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_basic_residual_blocks_v1(x, filters, blocks, stride1=2, conv_shortcut=True, name=None):
+    x = basic_residual_block_v1(x, filters, stride=stride1, conv_shortcut=conv_shortcut, name=f"{name}_block1")
     return x
 
 
@@ -86,10 +80,10 @@ def ResNet10T(
     x = layers.Activation("relu", name="conv3_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = basic_block(x, name="conv2_block1")
-    x = basic_projection_padded_block(x, 128, name="conv3_block1")
-    x = basic_projection_padded_block(x, 256, name="conv4_block1")
-    x = basic_projection_padded_block(x, 512, name="conv5_block1")
+    x = stack_basic_residual_blocks_v1(x, 64, 1, stride1=1, conv_shortcut=False, name="conv2")
+    x = stack_basic_residual_blocks_v1(x, 128, 1, name="conv3")
+    x = stack_basic_residual_blocks_v1(x, 256, 1, name="conv4")
+    x = stack_basic_residual_blocks_v1(x, 512, 1, name="conv5")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

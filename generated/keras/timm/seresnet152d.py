@@ -6,78 +6,48 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_block(x, name):
-    shortcut = layers.Conv2D(256, 1, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    identity = shortcut
-    x = layers.Conv2D(64, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(64, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(256, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(
-        axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_3_bn"
-    )(x)
-    shortcut = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
-    shortcut = layers.Conv2D(16, 1, name=f"{name}_se_reduce")(shortcut)
-    shortcut = layers.Activation("relu", name=f"{name}_se_relu")(shortcut)
-    shortcut = layers.Conv2D(256, 1, name=f"{name}_se_expand")(shortcut)
-    shortcut = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(shortcut)
-    shortcut = layers.Multiply(name=f"{name}_se_excite")([x, shortcut])
-    x = layers.Add(name=f"{name}_add")([shortcut, identity])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
-    return x
+def make_divisible(value, divisor, round_limit=0.0):
+    """The nearest multiple of `divisor` (halves up), at least `divisor`; one more `divisor` when rounding
+    down lost more than `1 - round_limit` (timm's rule for squeeze-and-excitation widths)."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < round_limit * value else rounded
 
 
-def bottleneck_block(x, filters, name):
-    identity = x
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(
-        axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_3_bn"
-    )(x)
-    shortcut = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
-    shortcut = layers.Conv2D(filters // 4, 1, name=f"{name}_se_reduce")(shortcut)
-    shortcut = layers.Activation("relu", name=f"{name}_se_relu")(shortcut)
-    shortcut = layers.Conv2D(4 * filters, 1, name=f"{name}_se_expand")(shortcut)
-    shortcut = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(shortcut)
-    shortcut = layers.Multiply(name=f"{name}_se_excite")([x, shortcut])
-    x = layers.Add(name=f"{name}_add")([shortcut, identity])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
-    return x
-
-
-def bottleneck_projection_padded_block(x, filters, name):
-    shortcut = layers.AveragePooling2D(2, strides=2, padding="same", name=f"{name}_0_pool")(x)
-    shortcut = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_0_conv")(shortcut)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    identity = shortcut
+def residual_block_v1(x, filters, stride=1, conv_shortcut=False, se_reduction=16, name=None):
+    if conv_shortcut:
+        shortcut = x
+        if stride > 1:
+            shortcut = layers.AveragePooling2D(stride, strides=stride, padding="same", name=f"{name}_0_pool")(shortcut)
+        shortcut = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_0_conv")(shortcut)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(
-        axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_3_bn"
-    )(x)
-    shortcut = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
-    shortcut = layers.Conv2D(filters // 4, 1, name=f"{name}_se_reduce")(shortcut)
-    shortcut = layers.Activation("relu", name=f"{name}_se_relu")(shortcut)
-    shortcut = layers.Conv2D(4 * filters, 1, name=f"{name}_se_expand")(shortcut)
-    shortcut = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(shortcut)
-    shortcut = layers.Multiply(name=f"{name}_se_excite")([x, shortcut])
-    x = layers.Add(name=f"{name}_add")([shortcut, identity])
+    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, gamma_initializer="zeros", name=f"{name}_3_bn")(
+        x
+    )
+    se = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
+    se = layers.Conv2D(make_divisible(4 * filters / se_reduction, 8), 1, name=f"{name}_se_reduce")(se)
+    se = layers.Activation("relu", name=f"{name}_se_relu")(se)
+    se = layers.Conv2D(4 * filters, 1, name=f"{name}_se_expand")(se)
+    se = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(se)
+    x = layers.Multiply(name=f"{name}_se_excite")([x, se])
+    x = layers.Add(name=f"{name}_add")([x, shortcut])
     x = layers.Activation("relu", name=f"{name}_out")(x)
+    return x
+
+
+def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -130,18 +100,10 @@ def Seresnet152D(
     x = layers.Activation("relu", name="conv3_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = bottleneck_projection_block(x, name="conv2_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 64, name=f"conv2_block{i}")
-    x = bottleneck_projection_padded_block(x, 128, name="conv3_block1")
-    for i in range(2, 9):
-        x = bottleneck_block(x, 128, name=f"conv3_block{i}")
-    x = bottleneck_projection_padded_block(x, 256, name="conv4_block1")
-    for i in range(2, 37):
-        x = bottleneck_block(x, 256, name=f"conv4_block{i}")
-    x = bottleneck_projection_padded_block(x, 512, name="conv5_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 512, name=f"conv5_block{i}")
+    x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
+    x = stack_residual_blocks_v1(x, 128, 8, name="conv3")
+    x = stack_residual_blocks_v1(x, 256, 36, name="conv4")
+    x = stack_residual_blocks_v1(x, 512, 3, name="conv5")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

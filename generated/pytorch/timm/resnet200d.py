@@ -9,146 +9,126 @@ from torch import nn
 
 
 class Bottleneck(nn.Module):
-    """The block of layer1 (3 blocks).
+    """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 4 output channels.
 
-    Main path: conv1 → bn1 → relu → conv2 → bn2 → relu → conv3 → bn3 → add → relu.
-    Shortcut: downsample when stride != 1 or in_channels != width * 4, else the identity.
+    Unit 'original' (Identity Mappings, Fig. 4(a)); the stride on the 3x3 conv.
+    Shortcut: ``downsample`` (a projection) where the stride or the width changes, else the identity.
     """
 
-    expansion = 4
+    expansion: int = 4
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+    ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
+        width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, bias=False)
+        self.act1 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False)
         self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, width * 4, kernel_size=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(width * 4)
-        nn.init.zeros_(self.bn3.weight)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != width * 4:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, width * 4, kernel_size=1, bias=False),
-                nn.BatchNorm2d(width * 4),
-            )
+        self.act2 = nn.ReLU(inplace=True)
+        self.conv3 = nn.Conv2d(width, planes * self.expansion, kernel_size=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.act3 = nn.ReLU(inplace=True)
+        self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
         out = self.conv1(x)
         out = self.bn1(out)
-        out = self.relu(out)
+        out = self.act1(out)
         out = self.conv2(out)
         out = self.bn2(out)
-        out = self.relu(out)
+        out = self.act2(out)
         out = self.conv3(out)
         out = self.bn3(out)
         if self.downsample is not None:
             identity = self.downsample(x)
-        out = out + identity
-        out = self.relu(out)
+        out += identity
+        out = self.act3(out)
         return out
 
 
-class Bottleneck2(nn.Module):
-    """The block of layer2, layer3, layer4 (63 blocks).
-
-    Main path: conv1 → bn1 → relu → conv2 → bn2 → relu → conv3 → bn3 → add → relu.
-    Shortcut: downsample when stride != 1 or in_channels != width * 4, else the identity.
-    """
-
-    expansion = 4
-
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, width * 4, kernel_size=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(width * 4)
-        nn.init.zeros_(self.bn3.weight)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != width * 4:
-            self.downsample = nn.Sequential(
-                nn.AvgPool2d(kernel_size=2, stride=stride, ceil_mode=True, count_include_pad=False),
-                nn.Conv2d(in_channels, width * 4, kernel_size=1, bias=False),
-                nn.BatchNorm2d(width * 4),
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.relu(out)
-        out = self.conv3(out)
-        out = self.bn3(out)
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        out = out + identity
-        out = self.relu(out)
-        return out
-
-
-def make_stage(block: type[nn.Module], in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
-    """One stage: the first block takes the stage's stride and input width, the others keep the shape."""
-    layers = [block(in_channels, width, stride)]
-    for _ in range(1, blocks):
-        layers.append(block(width * block.expansion, width))
-    return nn.Sequential(*layers)
-
-
-class Resnet200d(nn.Module):
+class ResNet(nn.Module):
     """resnet200d: ResNet-200-D as timm's resnet200d."""
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(32, 32, kernel_size=3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(32)
-        self.conv3 = nn.Conv2d(32, 64, kernel_size=3, padding=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(64)
+        self.inplanes = 64
+        self.groups = 1
+        self.base_width = 64
+        self.conv1 = nn.Sequential(
+            nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, 32, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, 64, kernel_size=3, padding=1, bias=False),
+        )
+        self.bn1 = nn.BatchNorm2d(64)
+        self.act1 = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = make_stage(Bottleneck, 64, 64, blocks=3, stride=1)
-        self.layer2 = make_stage(Bottleneck2, 256, 128, blocks=24, stride=2)
-        self.layer3 = make_stage(Bottleneck2, 512, 256, blocks=36, stride=2)
-        self.layer4 = make_stage(Bottleneck2, 1024, 512, blocks=3, stride=2)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.layer1 = self._make_layer(Bottleneck, 64, 3)
+        self.layer2 = self._make_layer(Bottleneck, 128, 24, stride=2)
+        self.layer3 = self._make_layer(Bottleneck, 256, 36, stride=2)
+        self.layer4 = self._make_layer(Bottleneck, 512, 3, stride=2)
+        self.global_pool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(2048, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        for m in self.modules():
+            if isinstance(m, Bottleneck):
+                nn.init.zeros_(m.bn3.weight)
+
+    def _make_layer(self, block: type[Bottleneck], planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            pool: nn.Module = nn.Identity()
+            if stride != 1:
+                pool = nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False)
+            downsample = nn.Sequential(
+                pool,
+                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, bias=False),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes, groups=self.groups, base_width=self.base_width))
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
         x = self.bn1(x)
-        x = self.relu(x)
-        x = self.conv2(x)
-        x = self.bn2(x)
-        x = self.relu(x)
-        x = self.conv3(x)
-        x = self.bn3(x)
-        x = self.relu(x)
+        x = self.act1(x)
         x = self.maxpool(x)
         x = self.layer1(x)
         x = self.layer2(x)
         x = self.layer3(x)
         x = self.layer4(x)
-        x = self.avgpool(x)
+        x = self.global_pool(x)
         x = torch.flatten(x, 1)
         x = self.fc(x)
         return x
 
 
-def build_model(num_classes: int = 1000) -> Resnet200d:
+def build_model(num_classes: int = 1000) -> ResNet:
     """The model of this file, randomly initialised."""
-    return Resnet200d(num_classes=num_classes)
+    return ResNet(num_classes=num_classes)
 
 
-def resnet200d(num_classes: int = 1000) -> Resnet200d:
+def resnet200d(num_classes: int = 1000) -> ResNet:
     """resnet200d: ResNet-200-D as timm's resnet200d."""
     return build_model(num_classes=num_classes)
