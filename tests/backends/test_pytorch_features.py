@@ -71,7 +71,7 @@ def test_feature_matches_the_ir(built, name):
 def test_squeeze_excitation_is_its_own_module(built):
     text = built["f_se"].text
     assert text.count("class SqueezeExcitation(nn.Module):") == 1
-    assert "self.se = SqueezeExcitation(planes * self.expansion, reduction=4)" in text
+    assert "self.se = SqueezeExcitation(planes * self.expansion, max(1, planes * self.expansion // 4))" in text
     keys = built["f_se"].build().state_dict()
     assert "layer1.0.se.fc1.weight" in keys and "layer2.1.se.fc2.weight" in keys
 
