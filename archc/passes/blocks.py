@@ -79,6 +79,7 @@ class BlockPlan:
     first_dilation: int  # the block's first 3x3 keeps the previous dilation (torchvision, timm)
     inner: int
     out: int
+    groups: int = 1  # of the grouped slot's conv (the spec's or the stage's groups)
 
 
 class Emitter:
@@ -143,19 +144,22 @@ def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Curs
     for i, kernel in enumerate(layout.kernels):
         ops = unit.last if i == last else unit.inner
         dilation = 1 if kernel == 1 else (plan.first_dilation if first3 else plan.dilation)
+        se_here = first3 and kernel != 1 and spec.se is not None and spec.se.after == "3x3"
         first3 = first3 and kernel == 1
         width = plan.inner if layout.widths[i] == "inner" else plan.out
         conv = e.conv(
             f"conv{i + 1}", x, width, kernel, followed_by=ops, dilation=dilation,
             stride=plan.stride if i == layout.stride_slot[spec.stride_at] else 1,
-            groups=spec.groups if i == layout.grouped_slot else 1,
+            groups=plan.groups if i == layout.grouped_slot else 1,
         )  # fmt: skip
         x = e.apply(ops, str(i + 1), Cursor(conv, width))
+        if se_here:  # RegNetY: SE after the (first) 3x3 conv and its BN and ReLU
+            x = _squeeze_excite(e, x, _se_width(spec, x.channels, cur.channels))
     branch_norms = [n for n in e.norms if not g.nodes[n]["role"].startswith("preact")]
     if spec.zero_init_last_bn and branch_norms:
         g.nodes[branch_norms[-1]]["attrs"]["zero_init"] = True
-    if spec.se is not None:
-        x = _squeeze_excite(e, x, spec.se.reduction)
+    if spec.se is not None and spec.se.after == "last":
+        x = _squeeze_excite(e, x, _se_width(spec, x.channels, cur.channels))
     if spec.shortcut != "none":
         short = _shortcut(e, plan, cur, pre, unit)
         x = Cursor(e.op("add", "add", [x.node, short]), plan.out)
@@ -164,9 +168,16 @@ def lower_block(g: nx.DiGraph, spec: Spec, plan: BlockPlan, cur: Cursor) -> Curs
     return x
 
 
-def _squeeze_excite(e: Emitter, x: Cursor, reduction: int) -> Cursor:
-    """avg-pool → 1x1 conv (C → C/r) → ReLU → 1x1 conv (C/r → C) → sigmoid → channel-wise scale."""
-    squeezed = max(1, x.channels // reduction)
+def _se_width(spec: Spec, channels: int, block_input: int) -> int:
+    """SE hidden width: ``C // reduction`` (SENet), or ``round(ratio × W)`` (timm's RegNetY: W the block input)."""
+    se = spec.se
+    if se.ratio is None:
+        return max(1, channels // se.reduction)
+    return max(1, int(round(se.ratio * (block_input if se.ratio_of == "block_input" else channels))))
+
+
+def _squeeze_excite(e: Emitter, x: Cursor, squeezed: int) -> Cursor:
+    """avg-pool → 1x1 conv (C → hidden) → ReLU → 1x1 conv (hidden → C) → sigmoid → channel-wise scale."""
     pool = Cursor(e.op("se_pool", "global_pool", [x.node], False, mode="avg"), x.channels)
     reduce = e.conv("se_reduce", pool, squeezed, 1, main_path=False, bias=True)  # SENet's fcs have biases
     act = Cursor(e.op("se_act", "relu", [reduce], False), squeezed)

@@ -49,10 +49,11 @@ def lower(spec: Spec) -> nx.DiGraph:
             dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
         total_stride *= stride
         strided = 0 if spec.stride_block == "first" else stage.blocks - 1
-        inner, out = spec.inner_width(stage.width), stage.width * spec.block_expansion
+        inner, out = spec.inner_width(stage.width, stage), stage.width * spec.block_expansion
+        groups = spec.stage_groups(stage, inner)
         for b in range(stage.blocks):
             plan = BlockPlan(
-                s, b, stride if b == strided else 1, dilation, previous if b == 0 else dilation, inner, out
+                s, b, stride if b == strided else 1, dilation, previous if b == 0 else dilation, inner, out, groups
             )
             cur = lower_block(g, spec, plan, cur)
         if stage.pool is not None:

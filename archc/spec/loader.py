@@ -17,7 +17,9 @@ from pathlib import Path, PurePosixPath
 from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
+from archc.passes.blocks import BLOCKS
 from archc.settings import LIMITS
+from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
 from archc.spec.schema import Spec
 from archc.spec.yamlread import Mark, Marks, read_yaml
@@ -112,6 +114,7 @@ def load_spec(ref: str) -> LoadedSpec:
         raise SpecError(
             [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
         )
+    data = expand_generators(data, marks)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
@@ -122,15 +125,48 @@ def load_spec(ref: str) -> LoadedSpec:
 
 
 def _inner_widths(spec: Spec, marks: Marks) -> None:
-    """``int(width × base_width / 64) × groups`` must leave each block at least one channel."""
+    """Each block keeps at least one channel, and its 3x3 conv's groups divide the inner width."""
     errors = []
     for i, stage in enumerate(spec.stages):
-        if spec.inner_width(stage.width) < 1:
-            message = f"inner width int({stage.width} × base_width {spec.base_width} / 64) × groups {spec.groups} is 0 channels"
-            help = "use a larger width or base_width (ResNeXt-50 32x4d: width 64, groups 32, base_width 4)"
-            errors.append(_at(marks.value(("stages", i, "width")), "E401", message, help))
+        problem = _stage_groups_problem(spec, stage)
+        if problem is not None:
+            key, message, help = problem
+            errors.append(_at(marks.value(("stages", i, key)), "E401", message, help))
     if errors:
         raise SpecError(errors)
+
+
+_GROUP_KEYS = ("groups", "group_width", "bottleneck_ratio")
+
+
+def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
+    """``(key, message, help)`` of what is wrong with a stage's inner width and groups, or None."""
+    given = [k for k in _GROUP_KEYS if getattr(stage, k) is not None]
+    if given and BLOCKS[spec.block].grouped_slot is None:
+        return given[0], f"'{given[0]}' needs a bottleneck block (a {spec.block} block has no grouped 3x3)", _BOTTLE
+    if stage.groups is not None and stage.group_width is not None:
+        return "group_width", "give a stage 'groups' or 'group_width', not both", "remove one of them"
+    inner = spec.inner_width(stage.width, stage)
+    if inner < 1:
+        if stage.bottleneck_ratio is not None:
+            message = f"inner width round({stage.width} × bottleneck_ratio {stage.bottleneck_ratio}) is 0 channels"
+            return "bottleneck_ratio", message, "use a larger bottleneck_ratio or width"
+        message = (
+            f"inner width int({stage.width} × base_width {spec.base_width} / 64) × groups {spec.groups} is 0 channels"
+        )
+        help = "use a larger width or base_width (ResNeXt-50 32x4d: width 64, groups 32, base_width 4)"
+        return "width", message, help
+    groups = spec.stage_groups(stage, inner)
+    if stage.group_width is not None and (groups < 1 or inner % stage.group_width):
+        message = f"group_width {stage.group_width} does not divide the inner width {inner}"
+        return "group_width", message, "use a group width that divides the inner width (RegNet quantises widths so)"
+    if inner % groups:
+        message = f"groups {groups} do not divide the inner width {inner}"
+        return "groups" if stage.groups is not None else "width", message, "use groups that divide the inner width"
+    return None
+
+
+_BOTTLE = "use 'block: bottleneck', or remove the key"
 
 
 def _unique_stage_names(spec: Spec, marks: Marks) -> None:

@@ -133,6 +133,15 @@ class Stage(_Model):
     blocks: Annotated[int, Field(ge=1, le=LIMITS.max_blocks)]
     stride: Stride = 1
     pool: Literal["max", "avg"] | None = None  # a 2x2 stride-2 pool after the stage's last block (VGG)
+    groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="groups of this stage's 3x3 conv (overrides the spec's groups)"
+    )
+    group_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="channels per group of the 3x3 conv: groups = inner width // group_width (RegNet)"
+    )
+    bottleneck_ratio: Annotated[float, Field(gt=0, le=64)] | None = Field(
+        default=None, description="inner width = round(width × expansion × bottleneck_ratio) (RegNet's b)"
+    )
 
 
 class Head(_Model):
@@ -162,9 +171,21 @@ class UnitSpec(_Model):
 
 
 class SqueezeExcite(_Model):
-    """Squeeze-and-excitation on the residual branch, before the addition (Hu et al.)."""
+    """Squeeze-and-excitation on the residual branch (Hu et al.): hidden width ``C // reduction``, or
+    ``round(ratio × W)`` with W the SE's own channels or the block's input channels (RegNetY)."""
 
     reduction: Annotated[int, Field(ge=1, le=1024)] = 16
+    ratio: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        default=None, description="hidden width round(ratio × W) instead of C // reduction (RegNetY: 0.25)"
+    )
+    ratio_of: Literal["channels", "block_input"] = Field(
+        default="channels", description="W for 'ratio': the SE's own channels, or the block's input channels"
+    )
+    after: Literal["last", "3x3"] = Field(
+        default="last",
+        description="where SE sits: after the branch's last conv and BN (SENet) or after the 3x3 conv's BN"
+        " and ReLU (RegNetY)",
+    )
 
 
 class Spec(_Model):
@@ -231,6 +252,20 @@ class Spec(_Model):
             return self.expansion
         return 4 if self.block == "bottleneck" else 1
 
-    def inner_width(self, width: int) -> int:
-        """torchvision's ``int(planes * base_width / 64) * groups``."""
-        return int(width * (self.base_width / 64.0)) * self.groups
+    def inner_width(self, width: int, stage: Stage | None = None) -> int:
+        """torchvision's ``int(planes * base_width / 64) * groups``; a stage's ``bottleneck_ratio`` gives
+        ``round(width × expansion × ratio)`` instead (timm's RegNet), its ``groups`` override the spec's."""
+        if stage is not None and stage.bottleneck_ratio is not None:
+            return int(round(width * self.block_expansion * stage.bottleneck_ratio))
+        if stage is not None and stage.group_width is not None:
+            return int(width * (self.base_width / 64.0))
+        return int(width * (self.base_width / 64.0)) * self.stage_groups(stage)
+
+    def stage_groups(self, stage: Stage | None, inner: int | None = None) -> int:
+        """Groups of a stage's 3x3 conv: its own ``groups``, ``inner // group_width``, or the spec's."""
+        if stage is None:
+            return self.groups
+        if stage.group_width is not None:
+            inner = self.inner_width(stage.width, stage) if inner is None else inner
+            return inner // stage.group_width
+        return stage.groups if stage.groups is not None else self.groups

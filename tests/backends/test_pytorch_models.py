@@ -14,11 +14,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from archc.report import summary
-from archc.spec.loader import builtin_names
 from tests.backends.torch_models import Cache, hook_stage_outputs, stage_modules
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, pytorch_builtins
 
-SPECS = builtin_names()
+SPECS = pytorch_builtins()
 DEEP = 60
 
 
