@@ -30,6 +30,7 @@ CODES = {
     "E202": "wrong type",
     "E203": "invalid value",
     "E204": "value out of range",
+    "E205": "invalid sweep argument",
     "E300": "extends: target not found",
     "E301": "extends: cycle",
     "E302": "spec not found",

@@ -46,7 +46,7 @@ def with_input_size(loaded: LoadedSpec, size: tuple[int, int] | None) -> LoadedS
 def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = False) -> Compiled:
     loaded = ref if isinstance(ref, LoadedSpec) else load_spec(ref)
     loaded = with_input_size(loaded, input_size)
-    _check_size(loaded)
+    check_ops(loaded)
     data = loaded.spec
     if verify_each:
         from archc.ir.verify import verify  # tests only: keep it off the start-up path
@@ -56,28 +56,33 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
             if verify_each:
                 verify(data, after=name)
     except ShapeFailure as exc:
-        raise _located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", _SHRINK_HELP) from None
+        raise located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", SHRINK_HELP) from None
     except LoweringError as exc:
-        raise _located(loaded, exc.origin, "E401", exc.message, exc.help) from None
+        raise located(loaded, exc.origin, "E401", exc.message, exc.help) from None
     _check_params(loaded, data)
     return Compiled(loaded, data)
 
 
 def _check_params(loaded: LoadedSpec, g: nx.DiGraph) -> None:
-    params = sum(d.get("params", 0) for _, d in g.nodes(data=True))
+    check_params(loaded, sum(d.get("params", 0) for _, d in g.nodes(data=True)))
+
+
+def check_params(loaded: LoadedSpec, params: int) -> None:
+    """E402 when the model has more parameters than ``max_params``."""
     if params > LIMITS.max_params:
         message = f"the model has {params:,} parameters, more than the limit of {LIMITS.max_params:,}"
-        raise _located(loaded, ("stages",), "E402", message, "use narrower stages, or raise ARCHC_MAX_PARAMS")
+        raise located(loaded, ("stages",), "E402", message, "use narrower stages, or raise ARCHC_MAX_PARAMS")
 
 
-_SHRINK_HELP = "use a larger input size (--input-size) or fewer/smaller strides"
+SHRINK_HELP = "use a larger input size (--input-size) or fewer/smaller strides"
 
 
-def _check_size(loaded: LoadedSpec) -> None:
+def check_ops(loaded: LoadedSpec) -> None:
+    """E402 when the blocks would expand to more ops than ``max_ops`` (checked before lowering)."""
     blocks = sum(stage.blocks for stage in loaded.spec.stages)
     estimate = 12 * blocks + 4 * len(loaded.spec.stem) + 4
     if estimate > LIMITS.max_ops:
-        raise _located(
+        raise located(
             loaded,
             ("stages",),
             "E402",
@@ -86,6 +91,6 @@ def _check_size(loaded: LoadedSpec) -> None:
         )
 
 
-def _located(loaded: LoadedSpec, origin: tuple, code: str, message: str, help: str) -> SpecError:
+def located(loaded: LoadedSpec, origin: tuple, code: str, message: str, help: str) -> SpecError:
     mark = loaded.marks.value(origin)
     return SpecError([Diagnostic(mark.path, mark.line, mark.col, code, message, help)])

@@ -15,11 +15,13 @@ BN and ReLU sit); there is no class per model. The stage loop decides each block
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
 from archc.ir.graph import StageInfo, add_op, new_graph
 from archc.passes.blocks import BlockPlan, Cursor, Emitter, LoweringError, lower_block, unit_of
-from archc.spec.schema import ConvLayer, Spec
+from archc.spec.schema import ConvLayer, Spec, Stage
 
 __all__ = ["LoweringError", "lower"]
 
@@ -38,27 +40,14 @@ def lower(spec: Spec) -> nx.DiGraph:
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)
     )
-    cur, total_stride = Cursor("input", c), 1
+    cur = Cursor("input", c)
     for j, layer in enumerate(spec.stem):
         cur = _stem_layer(g, spec, j, layer, cur)
-        total_stride *= layer.stride
-    dilation = 1
-    for s, stage in enumerate(spec.stages):
-        stride, previous = stage.stride, dilation
-        if spec.output_stride is not None and total_stride * stride > spec.output_stride:
-            dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
-        total_stride *= stride
-        strided = 0 if spec.stride_block == "first" else stage.blocks - 1
-        inner, out = spec.inner_width(stage.width, stage), stage.width * spec.block_expansion
-        groups = spec.stage_groups(stage, inner)
-        for b in range(stage.blocks):
-            plan = BlockPlan(
-                s, b, stride if b == strided else 1, dilation, previous if b == 0 else dilation, inner, out, groups
-            )
+    for s, stage, plans in stage_plans(spec):
+        for plan in plans:
             cur = lower_block(g, spec, plan, cur)
         if stage.pool is not None:
             cur = _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, stage.pool + "pool", 2, 2, 0)
-            total_stride *= 2
         g.graph["stages"].append(StageInfo(stage.name, s, stage.blocks, stage.width, stage.stride, cur.node))
     _mark_padded_max_pools(g)
     if spec.head.features_only:
@@ -71,6 +60,27 @@ def lower(spec: Spec) -> nx.DiGraph:
     if g.graph["layout"] == "sequential":
         _mark_fused_activations(g)
     return g
+
+
+def stage_plans(spec: Spec) -> list[tuple[int, Stage, list[BlockPlan]]]:
+    """Each stage with the plan of each of its blocks: where the stride sits, dilation, widths, groups."""
+    out, total_stride, dilation = [], math.prod(layer.stride for layer in spec.stem), 1
+    for s, stage in enumerate(spec.stages):
+        stride, previous = stage.stride, dilation
+        if spec.output_stride is not None and total_stride * stride > spec.output_stride:
+            dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
+        total_stride *= stride * (2 if stage.pool is not None else 1)
+        strided = 0 if spec.stride_block == "first" else stage.blocks - 1
+        inner, width = spec.inner_width(stage.width, stage), stage.width * spec.block_expansion
+        groups = spec.stage_groups(stage, inner)
+        plans = [
+            BlockPlan(
+                s, b, stride if b == strided else 1, dilation, previous if b == 0 else dilation, inner, width, groups
+            )
+            for b in range(stage.blocks)
+        ]
+        out.append((s, stage, plans))
+    return out
 
 
 def _mark_fused_activations(g: nx.DiGraph) -> None:

@@ -107,8 +107,19 @@ def _display(path: Path) -> str:
 
 
 def load_spec(ref: str) -> LoadedSpec:
+    return validate_data(*read_spec(ref))
+
+
+def read_spec(ref: str) -> tuple[object, Marks, str, str | None, str]:
+    """The merged data (``extends:`` resolved) and its marks, before validation: ``(data, marks, display
+    path, built-in name, sha256)``. ``archc sweep`` edits this data before :func:`validate_data`."""
     file, shown, builtin = resolve(ref)
     data, marks, digest = _read_chain(file, shown, [])
+    return data, marks, shown, builtin, digest.hexdigest()
+
+
+def validate_data(data: object, marks: Marks, shown: str, builtin: str | None, sha256: str) -> LoadedSpec:
+    """Expand stage generators, validate, and check what the schema cannot (names, widths, groups)."""
     if not isinstance(data, dict):
         m = marks.value(())
         raise SpecError(
@@ -121,7 +132,7 @@ def load_spec(ref: str) -> LoadedSpec:
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
     _unique_stage_names(spec, marks)
     _inner_widths(spec, marks)
-    return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
+    return LoadedSpec(spec, marks, shown, builtin, sha256)
 
 
 def _inner_widths(spec: Spec, marks: Marks) -> None:
