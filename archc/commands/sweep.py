@@ -27,8 +27,7 @@ def register(parser) -> None:
 
 
 def _argument_error(base, message: str, help: str) -> SpecError:
-    m = base.marks.value(())
-    return SpecError([Diagnostic(m.path, m.line, m.col, "E205", message, help)])
+    return SpecError([Diagnostic(base.shown, 1, 1, "E205", message, help)])  # the base spec's file
 
 
 def _space(base, args):
@@ -39,7 +38,7 @@ def _space(base, args):
     except VaryError as exc:
         raise _argument_error(base, f"--vary: {exc}", _VARY_HELP) from None
     space = Space(axes)
-    check_paths(space, base.data, base.marks)
+    check_paths(space, base.data, base.marks, base.shown)
     keys = [a.key for a in axes]
     if len(set(keys)) != len(keys):
         raise _argument_error(base, "--vary names a key twice", "give each key once, with all its values")

@@ -144,15 +144,16 @@ def with_values(data: dict, space: Space, values: tuple) -> dict:
     return data
 
 
-def check_paths(space: Space, data: dict, marks: Marks) -> None:
+def check_paths(space: Space, data: dict, marks: Marks, shown: str) -> None:
     """Each axis must name a key of the base spec, or one the schema allows where it would go."""
     errors = []
     for axis in space.axes:
         problem = _path_problem(axis.path, data)
         if problem is not None:
             where, message, help = problem
-            m = marks.value(where)
-            errors.append(Diagnostic(m.path, m.line, m.col, "E200", f"--vary {axis.key}: {message}", help))
+            m = marks.value(where) if where else None  # the spec itself: its own file, not one it extends
+            line, col, path = (m.line, m.col, m.path) if m else (1, 1, shown)
+            errors.append(Diagnostic(path, line, col, "E200", f"--vary {axis.key}: {message}", help))
     if errors:
         raise SpecError(errors)
 
