@@ -40,7 +40,7 @@ def with_input_size(loaded: LoadedSpec, size: tuple[int, int] | None) -> LoadedS
     if size is None:
         return loaded
     spec = loaded.spec.model_copy(update={"input": loaded.spec.input.model_copy(update={"size": list(size)})})
-    return LoadedSpec(spec, loaded.marks, loaded.path, loaded.builtin, loaded.sha256)
+    return LoadedSpec(spec, loaded.marks, loaded.path, loaded.builtin, loaded.sha256, loaded.files)
 
 
 def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = False) -> Compiled:

@@ -24,6 +24,13 @@ def pytorch_builtins() -> list[str]:
     return [n for n in builtin_names() if not n.startswith(PYTORCH_PENDING)]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_summary_cache(tmp_path_factory):
+    """`archc cost` caches summaries (archc/cache.py): the tests use a folder of their own, not ~/.cache."""
+    os.environ.setdefault("ARCHC_CACHE_DIR", str(tmp_path_factory.mktemp("archc_cache")))
+    yield
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     """Run ``archc ARGS`` in-process; return (exit code, stdout, stderr)."""
     from archc.cli import main

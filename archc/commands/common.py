@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
 from archc.diagnostics import SpecError
-from archc.pipeline import Compiled, compile_spec
 from archc.settings import LIMITS
+
+if TYPE_CHECKING:
+    from archc.pipeline import Compiled
 
 
 def input_size(text: str) -> tuple[int, int]:
@@ -32,6 +35,8 @@ def add_specs_argument(parser: argparse.ArgumentParser, default_all: bool = Fals
 
 def compile_all(refs: list[str], input_size=None) -> list[Compiled]:
     """Compile every spec; if any fails, raise one SpecError holding the diagnostics of all of them."""
+    from archc.pipeline import compile_spec  # imported here: `archc cost` answers cache hits without it
+
     compiled, errors = [], []
     for ref in refs:
         try:

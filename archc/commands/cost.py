@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from archc import render
-from archc.commands.common import add_specs_argument, compile_all, input_size
-from archc.report import per_layer, summary
+from archc.commands.common import add_specs_argument, input_size
+from archc.diagnostics import SpecError
 
 
 def register(parser) -> None:
@@ -14,27 +14,63 @@ def register(parser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output (see README 'JSON')")
     parser.add_argument("--per-layer", action="store_true", help="one row per op")
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override the spec's input size")
+    parser.add_argument("--no-cache", action="store_true", help="recompile even when a cached summary is fresh")
 
 
 def run(args) -> int:
-    compiled = compile_all(args.specs, args.input_size)
+    if args.per_layer:
+        from archc.commands.common import compile_all
+        from archc.report import per_layer, summary
+
+        compiled = compile_all(args.specs, args.input_size)
+        docs = [{**summary(c), "layers": per_layer(c)} for c in compiled]
+        tables = [_layer_table(per_layer(c)) for c in compiled]
+    else:
+        docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
+        tables = [_stage_table(doc) for doc in docs]
     if args.json:
-        docs = []
-        for c in compiled:
-            doc = summary(c)
-            if args.per_layer:
-                doc["layers"] = per_layer(c)
-            docs.append(doc)
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
         return 0
-    print("\n\n".join(_human(c, args.per_layer) for c in compiled))
+    print("\n\n".join(_human(doc, table) for doc, table in zip(docs, tables)))
     return 0
 
 
-def _human(c, layers: bool) -> str:
-    s = summary(c)
+def summaries(refs: list[str], input_size, use_cache: bool) -> list[dict]:
+    """Each spec's ``cost --json`` object: from the cache when fresh (:mod:`archc.cache`), else compiled (and
+    stored). All errors of all specs are reported together, as ``compile_all`` does."""
+    from archc import cache
+
+    where = cache.folder() if use_cache else None
+    docs, errors = [], []
+    for ref in refs:
+        try:
+            docs.append(_summary(ref, input_size, where))
+        except SpecError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise SpecError(errors)
+    return docs
+
+
+def _summary(ref: str, input_size, where) -> dict:
+    from archc import cache
+
+    hexkey, _ = cache.key(ref, input_size) if where is not None else (None, None)
+    hit = cache.lookup(where, hexkey) if where is not None else None
+    if hit is not None:
+        return hit
+    from archc.pipeline import compile_spec
+    from archc.report import summary
+
+    compiled = compile_spec(ref, input_size=input_size)
+    doc = summary(compiled)
+    if where is not None:
+        cache.store(where, hexkey, compiled.loaded.files, doc)
+    return doc
+
+
+def _human(s: dict, body: str) -> str:
     title = f"{s['name']} · {s['spec']} · input {render.shape(s['input_shape'])}"
-    body = _layer_table(c) if layers else _stage_table(s)
     return f"{title}\n{body}\n{render.totals_line(s)}"
 
 
@@ -55,9 +91,9 @@ def _stage_table(s: dict) -> str:
     return render.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
 
 
-def _layer_table(c) -> str:
+def _layer_table(layers: list[dict]) -> str:
     rows = [
         [r["name"], r["op"], render.shape(r["output_shape"]), render.grouped(r["params"]), render.grouped(r["macs"])]
-        for r in per_layer(c)
+        for r in layers
     ]
     return render.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,24 +19,9 @@ from archc.passes.blocks import BLOCKS
 from archc.settings import LIMITS
 from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
+from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
 from archc.spec.schema import Spec
 from archc.spec.yamlread import Mark, Marks, read_yaml
-
-_BUILTIN_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
-
-
-def specs_dir() -> Path:
-    """The folder of built-in specs (the repository's ``specs/``, installed as ``archc/specs``)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parents[1] / "specs", here.parent / "specs"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("archc's built-in specs folder is missing from this installation")
-
-
-def builtin_names() -> list[str]:
-    root = specs_dir()
-    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
 
 
 @dataclass(frozen=True)
@@ -48,6 +31,7 @@ class LoadedSpec:
     path: str  # as shown in diagnostics and provenance: "specs/resnet50.yaml" for built-ins
     builtin: str | None  # "torchvision/resnet50" for built-ins
     sha256: str  # of the spec file and every file it extends, in that order
+    files: tuple = ()  # ((absolute path, sha256 of its bytes), …) of that chain, the spec file first
 
     @property
     def key(self) -> str:
@@ -61,64 +45,22 @@ class LoadedSpec:
         return f"specs/{self.builtin}.yaml" if self.builtin else PurePosixPath(self.path).name
 
 
-def resolve(ref: str) -> tuple[Path, str, str | None]:
-    """``(file, display path, built-in name)`` for a path or a built-in name."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or os.sep in ref and path.exists():
-        return path, _display(path), _builtin_of(path)
-    if _BUILTIN_NAME.match(ref):
-        candidate = specs_dir() / f"{ref}.yaml"
-        if candidate.is_file():
-            return candidate, f"specs/{ref}.yaml", ref
-    raise SpecError(
-        [
-            Diagnostic(
-                ref,
-                1,
-                1,
-                "E302",
-                f"no spec file or built-in spec named '{ref}'",
-                did_you_mean(ref, builtin_names()) + " (see `archc list`)",
-            )
-        ]
-    )
-
-
-def _builtin_of(path: Path) -> str | None:
-    try:
-        rel = path.resolve().relative_to(specs_dir())
-    except ValueError:
-        return None
-    return rel.with_suffix("").as_posix()
-
-
-def _display(path: Path) -> str:
-    """How diagnostics name a file: ``specs/<name>.yaml`` for built-ins; otherwise the path relative to
-    the working directory when the file lies below it (``./a/../b.yaml`` → ``b.yaml``), else the absolute,
-    normalised path. (Generated files use :attr:`LoadedSpec.source`, which never depends on the cwd.)"""
-    builtin = _builtin_of(path) if path.exists() else None
-    if builtin:
-        return f"specs/{builtin}.yaml"
-    full = Path(os.path.abspath(path))
-    try:
-        return full.relative_to(Path(os.path.abspath(os.getcwd()))).as_posix()
-    except ValueError:
-        return full.as_posix()
-
-
 def load_spec(ref: str) -> LoadedSpec:
     return validate_data(*read_spec(ref))
 
 
-def read_spec(ref: str) -> tuple[object, Marks, str, str | None, str]:
+def read_spec(ref: str) -> tuple[object, Marks, str, str | None, str, tuple]:
     """The merged data (``extends:`` resolved) and its marks, before validation: ``(data, marks, display
-    path, built-in name, sha256)``. ``archc sweep`` edits this data before :func:`validate_data`."""
+    path, built-in name, sha256, files of the extends chain)``. ``archc sweep`` edits this data before :func:`validate_data`."""
     file, shown, builtin = resolve(ref)
-    data, marks, digest = _read_chain(file, shown, [])
-    return data, marks, shown, builtin, digest.hexdigest()
+    files: list = []
+    data, marks, digest = _read_chain(file, shown, [], files)
+    return data, marks, shown, builtin, digest.hexdigest(), tuple(files)
 
 
-def validate_data(data: object, marks: Marks, shown: str, builtin: str | None, sha256: str) -> LoadedSpec:
+def validate_data(
+    data: object, marks: Marks, shown: str, builtin: str | None, sha256: str, files: tuple = ()
+) -> LoadedSpec:
     """Expand stage generators, validate, and check what the schema cannot (names, widths, groups)."""
     if not isinstance(data, dict):
         m = marks.value(())
@@ -132,7 +74,7 @@ def validate_data(data: object, marks: Marks, shown: str, builtin: str | None, s
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
     _unique_stage_names(spec, marks)
     _inner_widths(spec, marks)
-    return LoadedSpec(spec, marks, shown, builtin, sha256)
+    return LoadedSpec(spec, marks, shown, builtin, sha256, files)
 
 
 def _inner_widths(spec: Spec, marks: Marks) -> None:
@@ -198,9 +140,12 @@ def _unique_stage_names(spec: Spec, marks: Marks) -> None:
 _START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stages:' table"
 
 
-def _read_chain(file: Path, shown: str, stack: list[Path]):
+def _read_chain(file: Path, shown: str, stack: list[Path], files: list | None = None):
     data, marks = read_yaml(str(file), shown)
-    digest = hashlib.sha256(file.read_bytes())
+    raw = file.read_bytes()
+    digest = hashlib.sha256(raw)
+    if files is not None:  # the extends chain, child first: (absolute path, sha256 of its bytes)
+        files.append((str(file.resolve()), hashlib.sha256(raw).hexdigest()))
     if not isinstance(data, dict) or "extends" not in data:
         return data, marks, digest
     target = data["extends"]
@@ -211,7 +156,7 @@ def _read_chain(file: Path, shown: str, stack: list[Path]):
         raise SpecError([_at(mark, "E301", f"extends: cycle {chain}", "remove the extends: that closes the cycle")])
     if len(stack) + 1 >= LIMITS.max_extends_depth:
         raise SpecError([_at(mark, "E301", f"extends: chain longer than {LIMITS.max_extends_depth}", _CHAIN_HELP)])
-    base, base_marks, base_digest = _read_chain(parent_file, parent_shown, stack + [file])
+    base, base_marks, base_digest = _read_chain(parent_file, parent_shown, stack + [file], files)
     if not isinstance(base, dict):
         raise SpecError([_at(mark, "E300", f"extends: '{target}' is not a mapping", "extend a spec file")])
     digest.update(base_digest.digest())
@@ -226,7 +171,7 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
     if target.endswith((".yaml", ".yml")):
         candidate = file.parent / target
         if candidate.is_file():
-            return candidate, _display(candidate)
+            return candidate, display_path(candidate)
     elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
     close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)

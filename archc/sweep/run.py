@@ -30,6 +30,7 @@ class Base:
     shown: str
     builtin: str | None
     sha256: str
+    files: tuple = ()
 
 
 @dataclass(frozen=True)
