@@ -81,6 +81,8 @@ def run(args) -> int:
     if args.plot:
         from archc.sweep.plot import plot_front
 
-        plot_front(rows, axes, args.plot, title=f"{base.shown}: {len(rows):,} variants")
+        name = base.builtin or base.shown
+        where = f", {args.where}" if args.where else ""
+        plot_front(rows, axes, args.plot, title=f"{name}: {len(rows):,} variants{where}")
     print(output.summary_line(len(outcomes), rows, front, invalid, examples, axes), file=sys.stderr)
     return 0

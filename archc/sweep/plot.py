@@ -35,7 +35,8 @@ def plot_front(rows: list[dict], axes, path: str | Path, title: str) -> Path:
         ax.scatter(xs, ys, s=9, color="#9bb0c8", alpha=0.6, linewidths=0, label=f"{len(rows):,} variants")
         if front:
             fx, fy = zip(*front)
-            ax.plot(fx, fy, "-o", color="#c0392b", markersize=4, linewidth=1.5, label=f"Pareto front ({len(front)})")
+            ax.plot(fx, fy, "-o", drawstyle="steps-post", color="#c0392b", markersize=4, linewidth=1.5,
+                    label=f"Pareto front ({len(front)})")  # fmt: skip
         goal = lambda s: "higher is better" if s < 0 else "lower is better"  # noqa: E731
         ax.set_xlabel(f"{xlabel} — {goal(sx)}")
         ax.set_ylabel(f"{ylabel} — {goal(sy)}")

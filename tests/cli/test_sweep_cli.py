@@ -141,3 +141,25 @@ def test_unknown_key_is_located_with_a_suggestion(tmp_path):
 def test_bad_arguments_exit_2(tmp_path, args, message):
     line = _bad(tmp_path, *args)
     assert line.startswith("base.yaml:1:1: error[E205]: ") and message in line
+
+
+def test_readme_design_spaces_example(tmp_path):
+    """The README's console block: the summary line and the two rows it shows (the plot goes to tmp_path)."""
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Design spaces", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    command, rest = block.split("\nsweep: ", 1)
+    argv = command.removeprefix("$ archc ").replace("\\\n", " ").split()
+    argv = [a.strip("'") for a in argv]
+    argv[argv.index("--out") + 1] = str(tmp_path / "space.csv")
+    argv[argv.index("--plot") + 1] = str(tmp_path / "space.png")
+    code, out, err = run_cli(*argv)
+    assert code == 0 and out == ""
+    assert err.strip() == "sweep: " + rest.split("\n", 1)[0]
+    shown = rest.split("\n", 2)[2].strip().splitlines()
+    lines = (tmp_path / "space.csv").read_text(encoding="utf-8").splitlines()
+    assert shown[0] == lines[0]
+    by_variant = {line.split(",", 1)[0]: line for line in lines[1:]}
+    assert shown[1:] == [by_variant[line.split(",", 1)[0]] for line in shown[1:]]
