@@ -2,7 +2,8 @@
 
 ``import archc`` stays light: these names are re-exported lazily by :mod:`archc` (PEP 562), and each
 function imports what it needs (backends, frameworks, matplotlib) only when called. Invalid specs raise
-:class:`archc.diagnostics.SpecError`, whose ``diagnostics`` hold ``path:line:col`` locations.
+:class:`archc.diagnostics.SpecError`, whose ``diagnostics`` hold ``path:line:col`` locations; an invalid
+argument (an unknown backend, format or profile) raises :class:`ValueError` naming the choices.
 
 >>> import archc
 >>> m = archc.load("resnet34")
@@ -20,9 +21,22 @@ from pathlib import Path
 
 import networkx as nx
 
-from archc.pipeline import Compiled, compile_spec
+from archc.codegen import BACKENDS
+from archc.pipeline import Compiled, compile_all, compile_spec, input_size_of
+from archc.spec.loader import LoadedSpec
 
 SpecRef = str | Path
+
+BUILD_BACKENDS = (*BACKENDS, "all")
+PROFILES = ("torchvision", "keras")
+TABLE_FORMATS = ("markdown", "latex")
+GRAPH_FORMATS = ("dot", "svg", "json", "mermaid")
+
+
+def _choice(what: str, value: object, choices) -> str:
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(map(repr, choices))}")
+    return value
 
 
 class Model:
@@ -47,38 +61,55 @@ class Model:
 
     def cost(self) -> dict:
         """The ``archc cost --json`` summary: params, buffers, MACs, FLOPs, depth, activations, stages."""
-        from archc.report import summary
+        from archc.reports.summary import summary
 
         return summary(self.compiled)
 
     def per_layer(self, profile: str = "torchvision") -> list[dict]:
         """One row per op (``archc cost --json --per-layer``), named with ``profile`` (torchvision | keras)."""
-        from archc.report import per_layer
+        from archc.reports.summary import per_layer
 
-        return per_layer(self.compiled, profile)
+        return per_layer(self.compiled, _choice("naming profile", profile, PROFILES))
 
     def code(self, backend: str = "pytorch") -> str:
         """The generated source (what ``archc build`` writes), as a string."""
-        import importlib
+        from archc.codegen import emit
 
-        from archc.commands.build import BACKENDS
-
-        return importlib.import_module(BACKENDS[backend]).emit(self.compiled)
+        return emit(self.compiled, _choice("backend", backend, tuple(BACKENDS)))
 
     def __repr__(self) -> str:
         s = self.cost()
         return f"<archc.Model {s['name']}: {s['params']:,} params, {s['macs']:,} MACs, depth {s['depth']}>"
 
 
-def _compiled(spec: SpecRef | Model, input_size=None) -> Compiled:
+def _compiled_all(specs, input_size=None) -> list[Compiled]:
+    """Compile every spec (Models pass through); all invalid specs are reported in one SpecError."""
+    if not specs:
+        raise ValueError("give at least one spec (a path, a built-in name such as 'resnet50', or a Model)")
+    size = input_size_of(input_size)
+    todo = [s for s in specs if not isinstance(s, Model)]
+    done = iter(compile_all([_ref(s) for s in todo], size))
+    return [s.compiled if isinstance(s, Model) else next(done) for s in specs]
+
+
+def _ref(spec):
+    if isinstance(spec, dict):
+        from archc.spec.loader import load_mapping
+
+        return load_mapping(spec)
+    if isinstance(spec, str | Path):
+        return str(spec)
+    if isinstance(spec, LoadedSpec):
+        return spec
+    raise TypeError(f"a spec is a path, a built-in name, a dict or an archc.Model, not {type(spec).__name__}")
+
+
+def load(spec: SpecRef | dict, input_size: int | str | tuple[int, int] | None = None) -> Model:
+    """Load, validate and compile a spec: a path, a built-in name such as ``"resnet50"``, or a dict with the
+    keys of a spec file. ``input_size`` is ``224``, ``(160, 200)`` or ``"160x200"`` (height × width)."""
     if isinstance(spec, Model):
-        return spec.compiled
-    return compile_spec(str(spec), input_size=input_size)
-
-
-def load(spec: SpecRef, input_size: tuple[int, int] | None = None) -> Model:
-    """Load, validate and compile a spec (a path or a built-in name such as ``"resnet50"``)."""
-    return Model(_compiled(spec, input_size))
+        return spec if input_size is None else load(spec.compiled.loaded, input_size)
+    return Model(compile_spec(_ref(spec), input_size=input_size_of(input_size)))
 
 
 def compare(*specs: SpecRef | Model, sort: str | None = None) -> list[dict]:
@@ -87,28 +118,33 @@ def compare(*specs: SpecRef | Model, sort: str | None = None) -> list[dict]:
     >>> [(r["label"], r["macs_ratio"]) for r in compare("resnet18", "resnet34", sort="-macs")]
     [('resnet34', 2.0196), ('resnet18', 1.0)]
     """
-    from archc.comparison import compare as _compare
+    from archc.reports.comparison import compare as _compare
+    from archc.reports.comparison import parse_sort
 
-    return _compare([_compiled(s) for s in specs], sort=sort).rows
+    if sort is not None:
+        parse_sort(sort)  # ValueError naming the keys
+    return _compare(_compiled_all(specs), sort=sort).rows
 
 
 def build(*specs: SpecRef | Model, backend: str = "all", out: SpecRef = "generated") -> list[Path]:
     """``archc build``: write ``out/<backend>/<key>.py`` for every spec (all or nothing); return the paths."""
-    from archc.commands.build import BACKENDS, render
-    from archc.outputs import write_all
+    from archc.codegen import render_files
+    from archc.files import write_all
 
+    _choice("backend", backend, BUILD_BACKENDS)
     backends = list(BACKENDS) if backend == "all" else [backend]
-    files = render([_compiled(s) for s in specs], backends, Path(out))
+    files = render_files(_compiled_all(specs), backends, Path(out))
     write_all(files)
     return sorted(files)
 
 
 def table(*specs: SpecRef | Model, format: str = "markdown", exact: bool = False) -> str:
     """``archc table``: the ResNet paper's Table 1 layout, markdown or LaTeX."""
-    from archc.commands.table import to_latex, to_markdown
-    from archc.table1 import build_table, exact_rows
+    from archc.reports.table1 import build_table, exact_rows
+    from archc.reports.table1_text import to_latex, to_markdown
 
-    compiled = [_compiled(s) for s in specs]
+    _choice("table format", format, TABLE_FORMATS)
+    compiled = _compiled_all(specs)
     result = build_table(compiled)
     if exact:
         result.rows += exact_rows(compiled)
@@ -117,25 +153,27 @@ def table(*specs: SpecRef | Model, format: str = "markdown", exact: bool = False
 
 def graph(spec: SpecRef | Model, format: str = "json", collapse: bool = False):
     """``archc graph``: node-link data (a dict) for ``json``, else the dot / svg / mermaid text."""
-    from archc import graph_render
-    from archc.graphview import to_json_data, view
+    from archc.graphs import render
+    from archc.graphs.view import to_json_data, view
 
-    v = view(_compiled(spec), collapse=collapse)
+    _choice("graph format", format, GRAPH_FORMATS)
+    (compiled,) = _compiled_all([spec])
+    v = view(compiled, collapse=collapse)
     if format == "json":
         return to_json_data(v)
-    render = {"dot": graph_render.to_dot, "svg": graph_render.to_svg, "mermaid": graph_render.to_mermaid}
-    return render[format](v)
+    return {"dot": render.to_dot, "svg": render.to_svg, "mermaid": render.to_mermaid}[format](v)
 
 
 def verify(*specs: SpecRef | Model, backend: str = "all") -> list:
     """``archc verify``: instantiate the generated code in each installed framework and compare params,
-    MACs and shapes with the IR. Returns :class:`archc.crosscheck.Result` objects (``.ok``, ``.checks``,
-    ``.skipped``), one per (spec, framework)."""
-    from archc.crosscheck import FRAMEWORKS
-    from archc.crosscheck import verify as _verify
+    MACs and shapes with the IR. Returns :class:`archc.frameworks.verify.Result` objects (``.ok``,
+    ``.checks``, ``.skipped``), one per (spec, framework)."""
+    from archc.frameworks.verify import FRAMEWORKS
+    from archc.frameworks.verify import verify as _verify
 
+    _choice("backend", backend, (*FRAMEWORKS, "all"))
     frameworks = list(FRAMEWORKS) if backend == "all" else [backend]
-    return _verify([_compiled(s) for s in specs], frameworks)
+    return _verify(_compiled_all(specs), frameworks)
 
 
 def schema() -> dict:

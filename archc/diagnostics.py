@@ -18,7 +18,7 @@ EXIT_INVALID = 2
 EXIT_INTERNAL = 3
 
 # Stable codes. E1xx: reading YAML; E2xx: schema; E3xx: extends/resolution; E4xx: semantics (shapes, sizes);
-# E5xx: writing outputs.
+# E5xx: writing outputs; E6xx: command-line options and the files they name (no spec location).
 CODES = {
     "E100": "file cannot be read",
     "E101": "YAML syntax error",
@@ -30,7 +30,6 @@ CODES = {
     "E202": "wrong type",
     "E203": "invalid value",
     "E204": "value out of range",
-    "E205": "invalid sweep argument",
     "E300": "extends: target not found",
     "E301": "extends: cycle",
     "E302": "spec not found",
@@ -39,11 +38,19 @@ CODES = {
     "E402": "model too large",
     "E403": "not expressible in a backend",
     "E500": "output cannot be written",
+    "E600": "invalid command-line option",
+    "E601": "input file not found",
+    "E602": "optional dependency not installed",
+    "E603": "weights do not fit the spec",
+    "E604": "input file cannot be read",
 }
 
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """``path:line:col: error[CODE]: message``; with an empty ``path`` (a command-line mistake that no
+    spec location explains) just ``error[CODE]: message``."""
+
     path: str
     line: int
     col: int
@@ -57,7 +64,8 @@ class Diagnostic:
         path, message, help = (
             _printable(t, limit) for t, limit in ((self.path, 300), (self.message, 300), (self.help, 600))
         )
-        head = f"{path}:{self.line}:{self.col}: error[{self.code}]: {message}"
+        where = f"{path}:{self.line}:{self.col}: " if self.path else ""
+        head = f"{where}error[{self.code}]: {message}"
         return f"{head}\n  help: {help}" if help else head
 
     def sort_key(self) -> tuple:
@@ -78,6 +86,11 @@ class SpecError(Exception):
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics = sorted(set(diagnostics), key=Diagnostic.sort_key)
         super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+def usage_error(code: str, message: str, help: str = "", path: str = "") -> SpecError:
+    """A command-line mistake (exit 2) as a diagnostic: located at ``path`` (line 1) when a file is to blame."""
+    return SpecError([Diagnostic(path, 1 if path else 0, 1 if path else 0, code, message, help)])
 
 
 class Unsupported(Exception):

@@ -15,7 +15,7 @@ from archc.passes.cost import count_costs
 from archc.passes.lower import LoweringError, lower
 from archc.passes.names import assign_names
 from archc.passes.shapes import ShapeFailure, infer_shapes
-from archc.settings import LIMITS
+from archc.settings import LIMITS, input_size_of  # noqa: F401 - input_size_of: re-exported (archc.api)
 from archc.spec.loader import LoadedSpec, load_spec
 
 PASSES = (
@@ -61,6 +61,19 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
         raise located(loaded, exc.origin, "E401", exc.message, exc.help) from None
     _check_params(loaded, data)
     return Compiled(loaded, data)
+
+
+def compile_all(refs: list, input_size=None) -> list[Compiled]:
+    """Compile every spec; if any fails, raise one SpecError holding the diagnostics of all of them."""
+    compiled, errors = [], []
+    for ref in refs:
+        try:
+            compiled.append(compile_spec(ref, input_size=input_size))
+        except SpecError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise SpecError(errors)
+    return compiled
 
 
 def _check_params(loaded: LoadedSpec, g: nx.DiGraph) -> None:

@@ -1,1 +1,1 @@
-"""Code-generation backends, imported as ``archc.backends.<name>`` (see ``archc.commands.build.BACKENDS``)."""
+"""Code-generation backends, imported as ``archc.backends.<name>`` (see ``archc.codegen.BACKENDS``)."""

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.conftest import REPO, markdown_rows, number
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

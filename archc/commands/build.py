@@ -9,15 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from archc.commands.common import add_specs_argument, compile_all
-from archc.diagnostics import EXIT_DIFFERENCE, Diagnostic, SpecError, Unsupported
-from archc.outputs import stale, write_all
-
-# Backend name → module exposing ``emit(compiled) -> str`` (the whole file text).
-BACKENDS = {
-    "pytorch": "archc.backends.pytorch.emitter",
-    "keras": "archc.backends.keras.emitter",
-}
+from archc.codegen import BACKENDS, render_files
+from archc.commands.common import add_specs_argument
+from archc.diagnostics import EXIT_DIFFERENCE
+from archc.files import stale, write_all
+from archc.pipeline import compile_all
 
 
 def register(parser) -> None:
@@ -27,25 +23,6 @@ def register(parser) -> None:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 listing files that would change")
 
 
-def render(compiled, backends: list[str], out: Path) -> dict[Path, str]:
-    import importlib
-
-    files: dict[Path, str] = {}
-    errors = []
-    for name in backends:
-        emitter = importlib.import_module(BACKENDS[name])
-        for c in compiled:
-            try:
-                files[out / name / f"{c.loaded.key}.py"] = emitter.emit(c)
-            except (Unsupported, NotImplementedError) as exc:  # a known limit of the backend, not a crash
-                message = f"the {name} backend cannot emit this spec: {exc}"
-                help = "build the other backend with --backend, or simplify the spec (and please report it)"
-                errors.append(Diagnostic(c.loaded.path, 1, 1, "E403", message, help))
-    if errors:
-        raise SpecError(errors)
-    return files
-
-
 def run(args) -> int:
     if not args.specs:
         from archc.spec.loader import builtin_names
@@ -53,7 +30,7 @@ def run(args) -> int:
         args.specs = builtin_names()
     compiled = compile_all(args.specs)
     backends = list(BACKENDS) if args.backend == "all" else [args.backend]
-    files = render(compiled, backends, Path(args.out))
+    files = render_files(compiled, backends, Path(args.out))
     if args.check:
         changed = stale(files)
         for path in changed:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from archc.commands.common import add_specs_argument, compile_all
+from archc.commands.common import add_specs_argument
+from archc.pipeline import compile_all
 
 
 def register(parser) -> None:

@@ -1,28 +1,19 @@
-"""Helpers shared by subcommands: argument types, loading several specs with all their errors at once."""
+"""Helpers shared by subcommands: argument types and the SPEC... argument (light: no compiler imports, so
+that `archc cost` can answer from its cache without loading pydantic or networkx)."""
 
 from __future__ import annotations
 
 import argparse
-import re
-from typing import TYPE_CHECKING
 
-from archc.diagnostics import SpecError
-from archc.settings import LIMITS
-
-if TYPE_CHECKING:
-    from archc.pipeline import Compiled
+from archc.settings import input_size_of
 
 
 def input_size(text: str) -> tuple[int, int]:
-    """``160`` or ``160x200`` (height × width)."""
-    m = re.fullmatch(r"(\d{1,5})(?:[xX×](\d{1,5}))?", text.strip())
-    sizes = [int(g) for g in m.groups() if g] if m else []
-    if not m or any(not 1 <= v <= LIMITS.max_spatial for v in sizes):
-        raise argparse.ArgumentTypeError(
-            f"invalid input size {text!r}: write H or HxW, e.g. 224 or 160x200 (1 to {LIMITS.max_spatial})"
-        )
-    h = int(m.group(1))
-    return h, int(m.group(2) or h)
+    """``--input-size 160`` or ``160x200`` (height × width)."""
+    try:
+        return input_size_of(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_specs_argument(parser: argparse.ArgumentParser, default_all: bool = False) -> None:
@@ -31,18 +22,3 @@ def add_specs_argument(parser: argparse.ArgumentParser, default_all: bool = Fals
     if default_all:
         help += "; none: every built-in spec"
     parser.add_argument("specs", nargs="*" if default_all else "+", metavar="SPEC", help=help)
-
-
-def compile_all(refs: list[str], input_size=None) -> list[Compiled]:
-    """Compile every spec; if any fails, raise one SpecError holding the diagnostics of all of them."""
-    from archc.pipeline import compile_spec  # imported here: `archc cost` answers cache hits without it
-
-    compiled, errors = [], []
-    for ref in refs:
-        try:
-            compiled.append(compile_spec(ref, input_size=input_size))
-        except SpecError as exc:
-            errors.extend(exc.diagnostics)
-    if errors:
-        raise SpecError(errors)
-    return compiled

@@ -1,23 +1,23 @@
 """``archc compare SPEC... [--json|--csv|--markdown] [--sort KEY] [--plot FILE.png|.svg]``.
 
 A table of depth, params, MACs, FLOPs, activations and the error rates the specs declare, with ratios
-against the first spec. The terminal table uses Rich (imported here, lazily); when stdout is not a
-terminal it is rendered at a fixed width without colour, so the output is deterministic.
+against the first spec (:mod:`archc.reports.comparison`, rendered by :mod:`archc.reports.comparison_text`).
+Piped, the table is printed at its natural width (deterministic); on a terminal it is fitted to the window.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import importlib.util
 import json
+import shutil
 import sys
+from pathlib import Path
 
-from archc import render
-from archc.commands.common import add_specs_argument, compile_all, input_size
-from archc.comparison import ERROR_KEYS, SORT_KEYS, Comparison, compare, parse_sort
-from archc.diagnostics import EXIT_INVALID
-
-PLAIN_WIDTH = 200
+from archc.commands.common import add_specs_argument, input_size
+from archc.diagnostics import usage_error
+from archc.pipeline import compile_all
+from archc.reports.comparison import SORT_KEYS, compare, parse_sort
+from archc.reports.comparison_text import fit, to_csv, to_markdown, to_plain
 
 
 def register(parser) -> None:
@@ -37,117 +37,55 @@ def register(parser) -> None:
 
 
 def run(args) -> int:
-    problem = _check_options(args)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return EXIT_INVALID
+    _check_options(args)
     sort = f"-{args.sort}" if args.sort and args.reverse and not args.sort.startswith("-") else args.sort
     result = compare(compile_all(args.specs, args.input_size), sort=sort)
+    if args.plot:  # before printing: a chart that cannot be drawn is an error with no partial output
+        from archc.reports.plot import plot_comparison
+
+        plot_comparison(result, args.plot)
     if args.json:
         print(json.dumps(result.rows, indent=2, ensure_ascii=False))
     elif args.csv:
         print(to_csv(result), end="")
     elif args.markdown:
         print(to_markdown(result))
-    elif sys.stdout.isatty():
-        print_terminal(result)
+    elif (width := terminal_width()) is not None:
+        print(fit(result, width))
     else:
         print(to_plain(result))
     if args.plot:
-        from archc.plot import plot_comparison
-
-        plot_comparison(result, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
-def _check_options(args) -> str | None:
+def terminal_width() -> int | None:
+    """The window's width when stdout is a terminal (``COLUMNS`` overrides it), else None: piped output
+    is the whole table at its natural width."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def _check_options(args) -> None:
     if args.sort:
         try:
             parse_sort(args.sort)
         except ValueError as exc:
-            return str(exc)
-    if args.plot and not args.plot.lower().endswith((".png", ".svg")):
-        return f"--plot {args.plot}: the file name must end in .png or .svg"
-    return None
+            raise usage_error("E600", str(exc), "e.g. --sort macs, --sort=-params, --sort top1") from None
+    if args.plot:
+        _check_plot(args.plot)
 
 
-def header(result: Comparison) -> list[str]:
-    errors = [ERROR_KEYS[k] for k in result.error_keys]
-    return ["spec", "depth", "params", "× params", "MACs", "× MACs", "FLOPs", "activations", *errors]
-
-
-def cells(result: Comparison) -> list[list[str]]:
-    """Human cells: scaled figures (``25.56 M``), ratios (``×1.95``), error rates as declared."""
-
-    def err(v):
-        return "–" if v is None else f"{v:g}"
-
-    def ratio(v):
-        return "–" if v is None else f"×{v:.2f}"
-
-    return [
-        [
-            r["label"],
-            str(r["depth"]),
-            render.scaled(r["params"], "").rstrip(),
-            ratio(r["params_ratio"]),
-            render.scaled(r["macs"], "").rstrip(),
-            ratio(r["macs_ratio"]),
-            render.scaled(r["flops"], "").rstrip(),
-            render.scaled(r["activations"], "").rstrip(),
-            *(err(r[k]) for k in result.error_keys),
-        ]
-        for r in result.rows
-    ]
-
-
-def caption(result: Comparison) -> str:
-    return (
-        f"ratios (×) against {result.baseline}, the first spec given · MACs = multiply-accumulates, "
-        "FLOPs = 2 × MACs · activations: output elements of every op, one sample · error rates as the specs' "
-        "metadata declare them (the papers' figures)"
-    )
-
-
-def rich_table(result: Comparison):
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, caption=caption(result), caption_justify="left")
-    for i, name in enumerate(header(result)):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
-    for row in cells(result):
-        table.add_row(*row)
-    return table
-
-
-def to_plain(result: Comparison) -> str:
-    """The Rich table at a fixed width, without colour or trailing spaces (deterministic)."""
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=PLAIN_WIDTH, color_system=None, force_terminal=False, highlight=False)
-    console.print(rich_table(result))
-    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines()).strip("\n")
-
-
-def print_terminal(result: Comparison) -> None:
-    from rich.console import Console
-
-    Console().print(rich_table(result))
-
-
-def to_markdown(result: Comparison) -> str:
-    head = header(result)
-    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    lines += ["| " + " | ".join(row) + " |" for row in cells(result)]
-    return "\n".join(lines) + f"\n\n{caption(result)[0].upper()}{caption(result)[1:]}."
-
-
-def to_csv(result: Comparison) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=result.columns, lineterminator="\n")
-    writer.writeheader()
-    for r in result.rows:
-        writer.writerow({k: "" if r[k] is None else r[k] for k in result.columns})
-    return buf.getvalue()
+def _check_plot(target: str) -> None:
+    """Refuse a chart that cannot be drawn before any work: wrong suffix, missing folder, no matplotlib."""
+    if not target.lower().endswith((".png", ".svg")):
+        raise usage_error("E600", f"--plot {target}: the file name must end in .png or .svg", "e.g. --plot chart.png")
+    folder = Path(target).parent
+    if not folder.is_dir():
+        message = f"--plot {target}: the folder {folder.as_posix()} does not exist"
+        raise usage_error("E500", message, f"create it first (mkdir -p {folder.as_posix()}) or choose another path")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise usage_error(
+            "E602",
+            "--plot needs matplotlib, which is not installed",
+            "pip install 'archc[plot]' (or pip install matplotlib), or leave out --plot",
+        )

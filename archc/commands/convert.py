@@ -2,17 +2,16 @@
 
 The direction follows the file names: a PyTorch state dict (``.pt``/``.pth``, loaded with
 ``weights_only=True`` and ``strict=True``) to a Keras ``.weights.h5`` file, or back. Both models are built
-from the spec's generated code in memory; the tensors are matched by the IR's names (:mod:`archc.convert`).
+from the spec's generated code in memory; the tensors are matched by the IR's names (:mod:`archc.frameworks.convert`).
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 from pathlib import Path
 
-from archc.diagnostics import EXIT_INVALID
+from archc.diagnostics import usage_error
+from archc.files import atomic_save
 
 TORCH_SUFFIXES = (".pt", ".pth")
 KERAS_SUFFIX = ".weights.h5"
@@ -37,18 +36,16 @@ def _kind(path: str) -> str | None:
 def run(args) -> int:
     kinds = (_kind(args.source), _kind(args.target))
     if None in kinds or kinds[0] == kinds[1]:
-        print(
-            f"error: convert between a PyTorch state dict (.pt/.pth) and a Keras {KERAS_SUFFIX} file; "
-            f"got --from {args.source} --to {args.target}",
-            file=sys.stderr,
+        raise usage_error(
+            "E600",
+            f"cannot tell the direction from --from {args.source} --to {args.target}",
+            f"convert between a PyTorch state dict (.pt/.pth) and a Keras {KERAS_SUFFIX} file",
         )
-        return EXIT_INVALID
     if not Path(args.source).is_file():
-        print(f"error: no such file: {args.source}", file=sys.stderr)
-        return EXIT_INVALID
-    from archc.commands.common import compile_all
-    from archc.convert import keras_to_torch, torch_to_keras
-    from archc.crosscheck import load_generated
+        raise usage_error("E601", f"no such file: {args.source}", "check the --from path")
+    from archc.frameworks.convert import keras_to_torch, torch_to_keras
+    from archc.frameworks.generated import load_generated
+    from archc.pipeline import compile_all
 
     (compiled,) = compile_all([args.spec])
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -59,25 +56,10 @@ def run(args) -> int:
     if kinds[0] == "pytorch":
         torch_model.load_state_dict(torch.load(args.source, map_location="cpu", weights_only=True), strict=True)
         count = torch_to_keras(compiled, torch_model, keras_model)
-        _atomic(args.target, keras_model.save_weights)
+        atomic_save(args.target, lambda tmp: keras_model.save_weights(str(tmp)), suffix=KERAS_SUFFIX)
     else:
         keras_model.load_weights(args.source)
         count = keras_to_torch(compiled, keras_model, torch_model)
-        _atomic(args.target, lambda path: torch.save(torch_model.state_dict(), path))
+        atomic_save(args.target, lambda tmp: torch.save(torch_model.state_dict(), tmp), suffix=Path(args.target).suffix)
     print(f"{args.source} -> {args.target}: {count} tensors ({compiled.spec.name})")
     return 0
-
-
-def _atomic(target: str, save) -> None:
-    """Save to a temporary file beside the target, then rename: no partial output on failure."""
-    folder = Path(target).resolve().parent
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = KERAS_SUFFIX if target.endswith(KERAS_SUFFIX) else Path(target).suffix
-    fd, tmp = tempfile.mkstemp(prefix=".archc-convert-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from archc import render
 from archc.commands.common import add_specs_argument, input_size
 from archc.diagnostics import SpecError
+from archc.reports import text
 
 
 def register(parser) -> None:
@@ -19,8 +19,8 @@ def register(parser) -> None:
 
 def run(args) -> int:
     if args.per_layer:
-        from archc.commands.common import compile_all
-        from archc.report import per_layer, summary
+        from archc.pipeline import compile_all
+        from archc.reports.summary import per_layer, summary
 
         compiled = compile_all(args.specs, args.input_size)
         docs = [{**summary(c), "layers": per_layer(c)} for c in compiled]
@@ -60,7 +60,7 @@ def _summary(ref: str, input_size, where) -> dict:
     if hit is not None:
         return hit
     from archc.pipeline import compile_spec
-    from archc.report import summary
+    from archc.reports.summary import summary
 
     compiled = compile_spec(ref, input_size=input_size)
     doc = summary(compiled)
@@ -70,30 +70,30 @@ def _summary(ref: str, input_size, where) -> dict:
 
 
 def _human(s: dict, body: str) -> str:
-    title = f"{s['name']} · {s['spec']} · input {render.shape(s['input_shape'])}"
-    return f"{title}\n{body}\n{render.totals_line(s)}"
+    title = f"{s['name']} · {s['spec']} · input {text.shape(s['input_shape'])}"
+    return f"{title}\n{body}\n{text.totals_line(s)}"
 
 
 def _stage_table(s: dict) -> str:
     def row(name, part, blocks="-"):
         return [
             name,
-            render.shape(part["output_shape"]),
+            text.shape(part["output_shape"]),
             str(blocks),
-            render.grouped(part["params"]),
-            render.grouped(part["macs"]),
+            text.grouped(part["params"]),
+            text.grouped(part["macs"]),
         ]
 
     rows = [row("stem", s["stem"])]
     rows += [row(st["name"], st, st["blocks"]) for st in s["stages"]]
     rows.append(row("head", s["head"]))
-    rows.append(["total", "", "", render.grouped(s["params"]), render.grouped(s["macs"])])
-    return render.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
+    rows.append(["total", "", "", text.grouped(s["params"]), text.grouped(s["macs"])])
+    return text.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
 
 
 def _layer_table(layers: list[dict]) -> str:
     rows = [
-        [r["name"], r["op"], render.shape(r["output_shape"]), render.grouped(r["params"]), render.grouped(r["macs"])]
+        [r["name"], r["op"], text.shape(r["output_shape"]), text.grouped(r["params"]), text.grouped(r["macs"])]
         for r in layers
     ]
-    return render.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})
+    return text.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archc import render
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports import text
+from archc.reports.summary import summary
 from archc.spec.loader import builtin_names
 
 
@@ -24,10 +24,10 @@ def run(args) -> int:
             [
                 name,
                 str(s["depth"]),
-                render.scaled(s["params"], "").rstrip(),
-                render.scaled(s["macs"], "MACs"),
+                text.scaled(s["params"], "").rstrip(),
+                text.scaled(s["macs"], "MACs"),
                 c.spec.description,
             ]
         )
-    print(render.table(["spec", "depth", "params", "MACs", "description"], rows, right={1, 2, 3}))
+    print(text.table(["spec", "depth", "params", "MACs", "description"], rows, right={1, 2, 3}))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from archc.diagnostics import Diagnostic, SpecError
+from archc.diagnostics import usage_error
 
 
 def register(parser) -> None:
@@ -26,8 +26,18 @@ def register(parser) -> None:
     parser.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: the CPUs available)")
 
 
-def _argument_error(base, message: str, help: str) -> SpecError:
-    return SpecError([Diagnostic(base.shown, 1, 1, "E205", message, help)])  # the base spec's file
+def _argument_error(base, message: str, help: str):
+    return usage_error("E600", message, help)
+
+
+def _check_outputs(args) -> None:
+    """Refuse outputs that cannot be written before compiling anything."""
+    if args.out and not args.out.lower().endswith((".csv", ".json")):
+        raise usage_error("E600", f"--out {args.out}: the file name must end in .csv or .json", "e.g. --out space.csv")
+    if args.plot:
+        from archc.commands.compare import _check_plot  # the same rules as `archc compare --plot`
+
+        _check_plot(args.plot)
 
 
 def _space(base, args):
@@ -57,6 +67,7 @@ def run(args) -> int:
     from archc.sweep import run as engine
     from archc.sweep.select import SelectError, parse_pareto, parse_where
 
+    _check_outputs(args)
     base = engine.Base(*read_spec(args.spec))
     validate_data(base.data, base.marks, base.shown, base.builtin, base.sha256)  # the base itself must be valid
     space = _space(base, args)

@@ -1,92 +1,21 @@
 """``archc table SPEC... [--format markdown|latex] [--exact]``: the ResNet paper's Table 1 layout.
 
-The table is derived from the compiled IRs by :mod:`archc.table1`; this module only renders it.
+The table is derived from the compiled IRs by :mod:`archc.reports.table1` and printed by
+:mod:`archc.reports.table1_text`; this module only parses the arguments.
 """
 
 from __future__ import annotations
 
-import re
-
-from archc.commands.common import add_specs_argument, compile_all
-from archc.table1 import Block, Flops, Part, Row, Table1, build_table, exact_rows, sci_text
+from archc.api import TABLE_FORMATS, table
+from archc.commands.common import add_specs_argument
 
 
 def register(parser) -> None:
     add_specs_argument(parser)
-    parser.add_argument("--format", choices=["markdown", "latex"], default="markdown", help="default markdown")
+    parser.add_argument("--format", choices=TABLE_FORMATS, default="markdown", help="default markdown")
     parser.add_argument("--exact", action="store_true", help="add rows with the exact multiply-add and param counts")
 
 
 def run(args) -> int:
-    compiled = compile_all(args.specs)
-    table = build_table(compiled)
-    if args.exact:
-        table.rows += exact_rows(compiled)
-    print(to_latex(table) if args.format == "latex" else to_markdown(table))
+    print(table(*args.specs, format=args.format, exact=args.exact))
     return 0
-
-
-# ---- markdown ---------------------------------------------------------------------------------------------
-
-
-def md_part(part: Part) -> str:
-    if isinstance(part, Block):
-        inner = "; ".join(part.conv_texts())
-        return f"[{inner}] ×{part.repeat}"
-    if isinstance(part, Flops):
-        ours = sci_text(part.mantissa, part.exponent)
-        return f"{ours} (paper: {part.paper})" if part.paper else ours
-    return part
-
-
-def to_markdown(table: Table1) -> str:
-    header = ["layer name", "output size", *table.columns]
-    lines = ["| " + " | ".join(header) + " |", "|---|---|" + "---|" * len(table.columns)]
-    for row in table.rows:
-        cells = ["; ".join(md_part(p) for p in parts) for parts in row.cells]
-        lines.append("| " + " | ".join([row.name, row.size, *cells]) + " |")
-    notes = [f"{i}. {note}" for i, note in enumerate(table.notes, 1)]
-    return "\n".join(lines) + "\n\n" + "\n".join(notes)
-
-
-# ---- LaTeX ------------------------------------------------------------------------------------------------
-
-_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{", "}": r"\}"}
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
-
-
-def latex_text(text: str) -> str:
-    text = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
-    text = re.sub(r"×10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: rf"$\times10^{{{''.join(_SUPERSCRIPTS[c] for c in m[1])}}}$", text)
-    text = text.replace("×", r"$\times$").replace("–", "--").replace("—", "---")
-    return text.replace("`", "")
-
-
-def tex_part(part: Part) -> str:
-    if isinstance(part, Block):
-        lines = r" \\ ".join(part.conv_texts(r"\times"))
-        return rf"$\left[\begin{{array}}{{c}} {lines} \end{{array}}\right]\times{part.repeat}$"
-    return latex_text(md_part(part))
-
-
-def _tex_row(row: Row) -> str:
-    cells = [
-        r"\shortstack{" + r" \\ ".join(tex_part(p) for p in parts) + "}" if len(parts) > 1 else tex_part(parts[0])
-        for parts in row.cells
-    ]
-    return " & ".join([latex_text(row.name), latex_text(row.size), *cells]) + r" \\"
-
-
-def to_latex(table: Table1) -> str:
-    header = ["layer name", "output size", *table.columns]
-    lines = [
-        r"\begin{tabular}{ll" + "c" * len(table.columns) + "}",
-        r"\hline",
-        " & ".join(latex_text(h) for h in header) + r" \\",
-        r"\hline",
-        *(_tex_row(row) for row in table.rows),
-        r"\hline",
-        r"\end{tabular}",
-    ]
-    notes = [rf"\par\footnotesize {i}. {latex_text(note)}" for i, note in enumerate(table.notes, 1)]
-    return "\n".join(lines + notes)

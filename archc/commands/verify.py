@@ -1,7 +1,7 @@
 """``archc verify SPEC... [--backend pytorch|keras|all]``: check the generated code against the IR.
 
 Builds each backend's code in memory, instantiates it in the installed frameworks and compares params,
-MACs and stage / output shapes with the IR (see :mod:`archc.crosscheck`). Exit 1 on any difference,
+MACs and stage / output shapes with the IR (see :mod:`archc.frameworks.verify`). Exit 1 on any difference,
 listing where; a framework that is not installed is skipped with a note.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from archc.commands.common import add_specs_argument, compile_all
+from archc.commands.common import add_specs_argument
 from archc.diagnostics import EXIT_DIFFERENCE
+from archc.pipeline import compile_all
 
 
 def register(parser) -> None:
@@ -19,7 +20,7 @@ def register(parser) -> None:
 
 
 def run(args) -> int:
-    from archc.crosscheck import FRAMEWORKS, report, verify
+    from archc.frameworks.verify import FRAMEWORKS, report, verify
 
     compiled = compile_all(args.specs)
     frameworks = list(FRAMEWORKS) if args.backend == "all" else [args.backend]

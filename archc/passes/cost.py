@@ -2,7 +2,7 @@
 
 Pre:  every node has ``shape``.
 Post: every node has integer ``params``, ``buffers``, ``macs`` ≥ 0.
-Summaries (totals, per stage, depth, activations) are computed from these by :mod:`archc.report`.
+Summaries (totals, per stage, depth, activations) are computed from these by :mod:`archc.reports.summary`.
 """
 
 from __future__ import annotations

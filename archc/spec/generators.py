@@ -20,6 +20,7 @@ Generated values are located at the generator parameter they come from.
 
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Annotated
 
@@ -117,11 +118,16 @@ def expand_regnet(p: RegNetParams, marks: Marks) -> tuple[list[dict], dict]:
 _ORIGIN = {"width": "w0", "blocks": "depth", "group_width": "group_width", "bottleneck_ratio": "bottleneck_ratio"}
 
 
+def _generator_like(key: object) -> bool:
+    """A generator's name, or a misspelling of one (which then gets a did-you-mean)."""
+    return isinstance(key, str) and bool(difflib.get_close_matches(key, list(StageGenerator.model_fields), cutoff=0.6))
+
+
 def expand_generators(data: dict, marks: Marks) -> dict:
     """``data`` with a ``stages:`` generator replaced by its stage table (``data`` itself if none)."""
     stages = data.get("stages")
-    if not isinstance(stages, dict):
-        return data
+    if not isinstance(stages, dict) or not any(_generator_like(k) for k in stages):
+        return data  # a table, or a mapping that is no generator: validation says "must be a list"
     try:
         gen = _Wrapper.model_validate({"stages": stages}).stages
     except ValidationError as exc:

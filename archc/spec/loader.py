@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import yaml
 from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
@@ -21,7 +22,7 @@ from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
 from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
 from archc.spec.schema import Spec
-from archc.spec.yamlread import Mark, Marks, read_yaml
+from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,54 @@ def validate_data(
     except ValidationError as exc:
         raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
     _unique_stage_names(spec, marks)
+    _bottleneck_only(spec, marks)
     _inner_widths(spec, marks)
     return LoadedSpec(spec, marks, shown, builtin, sha256, files)
+
+
+MAPPING_PATH = "<dict>"
+
+
+def load_mapping(mapping: dict) -> LoadedSpec:
+    """A spec given as a dict (the Python API): written out as YAML text and read like a file named
+    ``<dict>``, so its diagnostics have lines too; ``extends:`` paths are relative to the working directory."""
+    try:
+        text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the spec dict holds a value that is not YAML data: {exc}") from None
+    data, marks = parse_yaml(text, MAPPING_PATH)
+    digest = hashlib.sha256(text.encode("utf-8"))
+    data, marks, digest = _with_parent(data, marks, digest, Path.cwd() / MAPPING_PATH, [])
+    return _validated(data, marks, MAPPING_PATH, None, digest)
+
+
+def _validated(data, marks: Marks, shown: str, builtin: str | None, digest) -> LoadedSpec:
+    return validate_data(data, marks, shown, builtin, digest.hexdigest())
+
+
+# Options that shape a bottleneck's grouped 3×3 (ResNeXt, Wide ResNet) and mean nothing to other blocks:
+# option → its neutral value. torchvision refuses them too ("BasicBlock only supports groups=1 and base_width=64").
+_BOTTLENECK_ONLY = {"groups": 1, "base_width": 64}
+
+
+def _bottleneck_only(spec: Spec, marks: Marks) -> None:
+    """``groups`` / ``base_width`` on a basic or single-conv block would be silently ignored or misapplied."""
+    if spec.block == "bottleneck":
+        return
+    errors = []
+    for key, neutral in _BOTTLENECK_ONLY.items():
+        value = getattr(spec, key)
+        if value != neutral:
+            message = (
+                f"{key}: {value} applies to a bottleneck block; a {spec.block} block supports only {key} {neutral}"
+            )
+            help = (
+                f"use 'block: bottleneck' (ResNeXt: groups 32, base_width 4), or remove '{key}'; "
+                f"to widen a {spec.block} block, raise the stages' width"
+            )
+            errors.append(_at(marks.value((key,)), "E401", message, help))
+    if errors:
+        raise SpecError(errors)
 
 
 def _inner_widths(spec: Spec, marks: Marks) -> None:
@@ -146,6 +193,11 @@ def _read_chain(file: Path, shown: str, stack: list[Path], files: list | None = 
     digest = hashlib.sha256(raw)
     if files is not None:  # the extends chain, child first: (absolute path, sha256 of its bytes)
         files.append((str(file.resolve()), hashlib.sha256(raw).hexdigest()))
+    return _with_parent(data, marks, digest, file, stack, files)
+
+
+def _with_parent(data, marks: Marks, digest, file: Path, stack: list[Path], files: list | None = None):
+    """Merge the spec ``extends:`` names (if any) under ``data``; ``file`` is where ``data`` was read."""
     if not isinstance(data, dict) or "extends" not in data:
         return data, marks, digest
     target = data["extends"]

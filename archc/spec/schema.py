@@ -233,10 +233,11 @@ class Spec(_Model):
         default=None, description="output width / inner width (default 1 basic and single, 4 bottleneck)"
     )
     groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(
-        default=1, description="groups of the 3x3 conv (ResNeXt cardinality)"
+        default=1, description="groups of the bottleneck's 3x3 conv (ResNeXt cardinality); bottleneck blocks only"
     )
     base_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(
-        default=64, description="inner width = int(width × base_width / 64) × groups (ResNeXt, Wide ResNet)"
+        default=64,
+        description="inner width = int(width × base_width / 64) × groups (ResNeXt, Wide ResNet); bottleneck blocks only",
     )
     se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
     zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")

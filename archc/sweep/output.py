@@ -89,7 +89,7 @@ def write(doc: dict, rows: list[dict], out: str | None) -> None:
     if out is None:
         sys.stdout.write(csv_text(doc))
         return
-    from archc.outputs import write_all
+    from archc.files import write_all
 
     path = Path(out)
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n" if path.suffix == ".json" else csv_text(doc)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archc.plot import _STYLE, unit
+from archc.files import atomic_save
+from archc.reports.plot import _STYLE, unit
 
 _LABELS = {"params": "params", "macs": "MACs", "flops": "FLOPs", "activations": "activations", "depth": "depth"}
 
@@ -42,7 +43,7 @@ def plot_front(rows: list[dict], axes, path: str | Path, title: str) -> Path:
         ax.set_ylabel(f"{ylabel} — {goal(sy)}")
         ax.set_title(title)
         ax.legend(loc="best", frameon=False)
-        path = Path(path)
-        metadata = {"Date": None} if path.suffix.lower() == ".svg" else {"Software": None}
-        fig.savefig(path, metadata=metadata)
+        path, kind = Path(path), Path(path).suffix.lower()
+        metadata = {"Date": None} if kind == ".svg" else {"Software": None}
+        atomic_save(path, lambda tmp: fig.savefig(tmp, format=kind[1:], metadata=metadata), suffix=kind)
     return path

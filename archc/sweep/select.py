@@ -18,7 +18,7 @@ _COND = re.compile(r"\s*([A-Za-z_][\w.\[\]]*)\s*(<=|>=|==|!=|<|>)\s*([-+]?(?:\d+
 
 
 class SelectError(ValueError):
-    """A malformed ``--where`` or ``--pareto`` (E205)."""
+    """A malformed ``--where`` or ``--pareto`` (E600)."""
 
 
 @dataclass(frozen=True)

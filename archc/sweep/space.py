@@ -58,7 +58,7 @@ class Space:
 
 
 class VaryError(ValueError):
-    """A ``--vary`` argument that is malformed (reported as E205 by the caller)."""
+    """A ``--vary`` argument that is malformed (reported as E600 by the caller)."""
 
 
 def parse_path(key: str) -> tuple:

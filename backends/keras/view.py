@@ -17,9 +17,9 @@ from archc.backends.keras.body import kind_body, statement
 from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, is_default, print_op
 from archc.backends.keras.pycode import arguments, call_statement, fstring, literal
 
+from archc.codegen import provenance
 from archc.ir.graph import operands
 from archc.ir.naming import keras_pool_name
-from archc.outputs import provenance
 from archc.pipeline import Compiled
 
 # Words that keras.applications capitalises its own way (ResNet50, ResNeXt50, VGG16, …).

@@ -11,10 +11,10 @@ import keyword
 import re
 from dataclasses import dataclass
 
+from archc.codegen import provenance
 from archc.ir.graph import operands
-from archc.outputs import provenance
 from archc.pipeline import Compiled
-from archc.report import summary
+from archc.reports.summary import summary
 
 from .blocks import (
     PARAMS,

@@ -1,5 +1,5 @@
 """Issue 6 item 7: for every built-in spec (up to 60 blocks), the generated PyTorch and Keras models agree
-numerically after archc.convert copies the PyTorch weights into Keras.
+numerically after archc.frameworks.convert copies the PyTorch weights into Keras.
 
 Outside reference: a real forward pass of the generated PyTorch model with random weights and BN
 statistics. ImageNet ResNets run at 64×64 (same code path, less compute); specs whose top flattens a fixed

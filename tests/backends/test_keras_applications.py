@@ -53,7 +53,7 @@ def resnet50():
 
 
 def test_resnet50_equals_keras_applications(resnet50):
-    from archc.report import summary
+    from archc.reports.summary import summary
 
     compiled, _, ours, theirs = resnet50
     assert describe(ours) == describe(theirs)
@@ -80,7 +80,7 @@ def test_resnet50_equals_the_recorded_layer_dump(resnet50):
 
 @pytest.mark.parametrize("depth", ["resnet101", "resnet152", "resnet50v2", "resnet101v2", "resnet152v2"])
 def test_other_resnets_equal_keras_applications(depth):
-    from archc.report import summary
+    from archc.reports.summary import summary
 
     compiled, module = generated(f"keras/{depth}")
     ours = getattr(module, APPLICATIONS[depth])()

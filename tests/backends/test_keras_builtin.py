@@ -34,7 +34,7 @@ NAMES = [n for n in builtin_names() if n not in COVERED]
 @pytest.mark.parametrize("name", NAMES)
 def test_count_params_and_output_shape_equal_the_ir(name):
     from archc.pipeline import compile_spec
-    from archc.report import summary
+    from archc.reports.summary import summary
 
     blocks = sum(stage.blocks for stage in compile_spec(name).spec.stages)
     if blocks > GIANT_BLOCKS and not SLOW:

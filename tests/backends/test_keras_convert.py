@@ -1,4 +1,4 @@
-"""One spec, two frameworks, same numbers: archc.convert copies PyTorch weights into Keras (and back).
+"""One spec, two frameworks, same numbers: archc.frameworks.convert copies PyTorch weights into Keras (and back).
 
 Outside reference: a real forward pass of the generated PyTorch model. At 225×225 every stride-2 layer sees
 an odd size, where Keras "same" padding would differ from PyTorch's symmetric padding.
@@ -47,7 +47,7 @@ def _agree(compiled, model, torch_model, size: int, atol: float = 1e-4) -> None:
 
 
 def _converted(compiled, keras_module, torch_model, input_shape):
-    from archc.convert import torch_to_keras
+    from archc.frameworks.convert import torch_to_keras
 
     model = keras_module.build_model(input_shape=input_shape, classifier_activation=None)
     assert torch_to_keras(compiled, torch_model, model) == len(model.weights)
@@ -56,7 +56,7 @@ def _converted(compiled, keras_module, torch_model, input_shape):
 
 @pytest.mark.parametrize("ref", ["resnet18", "torchvision/resnet18", "resnet50", "torchvision/resnet50"])
 def test_torch_weights_give_the_same_outputs_in_keras(ref, tmp_path):
-    from archc.convert import keras_to_torch
+    from archc.frameworks.convert import keras_to_torch
 
     compiled, keras_module = generated(ref)
     torch_model = _torch_model(compiled, tmp_path)
@@ -119,7 +119,7 @@ SMALL = {
 
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_small_specs_agree_with_pytorch(name, tmp_path):
-    from archc.report import summary
+    from archc.reports.summary import summary
 
     path = tmp_path / f"{name}.yaml"
     header = f"archc: 1\nname: {name}\ninput: {{channels: 3, size: 9}}\n"
@@ -155,7 +155,7 @@ head: {features_only: true}
 
 
 def test_features_only_returns_every_stage_output_as_pytorch(tmp_path):
-    from archc.convert import torch_to_keras
+    from archc.frameworks.convert import torch_to_keras
 
     path = tmp_path / "feat.yaml"
     path.write_text(FEATURES, encoding="utf-8")

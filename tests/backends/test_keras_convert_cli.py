@@ -25,7 +25,7 @@ head: {classes: 7}
 
 
 def test_round_trip_and_same_outputs(tmp_path):
-    from archc.crosscheck import load_generated
+    from archc.frameworks.generated import load_generated
 
     spec = tmp_path / "small.yaml"
     spec.write_text(textwrap.dedent(SPEC), encoding="utf-8")
@@ -61,7 +61,7 @@ def test_round_trip_and_same_outputs(tmp_path):
 @pytest.mark.parametrize("source, target", [("a.pt", "b.pt"), ("a.h5", "b.pt"), ("a.pt", "b.onnx")])
 def test_wrong_file_kinds_exit_2(tmp_path, source, target):
     code, out, err = run_cli("convert", "resnet18", "--from", str(tmp_path / source), "--to", str(tmp_path / target))
-    assert code == 2 and "error:" in err and out == ""
+    assert code == 2 and err.startswith("error[E600]: ") and "\n  help: " in err and out == ""
     assert not (tmp_path / target).exists()
 
 
@@ -69,4 +69,4 @@ def test_missing_input_exits_2(tmp_path):
     code, _, err = run_cli(
         "convert", "resnet18", "--from", str(tmp_path / "nope.pt"), "--to", str(tmp_path / "x.weights.h5")
     )
-    assert code == 2 and "no such file" in err
+    assert code == 2 and "error[E601]: no such file" in err

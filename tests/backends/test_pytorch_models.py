@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.backends.torch_models import Cache, hook_stage_outputs, stage_modules
 from tests.conftest import REFERENCE, pytorch_builtins
 

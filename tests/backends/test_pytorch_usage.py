@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.backends.torch_models import Cache, generate, stage_modules
 
 TINY_A = """\

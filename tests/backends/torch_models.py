@@ -15,7 +15,7 @@ from archc.backends.pytorch.emitter import emit
 
 from archc.diagnostics import SpecError
 from archc.pipeline import Compiled, compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 
 SMALL = (32, 32)  # forward passes run at this size when the generated code does not depend on the size
 

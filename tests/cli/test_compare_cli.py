@@ -108,9 +108,9 @@ def test_plot_file_is_written(tmp_path, suffix, magic):
 
 
 def test_chart_kind_follows_metadata():
-    from archc.comparison import compare
     from archc.pipeline import compile_spec
-    from archc.plot import chart_data
+    from archc.reports.comparison import compare
+    from archc.reports.plot import chart_data
 
     data = chart_data(compare([compile_spec(s) for s in SPECS]))
     assert data.kind == "error" and data.labels == SPECS[1:]  # resnet18: no top-1 in Table 3
@@ -134,8 +134,33 @@ def test_input_size_applies_to_every_spec():
 
 
 def test_axis_units_follow_the_magnitudes():
-    from archc.plot import short, unit
+    from archc.reports.plot import short, unit
 
     assert unit([40_551_040, 252_887_680]) == (1e6, "M")  # CIFAR ResNets: MMACs
     assert unit([3_857_973_248]) == (1e9, "G")
     assert (short(269_722), short(25_557_032), short(11_282_415_616)) == ("270 K", "25.6 M", "11.3 G")
+
+
+def test_plot_into_a_missing_folder_is_exit_2_with_a_hint(tmp_path):
+    """Issue 13, item 7: used to be an internal error (exit 3) after the table was printed."""
+    target = tmp_path / "missing" / "dir" / "x.png"
+    code, out, err = run_cli("compare", "resnet18", "resnet34", "--plot", str(target))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error[E500]: --plot {target}: the folder {target.parent.as_posix()} does not exist\n")
+    assert "  help: create it first (mkdir -p " in err and err.endswith("Found 1 error.\n")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_plot_without_matplotlib_is_exit_2_with_a_hint(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    code, out, err = run_cli("compare", "resnet18", "--plot", str(tmp_path / "x.svg"))
+    assert (code, out) == (2, "")
+    assert err == (
+        "error[E602]: --plot needs matplotlib, which is not installed\n"
+        "  help: pip install 'archc[plot]' (or pip install matplotlib), or leave out --plot\n"
+        "Found 1 error.\n"
+    )
+    assert list(tmp_path.iterdir()) == []

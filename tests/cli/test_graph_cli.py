@@ -72,9 +72,9 @@ def test_svg_through_graphviz():
 
 
 def test_svg_without_graphviz_says_so(monkeypatch):
-    import archc.graph_render
+    import archc.graphs.render
 
-    monkeypatch.setattr(archc.graph_render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(archc.graphs.render.shutil, "which", lambda name: None)
     code, out, err = run_cli("graph", "resnet18", "--format", "svg")
     assert code == 2 and out == ""
     assert "needs Graphviz's `dot`" in err and "--format dot" in err

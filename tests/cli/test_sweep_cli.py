@@ -136,11 +136,13 @@ def test_unknown_key_is_located_with_a_suggestion(tmp_path):
         (["--vary", "stages[0].blocks=1..3", "--where", "macs<<4e9"], "is not COLUMN OP NUMBER"),
         (["--vary", "stages[0].blocks=1..3", "--where", "mac<4e9"], "did you mean 'macs'?"),
         (["--vary", "stages[0].blocks=1..3", "--pareto", "macs"], "needs two columns"),
+        (["--vary", "stages[0].blocks=1..3", "--out", "x.txt"], "must end in .csv or .json"),
+        (["--vary", "stages[0].blocks=1..3", "--plot", "x.pdf"], "must end in .png or .svg"),
     ],
 )
 def test_bad_arguments_exit_2(tmp_path, args, message):
     line = _bad(tmp_path, *args)
-    assert line.startswith("base.yaml:1:1: error[E205]: ") and message in line
+    assert line.startswith("error[E600]: ") and message in line
 
 
 def test_readme_design_spaces_example(tmp_path):

@@ -130,3 +130,34 @@ def test_vgg_style_stages_close_with_their_pool():
     assert [r[0] for r in rows] == ["block1_x", "block2_x", "", "FLOPs"]  # no stem: no conv1 row
     assert rows[0][1:] == ["16×16", "[3×3, 8] ×2; 2×2 max pool, stride 2"]
     assert rows[2][1:] == ["2×2", "2×2 adaptive average pool, 32-d fc, 10-d fc, softmax"]
+
+
+MIXED = ["cifar/resnet20", "resnet18", "keras/vgg16"]
+
+
+def test_mixed_specs_have_right_labels_and_scales():
+    """Issue 13, item 1: rows are named after every spec's own stages (not the first spec's, clamped), sizes
+    read column by column, and no FLOPs cell prints three digits before the point (``181.4×10⁷``)."""
+    code, out, err = run_cli("table", *MIXED)
+    assert code == 0, err
+    assert_snapshot(SNAPSHOTS / "table_mixed.md", out)
+    rows = markdown_rows(out, "layer name")
+    names = [r[0] for r in rows if r[0].endswith("_x")]
+    assert names == ["conv2_x / block1_x", "conv3_x / block2_x", "conv4_x / block3_x", "conv5_x / block4_x", "block5_x"]
+    assert len(names) == len(set(names))
+    conv5 = next(r for r in rows if r[0].startswith("conv5_x"))
+    assert conv5[1] == "– / 7×7 / 14×14" and conv5[2] == "–"  # CIFAR ResNet-20 has three stages
+    flops = next(r for r in rows if r[0] == "FLOPs")[2:]
+    assert all(re.fullmatch(r"\d\.\d×10[⁰¹²³⁴⁵⁶⁷⁸⁹]+( \(paper: .+\))?", cell) for cell in flops), flops
+    # every cell is the one the spec gets alone (the scale of a mixed table changes no figure)
+    for spec, cell in zip(MIXED, flops):
+        alone = next(r for r in markdown_rows(run_cli("table", spec)[1], "layer name") if r[0] == "FLOPs")[2]
+        assert cell == alone
+
+
+def test_cifar_flops_against_the_paper():
+    """CIFAR ResNet-20: He et al. (2016) Table 6 has 0.27 M params; its 40.8 M multiply-adds print as 4.1×10⁷."""
+    code, out, _ = run_cli("table", "cifar/resnet20", "--exact")
+    rows = {r[0]: r for r in markdown_rows(out, "layer name")}
+    assert rows["FLOPs"][2] == "4.1×10⁷"
+    assert round(number(rows["params"][2]) / 1e6, 2) == 0.27

@@ -34,9 +34,9 @@ def test_small_specs_verify_in_both_frameworks(both):
 def test_independent_counts_agree_with_the_ir():
     """The counters really measure the model: FlopCounterMode and numel against archc's exact figures."""
     pytest.importorskip("torch")
-    from archc.crosscheck import check_pytorch
+    from archc.frameworks.verify import check_pytorch
     from archc.pipeline import compile_spec
-    from archc.report import summary
+    from archc.reports.summary import summary
 
     c = compile_spec(TINY[1])
     checks = {k.item: k for k in check_pytorch(c)}
@@ -50,15 +50,15 @@ def test_independent_counts_agree_with_the_ir():
 
 def test_a_difference_exits_1_and_says_where(monkeypatch):
     pytest.importorskip("torch")
-    import archc.crosscheck
+    import archc.frameworks.verify
 
-    real = archc.crosscheck.summary
+    real = archc.frameworks.verify.summary
 
     def off_by_one(c):
         s = real(c)
         return {**s, "macs": s["macs"] + 1, "output_shape": [11]}
 
-    monkeypatch.setattr(archc.crosscheck, "summary", off_by_one)
+    monkeypatch.setattr(archc.frameworks.verify, "summary", off_by_one)
     code, out, err = run_cli("verify", TINY[0], "--backend", "pytorch", cwd=REPO)
     assert code == 1
     assert "tiny_basic · pytorch: 2 difference(s)" in out
@@ -69,11 +69,11 @@ def test_a_difference_exits_1_and_says_where(monkeypatch):
 
 def test_missing_framework_is_skipped_with_a_note(monkeypatch):
     pytest.importorskip("torch")
-    import archc.crosscheck
+    import archc.frameworks.verify
 
-    real = archc.crosscheck.importlib.util.find_spec
+    real = archc.frameworks.verify.importlib.util.find_spec
     monkeypatch.setattr(
-        archc.crosscheck.importlib.util, "find_spec", lambda name: None if name == "keras" else real(name)
+        archc.frameworks.verify.importlib.util, "find_spec", lambda name: None if name == "keras" else real(name)
     )
     code, out, _ = run_cli("verify", TINY[0], cwd=REPO)
     assert code == 0

@@ -99,7 +99,7 @@ def test_failing_spec_leaves_existing_outputs_untouched(project, tmp_path):
 # parent can SIGKILL it in the middle of writing: the worst moment for a non-atomic writer.
 _SLOW_CHILD = """
 import os, sys, time
-from archc import cli, outputs
+from archc import cli, files
 marker, block_at = sys.argv[1], int(sys.argv[2])
 calls = [0]
 real_fsync = os.fsync
@@ -109,7 +109,7 @@ def slow_fsync(fd):
         open(marker, "w").close()
         time.sleep(60)
     real_fsync(fd)
-outputs.os.fsync = slow_fsync
+files.os.fsync = slow_fsync
 sys.exit(cli.main(sys.argv[3:]))
 """
 
@@ -143,7 +143,8 @@ def test_killed_build_leaves_old_or_new_files_never_partial(project, tmp_path, b
             child.kill()
     finals = {name: (out / name).read_bytes() for name in new}
     assert all(finals[n] in (old[n], new[n]) for n in new), "a file is neither the old nor the new version"
-    assert sum(finals[n] == new[n] for n in new) == block_at - 1, "files before the blocked one are replaced"
+    # every file is staged (written and fsynced) before the first rename: killed while staging, none is new
+    assert all(finals[n] == old[n] for n in new), "a file was replaced before every file was staged"
     leftovers = [p.name for p in out.rglob("*") if p.is_file() and p.relative_to(out).as_posix() not in new]
     assert all(name.startswith(".") and name.endswith(".tmp") for name in leftovers), leftovers
     # a later build completes the job
@@ -181,3 +182,24 @@ def test_a_backend_limit_is_e403_and_writes_nothing(tmp_path, monkeypatch):
     assert err.startswith("specs/resnet34.yaml:1:1: error[E403]: the pytorch backend cannot emit this spec: BasicBlock")
     assert "\n  help: " in err and err.endswith("Found 1 error.\n")
     assert not out.exists()
+
+
+def test_one_unwritable_backend_folder_writes_nothing_anywhere(tmp_path):
+    """Issue 13, item 6: ``--out`` where only ``pytorch/`` cannot be written (here a file is in its way,
+    which stops root too): the Keras files used to be written already. Now nothing is, no folder is left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "pytorch").write_text("in the way")
+    code, stdout, err = run_cli("build", "resnet18", "cifar/resnet20", "--out", str(out))
+    assert code == 2 and stdout == ""
+    assert "error[E500]: cannot write" in err and "/pytorch/" in err
+    assert sorted(p.name for p in out.iterdir()) == ["pytorch"], "the keras/ files or folders were written"
+    assert (out / "pytorch").read_text() == "in the way"
+
+
+def test_a_folder_where_a_file_goes_is_refused_before_anything_is_written(tmp_path):
+    out = tmp_path / "out"
+    (out / "keras" / "resnet18.py").mkdir(parents=True)
+    code, _, err = run_cli("build", "resnet18", "--out", str(out))
+    assert code == 2 and "keras/resnet18.py:1:1: error[E500]: cannot write: a folder is in the way" in err
+    assert not (out / "pytorch").exists()

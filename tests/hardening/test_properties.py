@@ -4,7 +4,7 @@
    params = numel, MACs = FlopCounterMode / 2, every stage's IR output shape = the forward shape.
 2. IR vs the generated PyTorch code (all unit orderings, groups, shortcut options): numel, FLOPs, output.
 3. IR vs the generated Keras code: count_params = keras_params, and after copying the PyTorch weights
-   (archc.convert) both frameworks compute the same outputs.
+   (archc.frameworks.convert) both frameworks compute the same outputs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 from archc.pipeline import compile_spec  # noqa: E402
-from archc.report import summary  # noqa: E402
+from archc.reports.summary import summary  # noqa: E402
 
 FAST = settings(
     max_examples=12,
@@ -214,7 +214,7 @@ def test_keras_matches_ir_and_pytorch(spec, tmp_path_factory):
     import numpy as np
     from archc.backends.keras.emitter import emit
 
-    from archc.convert import torch_to_keras
+    from archc.frameworks.convert import torch_to_keras
 
     c = compiled_or_skip(spec, tmp_path_factory)
     source = emit(c)

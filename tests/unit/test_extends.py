@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
+from archc.spec.loader import load_spec
 from tests.conftest import run_cli
 
 BASE = """archc: 1
@@ -48,3 +51,19 @@ def test_lists_replace_and_marks_follow(tmp_path):
     code, _, err = run_cli("cost", str(tmp_path / "child.yaml"), "--input-size", "4")
     assert code == 2 and "child.yaml:3:5: error[E400]" in err
     assert "7x7 window with stride 1 on a 4x4 feature map" in err
+
+
+def test_groups_on_a_basic_block_is_refused_where_it_is_written(tmp_path):
+    """Issue 13, item 5: ``groups: 4`` on a basic block used to build an ungrouped conv1 four times as wide.
+    torchvision refuses it ("BasicBlock only supports groups=1 and base_width=64"); archc points at the key."""
+    from archc.diagnostics import SpecError
+
+    child = tmp_path / "child.yaml"
+    child.write_text("archc: 1\nname: child\nextends: resnet18\n\ngroups: 4\nbase_width: 64\n")
+    with pytest.raises(SpecError) as info:
+        load_spec(str(child))
+    (d,) = info.value.diagnostics
+    assert (d.line, d.col, d.code) == (5, 9, "E401") and d.message.startswith("groups: 4 applies to a bottleneck")
+    neutral = tmp_path / "neutral.yaml"
+    neutral.write_text("archc: 1\nname: neutral\nextends: resnet18\ngroups: 1\nbase_width: 64\n")
+    assert summary(compile_spec(str(neutral)))["params"] == 11_689_512  # torchvision resnet18, unchanged

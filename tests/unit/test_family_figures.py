@@ -13,7 +13,7 @@ import re
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.conftest import REFERENCE, markdown_rows, number
 
 FIGURES = (REFERENCE / "figures.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from archc.spec.loader import builtin_names, load_spec
 from archc.sweep.fastcost import _MEMO, fast_totals
 

@@ -2,8 +2,8 @@
 look at ``sys.modules`` after ``archc.cli.main`` returns.
 
 torch / TensorFlow / Keras / JAX must never be imported by check, cost, list, compare or build (the
-generated code imports them, archc does not). The lighter heavy dependencies (jinja2, Rich, matplotlib)
-are imported lazily, only by the commands that use them.
+generated code imports them, archc does not). The lighter heavy dependencies (jinja2, matplotlib) are
+imported lazily, only by the commands that use them; Rich is not a dependency and is never imported.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 
 torch = pytest.importorskip("torch")
 from tests.reference_resnet import Basic  # noqa: E402

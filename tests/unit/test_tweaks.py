@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archc.pipeline import compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from tests.conftest import REFERENCE, markdown_rows, number
 
 FIGURES = (REFERENCE / "figures.md").read_text(encoding="utf-8")

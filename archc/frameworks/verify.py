@@ -13,15 +13,14 @@ here, only when verifying.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import math
 import os
-import types
 from dataclasses import dataclass, field
 
+from archc.frameworks.generated import load_generated
 from archc.pipeline import Compiled
-from archc.report import summary
+from archc.reports.summary import summary
 
 FRAMEWORKS = {"pytorch": "torch", "keras": "keras"}
 
@@ -47,17 +46,6 @@ class Result:
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
-
-
-def load_generated(c: Compiled, backend: str) -> types.ModuleType:
-    """Emit the backend's source for ``c`` and execute it as a fresh module (never written to disk)."""
-    from archc.commands.build import BACKENDS
-
-    source = importlib.import_module(BACKENDS[backend]).emit(c)
-    module = types.ModuleType(f"archc_verify_{backend}_{c.spec.name}")
-    module.__file__ = f"<archc generated {backend}/{c.loaded.key}.py>"
-    exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - archc's own output
-    return module
 
 
 def _stage_shapes(c: Compiled) -> dict[str, list[int]]:

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from archc.pipeline import Compiled, compile_spec
-from archc.report import summary
+from archc.reports.summary import summary
 from archc.spec.loader import LoadedSpec
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -63,6 +63,12 @@ def exponent_of(values: list[int]) -> int:
     """The power of ten of the smallest value: one exponent for a whole row, as the paper prints it."""
     smallest = min(values)
     return max(0, math.floor(math.log10(smallest))) if smallest > 0 else 0
+
+
+def cell_exponent(macs: int, common: int) -> int:
+    """The row's common power of ten, unless it would print three or more digits before the point
+    (``181.4×10⁷`` in a table mixing CIFAR and ImageNet models): then the value's own (``1.8×10⁹``)."""
+    return common if macs < 100 * 10**common else exponent_of([macs])
 
 
 def sci(macs: int, exponent: int | None = None) -> tuple[str, int]:
@@ -140,19 +146,30 @@ def _head_row(compiled: list[Compiled]) -> Row:
 
 
 def _flops(c: Compiled, exponent: int) -> Flops:
-    mantissa, exponent = sci(summary(c)["macs"], exponent)
+    macs = summary(c)["macs"]
+    mantissa, exponent = sci(macs, cell_exponent(macs, exponent))
     printed = c.spec.metadata.paper_flops
     ours = sci_text(mantissa, exponent)
     return Flops(mantissa, exponent, printed if printed and printed != ours else None)
 
 
-def _size(values: list[str]) -> str:
-    return " / ".join(dict.fromkeys(values))
+def _size(values: list[str | None]) -> str:
+    """One size when every model that has the row agrees; otherwise one per column, in column order
+    (``–`` where a model has no such row), so each size can be read against its column."""
+    present = {v for v in values if v}
+    if len(present) <= 1:
+        return next(iter(present), "")
+    return " / ".join(v or "–" for v in values)
+
+
+def _label(names: list[str]) -> str:
+    """The row's name: the stage name all models share, else each distinct one once (``conv5_x / block4_x``)."""
+    return " / ".join(dict.fromkeys(names))
 
 
 def build_table(compiled: list[Compiled]) -> Table1:
     stems = [_stem_parts(c) for c in compiled]
-    rows = [Row("conv1", _size([s[2] for s in stems]), [list(s[0]) or ["–"] for s in stems])]
+    rows = [Row("conv1", _size([s[2] or None for s in stems]), [list(s[0]) or ["–"] for s in stems])]
     if not any(s[0] for s in stems):  # no stem convolution anywhere (VGG): no conv1 row
         rows = []
     for i in range(max(len(c.graph.graph["stages"]) for c in compiled)):
@@ -161,11 +178,12 @@ def build_table(compiled: list[Compiled]) -> Table1:
             stages = c.graph.graph["stages"]
             if i >= len(stages):
                 cells.append(["–"])
+                sizes.append(None)
                 continue
             sizes.append(_dims(c.graph.nodes[stages[i].output]["shape"]))
             cells.append([*(pools if i == 0 else []), *_stage_parts(c, i)])
-        name = compiled[0].graph.graph["stages"][min(i, len(compiled[0].graph.graph["stages"]) - 1)].name
-        rows.append(Row(f"{name}_x", _size(sizes), cells))
+        names = [c.graph.graph["stages"][i].name for c in compiled if i < len(c.graph.graph["stages"])]
+        rows.append(Row(_label([f"{n}_x" for n in names]), _size(sizes), cells))
     rows.append(_head_row(compiled))
     exponent = exponent_of([summary(c)["macs"] for c in compiled])
     rows.append(Row("FLOPs", "", [[_flops(c, exponent)] for c in compiled]))
@@ -194,7 +212,14 @@ def flipped_stride(c: Compiled) -> Compiled:
 
 def _two_decimals(c: Compiled, exponent: int) -> str:
     macs = summary(c)["macs"]
+    exponent = cell_exponent(macs, exponent)
     return sci_text(f"{macs / 10**exponent:.2f}", exponent)
+
+
+def _moved(c: Compiled, exponent: int) -> tuple[str, int]:
+    """The MACs of ``c`` with its bottleneck stride on the other conv, at the table's scale for ``c``."""
+    macs = summary(flipped_stride(c))["macs"]
+    return sci(macs, cell_exponent(summary(c)["macs"], exponent))
 
 
 _PLACES = {
@@ -223,10 +248,13 @@ def notes(compiled: list[Compiled], exponent: int) -> list[str]:
     for stride_at, (here, there) in _PLACES.items():
         group = [c for c in compiled if c.spec.block == "bottleneck" and c.spec.stride_at == stride_at]
         if group:
-            moved = [sci(summary(flipped_stride(c))["macs"], exponent)[0] for c in group]
+            moved = [_moved(c, exponent) for c in group]
+            same = len({m[1] for m in moved}) == 1
+            figures = [m[0] if same else sci_text(*m) for m in moved]
+            scale = f" ×10{str(moved[0][1]).translate(SUPERSCRIPT)}" if same else ""
             out.append(
                 f"Stride placement: {', '.join(c.spec.name for c in group)} put a stage's stride on the "
                 f"bottleneck's {here}; with it on the {there} the same networks cost "
-                f"{', '.join(moved)} ×10{str(exponent).translate(SUPERSCRIPT)} multiply-adds (parameters unchanged)."
+                f"{', '.join(figures)}{scale} multiply-adds (parameters unchanged)."
             )
     return out

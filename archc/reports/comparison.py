@@ -3,7 +3,7 @@
 A row holds exact integers (params, MACs, FLOPs, activations, depth) and the error rates a spec declares
 in its ``metadata`` (the papers' Table 3 / Table 6 figures; archc does not compute accuracy). Ratios are
 against the first spec *as given on the command line* (the baseline), also after ``--sort``.
-Renderers (:mod:`archc.commands.compare`) only format these rows.
+Renderers (:mod:`archc.reports.comparison_text`) only format these rows.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archc.pipeline import Compiled
-from archc.report import summary
+from archc.reports.summary import summary
 
 # Error rates (percent) a spec may declare in its metadata, with their column headers.
 ERROR_KEYS = {"top1_error": "top-1 err %", "top5_error": "top-5 err %", "cifar10_error": "CIFAR-10 err %"}

@@ -1,4 +1,4 @@
-"""Render a :func:`archc.graphview.view` graph as Graphviz DOT, SVG (through ``dot``) or Mermaid.
+"""Render a :func:`archc.graphs.view.view` graph as Graphviz DOT, SVG (through ``dot``) or Mermaid.
 
 Stages (and, uncollapsed, their blocks) become nested clusters / subgraphs; edges are labelled with the
 shape of the tensor they carry (channels × height × width). Output is deterministic: IR order throughout.
@@ -25,7 +25,7 @@ COLORS = {
 
 
 class GraphvizMissing(RuntimeError):
-    """``dot`` is not installed; SVG needs it."""
+    """``dot`` is not installed; SVG needs it. ``args``: (message, help)."""
 
 
 def shape_text(shape: list[int]) -> str:
@@ -86,9 +86,9 @@ def to_svg(v: nx.DiGraph) -> str:
     dot = shutil.which("dot")
     if dot is None:
         raise GraphvizMissing(
-            "archc graph --format svg needs Graphviz's `dot` program, which is not installed; install "
-            "Graphviz (apt-get install graphviz, brew install graphviz, conda install graphviz) or use "
-            "--format dot and render it elsewhere"
+            "archc graph --format svg needs Graphviz's `dot` program, which is not installed",
+            "install Graphviz (apt-get install graphviz, brew install graphviz, conda install graphviz) or use "
+            "--format dot and render it elsewhere",
         )
     done = subprocess.run([dot, "-Tsvg"], input=to_dot(v), capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -11,7 +11,7 @@ The converter walks those ops and copies each tensor with its layout change:
 
 Usage::
 
-    from archc.convert import torch_to_keras, keras_to_torch
+    from archc.frameworks.convert import torch_to_keras, keras_to_torch
     torch_to_keras(compiled, torch_model, keras_model)   # compiled = archc.pipeline.compile_spec(spec)
     keras_to_torch(compiled, keras_model, torch_model)
 

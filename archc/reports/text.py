@@ -37,3 +37,17 @@ def table(header: list[str], rows: list[list[str]], right: set[int] | None = Non
         return "  ".join(parts).rstrip()
 
     return "\n".join(fmt(r) for r in cells)
+
+
+def boxed(header: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    """A table with a rule under the header (the look of ``archc compare``): cells padded by one space,
+    columns three spaces apart, no trailing spaces."""
+    right = right or set()
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: list[str]) -> str:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        return ("  " + "   ".join(parts)).rstrip()
+
+    rule = " " + "─" * (sum(widths) + 3 * len(widths) - 1)
+    return "\n".join([fmt(header), rule, *(fmt(r) for r in rows)])

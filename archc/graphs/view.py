@@ -4,7 +4,7 @@ Nodes keep their IR ids (``stem.0.conv``, ``s0.b0.conv1``) and carry ``label`` (
 name), ``desc`` (``conv 3×3/2, 128``), ``op``, ``shape``, ``params``, ``macs`` and ``cluster`` (the
 stage, and the block, it belongs to); each edge carries the ``shape`` of the tensor it moves. With
 ``collapse=True`` every residual block becomes one node (``[1×1, 64; 3×3, 64; 1×1, 256]``, its params and
-MACs summed). Renderers for DOT and Mermaid are in :mod:`archc.graph_render`.
+MACs summed). Renderers for DOT and Mermaid are in :mod:`archc.graphs.render`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``archc compare --plot``: a chart of a :class:`~archc.comparison.Comparison` (matplotlib, extra ``plot``).
+"""``archc compare --plot``: a chart of a :class:`~archc.reports.comparison.Comparison` (matplotlib, extra ``plot``).
 
 Two kinds, chosen from the data:
 - **error vs MACs** when at least two specs declare the same error rate in their metadata (top-1 first,
@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from archc.comparison import Comparison
+from archc.files import atomic_save
+from archc.reports.comparison import Comparison
 
 ERROR_PREFERENCE = (
     ("top1_error", "top-1 error (%)", "ImageNet validation"),
@@ -101,8 +102,9 @@ def plot_comparison(result: Comparison, path: str | Path) -> Path:
         ax = fig.add_subplot()
         _draw(ax, data)
         path = Path(path)
-        metadata = {"Date": None} if path.suffix.lower() == ".svg" else {"Software": None}
-        fig.savefig(path, metadata=metadata)
+        kind = path.suffix.lower()
+        metadata = {"Date": None} if kind == ".svg" else {"Software": None}
+        atomic_save(path, lambda tmp: fig.savefig(tmp, format=kind[1:], metadata=metadata), suffix=kind)
     return path
 
 
