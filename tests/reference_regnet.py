@@ -82,13 +82,13 @@ class Block(nn.Module):
 
 
 class RegNet(nn.Module):
-    def __init__(self, stages, se_ratio, classes=1000):
+    def __init__(self, stages, se_ratio, classes=1000, bottle=1.0):
         super().__init__()
         self.stem = conv_bn(3, 32, 3, 2)
         blocks, cin = [], 32
         for width, depth, group_width in stages:
             for i in range(depth):
-                blocks.append(Block(cin, width, 2 if i == 0 else 1, group_width, se_ratio))
+                blocks.append(Block(cin, width, 2 if i == 0 else 1, group_width, se_ratio, bottle))
                 cin = width
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(cin, classes)

@@ -5,7 +5,7 @@
 timm's ``regnet.py`` do:
 
 1. per-block widths ``u_j = w0 + wa·j`` (j < depth), snapped to ``w0 · wm^round(log(u_j / w0) / log(wm))``
-   and rounded to a multiple of ``quant`` (8);
+   and rounded to a multiple of ``quant`` (8), in float32 as timm computes it;
 2. each distinct width is a stage, its block count the number of blocks with that width;
 3. widths made compatible with the group width: bottleneck ``int(w·b)``, group width ``min(g, int(w·b))``,
    bottleneck rounded to a multiple of the group width, ``w = int(bottleneck / b)``.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import struct
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -63,10 +64,23 @@ class _Wrapper(BaseModel):
     stages: StageGenerator
 
 
+def _f32(x: float) -> float:
+    """``x`` rounded to the nearest float32 (IEEE binary32)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
 def regnet_block_widths(p: RegNetParams) -> list[int]:
-    """Step 1: the quantised width of every block (non-decreasing)."""
-    exps = [round(math.log((p.w0 + p.wa * j) / p.w0) / math.log(p.wm)) for j in range(p.depth)]
-    return [int(round(p.w0 * p.wm**e / p.quant)) * p.quant for e in exps]
+    """Step 1: the quantised width of every block (non-decreasing), in float32 arithmetic as timm computes it
+    (pycls used float64; the two differ only where a width lands exactly halfway between two multiples of
+    ``quant``, e.g. w0 120, wm 2.1: 120 × 2.1 = 252 → 248 in float32, 256 in float64)."""
+    w0, wa, wm, log_wm = _f32(p.w0), _f32(p.wa), _f32(p.wm), _f32(math.log(p.wm))
+    widths = []
+    for j in range(p.depth):
+        cont = _f32(_f32(j * wa) + w0)
+        exp = float(round(_f32(_f32(math.log(_f32(cont / w0))) / log_wm)))
+        width = _f32(_f32(w0 * _f32(wm**exp)) / p.quant)
+        widths.append(int(round(width)) * p.quant)
+    return widths
 
 
 def regnet_stages(p: RegNetParams) -> list[dict]:

@@ -60,6 +60,61 @@ def test_hand_written_torch_regnet(name):
     assert s["output_shape"] == list(out.shape[1:])
 
 
+def _random_params(rng) -> dict:
+    return {
+        "w0": 8 * rng.randint(1, 32),
+        "wa": round(rng.uniform(0, 120), rng.choice([0, 2])),
+        "wm": round(rng.uniform(1.2, 3.2), 2),
+        "depth": rng.randint(1, 24),
+        "group_width": rng.choice([1, 8, 16, 24, 48]),
+        "bottleneck_ratio": rng.choice([1.0, 0.5, 0.25]),
+    }
+
+
+def test_the_rule_is_timms_float32_rule_on_random_parameters():
+    """300 seeded draws over the design space, and the halfway case where float32 and float64 differ."""
+    pytest.importorskip("torch")
+    import random
+
+    from tests.reference_regnet import stage_table
+
+    rng = random.Random(15)
+    draws = [_random_params(rng) for _ in range(300)] + [
+        {"w0": 120, "wa": 61.52, "wm": 2.1, "depth": 18, "group_width": 2, "bottleneck_ratio": 0.25}
+    ]
+    for p in draws:
+        ours = [(r["width"], r["blocks"], r["group_width"]) for r in regnet_stages(RegNetParams(**p))]
+        theirs = stage_table(p["w0"], p["wa"], p["wm"], p["group_width"], p["depth"], bottle=p["bottleneck_ratio"])
+        assert ours == theirs, p
+    assert ours[1][0] == 248  # 120 × 2.1 = 251.99998 in float32 (timm); float64 (pycls) would give 256
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_regnets_equal_a_hand_written_torch_model(tmp_path, seed):
+    torch = pytest.importorskip("torch")
+    import random
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from tests.reference_regnet import RegNet, stage_table
+
+    rng = random.Random(seed)
+    p, se = _random_params(rng), rng.choice([None, 0.25])
+    gen = {**p, **({"se_ratio": se} if se else {})}
+    body = "archc: 1\nextends: regnet/regnetx_002\nname: r\ninput: {size: 96}\nstages:\n  regnet: {"
+    path = tmp_path / "r.yaml"
+    path.write_text(body + ", ".join(f"{k}: {v}" for k, v in gen.items()) + "}\n", encoding="utf-8")
+    s = summary(compile_spec(str(path), verify_each=True))
+    stages = stage_table(p["w0"], p["wa"], p["wm"], p["group_width"], p["depth"], bottle=p["bottleneck_ratio"])
+    with torch.device("meta"):
+        model = RegNet(stages, se or 0.0, bottle=p["bottleneck_ratio"]).eval()
+        x = torch.empty(1, 3, 96, 96)
+    with FlopCounterMode(display=False) as counter:
+        model(x)
+    assert s["params"] == sum(t.numel() for t in model.parameters()), gen
+    assert 2 * s["macs"] == counter.get_total_flops(), gen
+
+
 def test_se_width_is_a_quarter_of_the_block_input():
     g = compile_spec("regnet/regnety_002").graph
     # s3's first block: input 56 channels (s2's output) → SE hidden round(0.25 × 56) = 14 on 152 channels.
