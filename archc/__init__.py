@@ -6,7 +6,7 @@ imports nothing heavy; ``archc.load`` imports the compiler on first use.
 
 from archc._version import __version__
 
-_API = ("Model", "load", "compare", "build", "table", "graph", "schema", "verify")
+_API = ("Model", "load", "compare", "build", "table", "graph", "schema", "verify", "measure")
 
 __all__ = ["__version__", *_API]
 

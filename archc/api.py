@@ -176,6 +176,27 @@ def verify(*specs: SpecRef | Model, backend: str = "all") -> list:
     return _verify(_compiled_all(specs), frameworks)
 
 
+def measure(*specs: SpecRef | Model, backend: str = "all", device: str = "cpu", **options) -> list[dict]:
+    """``archc bench --json`` (``archc.bench`` is the package that measures, hence the name): measured img/s,
+    step time, peak memory and achieved MAC/s of the generated models, one row per (spec, backend), each
+    measured in a fresh process. ``options`` are :class:`archc.bench.options.Settings` fields (``batch``,
+    ``train``, ``amp``, ``threads``, ``warmup``, ``steps``, ``repeats``, …); an impossible request raises
+    ``SpecError`` (E600 / E602) before any framework is imported."""
+    from archc.bench.options import DEFAULTS, Refusal, Settings, check
+    from archc.bench.runner import measure as run
+
+    _choice("backend", backend, ("pytorch", "keras", "all"))
+    batch, warmup, steps, repeats = DEFAULTS[_choice("device", device, tuple(DEFAULTS))]
+    defaults = {"batch": batch, "warmup": warmup, "steps": steps, "repeats": repeats}
+    backends = ("pytorch", "keras") if backend == "all" else (backend,)
+    settings = Settings(backends=backends, device=device, **{**defaults, **options})
+    try:
+        check(settings)
+        return run(_compiled_all(specs), settings)
+    except Refusal as exc:
+        raise exc.usage_error() from None
+
+
 def schema() -> dict:
     """``archc schema``: the JSON Schema of the spec language."""
     from archc.spec.json_schema import spec_schema
@@ -183,4 +204,4 @@ def schema() -> dict:
     return spec_schema()
 
 
-__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "schema"]
+__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "measure", "schema"]

@@ -28,6 +28,7 @@ COMMANDS = [
         "archc.commands.verify",
         "instantiate the generated code in PyTorch / Keras and check it against the IR",
     ),
+    ("bench", "archc.commands.bench", "measured img/s, latency and peak memory of the generated models beside MACs"),
     ("convert", "archc.commands.convert", "copy weights between the generated PyTorch and Keras models of a spec"),
     ("schema", "archc.commands.schema", "print the JSON Schema of the spec language (archc-spec.schema.json)"),
 ]

@@ -8,6 +8,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks.gpu_bench import REPORT as GPU_REPORT
 from benchmarks.results import Section
 
 PLOT_NAME = "BENCHMARKS.png"
@@ -99,6 +100,7 @@ def write(sections: list[Section], out: Path, quick: bool, load: tuple[float, fl
     lines += [f"- ❌ section failed: {f}" for f in failures] + ([""] if failures else [])
     for s in sections:
         lines += section_text(s)
+    lines += ["", GPU_REPORT]
     path = out / "BENCHMARKS.md"
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     return path

@@ -13,10 +13,12 @@ import shutil
 import sys
 from pathlib import Path
 
+from archc.bench.options import Refusal, given_flags, settings_from_args
+from archc.bench.options import add_arguments as add_measure_arguments
 from archc.commands.common import add_specs_argument, input_size
 from archc.diagnostics import usage_error
 from archc.pipeline import compile_all
-from archc.reports.comparison import SORT_KEYS, compare, parse_sort
+from archc.reports.comparison import SORT_KEYS, Comparison, compare, parse_sort
 from archc.reports.comparison_text import fit, to_csv, to_markdown, to_plain
 
 
@@ -34,16 +36,22 @@ def register(parser) -> None:
     parser.add_argument("--reverse", action="store_true", help="with --sort: descending order")
     parser.add_argument("--plot", metavar="FILE", help="also draw a chart (.png or .svg; needs matplotlib)")
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override every spec's input size")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="also measure img/s, ms/step, achieved MAC/s and peak memory (as archc bench; default --backend pytorch)",
+    )
+    add_measure_arguments(parser, default_backend="pytorch")
 
 
 def run(args) -> int:
     _check_options(args)
     sort = f"-{args.sort}" if args.sort and args.reverse and not args.sort.startswith("-") else args.sort
-    result = compare(compile_all(args.specs, args.input_size), sort=sort)
+    result = _result(args, sort)
     if args.plot:  # before printing: a chart that cannot be drawn is an error with no partial output
         from archc.reports.plot import plot_comparison
 
-        plot_comparison(result, args.plot)
+        plot_comparison(result, args.plot, data=_measured_chart(result) if args.measure else None)
     if args.json:
         print(json.dumps(result.rows, indent=2, ensure_ascii=False))
     elif args.csv:
@@ -65,8 +73,41 @@ def terminal_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
+def _result(args, sort: str | None) -> Comparison:
+    """The comparison; with ``--measure`` each spec also measured (settings refused before compiling)."""
+    if not args.measure:
+        return compare(compile_all(args.specs, args.input_size), sort=sort)
+    from archc.bench.measured import add_measurements, is_measured_sort, sort_rows
+
+    try:
+        settings = settings_from_args(args)
+        compiled = compile_all(args.specs, args.input_size)
+        late = is_measured_sort(sort)
+        result = compare(compiled, sort=None if late else sort)
+        result = add_measurements(result, compiled, settings, lambda t: print(t, file=sys.stderr, flush=True))
+    except Refusal as exc:
+        raise exc.usage_error() from None
+    return sort_rows(result, sort) if late else result
+
+
+def _is_measured_sort(key: str) -> bool:
+    from archc.bench.measured import is_measured_sort
+
+    return is_measured_sort(key)
+
+
+def _measured_chart(result):
+    from archc.bench.measured import chart_data
+
+    return chart_data(result)
+
+
 def _check_options(args) -> None:
-    if args.sort:
+    flags = given_flags(args)
+    if flags and not args.measure:
+        raise usage_error("E600", f"{', '.join(flags)}: measuring options need --measure",
+                          "add --measure (see archc bench --help)")  # fmt: skip
+    if args.sort and not (args.measure and _is_measured_sort(args.sort)):
         try:
             parse_sort(args.sort)
         except ValueError as exc:

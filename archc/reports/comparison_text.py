@@ -23,7 +23,8 @@ def columns(result: Comparison) -> list[tuple[str, str]]:
     """(id, header) of every human column."""
     fixed = [("label", "spec"), ("depth", "depth"), ("params", "params"), ("params_ratio", "× params")]
     fixed += [("macs", "MACs"), ("macs_ratio", "× MACs"), ("flops", "FLOPs"), ("activations", "activations")]
-    return fixed + [(k, ERROR_KEYS[k]) for k in result.error_keys]
+    measured = list(getattr(result, "measured_columns", []))  # archc compare --measure (archc.bench.measured)
+    return fixed + [(k, ERROR_KEYS[k]) for k in result.error_keys] + measured
 
 
 def header(result: Comparison) -> list[str]:
@@ -48,7 +49,8 @@ def _cell(key: str, r: dict) -> str:
 def cells(result: Comparison, keys: list[str] | None = None) -> list[list[str]]:
     """Human cells: scaled figures (``25.56 M``), ratios (``×1.95``), error rates as declared."""
     keys = keys or [k for k, _ in columns(result)]
-    return [[_cell(k, r) for k in keys] for r in result.rows]
+    own = getattr(result, "format_cell", lambda key, row: None)  # measured figures format themselves
+    return [[own(k, r) or _cell(k, r) for k in keys] for r in result.rows]
 
 
 def caption(result: Comparison) -> str:
@@ -56,7 +58,7 @@ def caption(result: Comparison) -> str:
         f"ratios (×) against {result.baseline}, the first spec given · MACs = multiply-accumulates, "
         "FLOPs = 2 × MACs · activations: output elements of every op, one sample · error rates as the specs' "
         "metadata declare them (the papers' figures)"
-    )
+    ) + (f" · {result.measured_caption()}" if hasattr(result, "measured_caption") else "")
 
 
 def to_plain(result: Comparison, keys: list[str] | None = None, width: int | None = None) -> str:

@@ -89,13 +89,13 @@ def chart_data(result: Comparison) -> ChartData:
     )
 
 
-def plot_comparison(result: Comparison, path: str | Path) -> Path:
-    """Draw the chart into ``path`` (.png or .svg)."""
+def plot_comparison(result: Comparison, path: str | Path, data: ChartData | None = None) -> Path:
+    """Draw the chart into ``path`` (.png or .svg); ``data``: another chart of the rows (``--measure``)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    data = chart_data(result)
+    data = data or chart_data(result)
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(9, 5.6), dpi=150, layout="constrained")
         FigureCanvasAgg(fig)  # a renderer to measure labels with (no pyplot, no GUI)
@@ -140,6 +140,8 @@ def _draw(ax, data: ChartData) -> None:
     ax.set_title(data.title, loc="left", pad=26)
     ax.annotate(data.subtitle, xy=(0.0, 1.02), xycoords="axes fraction", fontsize=10.5, color="0.3")
     ax.margins(x=0.18, y=0.2)
+    if data.kind == "throughput":
+        ax.annotate("↑ higher is better", xy=(0.99, 0.97), xycoords="axes fraction", ha="right", va="top", color="0.35")
     if data.kind == "error":
         ax.annotate("↓ lower is better", xy=(0.99, 0.97), xycoords="axes fraction", ha="right", va="top", color="0.35")
     if data.note:

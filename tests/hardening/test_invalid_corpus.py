@@ -173,7 +173,10 @@ def test_failing_spec_among_several_builds_nothing(tmp_path):
 
 
 # Every command that takes specs goes through the same loader: each must refuse each case the same way.
-SPEC_COMMANDS = [["cost", "--json"], ["build", "--check"], ["compare"], ["table"], ["graph"], ["verify"]]
+SPEC_COMMANDS = [
+    ["cost", "--json"], ["build", "--check"], ["compare"], ["compare", "--measure"], ["table"], ["graph"], ["verify"],
+    ["bench"],
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", SPEC_COMMANDS, ids=lambda c: c[0])

@@ -24,7 +24,14 @@ MODULES = {
 }
 # optional extras: module → the only files (relative to the repository) allowed to import it
 OPTIONAL = {
-    "torch": {"archc/frameworks/verify.py", "archc/frameworks/convert.py", "archc/commands/convert.py"},
+    "torch": {
+        "archc/frameworks/verify.py",
+        "archc/frameworks/convert.py",
+        "archc/commands/convert.py",
+        "archc/bench/steps_torch.py",
+    },
+    "keras": {"archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
+    "tensorflow": {"archc/bench/steps_keras.py"},
     "matplotlib": {"archc/reports/plot.py"},
 }
 
