@@ -20,7 +20,12 @@ def register(parser) -> None:
     parser.add_argument("--sample", type=int, metavar="N", help="N variants drawn at random (default: the whole grid)")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--where", metavar="EXPR", help="keep rows where, e.g. 'macs<4e9, depth>=50'")
-    parser.add_argument("--pareto", default="params,macs", metavar="X,Y", help="front axes; max:COL maximises")
+    parser.add_argument(
+        "--pareto",
+        default="params,macs",
+        metavar="X,Y",
+        help="Pareto front axes (default params,macs); max:COL maximises",
+    )
     parser.add_argument("--out", metavar="FILE", help="write .csv or .json (default: CSV on stdout)")
     parser.add_argument("--plot", metavar="FILE", help="draw Y vs X with the Pareto front (.png or .svg)")
     parser.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: the CPUs available)")
