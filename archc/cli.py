@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from archc._version import __version__
-from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, render_all
+from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, did_you_mean, render_all, usage_error, use_color
 
 # Subcommands, in the order `archc --help` lists them: (name, module, one-line help).
 COMMANDS = [
@@ -44,42 +44,88 @@ cost conventions:
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors (an unknown option, a bad value) as E600 diagnostics like every other error."""
+
+    def error(self, message: str):
+        usage = " ".join(self.format_usage().split())
+        raise usage_error("E600", message, f"{usage} (see `{self.prog} --help`)")
+
+
+# The commands whose output the conventions explain: only their --help carries them.
+CONVENTIONS_FOR = {"cost", "compare", "table", "list"}
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; given ``argv``, only the chosen subcommand's module is imported to add its options
     (every command is still listed with its help), which keeps unrelated modules off ``archc cost``'s start-up."""
     chosen = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     if chosen not in {name for name, _, _ in COMMANDS}:
         chosen = None
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="archc",
         description="archc: a declarative architecture-spec compiler for convolutional networks.",
-        epilog=COST_CONVENTIONS,
+        epilog="`archc COMMAND --help` for a command's options; `archc cost --help` also states the cost conventions.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"archc {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"archc {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.commands = {}
     for name, module, help in COMMANDS:
         sub = subparsers.add_parser(
             name,
             help=help,
             description=help,
-            epilog=COST_CONVENTIONS,
+            epilog=COST_CONVENTIONS if name in CONVENTIONS_FOR else None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         sub.set_defaults(module=module)
+        parser.commands[name] = sub
         if chosen in (None, name):
             importlib.import_module(module).register(sub)
     return parser
 
 
+def unknown_command(argv: list[str]) -> SpecError | None:
+    """A mistyped subcommand (``archc cots``) as a diagnostic with "did you mean", before argparse's usage."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    names = [name for name, _, _ in COMMANDS]
+    if word is None or word in names:
+        return None
+    hint = did_you_mean(word, names)
+    return usage_error(
+        "E600", f"unknown command '{word}'", hint + (" (archc --help)" if hint.startswith("did") else "")
+    )
+
+
+def unknown_arguments(sub: argparse.ArgumentParser, extra: list[str]) -> SpecError:
+    """``archc cost resnet18 --jsn``: name the first stray argument, with the closest option of that command."""
+    options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+    word = extra[0].split("=")[0]
+    command = sub.prog.split()[-1]
+    hint = did_you_mean(word, options) if word.startswith("-") else "it takes no further argument there"
+    return usage_error(
+        "E600", f"unknown argument '{extra[0]}' for `archc {command}`", f"{hint} (see `archc {command} --help`)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(argv).parse_args(argv)
+    try:
+        if problem := unknown_command(argv):
+            raise problem
+        parser = build_parser(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            raise unknown_arguments(parser.commands[args.command], extra)
+    except SpecError as exc:
+        print(render_all(exc.diagnostics, use_color(sys.stderr)), file=sys.stderr)
+        return EXIT_INVALID
     try:
         return importlib.import_module(args.module).run(args)
     except SpecError as exc:
-        print(render_all(exc.diagnostics), file=sys.stderr)
+        print(render_all(exc.diagnostics, use_color(sys.stderr)), file=sys.stderr)
         return EXIT_INVALID
     except BrokenPipeError:
         return 0

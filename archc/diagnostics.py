@@ -8,9 +8,10 @@ pipeline; the CLI renders them and exits with :data:`EXIT_INVALID`.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 EXIT_OK = 0
 EXIT_DIFFERENCE = 1
@@ -57,6 +58,7 @@ class Diagnostic:
     code: str
     message: str
     help: str = ""
+    notes: tuple[str, ...] = ()  # further lines (``  note: …``), e.g. which keys of a weights file differ
 
     def render(self) -> str:
         """One line per diagnostic (+ one help line), whatever the spec contained: control and bidi
@@ -65,8 +67,10 @@ class Diagnostic:
             _printable(t, limit) for t, limit in ((self.path, 300), (self.message, 300), (self.help, 600))
         )
         where = f"{path}:{self.line}:{self.col}: " if self.path else ""
-        head = f"{where}error[{self.code}]: {message}"
-        return f"{head}\n  help: {help}" if help else head
+        lines = [f"{where}error[{self.code}]: {message}"]
+        lines += [f"  note: {_printable(n, 300)}" for n in self.notes]
+        lines += [f"  help: {help}"] if help else []
+        return "\n".join(lines)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.col, self.code, self.message)
@@ -97,12 +101,67 @@ class Unsupported(Exception):
     """A backend cannot express a valid spec (yet): reported as E403 (exit 2), not as a crash."""
 
 
-def render_all(diagnostics: list[Diagnostic]) -> str:
-    """All diagnostics followed by the ``Found N errors.`` summary line."""
+def render_all(diagnostics: list[Diagnostic], color: bool = False) -> str:
+    """All diagnostics followed by the ``Found N errors.`` summary line; ``color``: ANSI styles (a terminal)."""
     n = len(diagnostics)
-    lines = [d.render() for d in diagnostics]
+    lines = [_colored(d.render()) if color else d.render() for d in diagnostics]
     lines.append(f"Found {n} error{'s' if n != 1 else ''}.")
     return "\n".join(lines)
+
+
+# ANSI styles of the parts of a rendered diagnostic (as ruff colours them). The text was made printable
+# before (no escapes from the spec survive), so these are the only escapes in the output.
+_BOLD, _RED, _CYAN, _BLUE, _RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[1;36m", "\x1b[1;34m", "\x1b[0m"
+_HEAD = re.compile(r"^(?P<where>.*?: )?error\[(?P<code>E\d+)\]: ")
+
+
+def _colored(text: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        if m := _HEAD.match(line):
+            where = f"{_BOLD}{m['where'][:-2]}{_RESET}: " if m["where"] else ""
+            line = f"{where}{_RED}error{_RESET}[{_BOLD}{m['code']}{_RESET}]: {line[m.end() :]}"
+        elif line.startswith(("  help: ", "  note: ")):
+            style = _CYAN if line.startswith("  help") else _BLUE
+            line = f"  {style}{line[2:6]}{_RESET}:{line[7:]}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def use_color(stream) -> bool:
+    """Colour on a terminal unless ``NO_COLOR`` is set (no-color.org) or ``TERM=dumb``; ``FORCE_COLOR`` forces it."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+
+def to_json(diagnostics: list[Diagnostic]) -> list[dict]:
+    """``archc check --output-format json``: one object per diagnostic (raw text; JSON escapes it)."""
+    return [{**asdict(d), "notes": list(d.notes)} for d in diagnostics]
+
+
+def to_github(diagnostics: list[Diagnostic]) -> str:
+    """``--output-format github``: GitHub Actions ``::error`` workflow commands (annotations on the file)."""
+    lines = []
+    for d in diagnostics:
+        props = [f"file={_gh_property(_printable(d.path, 300))}"] if d.path else []
+        props += [f"line={d.line}", f"col={d.col}"] if d.path else []
+        props.append(f"title={_gh_property(f'archc {d.code}')}")
+        parts = [d.message, *d.notes, *([f"help: {d.help}"] if d.help else [])]
+        body = "\n".join(_printable(p, 600) for p in parts)  # no control characters from a spec in CI logs
+        lines.append(f"::error {','.join(props)}::{_gh_data(body)}")
+    return "\n".join(lines)
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str:

@@ -50,6 +50,41 @@ def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def run_in_terminal(*args: str, columns: int = 80, env: dict | None = None, on: str = "stdout") -> tuple[int, str, str]:
+    """Run ``python -m archc ARGS`` with ``on`` (stdout or stderr) attached to a pseudo-terminal ``columns``
+    wide (the other stream piped); return (exit code, terminal text, piped text)."""
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM")}
+    streams = (
+        {"stdout": follower, "stderr": subprocess.PIPE}
+        if on == "stdout"
+        else {"stdout": subprocess.PIPE, "stderr": follower}
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "archc", *args], cwd=REPO, env={**base, **(env or {})}, **streams)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    piped = (proc.stderr if on == "stdout" else proc.stdout).read().decode("utf-8")
+    code = proc.wait(timeout=300)
+    return code, b"".join(chunks).decode("utf-8").replace("\r\n", "\n"), piped
+
+
 def assert_snapshot(path: Path, text: str) -> None:
     """Compare ``text`` with the snapshot file; ``ARCHC_UPDATE_SNAPSHOTS=1`` (re)writes it."""
     if UPDATE or not path.exists():

@@ -1,16 +1,17 @@
 """``archc convert SPEC --from FILE --to FILE``: move weights between the generated PyTorch and Keras models.
 
-The direction follows the file names: a PyTorch state dict (``.pt``/``.pth``, loaded with
-``weights_only=True`` and ``strict=True``) to a Keras ``.weights.h5`` file, or back. Both models are built
+The direction follows the file names: PyTorch weights (``.pt``/``.pth``: a state dict, a checkpoint dict
+holding one, ``module.``-prefixed keys or a whole pickled model, read without running code from the file,
+see :mod:`archc.frameworks.checkpoint`; loaded with ``strict=True``) to a Keras ``.weights.h5`` file, or back. Both models are built
 from the spec's generated code in memory; the tensors are matched by the IR's names (:mod:`archc.frameworks.convert`).
 """
 
 from __future__ import annotations
 
-import os
+import importlib.util
 from pathlib import Path
 
-from archc.diagnostics import usage_error
+from archc.diagnostics import Diagnostic, SpecError, usage_error
 from archc.files import atomic_save
 
 TORCH_SUFFIXES = (".pt", ".pth")
@@ -43,23 +44,64 @@ def run(args) -> int:
         )
     if not Path(args.source).is_file():
         raise usage_error("E601", f"no such file: {args.source}", "check the --from path")
+    missing = [m for m in ("torch", "keras") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise usage_error(
+            "E602",
+            f"convert needs PyTorch and Keras; not installed: {', '.join(missing)}",
+            "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)",
+        )
     from archc.frameworks.convert import keras_to_torch, torch_to_keras
     from archc.frameworks.generated import load_generated
+    from archc.frameworks.quiet import import_keras
     from archc.pipeline import compile_all
 
     (compiled,) = compile_all([args.spec])
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import_keras()
     import torch
 
     torch_model = load_generated(compiled, "pytorch").build_model().eval()
-    keras_model = load_generated(compiled, "keras").build_model()
-    if kinds[0] == "pytorch":
-        torch_model.load_state_dict(torch.load(args.source, map_location="cpu", weights_only=True), strict=True)
+    if kinds[0] == "pytorch":  # read and check the file before building the Keras model
+        torch_model.load_state_dict(_torch_weights(args.source, torch_model, compiled.spec.name), strict=True)
+        keras_model = load_generated(compiled, "keras").build_model()
         count = torch_to_keras(compiled, torch_model, keras_model)
         atomic_save(args.target, lambda tmp: keras_model.save_weights(str(tmp)), suffix=KERAS_SUFFIX)
     else:
-        keras_model.load_weights(args.source)
+        keras_model = load_generated(compiled, "keras").build_model()
+        _keras_weights(args.source, keras_model, compiled.spec.name)
         count = keras_to_torch(compiled, keras_model, torch_model)
         atomic_save(args.target, lambda tmp: torch.save(torch_model.state_dict(), tmp), suffix=Path(args.target).suffix)
     print(f"{args.source} -> {args.target}: {count} tensors ({compiled.spec.name})")
     return 0
+
+
+def _torch_weights(source: str, model, spec_name: str) -> dict:
+    """The file's state dict, unwrapped (checkpoint dicts, ``module.``, whole pickled models), or a short
+    list of the keys / shapes that do not fit the spec's model."""
+    from archc.frameworks.checkpoint import CheckpointError, differences, load_state_dict, summary_line
+
+    try:
+        state, how = load_state_dict(source)
+    except CheckpointError as exc:
+        raise usage_error("E603", f"{source} holds {exc}", _SAVE_HELP) from None
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a file that is not a checkpoint
+        reason = " ".join(str(exc).split())[:200]
+        raise usage_error("E604", f"cannot read {source} as PyTorch weights: {reason}", _SAVE_HELP) from None
+    expected = model.state_dict()
+    lines = differences(state, expected)
+    if lines:
+        message = f"the weights in {source} ({how}) do not fit {spec_name}: {summary_line(state, expected)}"
+        raise SpecError([Diagnostic("", 0, 0, "E603", message, _OTHER_SPEC_HELP, tuple(lines))])
+    return state
+
+
+def _keras_weights(source: str, model, spec_name: str) -> None:
+    try:
+        model.load_weights(source)
+    except Exception as exc:  # noqa: BLE001 - Keras reports a mismatch as ValueError, a bad file as OSError etc.
+        reason = " ".join(str(exc).split())[:300]
+        raise usage_error("E603", f"cannot load {source} into {spec_name}: {reason}", _OTHER_SPEC_HELP) from None
+
+
+_SAVE_HELP = "save the weights with torch.save(model.state_dict(), path) (a checkpoint dict holding one works too)"
+_OTHER_SPEC_HELP = "are these the weights of another spec? convert with the spec they were trained with"

@@ -1,4 +1,8 @@
-"""``archc cost SPEC...``: exact params, MACs, FLOPs, depth and activations, in Table 1 layout or JSON."""
+"""``archc cost SPEC...``: exact params, MACs, FLOPs, depth and activations, in Table 1 layout or JSON.
+
+Without ``--per-layer`` the summaries come from the summary cache when it is fresh (:mod:`archc.cache`), and
+nothing heavy is imported at module level: a cache hit never loads pydantic, networkx or the YAML parser.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,52 @@ from archc.commands.common import add_specs_argument, input_size
 from archc.diagnostics import SpecError
 from archc.reports import text
 
+PROFILES = ("torchvision", "keras")  # = archc.api.PROFILES (tested); not imported: it would load the compiler
+MAX_DEPTH = 3  # = archc.reports.layers.MAX_DEPTH (tested)
+
 
 def register(parser) -> None:
     add_specs_argument(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output (see README 'JSON')")
-    parser.add_argument("--per-layer", action="store_true", help="one row per op")
+    parser.add_argument(
+        "--per-layer", action="store_true", help="a tree: stages, blocks, ops, with %% of params and MACs"
+    )
+    parser.add_argument(
+        "--depth", type=int, choices=range(1, MAX_DEPTH + 1), metavar="N",
+        help="with --per-layer (implied): 1 stages, 2 blocks, 3 ops (default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", choices=PROFILES, default="torchvision", help="layer names of --per-layer (default torchvision)"
+    )
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override the spec's input size")
     parser.add_argument("--no-cache", action="store_true", help="recompile even when a cached summary is fresh")
 
 
 def run(args) -> int:
+    if args.depth is not None:
+        args.per_layer = True
     if args.per_layer:
-        from archc.pipeline import compile_all
-        from archc.reports.summary import per_layer, summary
-
-        compiled = compile_all(args.specs, args.input_size)
-        docs = [{**summary(c), "layers": per_layer(c)} for c in compiled]
-        tables = [_layer_table(per_layer(c)) for c in compiled]
-    else:
-        docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
-        tables = [_stage_table(doc) for doc in docs]
+        return _per_layer(args)
+    docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
     if args.json:
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
         return 0
-    print("\n\n".join(_human(doc, table) for doc, table in zip(docs, tables)))
+    print("\n\n".join(_human(doc, _stage_table(doc)) for doc in docs))
+    return 0
+
+
+def _per_layer(args) -> int:
+    from archc.pipeline import compile_all
+    from archc.reports import layers
+    from archc.reports.summary import per_layer, summary
+
+    compiled = compile_all(args.specs, args.input_size)
+    if args.json:
+        docs = [{**summary(c), "layers": per_layer(c, args.profile)} for c in compiled]
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        return 0
+    bodies = [(summary(c), layers.render(c, args.profile, args.depth or MAX_DEPTH)) for c in compiled]
+    print("\n\n".join(_human(s, body) for s, body in bodies))
     return 0
 
 
@@ -89,11 +115,3 @@ def _stage_table(s: dict) -> str:
     rows.append(row("head", s["head"]))
     rows.append(["total", "", "", text.grouped(s["params"]), text.grouped(s["macs"])])
     return text.table(["stage", "output", "blocks", "params", "MACs"], rows, right={2, 3, 4})
-
-
-def _layer_table(layers: list[dict]) -> str:
-    rows = [
-        [r["name"], r["op"], text.shape(r["output_shape"]), text.grouped(r["params"]), text.grouped(r["macs"])]
-        for r in layers
-    ]
-    return text.table(["layer", "op", "output", "params", "MACs"], rows, right={3, 4})

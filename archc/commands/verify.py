@@ -20,12 +20,14 @@ def register(parser) -> None:
 
 
 def run(args) -> int:
-    from archc.frameworks.verify import FRAMEWORKS, report, verify
+    from archc.frameworks.verify import FRAMEWORKS, each_result, report
 
     compiled = compile_all(args.specs)
     frameworks = list(FRAMEWORKS) if args.backend == "all" else [args.backend]
-    results = verify(compiled, frameworks)
-    print(report(results))
+    results = []
+    for result in each_result(compiled, frameworks):  # each line as soon as its check is done
+        print(report([result]), flush=True)
+        results.append(result)
     if all(r.skipped for r in results):
         print("nothing verified: no framework installed (pip install torch / tensorflow-cpu)", file=sys.stderr)
     if any(not r.ok for r in results):

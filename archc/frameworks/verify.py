@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from archc.frameworks.generated import load_generated
+from archc.frameworks.quiet import import_keras
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -144,10 +145,14 @@ CHECKERS = {"pytorch": check_pytorch, "keras": check_keras}
 
 def verify(compiled: list[Compiled], frameworks: list[str]) -> list[Result]:
     """Check every spec in every framework (spec by spec); frameworks not installed are skipped."""
+    return list(each_result(compiled, frameworks))
+
+
+def each_result(compiled: list[Compiled], frameworks: list[str]) -> Iterator[Result]:
+    """:func:`verify`, one result at a time as each check finishes (``archc verify`` prints them so)."""
     installed = {name: importlib.util.find_spec(FRAMEWORKS[name]) is not None for name in frameworks}
     if installed.get("keras"):
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter on stderr
-    results = []
+        import_keras()  # before the generated code imports it: no TensorFlow start-up chatter
     for c in compiled:
         for name in frameworks:
             result = Result(c.loaded.key, name)
@@ -155,8 +160,7 @@ def verify(compiled: list[Compiled], frameworks: list[str]) -> list[Result]:
                 result.checks = CHECKERS[name](c)
             else:
                 result.skipped = f"{FRAMEWORKS[name]} is not installed"
-            results.append(result)
-    return results
+            yield result
 
 
 def _fmt(v) -> str:

@@ -76,7 +76,7 @@ def view(c: Compiled, collapse: bool = False) -> nx.DiGraph:
     return collapse_blocks(c, out) if collapse else out
 
 
-def _block_desc(g: nx.DiGraph, members: list[str]) -> str:
+def block_desc(g: nx.DiGraph, members: list[str]) -> str:
     convs = [g.nodes[m]["attrs"] for m in members if g.nodes[m]["op"] == "conv" and g.nodes[m]["main_path"]]
     text = "[" + "; ".join(f"{a['kernel'][0]}×{a['kernel'][1]}, {a['out_channels']}" for a in convs) + "]"
     stride = max((a["stride"][0] for a in convs), default=1)
@@ -108,7 +108,7 @@ def collapse_blocks(c: Compiled, full: nx.DiGraph) -> nx.DiGraph:
             out.add_node(
                 key,
                 label=f"{g.graph['stages'][s].name} block {b}",
-                desc=_block_desc(g, members),
+                desc=block_desc(g, members),
                 op="block",
                 shape=list(g.nodes[exits[-1]]["shape"]),
                 params=sum(g.nodes[m]["params"] for m in members),

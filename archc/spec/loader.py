@@ -21,7 +21,7 @@ from archc.settings import LIMITS
 from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
 from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
-from archc.spec.schema import Spec
+from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
 
@@ -69,10 +69,13 @@ def validate_data(
             [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
         )
     data = expand_generators(data, marks)
+    key_errors = _metadata_key_errors(data, marks)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(to_diagnostics(exc, data, marks, Spec)) from None
+        raise SpecError(to_diagnostics(exc, data, marks, Spec) + key_errors) from None
+    if key_errors:
+        raise SpecError(key_errors)
     _unique_stage_names(spec, marks)
     _bottleneck_only(spec, marks)
     _inner_widths(spec, marks)
@@ -97,6 +100,30 @@ def load_mapping(mapping: dict) -> LoadedSpec:
 
 def _validated(data, marks: Marks, shown: str, builtin: str | None, digest) -> LoadedSpec:
     return validate_data(data, marks, shown, builtin, digest.hexdigest())
+
+
+def _metadata_key_errors(data: dict, marks: Marks) -> list[Diagnostic]:
+    """Free-form metadata keys are lower_snake_case, and not one typo away from a typed key (``top1_eror``
+    would otherwise be kept as free text and never reach ``compare``). Read from the raw mapping, so these
+    errors come together with the schema's."""
+    meta = data.get("metadata")
+    if not isinstance(meta, dict):
+        return []
+    known = sorted(Metadata.model_fields)
+    errors = []
+    for key in meta:
+        if key in known or not isinstance(key, str):
+            continue
+        where = marks.key(("metadata", key))
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+        if close:
+            message = f"unknown metadata key '{key}', a typo of the typed key '{close[0]}'?"
+            help = f"did you mean '{close[0]}'? (other free-form keys are fine: paper_params, dataset, …)"
+            errors.append(_at(where, "E200", message, help))
+        elif not METADATA_KEY.match(key):
+            help = "use lower_snake_case: 1-64 of a-z, 0-9 and _, e.g. paper_params"
+            errors.append(_at(where, "E203", f"invalid metadata key {key!r}", help))
+    return errors
 
 
 # Options that shape a bottleneck's grouped 3×3 (ResNeXt, Wide ResNet) and mean nothing to other blocks:

@@ -178,6 +178,10 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
     if kind == "reserved_name":
         help = f"use a name that is not a Python keyword, built-in, __dunder__ or device name, e.g. '{value.strip('_')}_net'"
         return _diag(m, "E203", f"'{name}': {error['msg']}", help)
+    if kind == "metadata_value":
+        return _diag(
+            m, "E202", f"'{name}': {error['msg']}", "write one value, e.g. 'dataset: ImageNet' or 'paper_params: 25.5'"
+        )
     if kind.startswith(("greater", "less")):
         return _diag(m, "E204", _range_message(name, error, value), _range_help(error, name))
     if kind.startswith(("too_short", "too_long", "string_too_long")):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import builtins
 import keyword
-from typing import Annotated, Literal
+import math
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +21,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -48,12 +51,14 @@ Kernel = Annotated[int, Field(ge=1, le=LIMITS.max_kernel)]
 Stride = Annotated[int, Field(ge=1, le=LIMITS.max_stride)]
 Padding = Annotated[int, Field(ge=0, le=LIMITS.max_kernel)]
 Spatial = Annotated[int, Field(ge=1, le=LIMITS.max_spatial)]
+_TEXT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+_TEXT_OK = re.compile(_TEXT_PATTERN)
+
+
 # Free text (tabs and newlines allowed): no control characters, no bidi overrides or line separators.
 MetaText = Annotated[
     str,
-    StringConstraints(
-        max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
-    ),
+    StringConstraints(max_length=2000, pattern=_TEXT_PATTERN),
 ]
 
 
@@ -63,8 +68,53 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
+def _scalar(value: object) -> object:
+    """A free-form metadata value: one string (as :data:`MetaText`), number, boolean or null."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise PydanticCustomError("metadata_value", "metadata numbers must be finite, not {v}", {"v": value})
+        return value
+    if isinstance(value, str):
+        if len(value) > 2000 or not _TEXT_OK.match(value):
+            bad = next((c for c in value if not _TEXT_OK.match(c)), None)
+            what = f"the character {ascii(bad)}" if bad else f"{len(value)} characters (at most 2000)"
+            raise PydanticCustomError("metadata_value", "metadata text may not hold {what}", {"what": what})
+        return value
+    kind = {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    raise PydanticCustomError(
+        "metadata_value", "a metadata value is one string, number, true/false or null, not {kind}", {"kind": kind}
+    )
+
+
+# Free-form metadata values (``paper_params: 25.5``, ``dataset: ImageNet``): one scalar, never a structure.
+MetaScalar = Annotated[
+    Any,
+    AfterValidator(_scalar),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": 2000, "pattern": _TEXT_PATTERN},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+METADATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+
+
 class Metadata(_Model):
-    """Facts about the model that archc reports but does not compute (paper, accuracy)."""
+    """Facts about the model that archc reports but does not compute (paper, accuracy).
+
+    The keys below are typed (error rates are percentages; ``compare`` shows them). Any other key is allowed
+    (``paper_params: 25.5``, ``dataset: ImageNet``) if its name is lower_snake_case and its value a single
+    string, number, boolean or null; archc keeps it and reports nothing from it."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, MetaScalar] = Field(init=False)  # key names are checked by the loader
 
     paper: MetaText = ""
     notes: MetaText = ""

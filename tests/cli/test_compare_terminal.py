@@ -7,19 +7,12 @@ test_compare_cli.py). The end-to-end test runs archc in a real pseudo-terminal o
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
 import re
-import struct
-import subprocess
-import sys
-import termios
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, assert_snapshot
+from tests.conftest import assert_snapshot, run_in_terminal
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SPECS = ["resnet18", "resnet34", "resnet50", "torchvision/resnet50"]
@@ -61,33 +54,11 @@ def test_wide_terminal_shows_the_piped_table(result):
     assert fit(result, 200) == to_plain(result)
 
 
-def _in_terminal(columns: int, *args: str) -> str:
-    """Run ``archc ARGS`` with stdout on a pseudo-terminal ``columns`` wide; return what it printed."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archc", *args], cwd=REPO, stdout=follower, stderr=subprocess.PIPE, env=env
-    )
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
-    return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
-
-
 @pytest.mark.parametrize("columns", [80, 120])
 def test_a_real_terminal_gets_the_fitted_table(result, columns):
     from archc.reports.comparison_text import fit
 
-    out = _in_terminal(columns, "compare", *SPECS)
+    code, out, err = run_in_terminal("compare", *SPECS, columns=columns)
+    assert code == 0, err
     assert out == fit(result, columns) + "\n"
     assert "11.69 M" in out and "…" not in out

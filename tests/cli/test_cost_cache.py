@@ -95,3 +95,11 @@ def test_concurrent_runs_share_one_folder_safely(cache_dir):
     assert all(p.returncode == 0 for p in procs) and len(set(outs)) == 1
     assert len(_entries(cache_dir)) == 1 and not list(cache_dir.glob(".*.tmp"))
     assert run_cli("cost", "resnet34", "--json")[1] == outs[0]
+
+
+def test_light_constants_equal_the_modules_they_mirror():
+    from archc.api import PROFILES
+    from archc.commands import cost
+    from archc.reports.layers import MAX_DEPTH
+
+    assert (cost.PROFILES, cost.MAX_DEPTH) == (PROFILES, MAX_DEPTH)

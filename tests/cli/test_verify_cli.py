@@ -3,6 +3,8 @@ difference exits 1 saying where; a missing framework is skipped with a note."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,43 @@ def test_missing_framework_is_skipped_with_a_note(monkeypatch):
     code, out, _ = run_cli("verify", TINY[0], cwd=REPO)
     assert code == 0
     assert out.splitlines()[1] == "tiny_basic · keras: skipped (keras is not installed)"
+
+
+def test_each_result_is_printed_as_soon_as_it_is_checked(monkeypatch):
+    """Issue 13, item 13: a result's line is out before the next check starts (not all at the end)."""
+    import io
+
+    import archc.frameworks.verify as fv
+
+    seen: list[str] = []
+
+    def fake(name):
+        def check(c):
+            out = sys.stdout.getvalue() if isinstance(sys.stdout, io.StringIO) else ""
+            seen.append(f"{c.loaded.key}/{name} after {out.count(chr(10))} lines")
+            return [fv.Check("params", 1, 1)]
+
+        return check
+
+    monkeypatch.setattr(fv, "CHECKERS", {"pytorch": fake("pytorch"), "keras": fake("keras")})
+    monkeypatch.setattr(fv.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(fv, "import_keras", lambda: None)
+    code, out, _ = run_cli("verify", "cifar/resnet20", "cifar/resnet32")
+    assert code == 0 and len(out.splitlines()) == 4
+    assert seen == [
+        f"{s}/{f} after {i} lines"
+        for i, (s, f) in enumerate([(s, f) for s in ("cifar/resnet20", "cifar/resnet32") for f in ("pytorch", "keras")])
+    ]
+
+
+def test_no_tensorflow_start_up_noise():
+    """TensorFlow's C++ start-up lines (``absl::InitializeLog``, ``oneDNN custom operations``) used to reach
+    the terminal; a fresh process shows only archc's own output."""
+    pytest.importorskip("keras")
+    proc = subprocess.run(
+        [sys.executable, "-m", "archc", "verify", TINY[0], "--backend", "keras"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.startswith("tiny_basic · keras: ok")

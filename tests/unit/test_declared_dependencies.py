@@ -27,11 +27,13 @@ OPTIONAL = {
     "torch": {
         "archc/frameworks/verify.py",
         "archc/frameworks/convert.py",
+        "archc/frameworks/checkpoint.py",
         "archc/commands/convert.py",
         "archc/bench/steps_torch.py",
     },
-    "keras": {"archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
+    "keras": {"archc/frameworks/quiet.py", "archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
     "tensorflow": {"archc/bench/steps_keras.py"},
+    "absl": {"archc/frameworks/quiet.py"},  # comes with tensorflow (extra keras); imported under try/except
     "matplotlib": {"archc/reports/plot.py", "archc/sweep/plot.py"},
 }
 
