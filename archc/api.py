@@ -71,6 +71,18 @@ class Model:
 
         return per_layer(self.compiled, _choice("naming profile", profile, PROFILES))
 
+    def counters(self, by_kind: bool = False) -> dict:
+        """What FlopCounterMode, fvcore, ptflops and thop print for the generated PyTorch model (``archc cost
+        --json --counters``): ``{counter: figure}``, or ``{counter: {op kind: figure}}`` with ``by_kind``.
+
+        >>> load("torchvision/resnet50").counters()["fvcore"]
+        4111512576
+        """
+        from archc.counters.count import count
+
+        figures = count(self.compiled.graph)
+        return figures.by_kind if by_kind else figures.totals
+
     def code(self, backend: str = "pytorch") -> str:
         """The generated source (what ``archc build`` writes), as a string."""
         from archc.codegen import emit

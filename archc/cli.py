@@ -36,7 +36,7 @@ COMMANDS = [
 COST_CONVENTIONS = """\
 cost conventions:
   MACs    multiply-accumulates of convolutions and linear layers (torchvision's "GFLOPS",
-          what ptflops/thop/fvcore print as "FLOPs", the paper's "FLOPs")
+          the paper's "FLOPs"; what fvcore, ptflops and thop print: archc cost --counters)
   FLOPs   2 x MACs (torch.utils.flop_counter's convention)
   params  trainable parameters; buffers: BatchNorm running mean/var;
           keras_params = params + buffers (Keras count_params())

@@ -82,7 +82,8 @@ def add_measurements(result: Comparison, compiled: list[Compiled], settings: Set
         row[f"{m['backend']}_ms_per_step"] = m["step_ms"]["median"]
         row[f"{m['backend']}_macs_per_s"] = m["achieved_macs_per_s"]
         row[f"{m['backend']}_peak_mem_bytes"] = m["peak_memory_bytes"]
-    return MeasuredComparison(result.rows, result.baseline, result.error_keys, settings.backends, settings, device_name)
+    return MeasuredComparison(result.rows, result.baseline, result.error_keys, settings.backends, settings, device_name,
+                              counter=result.counter)  # fmt: skip
 
 
 def sort_rows(result: MeasuredComparison, key: str) -> MeasuredComparison:
@@ -94,7 +95,7 @@ def sort_rows(result: MeasuredComparison, key: str) -> MeasuredComparison:
         raise ValueError(f"unknown measured sort key {key!r}; use one of {', '.join(result.measured_keys)}")
     rows = sorted(result.rows, key=lambda r: (r[name], r["label"]), reverse=descending)
     return MeasuredComparison(rows, result.baseline, result.error_keys, result.backends, result.settings,
-                              result.device_name)  # fmt: skip
+                              result.device_name, counter=result.counter)  # fmt: skip
 
 
 def chart_data(result: MeasuredComparison):

@@ -7,6 +7,7 @@ Piped, the table is printed at its natural width (deterministic); on a terminal 
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from archc.bench.options import Refusal, given_flags, settings_from_args
 from archc.bench.options import add_arguments as add_measure_arguments
 from archc.commands.common import add_specs_argument, input_size
+from archc.counters.rules import TOOLS
 from archc.diagnostics import usage_error
 from archc.pipeline import compile_all
 from archc.reports.comparison import SORT_KEYS, Comparison, compare, parse_sort
@@ -34,6 +36,11 @@ def register(parser) -> None:
         help=f"sort rows by {', '.join(SORT_KEYS)} (ascending; --reverse or --sort=-KEY for descending)",
     )
     parser.add_argument("--reverse", action="store_true", help="with --sort: descending order")
+    parser.add_argument(
+        "--counter",
+        metavar="NAME",
+        help=f"rank (and --plot) by what a counter prints: {', '.join(TOOLS)} (see `archc cost --counters`)",
+    )
     parser.add_argument("--plot", metavar="FILE", help="also draw a chart (.png or .svg; needs matplotlib)")
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override every spec's input size")
     parser.add_argument(
@@ -46,7 +53,8 @@ def register(parser) -> None:
 
 def run(args) -> int:
     _check_options(args)
-    sort = f"-{args.sort}" if args.sort and args.reverse and not args.sort.startswith("-") else args.sort
+    sort = args.sort or args.counter
+    sort = f"-{sort}" if sort and args.reverse and not sort.startswith("-") else sort
     result = _result(args, sort)
     if args.plot:  # before printing: a chart that cannot be drawn is an error with no partial output
         from archc.reports.plot import plot_comparison
@@ -76,14 +84,14 @@ def terminal_width() -> int | None:
 def _result(args, sort: str | None) -> Comparison:
     """The comparison; with ``--measure`` each spec also measured (settings refused before compiling)."""
     if not args.measure:
-        return compare(compile_all(args.specs, args.input_size), sort=sort)
+        return compare(compile_all(args.specs, args.input_size), sort=sort, counter=args.counter or "macs")
     from archc.bench.measured import add_measurements, is_measured_sort, sort_rows
 
     try:
         settings = settings_from_args(args)
         compiled = compile_all(args.specs, args.input_size)
         late = is_measured_sort(sort)
-        result = compare(compiled, sort=None if late else sort)
+        result = compare(compiled, sort=None if late else sort, counter=args.counter or "macs")
         result = add_measurements(result, compiled, settings, lambda t: print(t, file=sys.stderr, flush=True))
     except Refusal as exc:
         raise exc.usage_error() from None
@@ -103,6 +111,10 @@ def _measured_chart(result):
 
 
 def _check_options(args) -> None:
+    if args.counter is not None and args.counter not in TOOLS:
+        close = difflib.get_close_matches(args.counter.lower(), TOOLS, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise usage_error("E600", f"unknown counter {args.counter!r}", f"{hint}counters: {', '.join(TOOLS)}")
     flags = given_flags(args)
     if flags and not args.measure:
         raise usage_error("E600", f"{', '.join(flags)}: measuring options need --measure",

@@ -30,14 +30,21 @@ def register(parser) -> None:
         "--profile", choices=PROFILES, default="torchvision", help="layer names of --per-layer (default torchvision)"
     )
     parser.add_argument("--input-size", type=input_size, metavar="H[xW]", help="override the spec's input size")
+    parser.add_argument(
+        "--counters",
+        action="store_true",
+        help="what FlopCounterMode, fvcore, ptflops and thop print for the generated PyTorch model (README"
+        " 'Which number is which'); replaces the stage table",
+    )
+    parser.add_argument("--by-kind", action="store_true", help="with --counters: each counter's figure per op kind")
     parser.add_argument("--no-cache", action="store_true", help="recompile even when a cached summary is fresh")
 
 
 def run(args) -> int:
     if args.depth is not None:
         args.per_layer = True
-    if args.per_layer:
-        return _per_layer(args)
+    if args.per_layer or args.counters or args.by_kind:
+        return _compiled_report(args)
     docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
     if args.json:
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
@@ -46,15 +53,28 @@ def run(args) -> int:
     return 0
 
 
-def _per_layer(args) -> int:
+def _compiled_report(args) -> int:
+    """``--per-layer`` / ``--depth`` and ``--counters`` / ``--by-kind``: always a full compile (no cache)."""
+    from archc.counters import report
     from archc.pipeline import compile_all
     from archc.reports import layers
     from archc.reports.summary import per_layer, summary
 
     compiled = compile_all(args.specs, args.input_size)
+    counters = args.counters or args.by_kind
     if args.json:
-        docs = [{**summary(c), "layers": per_layer(c, args.profile)} for c in compiled]
+        docs = []
+        for c in compiled:
+            doc = summary(c)
+            if args.per_layer:
+                doc["layers"] = per_layer(c, args.profile)
+            if counters:
+                doc.update(report.json_keys(c, args.by_kind))
+            docs.append(doc)
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        return 0
+    if counters:
+        print(report.text(compiled, args.by_kind))
         return 0
     bodies = [(summary(c), layers.render(c, args.profile, args.depth or MAX_DEPTH)) for c in compiled]
     print("\n\n".join(_human(s, body) for s, body in bodies))

@@ -8,8 +8,10 @@ Renderers (:mod:`archc.reports.comparison_text`) only format these rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from archc.counters.count import count
+from archc.counters.rules import TOOLS
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -17,7 +19,8 @@ from archc.reports.summary import summary
 ERROR_KEYS = {"top1_error": "top-1 err %", "top5_error": "top-5 err %", "cifar10_error": "CIFAR-10 err %"}
 COST_KEYS = ("depth", "params", "macs", "flops", "activations")
 RATIO_KEYS = ("params", "macs")
-SORT_KEYS = ("label", "name", *COST_KEYS, *ERROR_KEYS)
+COUNTERS = tuple(t for t in TOOLS if t not in COST_KEYS)  # `archc compare --counter NAME` adds a column
+SORT_KEYS = ("label", "name", *COST_KEYS, *ERROR_KEYS, *COUNTERS)
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,16 @@ class Comparison:
     rows: list[dict]  # in display order
     baseline: str  # label of the spec the ratios divide by
     error_keys: list[str]  # error columns at least one spec declares, in ERROR_KEYS order
+    # the compute figure: a counter of :mod:`archc.counters` (``--counter``); keyword-only, so that subclasses
+    # (archc.bench's MeasuredComparison) keep their positional fields
+    counter: str = field(default="macs", kw_only=True)
 
     @property
     def columns(self) -> list[str]:
         """The keys of every row, in the order of the JSON / CSV output."""
         ratios = [f"{k}_ratio" for k in RATIO_KEYS]
-        return ["label", "name", "spec", *COST_KEYS, *ratios, *self.error_keys]
+        extra = [self.counter] if self.counter in COUNTERS else []
+        return ["label", "name", "spec", *COST_KEYS, *extra, *ratios, *self.error_keys]
 
 
 def row(c: Compiled) -> dict:
@@ -53,9 +60,16 @@ def parse_sort(key: str) -> tuple[str, bool]:
     return name, descending
 
 
-def compare(compiled: list[Compiled], sort: str | None = None) -> Comparison:
-    """Rows for every compiled spec, with ratios against the first one, optionally sorted."""
+def compare(compiled: list[Compiled], sort: str | None = None, counter: str = "macs") -> Comparison:
+    """Rows for every compiled spec, with ratios against the first one, optionally sorted; ``counter`` (a
+    name in :data:`archc.counters.rules.TOOLS`) adds that counter's figure, and ranks by it unless ``sort``."""
+    if sort and parse_sort(sort)[0] in COUNTERS and counter == "macs":
+        counter = parse_sort(sort)[0]
     rows = [row(c) for c in compiled]
+    if counter in COUNTERS:
+        for r, c in zip(rows, compiled):
+            r[counter] = count(c.graph, [counter]).totals[counter]
+        sort = sort or counter
     base = rows[0]
     for r in rows:
         for k in RATIO_KEYS:
@@ -70,4 +84,4 @@ def compare(compiled: list[Compiled], sort: str | None = None) -> Comparison:
         for k in ERROR_KEYS:
             if k not in errors:
                 del r[k]
-    return Comparison(rows, base["label"], errors)
+    return Comparison(rows, base["label"], errors, counter=counter)

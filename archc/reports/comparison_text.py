@@ -13,7 +13,7 @@ import io
 import textwrap
 
 from archc.reports import text
-from archc.reports.comparison import ERROR_KEYS, Comparison
+from archc.reports.comparison import COUNTERS, ERROR_KEYS, Comparison
 
 # Column ids in display order, and the order in which they are left out when the terminal is too narrow.
 OPTIONAL = ("activations", "flops", "top5_error", "cifar10_error", "params_ratio", "macs_ratio", "top1_error")
@@ -22,7 +22,9 @@ OPTIONAL = ("activations", "flops", "top5_error", "cifar10_error", "params_ratio
 def columns(result: Comparison) -> list[tuple[str, str]]:
     """(id, header) of every human column."""
     fixed = [("label", "spec"), ("depth", "depth"), ("params", "params"), ("params_ratio", "× params")]
-    fixed += [("macs", "MACs"), ("macs_ratio", "× MACs"), ("flops", "FLOPs"), ("activations", "activations")]
+    fixed += [("macs", "MACs"), ("macs_ratio", "× MACs"), ("flops", "FLOPs")]
+    fixed += [(result.counter, result.counter)] if result.counter in COUNTERS else []  # --counter NAME
+    fixed += [("activations", "activations")]
     measured = list(getattr(result, "measured_columns", []))  # archc compare --measure (archc.bench.measured)
     return fixed + [(k, ERROR_KEYS[k]) for k in result.error_keys] + measured
 
@@ -54,10 +56,11 @@ def cells(result: Comparison, keys: list[str] | None = None) -> list[list[str]]:
 
 
 def caption(result: Comparison) -> str:
+    counter = f" · {result.counter}: what that counter prints (archc cost --counters)"
     return (
         f"ratios (×) against {result.baseline}, the first spec given · MACs = multiply-accumulates, "
-        "FLOPs = 2 × MACs · activations: output elements of every op, one sample · error rates as the specs' "
-        "metadata declare them (the papers' figures)"
+        f"FLOPs = 2 × MACs{counter if result.counter in COUNTERS else ''} · activations: output elements of every "
+        "op, one sample · error rates as the specs' metadata declare them (the papers' figures)"
     ) + (f" · {result.measured_caption()}" if hasattr(result, "measured_caption") else "")
 
 

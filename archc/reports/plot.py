@@ -50,22 +50,32 @@ def short(n: int) -> str:
     return f"{n / f:.1f} {p}" if n / f < 100 else f"{n / f:.0f} {p}"
 
 
+def compute_axis(result: Comparison, prefix: str) -> str:
+    """The compute axis label: MACs, or the counter ``archc compare --counter`` ranks by."""
+    if result.counter == "macs":
+        return f"compute per image ({prefix}MACs, multiply-accumulates)"
+    from archc.counters.rules import TOOLS
+
+    return f"compute per image ({prefix}{TOOLS[result.counter].unit} as {result.counter} counts)"
+
+
 def chart_data(result: Comparison) -> ChartData:
     """What to draw: the axis quantities and labels (pure data, tested without matplotlib)."""
+    compute = result.counter
     for key, ylabel, where in ERROR_PREFERENCE:
         rows = [r for r in result.rows if r.get(key) is not None]
         if len(rows) >= 2:
             left = [r["label"] for r in result.rows if r.get(key) is None]
             note = f"not plotted (no {key} in metadata): {', '.join(left)}" if left else ""
-            fx, px = unit([r["macs"] for r in rows])
+            fx, px = unit([r[compute] for r in rows])
             return ChartData(
                 "error",
                 [r["label"] for r in rows],
-                [r["macs"] / fx for r in rows],
+                [r[compute] / fx for r in rows],
                 [r[key] for r in rows],
                 [r["params"] for r in rows],
                 "params",
-                f"compute per image ({px}MACs, multiply-accumulates)",
+                compute_axis(result, px),
                 ylabel,
                 "Error vs compute",
                 f"error rates as declared in the specs' metadata ({where}); bubble area ∝ parameters",
@@ -73,16 +83,16 @@ def chart_data(result: Comparison) -> ChartData:
             )
     rows = result.rows
     fx, px = unit([r["params"] for r in rows])
-    fy, py = unit([r["macs"] for r in rows])
+    fy, py = unit([r[compute] for r in rows])
     return ChartData(
         "bubble",
         [r["label"] for r in rows],
         [r["params"] / fx for r in rows],
-        [r["macs"] / fy for r in rows],
+        [r[compute] / fy for r in rows],
         [r["activations"] for r in rows],
         "activations",
         f"parameters ({ {'G': 'billions', 'M': 'millions', 'K': 'thousands'}.get(px, 'count') })",
-        f"compute per image ({py}MACs, multiply-accumulates)",
+        compute_axis(result, py),
         "Compute vs parameters",
         "bubble area ∝ activations per image (output elements of every layer)",
         "",
