@@ -43,7 +43,8 @@ def render_files(compiled: list[Compiled], backends: list[str], out: Path) -> di
             except (Unsupported, NotImplementedError) as exc:  # a known limit of the backend, not a crash
                 message = f"the {name} backend cannot emit this spec: {exc}"
                 help = "build the other backend with --backend, or simplify the spec (and please report it)"
-                errors.append(Diagnostic(c.loaded.path, 1, 1, "E403", message, help))
+                mark = c.loaded.marks.value(getattr(exc, "origin", None) or ())  # the key that causes it
+                errors.append(Diagnostic(mark.path, mark.line, mark.col, "E403", message, help))
     if errors:
         raise SpecError(errors)
     return files

@@ -13,15 +13,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "tests" / "reference"  # copies of ../shared/reference (torchvision / keras / paper figures)
 UPDATE = os.environ.get("ARCHC_UPDATE_SNAPSHOTS") == "1"
-# Built-ins the PyTorch backend cannot emit yet (issue 15: the RegNets' per-stage groups and SE after the 3x3;
-# they build once the backends print issue 12's block model). Temporary: removed when they build.
-PYTORCH_PENDING = ("regnet/",)
-
-
-def pytorch_builtins() -> list[str]:
-    from archc.spec.loader import builtin_names
-
-    return [n for n in builtin_names() if not n.startswith(PYTORCH_PENDING)]
 
 
 @pytest.fixture(autouse=True, scope="session")

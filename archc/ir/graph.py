@@ -4,12 +4,14 @@ Node id: a profile-independent path such as ``stem.0.conv``, ``s2.b0.conv1`` or 
 Node attributes (set by lowering): ``op`` (a kind from :mod:`archc.ir.ops`), ``attrs`` (op attributes),
 ``scope`` (``("stem", j)``, ``("stage", s, b)`` or ``("head",)``), ``role`` (``conv1``, ``bn1``, ``act1``,
 ``down_conv``, ``add``, ``out_act``, …), ``origin`` (the spec path it came from, for diagnostics) and
-``main_path`` (counts towards depth). Later passes add ``shape``; ``params``/``buffers``/``macs``;
+``main_path`` (counts towards depth), ``block`` (the id of the :class:`archc.ir.blocks.Block` it belongs to,
+``"s1.b0"``; ``None`` for stem, stage pools and head). Later passes add ``shape``; ``params``/``buffers``/``macs``;
 ``names`` (one name per naming profile).
 Edge attributes: ``index`` (operand position); the shapes pass adds ``shape``.
 Graph attributes: ``name``, ``input``, ``output`` (node ids), ``outputs`` (the tensors the model returns:
 ``[output]``, or each stage's output for a ``features_only`` head), ``stages`` (list of :class:`StageInfo`)
-``block_outputs`` (``{node id: (stage, block)}`` for each block's last op) and ``layout``: ``"stages"``
+``block_outputs`` (``{node id: (stage, block)}`` for each block's last op), ``blocks`` (the
+:class:`archc.ir.blocks.BlockModel`: stem, stages of blocks in order, distinct definitions) and ``layout``: ``"stages"``
 (residual stages) or ``"sequential"`` (a stack of single-conv blocks, VGG: torchvision names its ops
 ``features.{i}`` / ``classifier.{i}``).
 Nodes are inserted in a topological order, which every pass relies on (and the verifier checks).
@@ -36,7 +38,9 @@ class StageInfo:
 
 def new_graph(name: str) -> nx.DiGraph:
     g = nx.DiGraph()
-    g.graph.update(name=name, input=None, output=None, outputs=[], stages=[], block_outputs={}, layout="stages")
+    g.graph.update(
+        name=name, input=None, output=None, outputs=[], stages=[], block_outputs={}, blocks=None, layout="stages"
+    )
     return g
 
 
@@ -50,11 +54,12 @@ def add_op(
     role: str,
     origin: tuple,
     main_path: bool = True,
+    block: str | None = None,
     **attrs,
 ) -> str:
     if node in g:
         raise ValueError(f"duplicate IR node id {node!r}")
-    g.add_node(node, op=op, attrs=attrs, scope=scope, role=role, origin=origin, main_path=main_path)
+    g.add_node(node, op=op, attrs=attrs, scope=scope, role=role, origin=origin, main_path=main_path, block=block)
     for index, src in enumerate(inputs):
         g.add_edge(src, node, index=index)
     return node

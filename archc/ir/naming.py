@@ -105,15 +105,20 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
         return _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
     if scope[2] == "pool":
         return f"layer{scope[1] + 1}.pool"
-    prefix = f"layer{scope[1] + 1}.{scope[2]}"
+    present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
+    return f"layer{scope[1] + 1}.{scope[2]}.{torchvision_block_attr(role, present)}"
+
+
+def torchvision_block_attr(role: str, downsample: list[str] | tuple[str, ...] = _TV_DOWNSAMPLE) -> str:
+    """The name of an op inside a torchvision block module (``conv1``, ``bn2``, ``relu``, ``preact_bn``,
+    ``downsample.1`` given the projection roles ``downsample`` present, ``se.fc1``)."""
     m = _SLOT.match(role)
     if m:
         kind, i = m.groups()
-        return f"{prefix}.relu" if kind == "act" else f"{prefix}.{kind}{i}"
+        return "relu" if kind == "act" else f"{kind}{i}"
     if role in _TV_DOWNSAMPLE:
-        present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
-        return f"{prefix}.downsample.{present.index(role)}"
-    return f"{prefix}.{_TV_BLOCK[role]}"
+        return f"downsample.{list(downsample).index(role)}"
+    return _TV_BLOCK[role]
 
 
 def _head_fc(role: str, act: str, drop: str) -> str:
@@ -162,3 +167,12 @@ def pad_name(name: str) -> str:
 
 
 NAMERS = {"torchvision": torchvision_name, "keras": keras_name}
+
+
+def block_names(g: nx.DiGraph, stage: int, index: int) -> dict[str, str]:
+    """A block's name in each profile: ``layer2.0`` (torchvision), ``conv3_block1`` (keras.applications);
+    in a sequential layout (VGG) a block is no module of its own: its stage's name and position."""
+    name = g.graph["stages"][stage].name if len(g.graph["stages"]) > stage else f"s{stage}"
+    if g.graph.get("layout") == "sequential":
+        return {"torchvision": f"features.{name}.{index}", "keras": f"{name}_{index + 1}"}
+    return {"torchvision": f"layer{stage + 1}.{index}", "keras": f"{name}_block{index + 1}"}

@@ -10,6 +10,7 @@ import networkx as nx
 
 from archc.ir.graph import operands
 from archc.ir.ops import OPS
+from archc.ir.verify_blocks import check_block_shapes, check_blocks
 
 LEVELS = ("lower", "shapes", "cost", "names")
 
@@ -45,7 +46,7 @@ def _lowered(g: nx.DiGraph) -> list[str]:
     if not outputs or g.graph.get("output") not in outputs or any(n not in g for n in outputs):
         problems.append(f"graph outputs {outputs!r} must be nodes and include the output")
     problems += [f"block output {n!r} is not a node" for n in g.graph.get("block_outputs", {}) if n not in g]
-    return problems
+    return problems + check_blocks(g)
 
 
 def _shaped(g: nx.DiGraph) -> list[str]:
@@ -57,7 +58,7 @@ def _shaped(g: nx.DiGraph) -> list[str]:
     for src, dst, edge in g.edges(data=True):
         if edge.get("shape") != g.nodes[src].get("shape"):
             problems.append(f"{src} -> {dst}: edge shape {edge.get('shape')} != source shape")
-    return problems
+    return problems + check_block_shapes(g)
 
 
 def _costed(g: nx.DiGraph) -> list[str]:

@@ -2,7 +2,9 @@
 
 Pre:  every node has ``shape``.
 Post: every node has integer ``params``, ``buffers``, ``macs`` ≥ 0.
-Summaries (totals, per stage, depth, activations) are computed from these by :mod:`archc.reports.summary`.
+A block's costs are computed once per distinct (plan, input shape) and reused for the blocks equal to it
+(:func:`archc.passes.memo.by_block`). Summaries (totals, per stage, depth, activations) are computed
+from these by :mod:`archc.reports.summary`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ import networkx as nx
 
 from archc.ir.graph import operands
 from archc.ir.ops import OPS
+from archc.passes.memo import by_block
 
 
 def count_costs(g: nx.DiGraph) -> nx.DiGraph:
-    for node, data in g.nodes(data=True):
+    def one(node: str, data: dict) -> tuple[int, int, int]:
         op = OPS[data["op"]]
-        ins = [g.nodes[p]["shape"] for p in operands(g, node)]
-        args = (data["attrs"], ins, data["shape"])
-        data["params"] = op.params(*args)
-        data["buffers"] = op.buffers(*args)
-        data["macs"] = op.macs(*args)
+        args = (data["attrs"], [g.nodes[p]["shape"] for p in operands(g, node)], data["shape"])
+        return op.params(*args), op.buffers(*args), op.macs(*args)
+
+    def store(node: str, data: dict, result: tuple[int, int, int]) -> None:
+        data["params"], data["buffers"], data["macs"] = result
+
+    by_block(g, one, store)
     return g

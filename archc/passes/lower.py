@@ -1,27 +1,27 @@
 """Pass ``lower``: expand a validated spec into the graph IR.
 
 Pre:  a validated :class:`~archc.spec.schema.Spec`.
-Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origin`` and ``main_path``,
+Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origin``, ``main_path``, ``block``,
       inserted in topological order; graph attributes ``input``, ``output``, ``outputs`` (the returned
-      tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages`` and
+      tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages``, ``blocks`` and
       ``block_outputs`` are set. No shapes yet (the ``shapes`` pass adds them). In a sequential layout
       (VGG) a ReLU right after a conv or linear carries the backend hint ``fuse: True``.
       Max-pool padding is *zero* padding (Keras ZeroPadding2D, keras.applications); a padded max pool
       carries ``nonnegative_input`` (its input is a ReLU output, where zero and PyTorch's -inf padding agree).
 
-Blocks are expanded from the data in :mod:`archc.passes.blocks` (``BLOCKS``: conv slots; ``UNITS``: where
-BN and ReLU sit); there is no class per model. The stage loop decides each block's stride and dilation.
+First the block model (:func:`archc.ir.blocks.plan_blocks`: every block's plan as the spec declared it,
+graph attribute ``blocks``), then each planned block is expanded into ops by the one code path in
+:mod:`archc.passes.blocks`; there is no class per model.
 """
 
 from __future__ import annotations
 
-import math
-
 import networkx as nx
 
+from archc.ir.blocks import BlockModel, StemLayer, plan_blocks
 from archc.ir.graph import StageInfo, add_op, new_graph
-from archc.passes.blocks import BlockPlan, Cursor, Emitter, LoweringError, lower_block, unit_of
-from archc.spec.schema import ConvLayer, Spec, Stage
+from archc.passes.blocks import Cursor, Emitter, LoweringError, lower_block
+from archc.spec.schema import Spec
 
 __all__ = ["LoweringError", "lower"]
 
@@ -34,53 +34,34 @@ def _mark_padded_max_pools(g: nx.DiGraph) -> None:
 
 
 def lower(spec: Spec) -> nx.DiGraph:
+    model = plan_blocks(spec)
     g = new_graph(spec.name)
-    g.graph["layout"] = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
+    g.graph.update(layout=model.layout, blocks=model)
     c, (h, w) = spec.input.channels, spec.input.size
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)
     )
     cur = Cursor("input", c)
-    for j, layer in enumerate(spec.stem):
-        cur = _stem_layer(g, spec, j, layer, cur)
-    for s, stage, plans in stage_plans(spec):
-        for plan in plans:
-            cur = lower_block(g, spec, plan, cur)
+    for layer in model.stem:
+        cur = _stem_layer(g, model, layer, cur)
+    for stage in model.stages:
+        s = stage.index
+        for block in stage.blocks:
+            cur = lower_block(g, block, cur)
         if stage.pool is not None:
             cur = _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, stage.pool + "pool", 2, 2, 0)
-        g.graph["stages"].append(StageInfo(stage.name, s, stage.blocks, stage.width, stage.stride, cur.node))
+        g.graph["stages"].append(StageInfo(stage.name, s, len(stage.blocks), stage.planes, stage.stride, cur.node))
     _mark_padded_max_pools(g)
     if spec.head.features_only:
         g.graph["outputs"] = [info.output for info in g.graph["stages"]]
         g.graph["output"] = cur.node
         return g
-    post = Emitter(g, spec, "post", ("head",), ("head",)).apply(unit_of(spec).preact, "post", cur)
+    post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
     g.graph["output"] = _head(g, spec, post)
     g.graph["outputs"] = [g.graph["output"]]
     if g.graph["layout"] == "sequential":
         _mark_fused_activations(g)
     return g
-
-
-def stage_plans(spec: Spec) -> list[tuple[int, Stage, list[BlockPlan]]]:
-    """Each stage with the plan of each of its blocks: where the stride sits, dilation, widths, groups."""
-    out, total_stride, dilation = [], math.prod(layer.stride for layer in spec.stem), 1
-    for s, stage in enumerate(spec.stages):
-        stride, previous = stage.stride, dilation
-        if spec.output_stride is not None and total_stride * stride > spec.output_stride:
-            dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
-        total_stride *= stride * (2 if stage.pool is not None else 1)
-        strided = 0 if spec.stride_block == "first" else stage.blocks - 1
-        inner, width = spec.inner_width(stage.width, stage), stage.width * spec.block_expansion
-        groups = spec.stage_groups(stage, inner)
-        plans = [
-            BlockPlan(
-                s, b, stride if b == strided else 1, dilation, previous if b == 0 else dilation, inner, width, groups
-            )
-            for b in range(stage.blocks)
-        ]
-        out.append((s, stage, plans))
-    return out
 
 
 def _mark_fused_activations(g: nx.DiGraph) -> None:
@@ -100,15 +81,15 @@ def _pool(g, node_id: str, scope: tuple, origin: tuple, cur: Cursor, op: str, ke
     return Cursor(node, cur.channels)
 
 
-def _stem_layer(g, spec: Spec, j: int, layer, cur: Cursor) -> Cursor:
-    scope, prefix = ("stem", j), f"stem.{j}"
-    pad = layer.padding if layer.padding is not None else layer.kernel // 2
-    if not isinstance(layer, ConvLayer):
-        return _pool(g, f"{prefix}.pool", scope, scope, cur, layer.op, layer.kernel, layer.stride, pad)
-    e = Emitter(g, spec, prefix, scope, scope)
+def _stem_layer(g, model: BlockModel, layer: StemLayer, cur: Cursor) -> Cursor:
+    scope, prefix = ("stem", layer.index), f"stem.{layer.index}"
+    if layer.kind != "conv":
+        return _pool(g, f"{prefix}.pool", scope, scope, cur, layer.kind, layer.kernel, layer.stride, layer.padding)
+    e = Emitter(g, model.definitions[0], prefix, scope, scope)
     ops = ("bn",) * layer.norm + ("relu",) * layer.activation
-    node = e.conv("conv", cur, layer.width, layer.kernel, followed_by=ops, stride=layer.stride, padding=pad)
-    return e.apply(ops, "", Cursor(node, layer.width))  # roles "bn" and "act": stem names carry no slot
+    node = e.conv("conv", cur, layer.out_channels, layer.kernel, followed_by=ops, stride=layer.stride,
+                  padding=layer.padding)  # fmt: skip
+    return e.apply(ops, "", Cursor(node, layer.out_channels))  # roles "bn" and "act": stem names carry no slot
 
 
 def _head(g, spec: Spec, cur: Cursor) -> str:

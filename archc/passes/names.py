@@ -1,18 +1,48 @@
 """Pass ``names``: give every op its name in each naming profile (torchvision, keras).
 
-Pre:  lowered IR (``scope`` and ``role`` on every node; graph ``stages`` set).
-Post: every node has ``names``: ``{profile: name}``; names of ops with weights are unique per profile.
+Pre:  lowered IR (``scope`` and ``role`` on every node; graph ``stages`` and ``blocks`` set).
+Post: every node has ``names``: ``{profile: name}``; names of ops with weights are unique per profile;
+      every :class:`~archc.ir.blocks.Block` of ``g.graph["blocks"]`` has ``names`` (``layer2.0``,
+      ``conv3_block1``).
+
+In residual stages an op's name is its block's name and a local part (``layer2.0`` + ``.conv1``,
+``conv3_block1`` + ``_1_conv``) that depends only on the block's definition and ops: the local parts are
+computed once per distinct (definition, op roles) and reused.
 """
 
 from __future__ import annotations
 
 import networkx as nx
 
-from archc.ir.naming import NAMERS, stem_counters
+from archc.ir.naming import NAMERS, block_names, stem_counters
+
+SEPARATOR = {"torchvision": ".", "keras": "_"}
 
 
 def assign_names(g: nx.DiGraph) -> nx.DiGraph:
     stem_index = stem_counters(g)
+    model = g.graph["blocks"]
+    for block in model.blocks:
+        block.names = block_names(g, block.stage, block.index)
+    local: dict[tuple, list[dict[str, str]]] = {}
+    if model.layout == "stages":
+        for block in model.blocks:
+            key = (block.definition, tuple(g.nodes[n]["role"] for n in block.nodes))
+            if key not in local:
+                local[key] = [_local_parts(g, n, block.names, stem_index) for n in block.nodes]
+            for node, parts in zip(block.nodes, local[key], strict=True):
+                g.nodes[node]["names"] = {p: block.names[p] + SEPARATOR[p] + part for p, part in parts.items()}
     for node, data in g.nodes(data=True):
-        data["names"] = {profile: namer(g, node, stem_index) for profile, namer in NAMERS.items()}
+        if "names" not in data:
+            data["names"] = {profile: namer(g, node, stem_index) for profile, namer in NAMERS.items()}
     return g
+
+
+def _local_parts(g: nx.DiGraph, node: str, prefixes: dict[str, str], stem_index: dict) -> dict[str, str]:
+    parts = {}
+    for profile, namer in NAMERS.items():
+        name, head = namer(g, node, stem_index), prefixes[profile] + SEPARATOR[profile]
+        if not name.startswith(head):
+            raise ValueError(f"{node}: {profile} name {name!r} is not inside its block {prefixes[profile]!r}")
+        parts[profile] = name[len(head) :]
+    return parts

@@ -291,6 +291,13 @@ class Spec(_Model):
     )
     se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
     zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")
+    init: Literal["reference", "framework", "he_normal"] = Field(
+        default="reference",
+        description="weight initialisation of generated code. reference: as the backend's reference library"
+        " (PyTorch: torchvision's ResNet/VGG init, convs kaiming_normal_ fan_out, BN weight 1 bias 0; Keras:"
+        " keras.applications' layer defaults); framework: the framework's layer defaults only; he_normal:"
+        " He et al. (2015) normal, fan_out, for every conv in both backends, BN weight 1 bias 0",
+    )
     output_stride: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] | None = Field(
         default=None, description="dilate instead of striding once the total stride reaches this (8, 16)"
     )

@@ -4,20 +4,21 @@ The same passes as :mod:`archc.pipeline` (``lower`` → ``shapes`` → ``cost``)
 the stem, one block, a stage's pool, the head — each in a small graph of its own whose input has the
 segment's input shape. A segment's totals (params, buffers, MACs, depth, activations, output shape) are
 memoised under everything its lowering reads, so a sweep over depths and widths lowers each distinct block
-once per worker process. ``tests/unit/test_fastcost.py`` checks that the totals equal :func:`archc.report.summary`
+once per worker process. ``tests/unit/test_fastcost.py`` checks that the totals equal :func:`archc.reports.summary.summary`
 for every built-in.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from archc.ir.blocks import Block, BlockModel, StagePlan, plan_blocks
 from archc.ir.graph import add_op, new_graph
 from archc.ir.ops import OPS
-from archc.passes.blocks import BlockPlan, Cursor, Emitter, lower_block, unit_of
+from archc.passes.blocks import Cursor, Emitter, lower_block
 from archc.passes.cost import count_costs
-from archc.passes.lower import _head, _pool, _stem_layer, stage_plans
+from archc.passes.lower import _head, _pool, _stem_layer
 from archc.passes.shapes import infer_shapes
 from archc.pipeline import check_ops, check_params, located
 from archc.spec.loader import LoadedSpec
@@ -56,7 +57,7 @@ def _segment(key: tuple, shape: tuple, build) -> Totals:
     g = new_graph("segment")
     node = add_op(g, "input", "input", [], scope=("input",), role="input", origin=(), channels=shape[0], size=shape[1:])
     out = build(g, Cursor(node, shape[0]))
-    count_costs(infer_shapes(g))
+    _shapes_and_costs(g)
     nodes = [d for n, d in g.nodes(data=True) if n != "input"]
     totals = Totals(
         sum(d["params"] for d in nodes),
@@ -72,24 +73,29 @@ def _segment(key: tuple, shape: tuple, build) -> Totals:
     return totals
 
 
-def _block_context(spec) -> tuple:
-    """Everything of the spec that lowering a block reads, besides its plan."""
-    fields = ("block", "stride_at", "shortcut", "strided_identity", "projection_stride", "unit", "se", "defaults")
-    return tuple(repr(getattr(spec, f)) for f in fields) + (spec.zero_init_last_bn,)
+def _shapes_and_costs(g) -> None:
+    """The shapes and cost passes on a segment (a block segment carries a block model of that one block)."""
+    if g.graph.get("blocks") is None:
+        g.graph["blocks"] = BlockModel([], [], [], (), "stages", "reference")
+    count_costs(infer_shapes(g))
 
 
-def _stem(spec, shape: tuple) -> Totals:
+def _stem(model: BlockModel, shape: tuple) -> Totals:
     def build(g, cur):
-        for j, layer in enumerate(spec.stem):
-            cur = _stem_layer(g, spec, j, layer, cur)
+        for layer in model.stem:
+            cur = _stem_layer(g, model, layer, cur)
         return cur
 
-    return _segment(("stem", repr(spec.stem), repr(spec.defaults)), shape, build)
+    return _segment(("stem", tuple(model.stem), model.definitions[0]), shape, build)
 
 
-def _block(spec, context: tuple, plan: BlockPlan, shape: tuple) -> Totals:
-    key = ("block", context, replace(plan, stage=0, index=0))
-    return _segment(key, shape, lambda g, cur: lower_block(g, spec, plan, cur))
+def _block(block: Block, shape: tuple) -> Totals:
+    def build(g, cur):
+        stage = StagePlan(block.stage, "", block.planes, block.stride, None, [block])
+        g.graph["blocks"] = BlockModel([], [stage], [block.definition], (), "stages", "reference")
+        return lower_block(g, block, cur)
+
+    return _segment(("block", block.definition, block.instance), shape, build)
 
 
 def _stage_pool(s: int, kind: str, shape: tuple) -> Totals:
@@ -99,12 +105,12 @@ def _stage_pool(s: int, kind: str, shape: tuple) -> Totals:
     return _segment(("pool", kind), shape, build)
 
 
-def _head_totals(spec, shape: tuple) -> Totals:
+def _head_totals(spec, model: BlockModel, shape: tuple) -> Totals:
     def build(g, cur):
-        post = Emitter(g, spec, "post", ("head",), ("head",)).apply(unit_of(spec).preact, "post", cur)
+        post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
         return _head(g, spec, post)
 
-    return _segment(("head", repr(spec.head), repr(spec.unit), repr(spec.defaults)), shape, build)
+    return _segment(("head", repr(spec.head), model.post, model.definitions[0]), shape, build)
 
 
 def fast_totals(loaded: LoadedSpec) -> tuple[Totals, list[Totals]]:
@@ -118,18 +124,18 @@ def fast_totals(loaded: LoadedSpec) -> tuple[Totals, list[Totals]]:
     total = Totals(shape=(spec.input.channels, *spec.input.size))
     stages = []
     try:
-        total = total + _stem(spec, total.shape)
-        context = _block_context(spec)
-        for s, stage, plans in stage_plans(spec):
+        model = plan_blocks(spec)
+        total = total + _stem(model, total.shape)
+        for stage in model.stages:
             part = Totals(shape=total.shape)
-            for plan in plans:
-                part = part + _block(spec, context, plan, part.shape)
+            for block in stage.blocks:
+                part = part + _block(block, part.shape)
             if stage.pool is not None:
-                part = part + _stage_pool(s, stage.pool, part.shape)
+                part = part + _stage_pool(stage.index, stage.pool, part.shape)
             stages.append(part)
             total = total + part
         if not spec.head.features_only:
-            total = total + _head_totals(spec, total.shape)
+            total = total + _head_totals(spec, model, total.shape)
     except ShapeFailure as exc:
         raise located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", SHRINK_HELP) from None
     except LoweringError as exc:

@@ -1,191 +1,279 @@
-"""Block kinds: one generated Python function per distinct block structure, found from the IR alone.
+"""Block functions: one generated Keras function per block definition, printed from the block model.
 
-A block instance is the Keras calls of one ``("stage", s, b)`` scope. Instances whose calls have the same
-structure (layer classes, argument keys, wiring, main path / shortcut) share a *kind*. Every argument that
-is the same in all instances of a kind is printed as a literal; one that varies is written in terms of the
-block's ``filters`` (the stage width) or ``stride`` when that fits every instance, else it becomes a
-parameter of its own. Layer names become ``f"{name}_1_conv"`` from the block's common name prefix.
+keras.applications writes ``residual_block_v1(x, filters, stride, conv_shortcut, name)``: a definition
+(:class:`archc.ir.blocks.BlockDef`) fixes the body; what varies between its blocks
+(:class:`archc.ir.blocks.Block`) becomes a parameter, only where the blocks of this model differ: ``stride``,
+``dilation``, ``conv_shortcut`` (the block projects), ``pad_channels`` (option A's zero channels). Widths are
+the plan's: ``filters`` (the stage's planes), ``expansion * filters`` and ResNeXt's
+``int(filters * (base_width / 64.0)) * groups``. Layer names are the IR's keras names (``f"{name}_1_conv"``).
+Padding: a conv that may stride, or a spec with ``explicit_padding``, gets a ZeroPadding2D + ``"valid"``;
+any other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces exactly.
 """
 
 from __future__ import annotations
 
-import os
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from archc.backends.keras.printers import Call, is_default
-from archc.backends.keras.pycode import Code, fstring, literal
+import networkx as nx
+from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, print_op, render
+from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
-IN = "in"  # the local id of a block's input value
-OMIT = object()  # a keyword argument left out (its Keras default in every instance)
+from archc.ir.blocks import UNITS, Block, BlockDef
+from archc.ir.graph import operands
+from archc.ir.naming import pad_name
 
-
-@dataclass
-class Instance:
-    scope: tuple
-    calls: list[Call]
-    input: str  # value id of the block input
-    output: str  # value id of the block output
-    main: list[bool]  # per call: on the main path (else the shortcut branch)
-    role: list[str]  # per call: the IR role of the node it prints
-    variables: dict[str, int]  # "filters", "stride" of this block
-    name: str = ""  # the common prefix of its layer names ("conv2_block1")
-
-    def local(self, value: str):
-        return IN if value == self.input else next(i for i, c in enumerate(self.calls) if c.output == value)
-
-    def signature(self) -> tuple:
-        calls = tuple(
-            (c.func, c.layer, len(c.args), tuple(k for k, _ in c.kwargs), tuple(map(self.local, c.inputs)), m)
-            for c, m in zip(self.calls, self.main)
-        )
-        return calls, self.local(self.output)
-
-
-@dataclass
-class Kind:
-    """One generated block function."""
-
-    fname: str
-    instances: list[Instance]
-    params: list[str] = field(default_factory=list)  # after ``x``, before ``name``
-    slots: dict = field(default_factory=dict)  # (call index, slot) → printed value
-    fallback: dict = field(default_factory=dict)  # param → [value per instance]
-    uses_name: bool = False  # layer names are built from a ``name`` parameter
-
-
-def block_name(names: list[str]) -> str:
-    """The common ``_``-delimited prefix of a block's layer names: ``conv2_block1``."""
-    if not names:
-        return ""
-    common = os.path.commonprefix(names)
-    if all(n.startswith(common + "_") for n in names):
-        return common
-    cut = common.rfind("_")
-    return common[:cut] if cut > 0 else ""
-
-
-def group_kinds(instances: list[Instance], base: str) -> list[Kind]:
-    """Instances grouped by signature, in order of first use; each kind parameterised and printed."""
-    by_sig: dict[tuple, Kind] = {}
-    for inst in instances:
-        inst.name = block_name([c.name for c in inst.calls if c.name])
-        by_sig.setdefault(inst.signature(), Kind("", [])).instances.append(inst)
-    kinds = list(by_sig.values())
-    _name_kinds(kinds, base)
-    for kind in kinds:
-        _parameterise(kind)
-    return kinds
-
-
-# Structural features that tell kinds of one family apart, in the order they appear in function names.
-_FEATURES = (
-    ("projection", lambda inst: "down_conv" in inst.role),
-    ("padded", lambda inst: any(c.func == "layers.ZeroPadding2D" for c in inst.calls)),
-    ("zero_pad", lambda inst: "pad" in inst.role or "subsample" in inst.role),
+_SHORTCUT_ROLES = ("down_pool", "down_conv", "down_bn", "subsample", "pad")
+# What may vary between the blocks of one definition: parameter, its value for a block, its default.
+_VARYING = (
+    ("stride", lambda b: b.stride, 1),
+    ("first_dilation", lambda b: b.first_dilation, 1),
+    ("dilation", lambda b: b.dilation, 1),
+    ("conv_shortcut", lambda b: b.projects, False),
+    ("pad_channels", lambda b: sum(b.pad), 0),
 )
 
 
-def _name_kinds(kinds: list[Kind], base: str) -> None:
-    features = [{word for word, test in _FEATURES if test(k.instances[0])} for k in kinds]
-    common = set.intersection(*features) if features else set()
-    taken: set[str] = set()
-    for kind, feats in zip(kinds, features):
-        words = [w for w, _ in _FEATURES if w in feats and w not in common]
-        stem = "_".join([base, *words, "block"])
-        fname, n = stem, 2
-        while fname in taken:
-            fname, n = f"{stem}{n}", n + 1
-        taken.add(fname)
-        kind.fname = fname
+_UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applications' ResNet and ResNetV2
 
 
-def _same_value(values: list) -> bool:
-    return all((type(v), v) == (type(values[0]), values[0]) for v in values)
+@dataclass
+class BlockFunction:
+    fname: str
+    params: list[tuple[str, object]]  # (parameter, default) between ``filters`` and ``name``
+    varying: dict[str, object]  # parameter → its getter on a Block (the ones call sites pass)
+    body: list[str]
+
+    @property
+    def signature(self) -> str:
+        return ", ".join(["x", "filters", *(f"{p}={literal(v)}" for p, v in self.params), "name=None"])
+
+    def args(self, block: Block) -> dict[str, object]:
+        """The keyword arguments a call of this block passes (defaults left out)."""
+        defaults = dict(self.params)
+        values = {p: get(block) for p, get in self.varying.items()}
+        return {p: v for p, v in values.items() if v != defaults[p]}
 
 
-def _express(values: list, instances: list[Instance]):
-    """A shared expression for values that vary across instances (tuples element by element), or None."""
-    if all(isinstance(v, tuple) and len(v) == len(values[0]) for v in values) and values[0]:
-        parts = []
-        for column in zip(*values):
-            column = list(column)
-            part = Code(literal(column[0])) if _same_value(column) else _express(column, instances)
-            if part is None:
-                return None
-            parts.append(part)
-        return Code(literal(tuple(parts)))
-    if not all(type(v) is int for v in values):
-        return None
-    filters = [inst.variables["filters"] for inst in instances]
-    strides = [inst.variables["stride"] for inst in instances]
-    for candidate, test in (
-        ("filters", lambda v, f: v == f),
-        ("{k} * filters", lambda v, f: v % f == 0),
-        ("filters // {k}", lambda v, f: v and f % v == 0),
-    ):
-        if all(test(v, f) for v, f in zip(values, filters)):
-            ratios = {max(v, f) // min(v, f) for v, f in zip(values, filters)}
-            if len(ratios) == 1:
-                return Code(candidate.format(k=ratios.pop()))
-    if values == strides:
-        return Code("stride")
-    return None
+def function_name(d: BlockDef) -> str:
+    """``residual_block_v1`` (bottleneck, original unit), ``basic_residual_block_v2``, ``plain_block_v1``."""
+    kind = {"bottleneck": "residual_block", "basic": "basic_residual_block", "single": "conv_residual_block"}
+    if d.shortcut == "none":
+        kind = {"bottleneck": "plain_bottleneck_block", "basic": "plain_block", "single": "plain_conv_block"}
+    unit = next((n for n, u in UNITS.items() if u == d.unit), "custom_unit")
+    return f"{kind[d.kind]}_{_UNIT_WORDS.get(unit, unit)}"
 
 
-def _parameterise(kind: Kind) -> None:
-    first = kind.instances[0]
-    used: set[str] = set()
-    for i, call in enumerate(first.calls):
-        slots = [(("arg", j), lambda c, j=j: c.args[j]) for j in range(len(call.args))]
-        slots += [(("kw", key), lambda c, j=j: c.kwargs[j][1]) for j, (key, _) in enumerate(call.kwargs)]
-        for slot, get in slots:
-            values = [get(inst.calls[i]) for inst in kind.instances]
-            if _same_value(values):
-                kind.slots[i, slot] = (
-                    OMIT if slot[0] == "kw" and is_default(call.func, slot[1], values[0]) else values[0]
-                )
-                continue
-            expr = _express(values, kind.instances)
-            if expr is None:
-                expr = _fallback(kind, first.role[i], slot, values)
-            used.update(w for w in ("filters", "stride") if re.search(rf"\b{w}\b", expr.text))
-            kind.slots[i, slot] = expr
-        kind.slots[i, "name"] = _name_slot(kind, i)
-    kind.params = [p for p in ("filters", "stride") if p in used] + list(kind.fallback)
-
-
-def _fallback(kind: Kind, role: str, slot: tuple, values: list) -> Code:
-    param = re.sub(r"\W", "_", f"{role}_{slot[1] if slot[0] == 'kw' else f'arg{slot[1]}'}")
-    while param in kind.fallback or param in ("filters", "stride", "name", "x"):
-        param += "_"
-    kind.fallback[param] = values
-    return Code(param)
-
-
-def _name_slot(kind: Kind, i: int):
-    names = [inst.calls[i].name for inst in kind.instances]
-    if names[0] is None:
-        return None
-    suffixes = {
-        n[len(inst.name) :] if inst.name and n.startswith(inst.name) else None for n, inst in zip(names, kind.instances)
-    }
-    if len(suffixes) == 1 and None not in suffixes:
-        kind.uses_name = True
-        return fstring("", "name", suffixes.pop())
-    if _same_value(names):
-        return names[0]
-    role = kind.instances[0].role[i]
-    return _fallback(kind, role, ("kw", "name"), names)
-
-
-def call_args(kind: Kind, inst: Instance) -> list[str]:
-    """The arguments after ``x`` at the call site of one instance."""
-    out = []
-    for p in kind.params:
-        if p in kind.fallback:
-            value = kind.fallback[p][kind.instances.index(inst)]
-        else:
-            value = inst.variables[p]
-        out.append(literal(value) if p == "filters" else f"{p}={literal(value)}")
+def _slot_dilations(d: BlockDef) -> list[str | None]:
+    """Per conv slot: the plan field of its dilation (the first 3x3 keeps the previous stage's dilation)."""
+    out, first = [], True
+    for kernel in d.layout.kernels:
+        out.append(None if kernel == 1 else ("first_dilation" if first else "dilation"))
+        first = first and kernel == 1
     return out
+
+
+# RegNet: the group width of a stage (groups = width // group_width).
+_GROUP_WIDTH = (("group_width", lambda b: b.group_width, 1),)
+
+
+def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) -> BlockFunction:
+    used = set(_slot_dilations(d))
+    rename = {"first_dilation": "dilation"} if "dilation" not in used else {}  # a bottleneck's only 3x3
+    params, varying, values = [], {}, {}
+    regnet = d.bottleneck_ratio is not None
+    if regnet != any(b.group_width is not None for b in blocks):
+        raise Unsupported(blocks[0].nodes[0], "a stage needs both group_width and bottleneck_ratio (or neither)")
+    for field, get, default in _VARYING + (_GROUP_WIDTH if regnet else ()):
+        if field in ("first_dilation", "dilation") and field not in used:
+            continue
+        name, seen = rename.get(field, field), [get(b) for b in blocks]
+        if len(set(seen)) > 1:
+            params.append((name, default))
+            varying[name] = get
+            values[field] = Code(name)
+        else:
+            values[field] = seen[0]
+    if not regnet and (d.inner_width(64) != 64 or d.groups != 1):
+        params += [("groups", d.groups), ("base_width", d.base_width)]
+    if d.attention is not None and d.attention.ratio is None:
+        params.append(("se_reduction", d.attention.reduction))
+    fn = BlockFunction(fname, params, varying, [])
+    fn.body = _Body(g, d, blocks, values, dict(params)).lines()
+    return fn
+
+
+class _Body:
+    """The statements of a block function, from one definition and the ops its blocks lowered to."""
+
+    def __init__(self, g: nx.DiGraph, d: BlockDef, blocks: list[Block], values: dict, params: dict):
+        self.g, self.d, self.values, self.params = g, d, values, params
+        self.first, self.blocks = blocks[0], blocks
+        self.rep: dict[str, str] = {}  # role → a node of that role (shortcut roles: from any block)
+        for b in blocks:  # (a block that strides never dilates: output_stride dilates instead of striding)
+            for node in b.nodes:
+                self.rep.setdefault(g.nodes[node]["role"], node)
+        out = "filters" if d.expansion == 1 else f"{d.expansion} * filters"
+        grouped = "groups" in params or d.bottleneck_ratio is not None
+        self.widths = {"out": Code(out), "inner": Code("width" if grouped else "filters")}
+        a = d.attention
+        self.se_channels = self.widths["inner" if a is not None and a.after == "3x3" else "out"]
+        pre = [n for n in self.first.nodes if g.nodes[n]["role"].startswith("preact_")]
+        self.preact = "preact" if pre and self.first.residual else "x"
+
+    def var(self, node: str, reader: str) -> str:
+        """The variable holding ``node`` when ``reader`` reads it (the block input is ``x``; the addition
+        reads an identity shortcut as ``shortcut``)."""
+        if self.g.nodes[node]["block"] != self.first.id:
+            return "shortcut" if g_role(self.g, reader) == "add" else "x"
+        part = _section(g_role(self.g, node))
+        return {"shortcut": "shortcut", "preact": self.preact, "se": "se"}.get(part, "x")
+
+    def lines(self) -> list[str]:
+        out, d = [], self.d
+        if "groups" in self.params:
+            out.append("width = int(filters * (base_width / 64.0)) * groups")
+        if d.bottleneck_ratio is not None:  # RegNet: timm's bottle_ratio; groups = width // group_width
+            out.append(f"width = int(round({self.widths['out'].text} * {d.bottleneck_ratio!r}))")
+        if d.attention is not None and d.attention.ratio is not None and d.attention.of == "in":
+            out.append("filters_in = x.shape[-1]")
+        inside = d.attention is not None and d.attention.after == "3x3"  # RegNetY: SE within the branch
+        roles = [g_role(self.g, n) for n in self.first.nodes]
+        for part in ("preact", "shortcut", "main", "se", "se_scale", "add", "after"):
+            if part == "shortcut":
+                out += self.shortcut() if self.first.residual else []
+                continue
+            if inside and part in ("se", "se_scale"):
+                continue  # printed with the main branch, in op order
+            group = ("main", "se", "se_scale") if inside and part == "main" else (part,)
+            out += [line for r in roles if _section(r) in group for line in self.op(self.rep[r], 1)]
+        return [*out, "return x"]
+
+    def op(self, node: str, indent: int, source: str | None = None, target: str | None = None) -> list[str]:
+        """One IR op as a statement; ``source`` / ``target`` override the variables read and written."""
+        role = g_role(self.g, node)
+        ins = [source] if source else [self.var(o, node) for o in operands(self.g, node)]
+        target = target or self.var(node, node)
+        if self.g.nodes[node]["op"] == "conv":
+            return self.conv(node, ins[0], target, indent)
+        if role == "subsample":
+            call = layer("layers.MaxPooling2D", (1,), (("strides", self.values["stride"]),), node)
+        elif role == "pad":
+            p = self.values["pad_channels"]
+            half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2
+            rest = Code(f"{p.text} - {p.text} // 2") if isinstance(p, Code) else p - p // 2
+            widths = ((0, 0), (0, 0), (0, 0), (half, rest))
+            return call_statement(target, "keras.ops.pad", [ins[0], literal(widths)], "", indent)
+        elif role == "down_pool":
+            s = self.values["stride"]
+            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), node)
+        else:
+            (call,) = print_op(self.g, node)
+            if not source:  # the operand order the printer chose (Add: shortcut first)
+                ins = [self.var(o, node) for o in call.inputs]
+        operand = ins[0] if len(ins) == 1 else f"[{', '.join(ins)}]"
+        return render(call, target, operand, indent, self.name(node))
+
+    def name(self, node: str, suffix_of=lambda n: n) -> Code:
+        prefix = self.g.graph["blocks"].block(self.g.nodes[node]["block"]).names["keras"]
+        full = suffix_of(self.g.nodes[node]["names"]["keras"])
+        if not full.startswith(prefix + "_"):
+            raise Unsupported(node, f"layer {full!r} is not named after its block {prefix!r}")
+        return fstring("", "name", full[len(prefix) :])
+
+    def conv(self, node: str, src: str, target: str, indent: int) -> list[str]:
+        a, role = self.g.nodes[node]["attrs"], g_role(self.g, node)
+        d, layout, k = self.d, self.d.layout, a["kernel"][0]
+        if role.startswith("conv"):
+            slot = int(role[4:]) - 1
+            width = self.widths[layout.widths[slot]]
+            stride = self.values["stride"] if slot == layout.stride_slot[d.stride_at] else 1
+            field = _slot_dilations(d)[slot]
+            dilation = self.values[field] if field else 1
+            groups = Code("groups") if slot == layout.grouped_slot and "groups" in self.params else a["groups"]
+            if slot == layout.grouped_slot and d.bottleneck_ratio is not None:
+                gw = self.values["group_width"]
+                groups = Code(f"width // {gw.text if isinstance(gw, Code) else gw}")
+        elif role.startswith("se_"):  # squeeze-and-excitation's 1x1 convs
+            width = Code(self.squeezed()) if role == "se_reduce" else self.se_channels
+            stride, dilation, groups = 1, 1, 1
+        else:  # the projection (stride 1 after ResNet-D's pool)
+            width = self.widths["out"]
+            stride = self.values["stride"] if role == "down_conv" and d.projection == "conv" else 1
+            dilation, groups = 1, 1
+        lines, padding = [], "valid"
+        if k > 1 and (d.explicit_padding or stride != 1):
+            p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
+            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), node)
+            lines += render(pad, target, src, indent, self.name(node, pad_name))
+            src = target
+        elif k > 1:
+            padding = "same"
+        kwargs = conv_kwargs(self.g, stride, padding, dilation, groups, None, a["bias"])
+        return lines + render(layer("layers.Conv2D", (width, k), kwargs, node), target, src, indent, self.name(node))
+
+    def squeezed(self) -> str:
+        a = self.d.attention
+        if a.ratio is None:
+            return f"max(1, {self.se_channels.text} // se_reduction)"
+        width = "filters_in" if a.of == "in" else self.se_channels.text
+        return f"max(1, int(round({width} * {a.ratio!r})))"
+
+    def shortcut(self) -> list[str]:
+        """The shortcut: a projection, an identity (subsampled, zero-padded) or a ``conv_shortcut`` switch."""
+        d, v = self.d, self.values
+        proj = [b for b in self.blocks if b.projects]
+        ident = [b for b in self.blocks if not b.projects]
+        strided = _condition([b.subsample > 1 for b in ident], "stride > 1")
+        padded = _condition([sum(b.pad) > 0 for b in ident], "pad_channels")
+        pool = _condition([b.stride > 1 for b in proj], "stride > 1") if d.projection == "avgpool" else False
+        projection = [("down_pool", pool), ("down_conv", True), ("down_bn", d.projection_norm)]
+        identity = [("subsample", strided), ("pad", padded)]
+        projects = v["conv_shortcut"]
+        if not isinstance(projects, Code):
+            return self.chain(projection if projects else identity, self.preact if projects else "x", 1)
+        if [c for _, c in identity if c] == [strided] and isinstance(strided, str):  # keras ResNetV2's form
+            head = self.op(self.rep["subsample"], 2, "x", "shortcut")
+            other = ["else:", "    shortcut = x"]
+            return ["if conv_shortcut:", *_indent(self.chain(projection, self.preact, 2)), f"elif {strided}:",
+                    *_indent(head), *other]  # fmt: skip
+        return ["if conv_shortcut:", *_indent(self.chain(projection, self.preact, 2)), "else:",
+                *_indent(self.chain(identity, "x", 2))]  # fmt: skip
+
+    def chain(self, ops: list[tuple[str, object]], source: str, indent: int) -> list[str]:
+        """Shortcut ops applied in turn to ``source``; a condition that is a string becomes an ``if``."""
+        ops = [(role, cond) for role, cond in ops if cond]
+        if not ops:
+            return [f"shortcut = {source}"]
+        lines = [] if ops[0][1] is True else [f"shortcut = {source}"]
+        for i, (role, cond) in enumerate(ops):
+            src = source if i == 0 and cond is True else "shortcut"
+            stmt = self.op(self.rep[role], indent + (cond is not True), src, "shortcut")
+            lines += stmt if cond is True else [f"if {cond}:", *_indent(stmt)]
+        return lines
+
+
+def _condition(present: list[bool], test: str):
+    """An op present in every block (True), in none (False) or in some: the test that says where."""
+    return all(present) if all(present) or not any(present) else test
+
+
+def _section(role: str) -> str:
+    """Where a block's op is printed, in this order: preact, shortcut, main, se, se_scale, add, after."""
+    if role in _SHORTCUT_ROLES or role == "add":
+        return "shortcut" if role != "add" else "add"
+    return next((part for prefix, part in _PREFIXES if role.startswith(prefix)), "main")
+
+
+_PREFIXES = (("preact_", "preact"), ("se_scale", "se_scale"), ("se_", "se"), ("out_", "after"))
+
+
+def _times(k: int, name: str) -> str:
+    return name if k == 1 else f"{k} * {name}"
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def g_role(g: nx.DiGraph, node: str) -> str:
+    return g.nodes[node]["role"]

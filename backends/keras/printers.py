@@ -1,13 +1,8 @@
-"""Per-op printers: one IR op → the Keras layer calls that compute it (channels last).
+"""Per-op printers: one IR op → the Keras layer calls that compute it (channels last); names are the IR's.
 
-A printer only translates; names come from the IR's ``keras`` naming profile. Padding (design.md §4):
-a stride-1 convolution (or max pool) padded symmetrically by ``dilation·(k-1)/2`` uses ``padding="same"``;
-anything else gets an explicit ``ZeroPadding2D`` (named with :func:`archc.ir.naming.pad_name`) and
-``"valid"``, as keras.applications does (``conv1_pad``, ``pool1_pad``), so that PyTorch's symmetric padding
-is reproduced exactly at every stride and input size. Zero padding in front of a max pool equals
-PyTorch's ``-inf`` padding when the input is non-negative (after a ReLU, as in every ResNet stem).
-
-Adding an op kind = adding one printer to :data:`PRINTERS`.
+Padding (design.md §4): a stride-1 convolution padded symmetrically uses ``padding="same"``; anything else gets
+an explicit ``ZeroPadding2D`` (``conv1_pad``, ``pool1_pad``) and ``"valid"``, as keras.applications does, so
+PyTorch's symmetric padding is reproduced at every stride and input size. Adding an op kind = one printer.
 """
 
 from __future__ import annotations
@@ -15,22 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
-from archc.backends.keras.pycode import Code
+from archc.backends.keras.pycode import Code, arguments, call_statement
 
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
 
-# Keras defaults of the keyword arguments the printers always fill in; a value equal to its default in
-# every place it is printed is left out of the generated code.
+# Keras defaults of the keyword arguments printers fill in: a value equal to its default is left out.
+_CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": None, "use_bias": True}
 DEFAULTS = {
-    "layers.Conv2D": {
-        "strides": 1,
-        "padding": "valid",
-        "dilation_rate": 1,
-        "groups": 1,
-        "activation": None,
-        "use_bias": True,
-    },
+    "layers.Conv2D": _CONV | {"kernel_initializer": None},
     "layers.BatchNormalization": {"axis": -1, "momentum": 0.99, "gamma_initializer": "ones"},
     "layers.MaxPooling2D": {"padding": "valid"},
     "layers.AveragePooling2D": {"padding": "valid"},
@@ -55,9 +43,7 @@ class Unsupported(NotImplementedError):
 
 @dataclass(frozen=True)
 class Call:
-    """One statement: ``output = func(*args, **kwargs, name=name)(inputs)`` (a layer) or, for a plain op,
-    ``output = func(inputs, *args)``. ``inputs`` and ``output`` are value ids (IR node ids, or
-    ``node#pad`` for an explicit padding layer)."""
+    """``output = func(*args, **kwargs, name=name)(inputs)``; values are IR node ids (``node#pad``: a pad)."""
 
     func: str
     args: tuple
@@ -66,7 +52,18 @@ class Call:
     inputs: tuple[str, ...]
     output: str
     node: str  # the IR node it prints
-    layer: bool = True
+
+
+def render(call: Call, target: str, operand: str, indent: int, name=None) -> list[str]:
+    """``target = layers.X(args, name=…)(operand)``; keyword arguments equal to Keras' defaults left out."""
+    kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
+    kwargs += (("name", name or call.name),) if name or call.name else ()
+    return call_statement(target, call.func, arguments(call.args, kwargs), f"({operand})", indent)
+
+
+def layer(func: str, args: tuple, kwargs: tuple, node: str) -> Call:
+    """A call printed inside a block function (its name and inputs are the block's)."""
+    return Call(func, args, kwargs, None, (), node, node)
 
 
 def _pair(value: tuple[int, int]):
@@ -87,42 +84,40 @@ def _same(a: dict) -> bool:
     return th % 2 == 0 and tw % 2 == 0 and (top, bottom, left, right) == (th // 2, th // 2, tw // 2, tw // 2)
 
 
-def _padded(g: nx.DiGraph, node: str, a: dict, *, allow_same: bool) -> tuple[list[Call], str, str]:
-    """Explicit padding in front of a windowed op: (calls, the window op's input, its ``padding``)."""
-    src = operands(g, node)[0]
+def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
+    """A conv or pool, after a ZeroPadding2D + ``"valid"`` unless ``"same"`` (or no padding) is exact."""
+    a, src = g.nodes[node]["attrs"], operands(g, node)[0]
+    calls, padding = [], "valid"
     if allow_same and _same(a) and any(a["padding"]):
-        return [], src, "same"
-    if not any(a["padding"]):
-        return [], src, "valid"
-    top, bottom, left, right = a["padding"]
-    pad = Call(
-        "layers.ZeroPadding2D",
-        (),
-        (("padding", ((top, bottom), (left, right))),),
-        pad_name(_keras_name(g, node)),
-        (src,),
-        f"{node}#pad",
-        node,
-    )
-    return [pad], pad.output, "valid"
+        padding = "same"
+    elif any(a["padding"]):
+        top, bottom, left, right = a["padding"]
+        pad = (("padding", ((top, bottom), (left, right))),)
+        calls.append(Call("layers.ZeroPadding2D", (), pad, pad_name(_keras_name(g, node)), (src,), f"{node}#pad", node))
+        src = calls[0].output
+    kwargs = tuple((k, padding if k == "padding" else v) for k, v in kwargs)
+    return [*calls, Call(func, args, kwargs, _keras_name(g, node), (src,), node, node)]
 
 
 def conv(g: nx.DiGraph, node: str) -> list[Call]:
     a = g.nodes[node]["attrs"]
     if max(a["stride"]) > 1 and max(a["dilation"]) > 1:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
+    activation = _fused_activation(g, node)
+    kwargs = conv_kwargs(g, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
     # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
-    calls, src, padding = _padded(g, node, a, allow_same=not a.get("explicit_padding", False))
-    kwargs = (
-        ("strides", _pair(a["stride"])),
-        ("padding", padding),
-        ("dilation_rate", _pair(a["dilation"])),
-        ("groups", a["groups"]),
-        ("activation", _fused_activation(g, node)),
-        ("use_bias", a["bias"]),
-    )
-    args = (a["out_channels"], _pair(a["kernel"]))
-    return [*calls, Call("layers.Conv2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
+    same = not a.get("explicit_padding", False)
+    return _windowed(g, node, "layers.Conv2D", (a["out_channels"], _pair(a["kernel"])), kwargs, same)
+
+
+# ``init: he_normal``: the generated file defines this initialiser once (He et al. 2015, fan_out, normal).
+CONV_INITIALIZER = "CONV_INITIALIZER"
+
+
+def conv_kwargs(g: nx.DiGraph, strides, padding, dilation, groups, activation, bias) -> tuple:
+    """A Conv2D's keyword arguments (values may be :class:`Code`); the initialiser the spec's ``init`` asks."""
+    init = Code(CONV_INITIALIZER) if g.graph["blocks"].init == "he_normal" else None
+    return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, padding, dilation, groups, activation, bias, init)))
 
 
 def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
@@ -146,32 +141,22 @@ def _fused_activation(g: nx.DiGraph, node: str):
 
 
 def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
+    """Padding is the IR's zero padding, so never ``"same"`` (Keras pads a max pool with -inf)."""
     a = g.nodes[node]["attrs"]
     if a.get("ceil_mode"):
         raise Unsupported(node, "the Keras backend has no ceil_mode max pool")
-    calls, src, padding = _padded(g, node, a, allow_same=True)
-    kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
-    return [
-        *calls,
-        Call("layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, _keras_name(g, node), (src,), node, node),
-    ]
+    kwargs = (("strides", _pair(a["stride"])), ("padding", None))
+    return _windowed(g, node, "layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, False)
 
 
 def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
-    """Zero padding counts in the average (PyTorch's default ``count_include_pad``). A window equal to the
-    stride with ``ceil_mode`` and ``count_include_pad=False`` (ResNet-D's shortcut pool) is Keras ``"same"``:
-    the partial last window averages only the elements it covers."""
+    """Zero padding counts in the average (PyTorch's default ``count_include_pad``). ResNet-D's shortcut pool
+    (``ceil_mode``) is printed by its block function (:mod:`archc.backends.keras.blocks`)."""
     a = g.nodes[node]["attrs"]
-    ceil, include = a.get("ceil_mode", False), a.get("count_include_pad", True)
-    if ceil and not include and not any(a["padding"]) and tuple(a["kernel"]) == tuple(a["stride"]):
-        calls, src, padding = [], operands(g, node)[0], "same"
-    elif not ceil and (include or not any(a["padding"])):
-        calls, src, padding = _padded(g, node, a, allow_same=False)
-    else:
+    if a.get("ceil_mode") or (not a.get("count_include_pad", True) and any(a["padding"])):
         raise Unsupported(node, "this average pool (ceil_mode, count_include_pad) has no Keras form")
-    kwargs = (("strides", _pair(a["stride"])), ("padding", padding))
-    args = (_pair(a["kernel"]),)
-    return [*calls, Call("layers.AveragePooling2D", args, kwargs, _keras_name(g, node), (src,), node, node)]
+    kwargs = (("strides", _pair(a["stride"])), ("padding", None))
+    return _windowed(g, node, "layers.AveragePooling2D", (_pair(a["kernel"]),), kwargs, False)
 
 
 GLOBAL_POOLS = {"avg": "layers.GlobalAveragePooling2D", "max": "layers.GlobalMaxPooling2D"}
@@ -225,12 +210,6 @@ def add(g: nx.DiGraph, node: str) -> list[Call]:
     return [Call("layers.Add", (), (), _keras_name(g, node), tuple(ins), node, node)]
 
 
-def subsample(g: nx.DiGraph, node: str) -> list[Call]:
-    """``x[:, ::s, ::s]`` as a 1×1 max pool with stride ``s`` (keras.applications ResNetV2's idiom)."""
-    s = g.nodes[node]["attrs"]["stride"]
-    return [_simple(g, node, "layers.MaxPooling2D", (1,), (("strides", s),))]
-
-
 def dropout(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Dropout", (g.nodes[node]["attrs"]["rate"],), ())]
 
@@ -244,34 +223,14 @@ def scale(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Multiply", (), ())]
 
 
-def pad_channels(g: nx.DiGraph, node: str) -> list[Call]:
-    """Option-A shortcut: zeros before and after the channels (an op in the functional graph)."""
-    a = g.nodes[node]["attrs"]
-    widths = ((0, 0), (0, 0), (0, 0), (a["before"], a["after"]))
-    return [Call("keras.ops.pad", (widths,), (), None, tuple(operands(g, node)), node, node, layer=False)]
-
-
 def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> Call:
     return Call(func, args, kwargs, _keras_name(g, node), tuple(operands(g, node)), node, node)
 
 
 PRINTERS = {
-    "conv": conv,
-    "batchnorm": batchnorm,
-    "relu": relu,
-    "maxpool": maxpool,
-    "avgpool": avgpool,
-    "global_pool": global_pool,
-    "adaptive_pool": adaptive_pool,
-    "flatten": flatten,
-    "linear": linear,
-    "add": add,
-    "dropout": dropout,
-    "sigmoid": sigmoid,
-    "scale": scale,
-    "subsample": subsample,
-    "pad_channels": pad_channels,
-}
+    f.__name__: f
+    for f in (conv, batchnorm, relu, maxpool, avgpool, global_pool, adaptive_pool, flatten, linear, add, dropout)
+} | {"sigmoid": sigmoid, "scale": scale}
 
 
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:

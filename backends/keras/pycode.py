@@ -58,6 +58,8 @@ def call_statement(target: str, func: str, args: list[str], tail: str, indent: i
     one = f"{head}{', '.join(args)}){tail}"
     if len(pad) + len(one) <= LINE_LENGTH:
         return [one]
+    if tail and len(pad) + len(one) - len(tail) + 1 <= LINE_LENGTH:  # ruff splits the last call first
+        return [one[: len(one) - len(tail) + 1], INDENT + tail[1:-1], tail[-1]]
     hugged = INDENT + ", ".join(args)
     if len(pad) + len(hugged) <= LINE_LENGTH:
         return [head, hugged, f"){tail}"]

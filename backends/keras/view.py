@@ -1,9 +1,6 @@
-"""The view model of a generated Keras file: every decision is taken here; the template only prints.
-
-The IR is cut into segments of consecutive ops with the same scope. A block scope ``("stage", s, b)``
-becomes a call of its kind's function (:mod:`archc.backends.keras.blocks`); runs of calls that differ only
-in the block number become a ``for`` loop; the head is printed under ``if include_top:``; any other scope
-(the stem, pools between stages, …) is printed inline.
+"""The view model of a generated Keras file (the template only prints): the block model as keras.applications
+writes ResNets — block and stack functions (:mod:`~archc.backends.keras.blocks`, :mod:`~archc.backends.keras.stacks`),
+one stack call per stage — and the stem, stage pools, VGG's sequential layout and the head op by op.
 """
 
 from __future__ import annotations
@@ -12,10 +9,10 @@ import re
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
-from archc.backends.keras.blocks import Instance, Kind, call_args, group_kinds
-from archc.backends.keras.body import kind_body, statement
-from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, is_default, print_op
-from archc.backends.keras.pycode import arguments, call_statement, fstring, literal
+from archc.backends.keras.blocks import block_function, function_name
+from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, Unsupported, print_op, render
+from archc.backends.keras.pycode import call_statement, literal
+from archc.backends.keras.stacks import stack_function
 
 from archc.codegen import provenance
 from archc.ir.graph import operands
@@ -24,6 +21,7 @@ from archc.pipeline import Compiled
 
 # Words that keras.applications capitalises its own way (ResNet50, ResNeXt50, VGG16, …).
 _WORDS = {"resnet": "ResNet", "resnext": "ResNeXt", "vgg": "VGG", "preact": "PreAct", "se": "SE", "v": "V"}
+_TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
 
 
 def constructor_name(spec_name: str) -> str:
@@ -45,156 +43,92 @@ class FileView:
     classes: str
     input_shape: str
     any_shape: str
-    kinds: list[dict] = field(default_factory=list)  # {fname, signature, body}
+    initializer: str | None = None  # the ``CONV_INITIALIZER`` line (``init: he_normal``)
+    functions: list[dict] = field(default_factory=list)  # {fname, signature, body}
     body: list[str] = field(default_factory=list)  # model function, after the input
     head: list[str] = field(default_factory=list)  # under ``if include_top:``
     pools: list[dict] = field(default_factory=list)  # {mode, line} for include_top=False
     features: bool = False  # head.features_only: the model returns every stage's output
 
 
-def _print_all(g: nx.DiGraph) -> tuple[dict[str, list[Call]], dict[str, str]]:
-    """Every op's calls, inputs resolved through ops that print nothing (a flatten after a global pool)."""
-    alias: dict[str, str] = {}
-    out: dict[str, list[Call]] = {}
-    for node, op in g.nodes(data="op"):
-        if op == "input":
-            continue
-        calls = [replace(c, inputs=tuple(alias.get(v, v) for v in c.inputs)) for c in print_op(g, node)]
+class _Printer:
+    """Walks the IR in order: inline ops on ``x``, one stack (or block) call per stage of blocks."""
+
+    def __init__(self, g: nx.DiGraph, taps: set[str]):
+        self.g, self.taps, self.x, self.alias = g, taps, None, {}
+        model = g.graph["blocks"]
+        self.blocks = {}  # definition → BlockFunction
+        self.stacks = {}  # definition → StackFunction | None
+        if model.layout != "sequential":
+            taken: set[str] = set()
+            for d in model.definitions:
+                fname = function_name(d)
+                while fname in taken:
+                    fname += "_variant"
+                taken.add(fname)
+                fn = block_function(g, d, [b for b in model.blocks if b.definition == d], fname)
+                self.blocks[d] = fn
+                self.stacks[d] = stack_function(fn, [s for s in model.stages if s.blocks[0].definition == d])
+
+    def calls(self, node: str) -> list[Call]:
+        calls = [replace(c, inputs=tuple(self.alias.get(v, v) for v in c.inputs)) for c in print_op(self.g, node)]
         if not calls:
-            src = operands(g, node)[0]
-            alias[node] = alias.get(src, src)
-        out[node] = calls
-    return out, alias
+            src = operands(self.g, node)[0]
+            self.alias[node] = self.alias.get(src, src)
+        return calls
+
+    def inline(self, calls: list[Call], indent: int) -> list[str]:
+        """Straight-line statements on ``x`` (the model input is ``img_input``)."""
+        lines = []
+        for call in calls:
+            (src,) = call.inputs if len(call.inputs) == 1 else (None,)
+            if src is None or src not in (self.x, self.g.graph["input"]):
+                raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
+            lines += render(call, "x", "img_input" if src == self.g.graph["input"] else "x", indent)
+            self.x = call.output
+            if call.output in self.taps:
+                lines.append("features.append(x)")
+        return lines
+
+    def stage(self, stage) -> list[str]:
+        """A stage's stack call, or explicit block calls where the stage does not fit its stack."""
+        d = stage.blocks[0].definition
+        fn, stack = self.blocks[d], self.stacks[d]
+        first_input = [o for o in operands(self.g, stage.blocks[0].nodes[0]) if self.g.nodes[o]["block"] is None]
+        lines = []
+        if first_input and first_input[0] == self.g.graph["input"] and self.x != first_input[0]:
+            lines.append("x = img_input")
+        if stack is not None and stage in stack.stages:
+            lines += stack.call(stage)
+        else:
+            for b in stage.blocks:
+                args = ["x", literal(b.planes), *(f"{k}={literal(v)}" for k, v in fn.args(b).items())]
+                lines += call_statement("x", fn.fname, [*args, f"name={literal(b.names['keras'])}"], "", 1)
+        self.x = stage.blocks[-1].nodes[-1]
+        if self.x in self.taps:
+            lines.append("features.append(x)")
+        return lines
 
 
-def _segments(g: nx.DiGraph) -> list[tuple[tuple, list[str]]]:
-    segments: list[tuple[tuple, list[str]]] = []
+def _bodies(g: nx.DiGraph, p: _Printer) -> tuple[list[str], list[str]]:
+    """The model body and the classifier top."""
+    model = g.graph["blocks"]
+    body, head, top = [], [], False
+    done: set[int] = set()
     for node, data in g.nodes(data=True):
         if data["op"] == "input":
             continue
-        if segments and segments[-1][0] == data["scope"]:
-            segments[-1][1].append(node)
-        else:
-            segments.append((data["scope"], [node]))
-    return segments
-
-
-def _is_block(g: nx.DiGraph, scope: tuple) -> bool:
-    """Residual blocks get a function per kind; a sequential layout (VGG) is printed inline, like
-    keras.applications' VGG16."""
-    if g.graph.get("layout") == "sequential":
-        return False
-    return scope[0] == "stage" and len(scope) == 3 and isinstance(scope[2], int)
-
-
-def _instance(g: nx.DiGraph, scope: tuple, nodes: list[str], printed: dict, alias: dict) -> Instance:
-    calls = [c for n in nodes for c in printed[n]]
-    produced = {c.output for c in calls}
-    sources = {v for c in calls for v in c.inputs if v not in produced}
-    if len(sources) != 1:
-        raise Unsupported(nodes[0], f"this block reads {len(sources)} outside values; the Keras backend expects 1")
-    (source,) = sources
-    last = alias.get(nodes[-1], nodes[-1])
-    in_h, out_h = g.nodes[source.split("#")[0]]["shape"], g.nodes[nodes[-1]]["shape"]
-    stride = -(-in_h[1] // out_h[1]) if len(in_h) == 3 and len(out_h) == 3 else 1
-    variables = {"filters": g.graph["stages"][scope[1]].width, "stride": stride}
-    main = [g.nodes[c.node]["main_path"] for c in calls]
-    roles = [g.nodes[c.node]["role"] for c in calls]
-    return Instance(scope, calls, source, last, main, roles, variables)
-
-
-def _inline(g: nx.DiGraph, calls: list[Call], state: dict, indent: int) -> list[str]:
-    """Straight-line statements on ``x`` (the model input is ``img_input``)."""
-    lines = []
-    for call in calls:
-        ins = []
-        for v in call.inputs:
-            if v == g.graph["input"]:
-                ins.append("img_input")
-            elif v == state["x"]:
-                ins.append("x")
-            else:
-                raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
-        kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
-        kwargs += (("name", call.name),) if call.name else ()
-        lines += statement(call, arguments(call.args, kwargs), "x", ins, indent)
-        state["x"] = call.output
-        if call.output in state["taps"]:
-            lines.append("features.append(x)")
-    return lines
-
-
-def _block_calls(g: nx.DiGraph, entries: list[tuple[Kind, Instance]], state: dict) -> list[str]:
-    """Calls of consecutive blocks; a run that differs only in the block number becomes a loop."""
-    lines, j = [], 0
-    while j < len(entries):
-        kind, inst = entries[j]
-        if inst.input == g.graph["input"] and state["x"] != inst.input:
-            lines.append("x = img_input")
-        elif inst.input != state["x"]:
-            raise Unsupported(inst.calls[0].node, "this block does not read the previous block's output")
-        args = call_args(kind, inst)
-        m = re.fullmatch(r"(.*\D)(\d+)", inst.name) if kind.uses_name else None
-        k = j + 1
-        while m and k < len(entries) and entries[k][0] is kind and call_args(kind, entries[k][1]) == args:
-            if entries[k - 1][1].output in state["taps"]:  # a stage output of a features_only model
-                break
-            if entries[k][1].name != f"{m[1]}{int(m[2]) + k - j}":
-                break
-            k += 1
-        if k - j >= 2:
-            first = int(m[2])
-            lines.append(f"for i in range({first}, {first + k - j}):")
-            name = fstring(m[1], "i", "").text
-            lines += ["    " + t for t in call_statement("x", kind.fname, ["x", *args, f"name={name}"], "", 2)]
-        else:
-            name = [f"name={literal(inst.name)}"] if kind.uses_name else []
-            lines += call_statement("x", kind.fname, ["x", *args, *name], "", 1)
-        state["x"] = entries[k - 1][1].output
-        if state["x"] in state["taps"]:
-            lines.append("features.append(x)")
-        j = k
-    return lines
-
-
-def _items(g: nx.DiGraph, printed: dict, alias: dict) -> list[tuple[str, object]]:
-    items: list[tuple[str, object]] = []
-    for scope, nodes in _segments(g):
-        if _is_block(g, scope):
-            items.append(("block", _instance(g, scope, nodes, printed, alias)))
-        elif scope[0] == "head":
-            # ops before the head's pool (ResNetV2's post_bn, post_relu) belong to the feature extractor
-            cut = next((i for i, n in enumerate(nodes) if g.nodes[n]["op"] in _TOP), len(nodes))
-            items.append(("inline", [c for n in nodes[:cut] for c in printed[n]]))
-            items.append(("head", [c for n in nodes[cut:] for c in printed[n]]))
-        else:
-            items.append(("inline", [c for n in nodes for c in printed[n]]))
-    return items
-
-
-_TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
-
-
-def _bodies(g: nx.DiGraph, items: list, kind_of: dict, taps: set[str]) -> tuple[list[str], list[str]]:
-    """The model body and the top; ``taps``: values collected in ``features`` (features_only models)."""
-    state: dict = {"x": None, "taps": taps}
-    body: list[str] = []
-    head: list[str] = []
-    j = 0
-    while j < len(items):
-        what, payload = items[j]
-        if what == "block":
-            k = j
-            while k < len(items) and items[k][0] == "block":
-                k += 1
-            body += _block_calls(g, [(kind_of[id(inst)], inst) for _, inst in items[j:k]], state)
-            j = k
+        if data["block"] is not None and model.layout != "sequential":
+            stage = model.block(data["block"]).stage
+            if stage not in done:
+                done.add(stage)
+                body += p.stage(model.stages[stage])
             continue
-        if what == "head":
-            head += _inline(g, payload, state, 2)
+        top = top or (data["scope"] == ("head",) and data["op"] in _TOP)
+        if top:
+            head += p.inline(p.calls(node), 2)
         else:
-            body += _inline(g, payload, state, 1)
-        j += 1
+            body += p.inline(p.calls(node), 1)
     return body, head
 
 
@@ -204,13 +138,9 @@ def _comment(text: str) -> list[str]:
 
 def build_view(c: Compiled) -> FileView:
     g = c.graph
-    printed, alias = _print_all(g)
     outputs = g.graph.get("outputs") or [g.graph["output"]]
-    taps = {alias.get(n, n) for n in outputs} if len(outputs) > 1 else set()
-    items = _items(g, printed, alias)
-    kinds = group_kinds([p for what, p in items if what == "block"], getattr(c.spec, "block", "block"))
-    kind_of = {id(inst): kind for kind in kinds for inst in kind.instances}
-    body, head = _bodies(g, items, kind_of, taps)
+    features = c.spec.head.features_only
+    p = _Printer(g, set(outputs) if features else set())
     a = g.nodes[g.graph["input"]]["attrs"]
     view = FileView(
         provenance=provenance(c.loaded.source, c.loaded.sha256),
@@ -220,13 +150,19 @@ def build_view(c: Compiled) -> FileView:
         classes=literal(c.spec.head.classes),
         input_shape=literal((*a["size"], a["channels"])),
         any_shape=literal((None, None, a["channels"])),
-        body=body,
-        head=head,
-        features=bool(taps),
+        features=features,
     )
-    for kind in kinds:
-        params = ["x", *kind.params, *(["name"] if kind.uses_name else [])]
-        view.kinds.append({"fname": kind.fname, "signature": ", ".join(params), "body": kind_body(kind)})
+    if g.graph["blocks"].init == "he_normal":
+        he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
+        view.initializer = (
+            f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
+        )
+    view.body, view.head = _bodies(g, p)
+    for d, fn in p.blocks.items():
+        view.functions.append({"fname": fn.fname, "signature": fn.signature, "body": fn.body})
+        if p.stacks[d] is not None:
+            stack = p.stacks[d]
+            view.functions.append({"fname": stack.fname, "signature": stack.signature, "body": stack.body()})
     for mode, cls in GLOBAL_POOLS.items():
         line = f"x = {cls}(name={literal(keras_pool_name(mode))})(x)"
         view.pools.append({"mode": literal(mode), "line": line})

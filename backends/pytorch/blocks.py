@@ -1,286 +1,233 @@
-"""Block kinds: group the IR's blocks into the ``nn.Module`` classes that print them.
+"""One ``nn.Module`` class per block definition, printed from its plan (:class:`archc.ir.blocks.BlockDef`),
+parameterised as torchvision's ``resnet.py`` is: ``inplanes, planes, stride, downsample, groups,
+base_width, dilation``; ``expansion`` a class attribute; ``width = int(planes * (base_width / 64.0)) *
+groups``. Nothing is read back from the ops: sizes are expressions of the constructor's parameters.
 
-A block is the set of ops in one ``("stage", s, b)`` scope. Its *kind* is the signature of its main-path
-ops (op kind, role, name, structural attributes, wiring) — never its channel numbers or stride. Blocks of
-one kind share a class; the ops off the main path (the shortcut branch, e.g. ``downsample``) become an
-optional part of the class, present under a condition found from the instances (``stride != 1 or
-in_channels != width * 4``). The class's sizes are expressions over ``in_channels``, ``width`` and
-``stride`` that hold for every block built from it (checked, see :mod:`exprs`).
+Attribute names come from the torchvision naming profile (:func:`archc.ir.naming.torchvision_block_attr`),
+so the state-dict keys are the IR's names. Variants of a kind are parameters or attributes of its class
+(option A's ``pad_before``/``pad_after``, a strided identity's ``stride``) or words of its name (``PreAct``,
+``SE``, ``Plain``), never a number.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-import networkx as nx
+from archc.ir.blocks import UNITS, BlockDef
+from archc.ir.naming import torchvision_block_attr
 
-from archc.ir.graph import operands
+from .printers import EmitError, batchnorm
 
-from .exprs import EmitError, Resolver, param
-from .printers import printer
-from .scope import Module, Scope, write_forward
-
-PARAMS = ("in_channels", "width", "stride")
-
-
-@dataclass
-class Block:
-    stage: int
-    index: int
-    nodes: list[str]
-    prefix: str  # "layer1.0."
-    stage_attr: str  # "layer1"
-    stride: int
-
-    @property
-    def has_branch(self) -> bool:
-        return bool(self.branch_sig)
-
-    branch_sig: tuple = ()
-    main_sig: tuple = ()
-    env: dict = field(default_factory=dict)  # the constructor arguments, once resolved
+KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
+UNIT_WORD = {
+    "original": "",
+    "bn_after_addition": "BNAfterAdd",
+    "relu_before_addition": "ReLUBeforeAdd",
+    "relu_only_preactivation": "ReLUPreAct",
+    "full_preactivation": "PreAct",
+}
+# Producers whose output no autograd backward needs: a ReLU or an addition may overwrite it in place.
+_OVERWRITABLE = {"conv", "bn", "add", "se"}
 
 
 @dataclass
 class BlockClass:
     name: str
-    blocks: list[Block]
-    expansion: int = 1
+    doc: list[str]
+    expansion: int
+    signature: str
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
-    doc: list[str] = field(default_factory=list)
-    signature: str = "in_channels: int, width: int, stride: int = 1"
-    subs: list[BlockClass] = field(default_factory=list)  # classes of named containers (``se``) it uses
+    takes_downsample: bool = False
+    takes_groups: bool = False
+    takes_group_width: bool = False  # RegNet: groups = width // group_width, the group width per stage
+    bottleneck_ratio: float | None = None  # RegNet: a class attribute, width = round(planes × ratio)
+    dilations: tuple[str, ...] = ()  # the dilation parameters it takes: (), ("dilation",) or both
 
 
-def collect_blocks(g: nx.DiGraph) -> list[Block]:
-    """The IR's blocks, or none when the names are not ``<stage>.<block>.<op>`` (torchvision VGG's flat
-    ``features.N``: the model then prints every op itself, in the named containers)."""
-    scopes: dict[tuple, list[str]] = defaultdict(list)
-    for node, scope in g.nodes(data="scope"):
-        if scope[0] == "stage" and isinstance(scope[2], int):
-            scopes[scope].append(node)
-    blocks = []
-    for (_, s, b), nodes in scopes.items():
-        first = g.nodes[nodes[0]]["names"]["torchvision"].split(".")
-        if len(first) < 3 or first[1] != str(b) or not first[0].isidentifier():
-            return []
-        block = Block(s, b, nodes, f"{first[0]}.{b}.", first[0], _stride(g, nodes))
-        block.main_sig, block.branch_sig = signatures(g, block)
-        blocks.append(block)
-    _keep_common_parts(blocks)
-    return blocks
+def unit_name(d: BlockDef) -> str | None:
+    return next((name for name, unit in UNITS.items() if unit == d.unit), None)
 
 
-def _keep_common_parts(blocks: list[Block]) -> None:
-    """Ops off the main path that every block of a kind has (squeeze-and-excitation) are not optional."""
-    by_main: dict[tuple, list[Block]] = defaultdict(list)
-    for b in blocks:
-        by_main[b.main_sig].append(b)
-    for members in by_main.values():
-        common = set.intersection(*({e[0] for e in b.branch_sig} for b in members))
-        for b in members:
-            b.main_sig += tuple(e for e in b.branch_sig if e[0] in common)
-            b.branch_sig = tuple(e for e in b.branch_sig if e[0] not in common)
+def class_name(d: BlockDef) -> str:
+    word = UNIT_WORD.get(unit_name(d) or "", "Custom") if unit_name(d) != "original" else ""
+    plain = "Plain" if d.shortcut == "none" else ""
+    return f"{plain}{'SE' if d.attention else ''}{word}{KIND[d.kind]}"
 
 
-def _stride(g: nx.DiGraph, nodes: list[str]) -> int:
-    """The block's stride: the product of its main-path ops' strides (it may sit on any block of a stage:
-    Keras V2). Read from the ops, not the shapes, which stop shrinking once the map is 1×1."""
-    stride = 1
-    for node in nodes:
-        data = g.nodes[node]
-        value = data["attrs"].get("stride") if data["main_path"] else None
-        if value is not None:
-            stride *= value[0] if isinstance(value, tuple) else value
-    return stride
+def block_class(d: BlockDef, dilated: bool, group_width: bool = False) -> BlockClass:
+    """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs;
+    ``group_width``: its blocks have a group width per stage (RegNet: ``groups = width // group_width``)."""
+    layout = d.layout
+    regnet = d.bottleneck_ratio is not None or group_width
+    if regnet and not (d.bottleneck_ratio is not None and group_width):
+        raise EmitError("a stage needs both group_width and bottleneck_ratio (or neither)", ("stages",))
+    takes_groups = not regnet and (
+        d.kind == "bottleneck" or ("inner" in layout.widths and (d.groups, d.base_width) != (1, 64))
+    )
+    threes = [i for i, k in enumerate(layout.kernels) if k > 1]
+    dilations = (("first_dilation",) if len(threes) > 1 else ()) + ("dilation",) if dilated else ()
+    params = ["inplanes: int", "planes: int", "stride: int = 1"]
+    params += ["downsample: nn.Module | None = None"] * (d.shortcut in ("B", "C"))
+    params += ["groups: int = 1", "base_width: int = 64"] * takes_groups
+    params += ["group_width: int = 1"] * regnet
+    params += [f"{p}: int = 1" for p in dilations]
+    cls = BlockClass(class_name(d), _doc(d), d.expansion, ", ".join(params), takes_downsample=d.shortcut in ("B", "C"))
+    cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
+    cls.bottleneck_ratio = d.bottleneck_ratio
+    cls.init, cls.forward = _Writer(d, takes_groups, dilations, regnet).lines()
+    return cls
 
 
-def signatures(g: nx.DiGraph, block: Block) -> tuple[tuple, tuple]:
-    main, branch = [], []
-    members = set(block.nodes)
-    for node in block.nodes:
-        d = g.nodes[node]
-        sizes = printer(d["op"]).sizes
-        struct = tuple(sorted((k, v) for k, v in d["attrs"].items() if k not in sizes))
-        name = d["names"]["torchvision"].removeprefix(block.prefix)
-        wiring = tuple(
-            g.nodes[p]["role"] if p in members and g.nodes[p]["main_path"] == d["main_path"] else "*"
-            for p in operands(g, node)
-        )
-        (main if d["main_path"] else branch).append((d["role"], d["op"], name, struct, wiring))
-    return tuple(main), tuple(branch)
+class _Writer:
+    """Walks the definition's ops once, writing ``__init__`` and ``forward`` side by side."""
+
+    def __init__(self, d: BlockDef, takes_groups: bool, dilations: tuple[str, ...], regnet: bool = False):
+        self.d, self.dilations, self.regnet = d, dilations, regnet
+        self.inner = "width" if takes_groups or regnet else "planes"
+        self.out = "planes" if d.expansion == 1 else "planes * self.expansion"
+        self.init = ["width = int(planes * (base_width / 64.0)) * groups"] if takes_groups else []
+        if regnet:  # RegNet's bottleneck width and group count (timm's ``bottle_ratio``, ``group_size``)
+            self.init = [f"width = int(round({self.out} * self.bottleneck_ratio))"]
+        self.forward: list[str] = ["identity = x"] if d.shortcut != "none" else []
+        self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
+
+    def lines(self) -> tuple[list[str], list[str]]:
+        d, layout = self.d, self.d.layout
+        self.tokens(d.unit.preact, "preact", "inplanes")
+        pre = self.var
+        if d.unit.preact:
+            self.shortcut(pre)
+        cin, threes = "inplanes", 0
+        for i, kernel in enumerate(layout.kernels):
+            width = self.inner if layout.widths[i] == "inner" else self.out
+            tokens = d.unit.last if i == len(layout.kernels) - 1 else d.unit.inner
+            self.conv(i + 1, cin, width, kernel, i, threes, tokens)
+            threes += kernel > 1
+            self.tokens(tokens, str(i + 1), width)
+            cin = width
+            if d.attention is not None and d.attention.after == "3x3" and kernel > 1 and threes == 1:
+                self.squeeze_excite(width)  # RegNetY: after the 3x3 conv, its BN and ReLU
+        if d.attention is not None and d.attention.after == "last":
+            self.squeeze_excite(self.out)
+        if d.shortcut != "none":
+            if not d.unit.preact:
+                self.shortcut(pre)
+            add = "out += identity" if self.src in _OVERWRITABLE else "out = out + identity"
+            self.forward.append(add)
+            self.src = "add"
+        self.tokens(d.unit.after_add, "out", self.out)
+        if self.relu:
+            self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
+        self.init += self.shortcut_attributes()
+        return self.init, [*self.forward, f"return {self.var}"]
+
+    def squeeze_excite(self, channels: str) -> None:
+        a = self.d.attention
+        if a.ratio is None:
+            self.module("se", f"SqueezeExcitation({channels}, reduction={a.reduction})", "se")
+            return
+        width = "inplanes" if a.of == "in" else channels
+        self.module("se", f"SqueezeExcitation({channels}, squeezed=int(round({width} * {a.ratio!r})))", "se")
+
+    def conv(self, slot: int, cin: str, width: str, kernel: int, i: int, threes: int, tokens) -> None:
+        d, layout = self.d, self.d.layout
+        args = [cin, width, f"kernel_size={kernel}"]
+        args += ["stride=stride"] * (i == layout.stride_slot[d.stride_at])
+        if kernel > 1:
+            dil = self.dilations[min(threes, len(self.dilations) - 1)] if self.dilations else None
+            half = kernel // 2
+            args.append(f"padding={dil if half == 1 else f'{half} * {dil}'}" if dil else f"padding={half}")
+            args += [f"dilation={dil}"] if dil else []
+        if i == layout.grouped_slot and self.regnet:
+            args.append("groups=width // group_width")
+        args += ["groups=groups"] * (i == layout.grouped_slot and self.inner == "width" and not self.regnet)
+        args += ["bias=False"] * (not d.bias(tokens))
+        self.module(f"conv{slot}", f"nn.Conv2d({', '.join(args)})", "conv")
+
+    def tokens(self, tokens: tuple[str, ...], slot: str, channels: str) -> None:
+        for token in tokens:
+            kind = "bn" if token == "bn" else "act"
+            role = f"{kind}{slot}" if slot.isdigit() else f"{slot}_{kind}"
+            if token == "bn" and self.d.norm.kind != "none":
+                norm = self.d.norm
+                self.module(torchvision_block_attr(role), batchnorm(channels, norm.eps, norm.momentum), "bn")
+            elif token == "relu":
+                self.activation()
+
+    def activation(self) -> None:
+        # One nn.ReLU module per block (counters hook each call); in place only when no call's input must survive
+        # (the block input is the identity; a ReLU's output is needed by its backward).
+        if self.src not in _OVERWRITABLE:
+            self.relu = "out_of_place"
+        elif not self.relu:
+            self.relu = "inplace"
+        self.forward.append(f"out = self.relu({self.var})")
+        self.var, self.src = "out", "relu"
+
+    def module(self, attr: str, constructor: str, src: str) -> None:
+        self.init.append(f"self.{attr} = {constructor}")
+        self.forward.append(f"out = self.{attr}({self.var})")
+        self.var, self.src = "out", src
+
+    def shortcut(self, pre: str) -> None:
+        d, f = self.d, self.forward
+        if d.shortcut in ("B", "C"):
+            f += ["if self.downsample is not None:", f"    identity = self.downsample({pre})"]
+        if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
+            f += ["elif self.stride != 1:" if d.shortcut == "B" else "if self.stride != 1:"]
+            f += ["    identity = x[:, :, :: self.stride, :: self.stride]"]
+        if d.shortcut == "A":
+            f += [
+                "if self.pad_after > 0:",
+                "    identity = F.pad(identity, (0, 0, 0, 0, self.pad_before, self.pad_after))",
+            ]
+
+    def shortcut_attributes(self) -> list[str]:
+        d = self.d
+        lines = ["self.downsample = downsample"] if d.shortcut in ("B", "C") else []
+        if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
+            lines.append("self.stride = stride")
+        if d.shortcut == "A":  # option A: zero channels around the identity where the width grows
+            lines += [
+                f"self.pad_before = ({self.out} - inplanes) // 2",
+                f"self.pad_after = {self.out} - inplanes - self.pad_before",
+            ]
+        return lines
 
 
-def group_classes(blocks: list[Block], base: str) -> list[BlockClass]:
-    """One class per main-path signature (and per shortcut variant when a kind has several)."""
-    by_main: dict[tuple, list[Block]] = defaultdict(list)
-    for b in blocks:
-        by_main[b.main_sig].append(b)
-    groups: list[list[Block]] = []
-    for members in by_main.values():
-        variants = list(dict.fromkeys(b.branch_sig for b in members if b.has_branch))
-        if len(variants) <= 1:
-            groups.append(members)
-            continue
-        per_stage = defaultdict(set)
-        for b in members:
-            per_stage[b.stage].add(b.branch_sig if b.has_branch else None)
-        if any(len(sigs - {None}) > 1 for sigs in per_stage.values()):  # e.g. projection + subsample (V2)
-            for v in variants:
-                groups.append([b for b in members if (b.branch_sig if b.has_branch else variants[0]) == v])
-            continue
-        stage_variant = {b.stage: b.branch_sig for b in members if b.has_branch}
-        for v in variants:
-            groups.append([b for b in members if stage_variant.get(b.stage, variants[0]) == v])
-    names = [base if i == 0 else f"{base}{i + 1}" for i in range(len(groups))]
-    return [BlockClass(n, members) for n, members in zip(names, groups)]
+_SHORTCUT = {
+    "A": "the identity, subsampled by the stride and zero-padded to the new width (option A, no parameters)",
+    "C": "``downsample`` (a projection) on every block (option C)",
+    "none": "none (a plain network: no addition)",
+}
 
 
-def class_name(block_kind: object) -> str:
-    """``basic`` → ``BasicBlock``, ``bottleneck`` → ``Bottleneck`` (torchvision's names)."""
-    words = re.findall(r"[a-z0-9]+", str(block_kind).lower()) if isinstance(block_kind, str) else []
-    camel = "".join(w.capitalize() for w in words) or "Block"
-    return camel if camel.endswith(("Block", "neck")) else f"{camel}Block"
+_FIG4 = {"original": "a", "bn_after_addition": "b", "relu_before_addition": "c", "relu_only_preactivation": "d"}
 
 
-def print_class(g: nx.DiGraph, cls: BlockClass) -> None:
-    """Fill ``cls.init``/``cls.forward``/``cls.doc`` from the IR blocks it prints."""
-    envs = [{"in_channels": g.nodes[_input_of(g, b)]["shape"][0], "stride": b.stride} for b in cls.blocks]
-    res = Resolver(envs)
-    for b, env in zip(cls.blocks, envs):
-        b.env = env
-    optional = {e[0] for b in cls.blocks for e in b.branch_sig}
-
-    def sub(attr: str, parts: list[list[str]], prefixes: list[str]) -> str:
-        sub_cls = print_container(g, attr, parts, prefixes)
-        cls.subs.append(sub_cls)
-        return sub_cls.name
-
-    scope = Scope(g, [b.nodes for b in cls.blocks], [b.prefix for b in cls.blocks], res, optional=optional, sub=sub)
-    scope.resolve(param("in_channels"))
-    extra = [p for p in res.params if p not in PARAMS]
-    if extra:
-        raise EmitError(f"{cls.name}: sizes need parameters {extra} beyond {list(PARAMS)}")
-    out = scope.cexpr[scope.key(scope.nodes[-1])]
-    cls.expansion = _expansion(cls, out, envs)
-    mods = scope.modules()
-    items = scope.items()
-    output = scope.nodes[-1]
-    lines, branch_lines, result = write_forward(items, scope.input, output, "out")
-    present = [b.has_branch for b in cls.blocks]
-    cond = res.predicate(present, _conditions(out.text, out.value)) if any(present) else None
-    _assemble(cls, scope, mods, lines, branch_lines, result, cond if any(present) else None, any(present))
-    cls.doc = _doc(g, cls, scope, cond)
-
-
-CONTAINER_CLASS = {"se": "SqueezeExcitation"}  # torchvision.ops' name for the ``se`` container
-
-
-def print_container(g: nx.DiGraph, attr: str, parts: list[list[str]], prefixes: list[str]) -> BlockClass:
-    """A container with named children (``se.fc1``…) as a class taking its input width."""
-    name = CONTAINER_CLASS.get(attr) or "".join(w.capitalize() for w in attr.split("_"))
-    sub = BlockClass(name, [], expansion=None, signature="in_channels: int")
-    inputs = [_input_of_nodes(g, nodes) for nodes in parts]
-    res = Resolver([{"in_channels": g.nodes[i]["shape"][0]} for i in inputs])
-    scope = Scope(g, parts, prefixes, res, branches=False)
-    scope.resolve(param("in_channels"))
-    if res.params != ["in_channels"]:
-        raise EmitError(f"{name}: sizes need parameters {res.params[1:]} beyond in_channels")
-    mods = scope.modules()
-    lines, _, result = write_forward(scope.items(), scope.input, scope.nodes[-1], "out")
-    sub.init = [ln for m in mods.values() for ln in m.lines()] + [f"self.{k} = {v}" for k, v in scope.stored.items()]
-    sub.forward = [*lines, f"return {result}"]
-    sub.doc = [f"The ``{attr}`` part of a block: {' → '.join(_op_names(g, scope))}."]
-    return sub
-
-
-def _op_names(g: nx.DiGraph, scope: Scope) -> list[str]:
-    names = []
-    for n in scope.nodes:
-        ref = scope.ctx[scope.key(n)].ref
-        names.append(ref.removeprefix("self.") if ref else g.nodes[n]["op"])
-    return names
-
-
-def _input_of_nodes(g: nx.DiGraph, nodes: list[str]) -> str:
-    members = set(nodes)
-    return next(p for n in nodes for p in operands(g, n) if p not in members)
-
-
-def _input_of(g: nx.DiGraph, b: Block) -> str:
-    members = set(b.nodes)
-    return next(p for n in b.nodes for p in operands(g, n) if p not in members)
-
-
-def _expansion(cls: BlockClass, out, envs) -> int:
-    ratios = {env_out // env["width"] for env, env_out in ((e, out.value(e)) for e in envs) if "width" in env}
-    if len(ratios) != 1 or any(out.value(e) != e["width"] * next(iter(ratios)) for e in envs):
-        raise EmitError(f"{cls.name}: output channels {out.text} are not a multiple of width")
-    return ratios.pop()
-
-
-def _conditions(out_text: str, out_value):
-    return [
-        (f"stride != 1 or in_channels != {out_text}", lambda e: e["stride"] != 1 or e["in_channels"] != out_value(e)),
-        ("stride != 1", lambda e: e["stride"] != 1),
-        (f"in_channels != {out_text}", lambda e: e["in_channels"] != out_value(e)),
-    ]
-
-
-def _assemble(cls, scope: Scope, mods: dict[str, Module], lines, branch_lines, result, cond, has_branch) -> None:
-    main = [m for m in mods.values() if not m.branch]
-    branch = [m for m in mods.values() if m.branch]
-    init = [ln for m in sorted(main, key=lambda m: not m.params) for ln in m.lines()]
-    init += [f"self.{k} = {v}" for k, v in scope.stored.items()]
-    flag = None
-    if has_branch and cond is not None:
-        if branch:
-            init += [f"self.{m.attr} = None" for m in branch]
-            flag = f"self.{branch[0].attr} is not None"
-        else:
-            flag_attr = _branch_name(scope)
-            init.append(f"self.{flag_attr} = {cond}")
-            flag = f"self.{flag_attr}"
-        if branch:
-            init.append(f"if {cond}:")
-            init += [f"    {ln}" for m in branch for ln in m.lines()]
+def _doc(d: BlockDef) -> list[str]:
+    kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
+    lines = [f"{KIND[d.kind]}: {kernels} convs, planes × {d.expansion} output channels."]
+    unit = unit_name(d)
+    figure = f"Identity Mappings, Fig. 4({_FIG4.get(unit, 'e')})" if unit else "a custom ordering"
+    stride = f"; the stride on the {d.stride_at} conv" if d.kind == "bottleneck" else ""
+    lines.append(f"Unit '{unit or 'custom'}' ({figure}){stride}.")
+    if d.shortcut == "B":
+        when = "the width changes" if d.strided_identity == "subsample" else "the stride or the width changes"
+        lines.append(f"Shortcut: ``downsample`` (a projection) where {when}, else the identity")
+        if d.strided_identity == "subsample":
+            lines[-1] += " (subsampled where the block strides)"
     else:
-        init += [ln for m in branch for ln in m.lines()]
-    forward = []
-    for ln in lines:
-        if ln is not None:
-            forward.append(ln)
-        elif flag is None:
-            forward += branch_lines
-        else:
-            forward = ["identity = x", *forward, f"if {flag}:", *(f"    {b}" for b in branch_lines)]
-    cls.init, cls.forward = init, [*forward, f"return {result}"]
-
-
-def _branch_name(scope: Scope) -> str:
-    for node in scope.nodes:
-        if scope.is_shortcut(node):
-            return scope.local_name(node).split(".")[0]
-    return "shortcut"
-
-
-def _doc(g: nx.DiGraph, cls: BlockClass, scope: Scope, cond: str | None) -> list[str]:
-    stages = list(dict.fromkeys(b.stage_attr for b in cls.blocks))
-    optional = [scope.is_shortcut(n) for n in scope.nodes]
-    main = [_part(g, scope, n) for n, o in zip(scope.nodes, optional) if not o]
-    main = [m for i, m in enumerate(main) if i == 0 or main[i - 1] != m]  # a container's ops: once
-    branch = list(dict.fromkeys(_part(g, scope, n) for n, o in zip(scope.nodes, optional) if o))
-    doc = [f"The block of {', '.join(stages)} ({len(cls.blocks)} blocks).", "", f"Main path: {' → '.join(main)}."]
-    if branch:
-        when = f"when {cond}, else the identity" if cond else "always"
-        doc.append(f"Shortcut: {', '.join(branch)} {when}.")
-    return doc
-
-
-def _part(g: nx.DiGraph, scope: Scope, node: str) -> str:
-    """A shortcut op as the docstring names it: its module attribute, or its op kind when functional."""
-    ref = scope.ctx[scope.key(node)].ref
-    return ref.removeprefix("self.") if ref else g.nodes[node]["op"]
+        lines.append(f"Shortcut: {_SHORTCUT[d.shortcut]}")
+    lines[-1] += "."
+    a = d.attention
+    if a is not None and a.ratio is None:
+        lines.append(f"Squeeze-and-excitation (reduction {a.reduction}) before the addition.")
+    elif a is not None:
+        width = "the block's input width" if a.of == "in" else "its width"
+        where = "after the 3x3 conv" if a.after == "3x3" else "before the addition"
+        lines.append(f"Squeeze-and-excitation {where}, hidden width round({a.ratio!r} × {width}).")
+    if d.bottleneck_ratio is not None:
+        lines.append("Width round(planes × bottleneck_ratio), groups = width // group_width (RegNet).")
+    return lines

@@ -1,8 +1,10 @@
 """The view model of a generated PyTorch file: everything the template prints, decided here.
 
-The model class holds the ops outside any block (stem, head) as modules named by the IR, and one
-``nn.Sequential`` per stage built by ``make_stage`` from the stage table (block class, input channels,
-width, number of blocks, stride) — like torchvision's ``_make_layer``.
+Read from the block model (``g.graph["blocks"]``): one class per block definition (:mod:`.blocks`), the
+model class with torchvision's ``_make_layer`` and one call per stage (:mod:`.stages`). The ops outside
+blocks (stem, stage pools, head; every op of a flat VGG) are modules named by the IR's torchvision names,
+printed op by op (:mod:`.printers`), grouped into ``nn.Sequential`` containers where the names say so
+(``features.3``, ``classifier.0``).
 """
 
 from __future__ import annotations
@@ -11,32 +13,52 @@ import keyword
 import re
 from dataclasses import dataclass
 
+import networkx as nx
+
 from archc.codegen import provenance
+from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
-from .blocks import (
-    PARAMS,
-    Block,
-    BlockClass,
-    class_name,
-    collect_blocks,
-    group_classes,
-    print_class,
-)
-from .exprs import EmitError, Resolver
-from .scope import Item, Scope, write_forward
+from .blocks import BlockClass, block_class
+from .printers import EmitError, printer
+from .pycode import reflow, wrap
+from .stages import init_weights, make_layer, stage_line
 
-# Model class names by the family part of the spec name; anything else is CamelCased.
-FAMILY_CLASS = {
-    "resnet": "ResNet",
-    "resnext": "ResNeXt",
-    "wide_resnet": "WideResNet",
-    "vgg": "VGG",
-    "preact_resnet": "PreActResNet",
-}
-_RESERVED = {"torch", "nn", "F", "build_model", "make_stage"}
+_RESERVED = {"torch", "nn", "F", "build_model"}
+_OVERWRITABLE = {"conv", "batchnorm", "add", "linear", "scale"}  # outputs no backward needs
+
+SQUEEZE_EXCITATION = '''\
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation (Hu et al., 2018): global average pool → 1x1 conv → ReLU → 1x1 conv → sigmoid,
+    a gate per channel (module names as torchvision.ops.SqueezeExcitation); ``squeezed`` overrides the
+    hidden width (RegNetY: a quarter of the block's input width)."""
+
+    def __init__(self, channels: int, reduction: int = 16, squeezed: int | None = None) -> None:
+        super().__init__()
+        squeezed = squeezed if squeezed is not None else max(1, channels // reduction)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc1 = nn.Conv2d(channels, squeezed, kernel_size=1)
+        self.activation = nn.ReLU()
+        self.fc2 = nn.Conv2d(squeezed, channels, kernel_size=1)
+        self.scale_activation = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.avgpool(x)
+        scale = self.fc1(scale)
+        scale = self.activation(scale)
+        scale = self.fc2(scale)
+        scale = self.scale_activation(scale)
+        return x * scale'''
+
+
+@dataclass
+class ClassView:
+    name: str
+    doc: list[str]
+    attributes: list[str]
+    methods: list[list[str]]  # each method's lines, relative to the class body
 
 
 @dataclass
@@ -45,168 +67,186 @@ class ModelView:
     title: str
     facts: str
     imports: list[str]
-    blocks: list[BlockClass]
-    stage_builder: bool
+    helpers: list[str]  # fixed helper classes (SqueezeExcitation), as text
+    classes: list[ClassView]
     class_name: str
-    init: list[str]
-    forward: list[str]
     num_classes: int
     constructor: str | None
-    returns: str = "torch.Tensor"  # ``list[torch.Tensor]`` for a features_only model
 
 
 def build_view(c: Compiled) -> ModelView:
     g, spec = c.graph, c.spec
-    blocks = collect_blocks(g)
-    classes = group_classes(blocks, class_name(getattr(spec, "block", "block")))
-    for cls in classes:
-        print_class(g, cls)
-    printed = _with_containers(classes)
-    init, forward = _model_body(c, blocks, classes)
+    model: BlockModel = g.graph["blocks"]
+    residual = model.layout == "stages"
+    dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
+    if residual and len(model.definitions) > 1:  # e.g. stages with different groups or bottleneck ratios
+        raise EmitError(
+            "stages whose blocks differ in groups or bottleneck ratio (one block class per model)", ("stages",)
+        )
+    group_width = any(b.group_width is not None for b in model.blocks)
+    classes = {d: block_class(d, dilated, group_width) for d in model.definitions} if residual else {}
+    name = model_class_name(model)
+    init, forward = _body(g, model, classes, dilated)
+    methods = [_init_method(spec.head.classes, init)]
+    if residual:
+        methods.append(make_layer(model.definitions[0], classes[model.definitions[0]], model))
+    methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
+    views = [_class_view(cls) for cls in classes.values()]
+    views.append(ClassView(name, [_title(spec)], [], methods))
     s = summary(c)
-    cls_name = model_class_name(spec.name)
-    if cls_name in {cls.name for cls in printed}:  # a spec named basic_block must not shadow BasicBlock
-        cls_name += "Model"
-    body = "\n".join(ln for cls in classes for ln in cls.init + cls.forward) + "\n".join(init + forward)
+    body = "\n".join(ln for v in views for m in v.methods for ln in m)
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
-        title=_docline(f"{spec.name}: {spec.description}" if spec.description else spec.name),
+        title=_title(spec),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=_imports(body),
-        blocks=printed,
-        stage_builder=any("make_stage(" in ln for ln in init),
-        class_name=cls_name,
-        init=init,
-        forward=forward,
+        imports=[
+            "import torch",
+            *(["import torch.nn.functional as F"] * bool(re.search(r"\bF\.", body))),
+            "from torch import nn",
+        ],
+        helpers=[SQUEEZE_EXCITATION] * any(d.attention for d in classes),
+        classes=views,
+        class_name=name,
         num_classes=spec.head.classes,
-        returns="list[torch.Tensor]" if len(g.graph.get("outputs") or [1]) > 1 else "torch.Tensor",
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
 
 
-def _with_containers(classes: list[BlockClass]) -> list[BlockClass]:
-    """Container classes (``SqueezeExcitation``) first, once each, then the block classes."""
-    subs: dict[str, BlockClass] = {}
-    for cls in classes:
-        for sub in cls.subs:
-            other = subs.setdefault(sub.name, sub)
-            if (other.init, other.forward) != (sub.init, sub.forward):
-                raise EmitError(f"two different {sub.name} classes")
-    return [*subs.values(), *classes]
+def model_class_name(model: BlockModel) -> str:
+    """What the network is, from its plan: ``VGG``, ``PlainNet``, ``PreActResNet``, ``ResNeXt``,
+    ``WideResNet`` or ``ResNet`` (torchvision prints ResNeXt and Wide ResNet as its ``ResNet`` class too)."""
+    if model.layout == "sequential":
+        return "VGG"
+    d = model.definitions[0]
+    if d.shortcut == "none":
+        return "PlainNet"
+    if d.bottleneck_ratio is not None:
+        return "RegNet"
+    if d.unit.preact:
+        return "PreActResNet"
+    if d.groups > 1:
+        return "ResNeXt"
+    return "WideResNet" if d.base_width != 64 and d.kind != "single" else "ResNet"
 
 
-def model_class_name(name: str) -> str:
-    family = re.sub(r"[_\d]+(v\d+)?$", "", name) or name  # resnet50v2 → resnet
-    if family in FAMILY_CLASS:
-        return FAMILY_CLASS[family]
-    return "".join(w.capitalize() for w in family.split("_")) or "Model"
-
-
-def _docline(text: str) -> str:
-    """One safe docstring line: no backslashes or triple quotes, no trailing quote."""
+def _title(spec) -> str:
+    text = f"{spec.name}: {spec.description}" if spec.description else spec.name
     text = " ".join(text.split()).replace("\\", "/").replace('"""', "'''")
     return text + "." if text.endswith('"') or not text.endswith(".") else text
 
 
-def _imports(body: str) -> list[str]:
-    lines = ["import torch"]
-    if re.search(r"\bF\.", body):
-        lines.append("import torch.nn.functional as F")
-    return [*lines, "from torch import nn"]
+def _class_view(cls: BlockClass) -> ClassView:
+    init = _method("def __init__(", ["super().__init__()", *cls.init], None, "self, " + cls.signature)
+    forward = _method("def forward(self, x: torch.Tensor) -> ", cls.forward, None)
+    attributes = [f"expansion: int = {cls.expansion}"]
+    attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
+    return ClassView(cls.name, cls.doc, attributes, [init, forward])
 
 
-def _model_body(c: Compiled, blocks: list[Block], classes: list[BlockClass]) -> tuple[list[str], list[str]]:
-    g = c.graph
-    order = {n: i for i, n in enumerate(g.nodes)}
-    staged = {sc[1] for b in blocks for sc in [("stage", b.stage)]}
-    own = [n for n, d in g.nodes(data=True) if d["scope"][0] != "input" and not _in_stages(d["scope"], staged)]
-    scope = Scope(g, [own], [""], Resolver([{}], fixed=True), model=True)
-    scope.resolve(None)
-    _classifier_width(c, scope)
-    mods = scope.modules()
-    items = scope.items()
-    placed = [(order[own[0]] if own else 0, [])]
-    first_node = {}
-    for node in own:
-        ref = scope.ctx[scope.key(node)].ref
-        if ref:
-            first_node.setdefault(ref.removeprefix("self."), node)
-    for attr, mod in mods.items():
-        placed.append((order[first_node[attr]], mod.lines()))
-    stage_of = {id(b): cls for cls in classes for b in cls.blocks}
-    for s, info in enumerate(g.graph["stages"] if blocks else []):
-        members = [b for b in blocks if b.stage == s]
-        first, cls = members[0], stage_of[id(members[0])]
-        stage_in = _stage_input(g, first)
-        if all(stage_of[id(b)] is cls for b in members) and _fits_make_stage(members, cls, info):
-            env = first.env
-            args = f"{cls.name}, {env['in_channels']}, {env['width']}, blocks={len(members)}, stride={env['stride']}"
-            lines = [f"self.{first.stage_attr} = make_stage({args})"]
-        else:  # mixed block classes or strides (Keras V2: the stride on the last block): list the blocks
-            lines = [f"self.{first.stage_attr} = nn.Sequential(", *_block_calls(members, stage_of), ")"]
-        lines += _stage_extras(g, s, first.stage_attr, members)
-        placed.append((order[first.nodes[0]], lines))
-        items.append(Item([stage_in], info.output, False, lambda v, a=first.stage_attr: f"self.{a}({v[0]})"))
-    init = [ln for _, lines in sorted(placed, key=lambda p: p[0]) for ln in lines]
-    init += [f"self.{k} = {v}" for k, v in scope.stored.items()]
-    items.sort(key=lambda it: order[it.output])
-    outputs = tuple(g.graph.get("outputs") or [g.graph["output"]])
-    lines, _, result = write_forward(items, g.graph["input"], outputs if len(outputs) > 1 else outputs[0], "x")
-    return init, [*lines, f"return {result}"]
+def _method(head: str, body: list[str], g: nx.DiGraph | None, signature: str | None = None) -> list[str]:
+    if signature is not None:
+        lines = wrap(head, signature.split(", "), ") -> None:", 1)
+    else:
+        returns = "list[torch.Tensor]" if g is not None and len(g.graph["outputs"]) > 1 else "torch.Tensor"
+        lines = [f"{head}{returns}:"]
+    return lines + [ln for line in body for ln in reflow("    " + line, 1)]
 
 
-def _in_stages(scope: tuple, staged: set[int]) -> bool:
-    return scope[0] == "stage" and scope[1] in staged
+def _init_method(classes: int, body: list[str]) -> list[str]:
+    return [f"def __init__(self, num_classes: int = {classes}) -> None:"] + [
+        ln for line in ["super().__init__()", *body] for ln in reflow("    " + line, 1)
+    ]
 
 
-def _stage_extras(g, s: int, stage_attr: str, members: list[Block]) -> list[str]:
-    """Ops of a stage outside its blocks (VGG's pool after the last block): children of the stage."""
-    extras = [n for n, sc in g.nodes(data="scope") if sc[0] == "stage" and sc[1] == s and not isinstance(sc[2], int)]
-    if not extras:
+def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tuple[list[str], list[str]]:
+    """The model's ``__init__`` and ``forward`` lines, in the IR's node order."""
+    body, d = _Body(g), model.definitions[0]
+    if classes:
+        cls = classes[d]
+        body.init.append(f"self.inplanes = {model.stages[0].blocks[0].in_channels}")
+        body.init += ["self.dilation = 1"] * dilated
+        body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
+    outputs = g.graph["outputs"]
+    staged = {stage.blocks[0].nodes[0]: stage for stage in model.stages} if classes else {}
+    for node, data in g.nodes(data=True):
+        if node in staged:
+            stage = staged[node]
+            attr = stage.blocks[0].names["torchvision"].split(".")[0]
+            body.close()
+            body.init += [stage_line(stage, classes[d], attr, dilated), *_stage_pool(g, stage, attr)]
+            body.forward.append(f"x = self.{attr}(x)")
+        elif data["op"] != "input" and not (classes and (data["block"] is not None or data["scope"][0] == "stage")):
+            body.op(node)
+        if len(outputs) > 1 and node in outputs:
+            if body.open is not None:
+                raise EmitError("a stage output inside a flat container cannot be returned", ("head", "features_only"))
+            body.forward.append("features.append(x)")
+    body.close()
+    forward = body.forward
+    if len(outputs) > 1:
+        forward = ["features: list[torch.Tensor] = []", *forward, "return features"]
+    else:
+        forward.append("return x")
+    return body.init + init_weights(model, classes, any(op == "batchnorm" for _, op in g.nodes(data="op"))), forward
+
+
+def _stage_pool(g: nx.DiGraph, stage, attr: str) -> list[str]:
+    """A pool after a stage's last block (VGG-style stages) is the stage container's last child."""
+    node = f"s{stage.index}.pool"
+    if node not in g:
         return []
-    if operands(g, extras[0]) != [members[-1].nodes[-1]] or g.graph["stages"][s].output != extras[-1]:
-        raise EmitError(f"stage {stage_attr}: ops outside blocks must follow the last block")
-    scope = Scope(g, [extras], [f"{stage_attr}."], Resolver([{}], fixed=True), model=True)
-    scope.resolve(None)
-    mods = scope.modules()
-    if len(scope.items()) != len(extras) or any(not scope.ctx[scope.key(n)].ref for n in extras):
-        raise EmitError(f"stage {stage_attr}: ops outside blocks must be modules")
-    return [f"self.{stage_attr}.{ln.removeprefix('self.')}" for m in mods.values() for ln in m.lines()]
+    return [f'self.{attr}.add_module("pool", {printer(g.nodes[node]["op"]).module(g.nodes[node]["attrs"], False)})']
 
 
-def _stage_input(g, block: Block) -> str:
-    members = set(block.nodes)
-    return next(p for n in block.nodes for p in g.pred[n] if p not in members)
+class _Body:
+    """Module lines and forward lines of the ops the model class holds itself."""
 
+    def __init__(self, g: nx.DiGraph):
+        self.g, self.init, self.forward = g, [], []
+        self.open: str | None = None  # the nn.Sequential being filled
+        self.children: list[str] = []
+        self.done: set[str] = set()  # names already defined
+        self.modules: dict[str, str] = {}  # attribute → constructor
 
-def _fits_make_stage(members: list[Block], cls: BlockClass, info) -> bool:
-    """``make_stage`` passes (in, width, stride) to block 0 and (width × expansion, width, 1) to the others."""
-    if [b.index for b in members] != list(range(len(members))):
-        raise EmitError(f"stage {info.name}: blocks are not numbered 0..n-1")
-    width = members[0].env["width"]
-    return all(b.env == {"in_channels": width * cls.expansion, "stride": 1, "width": width} for b in members[1:])
+    def close(self) -> None:
+        if self.open is not None:
+            self.init += [f"self.{self.open} = nn.Sequential(", *(f"    {c}," for c in self.children), ")"]
+            self.forward.append(f"x = self.{self.open}(x)")
+            self.done.add(self.open)
+            self.open, self.children = None, []
 
-
-def _block_calls(members: list[Block], stage_of: dict) -> list[str]:
-    """``    Bottleneck(256, 64, stride=2),`` per block, for a stage that ``make_stage`` cannot build."""
-    calls = []
-    for b in members:
-        env = b.env
-        stride = f", stride={env['stride']}" if env["stride"] != 1 else ""
-        calls.append(f"    {stage_of[id(b)].name}({env['in_channels']}, {env['width']}{stride}),")
-    return calls
-
-
-def _classifier_width(c: Compiled, scope: Scope) -> None:
-    """The last layer's output width prints as ``num_classes``."""
-    out = c.graph.graph["output"]
-    if out not in scope.members:
-        return
-    ctx = scope.ctx[scope.key(out)]
-    for attr in ("out_features", "out_channels"):
-        if attr in ctx.sizes and ctx.sizes[attr] == [str(c.spec.head.classes)]:
-            ctx.sizes[attr] = ["num_classes"]
-
-
-__all__ = ["ModelView", "build_view", "PARAMS"]
+    def op(self, node: str) -> None:
+        data = self.g.nodes[node]
+        if data["role"].startswith("se_"):  # VGG's flat features name every op features.N: no SE module fits
+            raise EmitError("squeeze-and-excitation inside a flat 'features' container", ("se",))
+        p, a, origin = printer(data["op"], data["origin"]), data["attrs"], data["origin"]
+        if node == self.g.graph["output"] and data["op"] == "linear":
+            a = {**a, "out_features": "num_classes"}  # the classifier's width is the constructor's argument
+        ins = operands(self.g, node)
+        if len(ins) != 1:
+            raise EmitError(f"{data['op']} with {len(ins)} inputs outside a block", origin)
+        safe = self.g.nodes[ins[0]]["op"] in _OVERWRITABLE and ins[0] not in self.g.graph["outputs"]
+        name = data["names"]["torchvision"]
+        container = name.split(".")[0] if "." in name else None
+        if container != self.open:
+            self.close()
+        if p.module is None:
+            self.forward.append(f"x = {p.call(a, '', ['x'])}")
+        elif container is not None:  # a child of nn.Sequential: no functional padding around it
+            if container in self.done:
+                raise EmitError(f"the ops named '{container}.N' are not one chain of modules", origin)
+            if p.call is not None and p.call(a, "m", ["x"]) != "m(x)":
+                raise EmitError(f"a {data['op']} padded with zeros (F.pad) inside the flat '{container}'", origin)
+            self.open = container
+            self.children.append(p.module(a, safe))
+        elif data["op"] == "relu" and not safe:  # its input must survive (a returned tensor): out of place
+            self.forward.append("x = torch.relu(x)")
+        else:
+            ctor, base, n = p.module(a, True), name, 1
+            while self.modules.setdefault(name, ctor) != ctor:  # two parameterless ops of one name
+                n, name = n + 1, f"{base}{n + 1}"
+            if name not in self.done:
+                self.init.append(f"self.{name} = {ctor}")
+                self.done.add(name)
+            self.forward.append(f"x = {p.call(a, f'self.{name}', ['x']) if p.call else f'self.{name}(x)'}")

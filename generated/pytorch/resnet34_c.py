@@ -9,61 +9,71 @@ from torch import nn
 
 
 class BasicBlock(nn.Module):
-    """The block of layer1, layer2, layer3, layer4 (16 blocks).
+    """BasicBlock: 3x3 → 3x3 convs, planes × 1 output channels.
 
-    Main path: conv1 → bn1 → relu → conv2 → bn2 → add → relu.
-    Shortcut: downsample always.
+    Unit 'original' (Identity Mappings, Fig. 4(a)).
+    Shortcut: ``downsample`` (a projection) on every block (option C).
     """
 
-    expansion = 1
+    expansion: int = 1
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = nn.Sequential(
-            nn.Conv2d(in_channels, width, kernel_size=1, stride=stride, bias=False),
-            nn.BatchNorm2d(width),
-        )
+        self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x
         out = self.conv1(x)
         out = self.bn1(out)
         out = self.relu(out)
         out = self.conv2(out)
         out = self.bn2(out)
-        identity = self.downsample(x)
-        out = out + identity
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
         out = self.relu(out)
         return out
 
 
-def make_stage(block: type[nn.Module], in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
-    """One stage: the first block takes the stage's stride and input width, the others keep the shape."""
-    layers = [block(in_channels, width, stride)]
-    for _ in range(1, blocks):
-        layers.append(block(width * block.expansion, width))
-    return nn.Sequential(*layers)
-
-
-class Resnet34C(nn.Module):
+class ResNet(nn.Module):
     """resnet34_c: ResNet-34 (He et al., 2015) with option C shortcuts."""
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
+        self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = make_stage(BasicBlock, 64, 64, blocks=3, stride=1)
-        self.layer2 = make_stage(BasicBlock, 64, 128, blocks=4, stride=2)
-        self.layer3 = make_stage(BasicBlock, 128, 256, blocks=6, stride=2)
-        self.layer4 = make_stage(BasicBlock, 256, 512, blocks=3, stride=2)
+        self.layer1 = self._make_layer(BasicBlock, 64, 3)
+        self.layer2 = self._make_layer(BasicBlock, 128, 4, stride=2)
+        self.layer3 = self._make_layer(BasicBlock, 256, 6, stride=2)
+        self.layer4 = self._make_layer(BasicBlock, 512, 3, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _make_layer(self, block: type[BasicBlock], planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        layers = []
+        for i in range(blocks):
+            block_stride = stride if i == 0 else 1
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=block_stride, bias=False),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+            layers.append(block(self.inplanes, planes, block_stride, downsample))
+            self.inplanes = planes * block.expansion
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
@@ -80,11 +90,11 @@ class Resnet34C(nn.Module):
         return x
 
 
-def build_model(num_classes: int = 1000) -> Resnet34C:
+def build_model(num_classes: int = 1000) -> ResNet:
     """The model of this file, randomly initialised."""
-    return Resnet34C(num_classes=num_classes)
+    return ResNet(num_classes=num_classes)
 
 
-def resnet34_c(num_classes: int = 1000) -> Resnet34C:
+def resnet34_c(num_classes: int = 1000) -> ResNet:
     """resnet34_c: ResNet-34 (He et al., 2015) with option C shortcuts."""
     return build_model(num_classes=num_classes)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from archc.pipeline import compile_spec
+from archc.spec.loader import builtin_names
 from tests.backends.keras_util import generated
-from tests.conftest import pytorch_builtins
 
 np = pytest.importorskip("numpy")
 torch = pytest.importorskip("torch")
@@ -26,7 +26,7 @@ MAX_BLOCKS = 60
 
 def _cases() -> list[str]:
     out = []
-    for name in pytorch_builtins():
+    for name in builtin_names():
         spec = compile_spec(name).spec
         if name not in ALREADY and sum(s.blocks for s in spec.stages) <= MAX_BLOCKS:
             out.append(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -129,3 +130,50 @@ def test_mixed_bfloat16_builds_and_runs(tiny):
     finally:
         keras.mixed_precision.set_global_policy(previous)
     assert keras.mixed_precision.global_policy().name == previous.name
+
+
+def _functions(path) -> dict[str, ast.FunctionDef]:
+    return {f.name: f for f in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(f, ast.FunctionDef)}
+
+
+def _signature(f: ast.FunctionDef) -> list[tuple[str, object]]:
+    args, defaults = f.args.args, f.args.defaults
+    values = [None] * (len(args) - len(defaults)) + [ast.literal_eval(d) for d in defaults]
+    return [(a.arg, v) for a, v in zip(args, values)]
+
+
+def test_block_and_stack_functions_are_keras_applications_own():
+    """keras/resnet50{,v2} print keras.applications' residual_block_v1/v2 and stack functions (parameters a
+    subset of theirs: no kernel_size, which no spec varies; stack functions exactly theirs)."""
+    import inspect
+
+    from keras.src.applications import resnet
+
+    for name, v in (("resnet50", "v1"), ("resnet50v2", "v2")):
+        ours = _functions(REPO / "generated" / "keras" / "keras" / f"{name}.py")
+        assert set(ours) == {
+            f"residual_block_{v}",
+            f"stack_residual_blocks_{v}",
+            name.replace("resnet", "ResNet").replace("v2", "V2"),
+            "build_model",
+        }
+        for fname in (f"residual_block_{v}", f"stack_residual_blocks_{v}"):
+            theirs = {p.name: p.default for p in inspect.signature(getattr(resnet, fname)).parameters.values()}
+            mine = _signature(ours[fname])
+            assert [p for p, _ in mine] == [p for p in theirs if p in dict(mine)]
+            if fname.startswith("stack"):
+                assert [p for p, _ in mine] == list(theirs) and dict(mine)["stride1"] == theirs["stride1"] == 2
+
+
+def test_goldens_say_what_the_spec_says():
+    """One block function and one stack function per file (one block definition per spec), named without
+    digits glued to words; ResNeXt carries groups and base_width as the spec writes them."""
+    for path in (REPO / "generated" / "keras").rglob("*.py"):
+        names = [n for n in _functions(path) if n[:1].islower() and n != "build_model"]
+        assert len(names) in (0, 2), (path, names)  # VGG: inline; else a block and a stack function
+        assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*(_v[12])?", n) for n in names), names
+    resnext = _functions(REPO / "generated" / "keras" / "torchvision" / "resnext50_32x4d.py")
+    assert dict(_signature(resnext["residual_block_v1"]))["groups"] == 32
+    assert dict(_signature(resnext["residual_block_v1"]))["base_width"] == 4
+    text = (REPO / "generated" / "keras" / "torchvision" / "resnext50_32x4d.py").read_text(encoding="utf-8")
+    assert "width = int(filters * (base_width / 64.0)) * groups" in text and "groups=groups" in text

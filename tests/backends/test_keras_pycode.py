@@ -40,6 +40,26 @@ def test_wrapped_statements_are_ruff_formatted(count):
     assert result.stdout == source
 
 
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed")
+def test_statements_around_the_line_length_split_as_ruff_splits_them():
+    """Past 120 characters ruff splits the last call (``(x)``) when what precedes it fits, else the first."""
+    lines = []
+    for operand in ("x", "img_input", "[shortcut, x]"):
+        for n in range(80, 120):
+            lines += call_statement("x", "layers.Conv2D", ["64", "3", f'name="{"a" * n}"'], f"({operand})", 1)
+    source = "def f(x):\n" + "".join(f"    {line}\n" for line in lines) + "    return x\n"
+    assert any(line.endswith(")(") for line in lines) and any(line.endswith("Conv2D(") for line in lines)
+    result = subprocess.run(
+        ["ruff", "format", "--stdin-filename", "generated/keras/t.py", "-"],
+        input=source,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == source
+
+
 def test_what_keras_cannot_express_is_a_located_error(tmp_path):
     from tests.conftest import run_cli
 

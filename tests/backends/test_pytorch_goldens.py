@@ -11,15 +11,15 @@ from archc.backends.pytorch.emitter import emit
 
 from archc.pipeline import compile_spec
 from archc.spec.loader import builtin_names
-from tests.conftest import REPO, pytorch_builtins, run_cli
+from tests.conftest import REPO, run_cli
 
 GOLDENS = REPO / "generated" / "pytorch"
 
 
 def test_goldens_are_fresh():
-    code, out, err = run_cli("build", *pytorch_builtins(), "--backend", "pytorch", "--check", cwd=REPO)
+    code, out, err = run_cli("build", *builtin_names(), "--backend", "pytorch", "--check", cwd=REPO)
     assert code == 0, err
-    assert f"{len(pytorch_builtins())} generated file(s) up to date" in out
+    assert f"{len(builtin_names())} generated file(s) up to date" in out
 
 
 @pytest.mark.parametrize("name", ["torchvision/resnet50", "cifar/resnet56"])
@@ -33,7 +33,7 @@ def test_output_is_byte_identical_across_runs(name):
 
 def test_goldens_pass_ruff():
     files = [str(p) for p in sorted(GOLDENS.rglob("*.py"))]
-    assert len(files) >= len(pytorch_builtins())
+    assert len(files) >= len(builtin_names())
     ruff = [sys.executable, "-m", "ruff"]
     check = subprocess.run([*ruff, "check", "--no-cache", *files], cwd=REPO, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -50,7 +50,7 @@ def test_generated_file_contract():
     assert "def build_model(num_classes: int = 1000) -> ResNet:" in text
     assert "def resnet50(num_classes: int = 1000) -> ResNet:" in text
     assert text.count("class Bottleneck(nn.Module):") == 1
-    assert "self.layer3 = make_stage(Bottleneck, 512, 256, blocks=6, stride=2)" in text
+    assert "self.layer3 = self._make_layer(Bottleneck, 256, 6, stride=2)" in text
     assert len(lines) < 150  # a stage table, not an unrolled body
 
 
@@ -59,13 +59,13 @@ def test_stale_golden_is_listed_and_exits_1(tmp_path):
     code, _, err = run_cli("build", "resnet18", "resnet34", "--backend", "pytorch", "--out", str(out))
     assert code == 0, err
     stale = out / "pytorch" / "resnet34.py"
-    stale.write_text(stale.read_text(encoding="utf-8").replace("blocks=6", "blocks=5"), encoding="utf-8")
+    stale.write_text(stale.read_text(encoding="utf-8").replace("256, 6, stride", "256, 5, stride"), encoding="utf-8")
     code, _, err = run_cli("build", "resnet18", "resnet34", "--backend", "pytorch", "--out", str(out), "--check")
     assert code == 1
     assert f"would change: {stale.as_posix()}" in err
     assert "resnet18.py" not in err
     code, _, _ = run_cli("build", "resnet18", "resnet34", "--backend", "pytorch", "--out", str(out))
-    assert code == 0 and "blocks=6" in stale.read_text(encoding="utf-8")
+    assert code == 0 and "256, 6, stride" in stale.read_text(encoding="utf-8")
 
 
 def test_an_invalid_spec_among_several_writes_nothing(tmp_path):

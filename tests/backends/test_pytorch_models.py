@@ -14,10 +14,11 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from archc.reports.summary import summary
+from archc.spec.loader import builtin_names
 from tests.backends.torch_models import Cache, hook_stage_outputs, stage_modules
-from tests.conftest import REFERENCE, pytorch_builtins
+from tests.conftest import REFERENCE
 
-SPECS = pytorch_builtins()
+SPECS = builtin_names()
 DEEP = 60
 
 

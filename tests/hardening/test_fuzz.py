@@ -114,3 +114,18 @@ def test_random_valid_specs_never_crash_a_backend(tmp_path, backend):
             continue
         code, _, err = run_cli("build", path, "--backend", backend, "--out", str(tmp_path / "out"))
         assert code in (0, 2), f"spec {i}: archc build --backend {backend} exited {code}: {err}\n{text}"
+        if code == 2:  # a backend limit: E403 located at the key that causes it (the spec is one line of JSON)
+            assert "error[E403]" in err and f"{path}:1:1:" not in err, f"spec {i}: {err}"
+
+
+def test_random_valid_specs_verify_in_pytorch(tmp_path):
+    """``archc verify`` builds, runs and compares the generated model: 0 (agrees) or 2 (E403), never 1 or 3."""
+    pytest.importorskip("torch")
+    checked = 0
+    for i, path, text in _specs(tmp_path)[:40]:
+        if run_cli("check", path)[0] != 0:
+            continue
+        code, out, err = run_cli("verify", path, "--backend", "pytorch")
+        assert code in (0, 2), f"spec {i}: archc verify exited {code}: {out}{err}\n{text}"
+        checked += 1
+    assert checked >= 10

@@ -166,20 +166,27 @@ def test_unwritable_output_is_a_located_error_not_a_crash(tmp_path):
 def test_a_backend_limit_is_e403_and_writes_nothing(tmp_path, monkeypatch):
     """An emitter that cannot express a valid spec reports E403 (exit 2) for it; no file is written."""
     from archc.backends.pytorch import emitter
-    from archc.backends.pytorch.exprs import EmitError
+    from archc.backends.pytorch.emitter import EmitError
 
     real = emitter.emit
 
     def limited(c):
         if c.spec.name == "resnet34":
-            raise EmitError("BasicBlock: a block shape this test pretends is unsupported")
+            raise EmitError("BasicBlock: a block shape this test pretends is unsupported", ("block",))
         return real(c)
 
     monkeypatch.setattr(emitter, "emit", limited)
     out = tmp_path / "out"
     code, _, err = run_cli("build", "resnet18", "resnet34", "--backend", "pytorch", "--out", str(out))
     assert code == 2
-    assert err.startswith("specs/resnet34.yaml:1:1: error[E403]: the pytorch backend cannot emit this spec: BasicBlock")
+    line = next(
+        i
+        for i, ln in enumerate((REPO / "specs" / "resnet34.yaml").read_text().splitlines(), 1)
+        if ln.startswith("block:")
+    )
+    assert err.startswith(
+        f"specs/resnet34.yaml:{line}:8: error[E403]: the pytorch backend cannot emit this spec: BasicBlock"
+    )
     assert "\n  help: " in err and err.endswith("Found 1 error.\n")
     assert not out.exists()
 

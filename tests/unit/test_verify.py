@@ -47,3 +47,33 @@ def test_negative_cost(graph):
     graph.nodes["head.fc"]["macs"] = -1
     with pytest.raises(IRVerifyError, match="macs"):
         verify(graph, "cost")
+
+
+def test_block_view_and_op_view_must_agree(graph):
+    """The block model says what each block is; an op that disagrees with its block's plan is caught."""
+    graph.nodes["s1.b0.conv1"]["attrs"]["stride"] = (1, 1)  # the plan strides s1.b0 on its first 3x3
+    with pytest.raises(IRVerifyError, match=r"s1\.b0: conv1 is .* the plan says"):
+        verify(graph, "lower")
+
+
+def test_a_block_that_projects_against_its_plan(graph):
+    graph.graph["blocks"].block("s2.b0").projects = False  # its ops have a projection: the views disagree
+    with pytest.raises(IRVerifyError, match=r"s2\.b0: has down_conv: True, the plan says False"):
+        verify(graph, "lower")
+
+
+def test_an_op_tagged_with_another_block(graph):
+    graph.nodes["s0.b1.conv2"]["block"] = "s0.b0"
+    with pytest.raises(IRVerifyError, match=r"s0\.b0: the block lists \d+ ops, \d+ are tagged"):
+        verify(graph, "lower")
+
+
+def test_blocks_with_equal_plans_share_one_definition():
+    model = compile_spec("torchvision/resnext50_32x4d").graph.graph["blocks"]
+    assert len(model.definitions) == 1 and all(b.definition is model.definitions[0] for b in model.blocks)
+    d = model.definitions[0]
+    assert (d.kind, d.groups, d.base_width, d.expansion) == ("bottleneck", 32, 4, 4)
+    assert [(b.planes, b.inner, b.out, b.stride, b.projects) for b in model.stages[1].blocks[:2]] == [
+        (128, 256, 512, 2, True),
+        (128, 256, 512, 1, False),
+    ]

@@ -6,8 +6,9 @@ import keras
 from keras import layers
 
 
-def basic_block(x, filters, name):
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_1_conv")(x)
+def plain_block_v1(x, filters, stride=1, name=None):
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
@@ -16,14 +17,10 @@ def basic_block(x, filters, name):
     return x
 
 
-def basic_padded_block(x, filters, name):
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_plain_blocks_v1(x, filters, blocks, stride1=2, name=None):
+    x = plain_block_v1(x, filters, stride=stride1, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = plain_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -67,14 +64,9 @@ def Plain56(
     x = layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv1_conv")(img_input)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
-    for i in range(1, 10):
-        x = basic_block(x, 16, name=f"conv2_block{i}")
-    x = basic_padded_block(x, 32, name="conv3_block1")
-    for i in range(2, 10):
-        x = basic_block(x, 32, name=f"conv3_block{i}")
-    x = basic_padded_block(x, 64, name="conv4_block1")
-    for i in range(2, 10):
-        x = basic_block(x, 64, name=f"conv4_block{i}")
+    x = stack_plain_blocks_v1(x, 16, 9, stride1=1, name="conv2")
+    x = stack_plain_blocks_v1(x, 32, 9, name="conv3")
+    x = stack_plain_blocks_v1(x, 64, 9, name="conv4")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

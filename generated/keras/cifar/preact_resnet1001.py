@@ -6,11 +6,14 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_block(x, filters, stride, name):
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_preact_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_preact_relu")(x)
-    shortcut = layers.Conv2D(4 * filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
-    x = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_1_conv")(x)
+def residual_block_v2(x, filters, stride=1, conv_shortcut=False, name=None):
+    preact = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_preact_bn")(x)
+    preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(preact)
+    else:
+        shortcut = x
+    x = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_1_conv")(preact)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
@@ -21,18 +24,10 @@ def bottleneck_projection_block(x, filters, stride, name):
     return x
 
 
-def bottleneck_block(x, filters, name):
-    shortcut = x
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_preact_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_preact_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.Add(name=f"{name}_out")([shortcut, x])
+def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v2(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v2(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -74,15 +69,9 @@ def PreActResNet1001(
         img_input = layers.Input(tensor=input_tensor, shape=input_shape)
 
     x = layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv1_conv")(img_input)
-    x = bottleneck_projection_block(x, 16, stride=1, name="conv2_block1")
-    for i in range(2, 112):
-        x = bottleneck_block(x, 16, name=f"conv2_block{i}")
-    x = bottleneck_projection_block(x, 32, stride=2, name="conv3_block1")
-    for i in range(2, 112):
-        x = bottleneck_block(x, 32, name=f"conv3_block{i}")
-    x = bottleneck_projection_block(x, 64, stride=2, name="conv4_block1")
-    for i in range(2, 112):
-        x = bottleneck_block(x, 64, name=f"conv4_block{i}")
+    x = stack_residual_blocks_v2(x, 16, 111, stride1=1, name="conv2")
+    x = stack_residual_blocks_v2(x, 32, 111, name="conv3")
+    x = stack_residual_blocks_v2(x, 64, 111, name="conv4")
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="post_bn")(x)
     x = layers.Activation("relu", name="post_relu")(x)
 

@@ -6,9 +6,16 @@ import keras
 from keras import layers
 
 
-def basic_block(x, filters, name):
+def basic_residual_block_v1(x, filters, stride=1, pad_channels=0, name=None):
     shortcut = x
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_1_conv")(x)
+    if stride > 1:
+        shortcut = layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_subsample")(shortcut)
+    if pad_channels:
+        shortcut = keras.ops.pad(
+            shortcut, ((0, 0), (0, 0), (0, 0), (pad_channels // 2, pad_channels - pad_channels // 2))
+        )
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
@@ -18,17 +25,10 @@ def basic_block(x, filters, name):
     return x
 
 
-def basic_padded_zero_pad_block(x, filters, name):
-    shortcut = layers.MaxPooling2D(1, strides=2, name=f"{name}_0_subsample")(x)
-    shortcut = keras.ops.pad(shortcut, ((0, 0), (0, 0), (0, 0), (filters // 4, filters // 4)))
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_basic_residual_blocks_v1(x, filters, blocks, stride1=2, pad_channels=0, name=None):
+    x = basic_residual_block_v1(x, filters, stride=stride1, pad_channels=pad_channels, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = basic_residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -72,14 +72,9 @@ def ResNet56(
     x = layers.Conv2D(16, 3, padding="same", use_bias=False, name="conv1_conv")(img_input)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
-    for i in range(1, 10):
-        x = basic_block(x, 16, name=f"conv2_block{i}")
-    x = basic_padded_zero_pad_block(x, 32, name="conv3_block1")
-    for i in range(2, 10):
-        x = basic_block(x, 32, name=f"conv3_block{i}")
-    x = basic_padded_zero_pad_block(x, 64, name="conv4_block1")
-    for i in range(2, 10):
-        x = basic_block(x, 64, name=f"conv4_block{i}")
+    x = stack_basic_residual_blocks_v1(x, 16, 9, stride1=1, name="conv2")
+    x = stack_basic_residual_blocks_v1(x, 32, 9, pad_channels=16, name="conv3")
+    x = stack_basic_residual_blocks_v1(x, 64, 9, pad_channels=32, name="conv4")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -6,9 +6,12 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_block(x, filters, stride, name):
-    shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_0_bn")(shortcut)
+def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
     x = layers.Conv2D(filters, 1, strides=stride, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
@@ -22,18 +25,10 @@ def bottleneck_projection_block(x, filters, stride, name):
     return x
 
 
-def bottleneck_block(x, filters, name):
-    shortcut = x
-    x = layers.Conv2D(filters, 1, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -80,18 +75,10 @@ def ResNet152(
     x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = bottleneck_projection_block(x, 64, stride=1, name="conv2_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 64, name=f"conv2_block{i}")
-    x = bottleneck_projection_block(x, 128, stride=2, name="conv3_block1")
-    for i in range(2, 9):
-        x = bottleneck_block(x, 128, name=f"conv3_block{i}")
-    x = bottleneck_projection_block(x, 256, stride=2, name="conv4_block1")
-    for i in range(2, 37):
-        x = bottleneck_block(x, 256, name=f"conv4_block{i}")
-    x = bottleneck_projection_block(x, 512, stride=2, name="conv5_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 512, name=f"conv5_block{i}")
+    x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
+    x = stack_residual_blocks_v1(x, 128, 8, name="conv3")
+    x = stack_residual_blocks_v1(x, 256, 36, name="conv4")
+    x = stack_residual_blocks_v1(x, 512, 3, name="conv5")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -6,15 +6,20 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_block(x, filters, name):
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_preact_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_preact_relu")(x)
-    shortcut = layers.Conv2D(4 * filters, 1, name=f"{name}_0_conv")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
+def residual_block_v2(x, filters, stride=1, conv_shortcut=False, name=None):
+    preact = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_preact_bn")(x)
+    preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(preact)
+    elif stride > 1:
+        shortcut = layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_subsample")(x)
+    else:
+        shortcut = x
+    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(preact)
     x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
@@ -22,35 +27,11 @@ def bottleneck_projection_block(x, filters, name):
     return x
 
 
-def bottleneck_block(x, filters, name):
-    shortcut = x
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_preact_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_preact_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
-    x = layers.Add(name=f"{name}_out")([shortcut, x])
-    return x
-
-
-def bottleneck_zero_pad_block(x, filters, name):
-    shortcut = layers.MaxPooling2D(1, strides=2, name=f"{name}_0_subsample")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_preact_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_preact_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, name=f"{name}_3_conv")(x)
-    x = layers.Add(name=f"{name}_out")([shortcut, x])
+def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v2(x, filters, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks):
+        x = residual_block_v2(x, filters, name=f"{name}_block{i}")
+    x = residual_block_v2(x, filters, stride=stride1, name=f"{name}_block{blocks}")
     return x
 
 
@@ -95,20 +76,10 @@ def ResNet152V2(
     x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = bottleneck_projection_block(x, 64, name="conv2_block1")
-    x = bottleneck_block(x, 64, name="conv2_block2")
-    x = bottleneck_zero_pad_block(x, 64, name="conv2_block3")
-    x = bottleneck_projection_block(x, 128, name="conv3_block1")
-    for i in range(2, 8):
-        x = bottleneck_block(x, 128, name=f"conv3_block{i}")
-    x = bottleneck_zero_pad_block(x, 128, name="conv3_block8")
-    x = bottleneck_projection_block(x, 256, name="conv4_block1")
-    for i in range(2, 36):
-        x = bottleneck_block(x, 256, name=f"conv4_block{i}")
-    x = bottleneck_zero_pad_block(x, 256, name="conv4_block36")
-    x = bottleneck_projection_block(x, 512, name="conv5_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 512, name=f"conv5_block{i}")
+    x = stack_residual_blocks_v2(x, 64, 3, name="conv2")
+    x = stack_residual_blocks_v2(x, 128, 8, name="conv3")
+    x = stack_residual_blocks_v2(x, 256, 36, name="conv4")
+    x = stack_residual_blocks_v2(x, 512, 3, stride1=1, name="conv5")
     x = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name="post_bn")(x)
     x = layers.Activation("relu", name="post_relu")(x)
 

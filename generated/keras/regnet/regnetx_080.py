@@ -6,29 +6,18 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_padded_block(x, filters, conv2_groups, name):
-    shortcut = layers.Conv2D(filters, 1, strides=2, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
+def residual_block_v1(x, filters, stride=1, conv_shortcut=False, group_width=1, name=None):
+    width = int(round(filters * 1.0))
+    if conv_shortcut:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, groups=conv2_groups, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
-    return x
-
-
-def bottleneck_block(x, filters, conv2_groups, name):
-    shortcut = x
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", groups=conv2_groups, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(width, 3, strides=stride, groups=width // group_width, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
@@ -79,15 +68,29 @@ def Regnetx_080(
     x = layers.Conv2D(32, 3, strides=2, use_bias=False, name="conv1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
-    x = bottleneck_projection_padded_block(x, 80, conv2_groups=1, name="s1_block1")
-    x = bottleneck_block(x, 80, conv2_groups=1, name="s1_block2")
-    x = bottleneck_projection_padded_block(x, 240, conv2_groups=2, name="s2_block1")
-    for i in range(2, 6):
-        x = bottleneck_block(x, 240, conv2_groups=2, name=f"s2_block{i}")
-    x = bottleneck_projection_padded_block(x, 720, conv2_groups=6, name="s3_block1")
-    for i in range(2, 16):
-        x = bottleneck_block(x, 720, conv2_groups=6, name=f"s3_block{i}")
-    x = bottleneck_projection_padded_block(x, 1920, conv2_groups=16, name="s4_block1")
+    x = residual_block_v1(x, 80, stride=2, conv_shortcut=True, group_width=80, name="s1_block1")
+    x = residual_block_v1(x, 80, group_width=80, name="s1_block2")
+    x = residual_block_v1(x, 240, stride=2, conv_shortcut=True, group_width=120, name="s2_block1")
+    x = residual_block_v1(x, 240, group_width=120, name="s2_block2")
+    x = residual_block_v1(x, 240, group_width=120, name="s2_block3")
+    x = residual_block_v1(x, 240, group_width=120, name="s2_block4")
+    x = residual_block_v1(x, 240, group_width=120, name="s2_block5")
+    x = residual_block_v1(x, 720, stride=2, conv_shortcut=True, group_width=120, name="s3_block1")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block2")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block3")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block4")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block5")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block6")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block7")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block8")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block9")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block10")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block11")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block12")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block13")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block14")
+    x = residual_block_v1(x, 720, group_width=120, name="s3_block15")
+    x = residual_block_v1(x, 1920, stride=2, conv_shortcut=True, group_width=120, name="s4_block1")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -6,14 +6,18 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_padded_block(x, filters, name):
-    shortcut = layers.Conv2D(filters, 1, strides=2, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
+def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+    width = int(round(filters * 1.0))
+    if conv_shortcut:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, groups=filters // 128, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(width, 3, strides=stride, groups=width // 128, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
@@ -23,18 +27,10 @@ def bottleneck_projection_padded_block(x, filters, name):
     return x
 
 
-def bottleneck_block(x, filters, name):
-    shortcut = x
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", groups=filters // 128, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_residual_blocks_v1(x, filters, blocks, name=None):
+    x = residual_block_v1(x, filters, stride=2, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -79,15 +75,10 @@ def Regnetx_160(
     x = layers.Conv2D(32, 3, strides=2, use_bias=False, name="conv1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
-    x = bottleneck_projection_padded_block(x, 256, name="s1_block1")
-    x = bottleneck_block(x, 256, name="s1_block2")
-    x = bottleneck_projection_padded_block(x, 512, name="s2_block1")
-    for i in range(2, 7):
-        x = bottleneck_block(x, 512, name=f"s2_block{i}")
-    x = bottleneck_projection_padded_block(x, 896, name="s3_block1")
-    for i in range(2, 14):
-        x = bottleneck_block(x, 896, name=f"s3_block{i}")
-    x = bottleneck_projection_padded_block(x, 2048, name="s4_block1")
+    x = stack_residual_blocks_v1(x, 256, 2, name="s1")
+    x = stack_residual_blocks_v1(x, 512, 6, name="s2")
+    x = stack_residual_blocks_v1(x, 896, 13, name="s3")
+    x = stack_residual_blocks_v1(x, 2048, 1, name="s4")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

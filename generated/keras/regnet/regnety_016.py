@@ -6,48 +6,38 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_padded_block(x, filters, se_reduce_arg0, name):
-    shortcut = layers.Conv2D(filters, 1, strides=2, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    identity = shortcut
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
+def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+    width = int(round(filters * 1.0))
+    filters_in = x.shape[-1]
+    if conv_shortcut:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, groups=filters // 24, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(width, 3, strides=stride, groups=width // 24, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    shortcut = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
-    shortcut = layers.Conv2D(se_reduce_arg0, 1, name=f"{name}_se_reduce")(shortcut)
-    shortcut = layers.Activation("relu", name=f"{name}_se_relu")(shortcut)
-    shortcut = layers.Conv2D(filters, 1, name=f"{name}_se_expand")(shortcut)
-    shortcut = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(shortcut)
-    shortcut = layers.Multiply(name=f"{name}_se_excite")([x, shortcut])
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(shortcut)
+    se = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
+    se = layers.Conv2D(max(1, int(round(filters_in * 0.25))), 1, name=f"{name}_se_reduce")(se)
+    se = layers.Activation("relu", name=f"{name}_se_relu")(se)
+    se = layers.Conv2D(width, 1, name=f"{name}_se_expand")(se)
+    se = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(se)
+    x = layers.Multiply(name=f"{name}_se_excite")([x, se])
+    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([identity, x])
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
     x = layers.Activation("relu", name=f"{name}_out")(x)
     return x
 
 
-def bottleneck_block(x, filters, name):
-    identity = x
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", groups=filters // 24, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    shortcut = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
-    shortcut = layers.Conv2D(filters // 4, 1, name=f"{name}_se_reduce")(shortcut)
-    shortcut = layers.Activation("relu", name=f"{name}_se_relu")(shortcut)
-    shortcut = layers.Conv2D(filters, 1, name=f"{name}_se_expand")(shortcut)
-    shortcut = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(shortcut)
-    shortcut = layers.Multiply(name=f"{name}_se_excite")([x, shortcut])
-    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(shortcut)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([identity, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_residual_blocks_v1(x, filters, blocks, name=None):
+    x = residual_block_v1(x, filters, stride=2, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -92,16 +82,10 @@ def Regnety_016(
     x = layers.Conv2D(32, 3, strides=2, use_bias=False, name="conv1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
-    x = bottleneck_projection_padded_block(x, 48, se_reduce_arg0=8, name="s1_block1")
-    x = bottleneck_block(x, 48, name="s1_block2")
-    x = bottleneck_projection_padded_block(x, 120, se_reduce_arg0=12, name="s2_block1")
-    for i in range(2, 7):
-        x = bottleneck_block(x, 120, name=f"s2_block{i}")
-    x = bottleneck_projection_padded_block(x, 336, se_reduce_arg0=30, name="s3_block1")
-    for i in range(2, 18):
-        x = bottleneck_block(x, 336, name=f"s3_block{i}")
-    x = bottleneck_projection_padded_block(x, 888, se_reduce_arg0=84, name="s4_block1")
-    x = bottleneck_block(x, 888, name="s4_block2")
+    x = stack_residual_blocks_v1(x, 48, 2, name="s1")
+    x = stack_residual_blocks_v1(x, 120, 6, name="s2")
+    x = stack_residual_blocks_v1(x, 336, 17, name="s3")
+    x = stack_residual_blocks_v1(x, 888, 2, name="s4")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -6,9 +6,14 @@ import keras
 from keras import layers
 
 
-def basic_block(x, filters, name):
-    shortcut = x
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_1_conv")(x)
+def basic_residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+    if conv_shortcut:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
@@ -18,17 +23,10 @@ def basic_block(x, filters, name):
     return x
 
 
-def basic_projection_padded_block(x, filters, name):
-    shortcut = layers.Conv2D(filters, 1, strides=2, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_1_pad")(x)
-    x = layers.Conv2D(filters, 3, strides=2, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
+def stack_basic_residual_blocks_v1(x, filters, blocks, stride1=2, conv_shortcut=True, name=None):
+    x = basic_residual_block_v1(x, filters, stride=stride1, conv_shortcut=conv_shortcut, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = basic_residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -75,17 +73,10 @@ def ResNet34(
     x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for i in range(1, 4):
-        x = basic_block(x, 64, name=f"conv2_block{i}")
-    x = basic_projection_padded_block(x, 128, name="conv3_block1")
-    for i in range(2, 5):
-        x = basic_block(x, 128, name=f"conv3_block{i}")
-    x = basic_projection_padded_block(x, 256, name="conv4_block1")
-    for i in range(2, 7):
-        x = basic_block(x, 256, name=f"conv4_block{i}")
-    x = basic_projection_padded_block(x, 512, name="conv5_block1")
-    for i in range(2, 4):
-        x = basic_block(x, 512, name=f"conv5_block{i}")
+    x = stack_basic_residual_blocks_v1(x, 64, 3, stride1=1, conv_shortcut=False, name="conv2")
+    x = stack_basic_residual_blocks_v1(x, 128, 4, name="conv3")
+    x = stack_basic_residual_blocks_v1(x, 256, 6, name="conv4")
+    x = stack_basic_residual_blocks_v1(x, 512, 3, name="conv5")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -6,51 +6,31 @@ import keras
 from keras import layers
 
 
-def bottleneck_projection_block(x, name):
-    shortcut = layers.Conv2D(256, 1, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    x = layers.Conv2D(128, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(128, 3, padding="same", groups=32, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(256, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
-    return x
-
-
-def bottleneck_block(x, filters, name):
-    shortcut = x
-    x = layers.Conv2D(2 * filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_1_relu")(x)
-    x = layers.Conv2D(2 * filters, 3, padding="same", groups=32, use_bias=False, name=f"{name}_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
-    x = layers.Activation("relu", name=f"{name}_2_relu")(x)
-    x = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
-    x = layers.Add(name=f"{name}_add")([shortcut, x])
-    x = layers.Activation("relu", name=f"{name}_out")(x)
-    return x
-
-
-def bottleneck_projection_padded_block(x, filters, name):
-    shortcut = layers.Conv2D(4 * filters, 1, strides=2, use_bias=False, name=f"{name}_0_conv")(x)
-    shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
-    x = layers.Conv2D(2 * filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
+def residual_block_v1(x, filters, stride=1, conv_shortcut=False, groups=32, base_width=4, name=None):
+    width = int(filters * (base_width / 64.0)) * groups
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(2 * filters, 3, strides=2, groups=32, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(width, 3, strides=stride, groups=groups, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     x = layers.Conv2D(4 * filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_3_bn")(x)
     x = layers.Add(name=f"{name}_add")([shortcut, x])
     x = layers.Activation("relu", name=f"{name}_out")(x)
+    return x
+
+
+def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
     return x
 
 
@@ -97,18 +77,10 @@ def ResNeXt50_32X4D(
     x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = bottleneck_projection_block(x, name="conv2_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 64, name=f"conv2_block{i}")
-    x = bottleneck_projection_padded_block(x, 128, name="conv3_block1")
-    for i in range(2, 5):
-        x = bottleneck_block(x, 128, name=f"conv3_block{i}")
-    x = bottleneck_projection_padded_block(x, 256, name="conv4_block1")
-    for i in range(2, 7):
-        x = bottleneck_block(x, 256, name=f"conv4_block{i}")
-    x = bottleneck_projection_padded_block(x, 512, name="conv5_block1")
-    for i in range(2, 4):
-        x = bottleneck_block(x, 512, name=f"conv5_block{i}")
+    x = stack_residual_blocks_v1(x, 64, 3, stride1=1, name="conv2")
+    x = stack_residual_blocks_v1(x, 128, 4, name="conv3")
+    x = stack_residual_blocks_v1(x, 256, 6, name="conv4")
+    x = stack_residual_blocks_v1(x, 512, 3, name="conv5")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

@@ -8,53 +8,50 @@ import torch
 from torch import nn
 
 
-class Bottleneck(nn.Module):
-    """The block of layer1, layer2, layer3 (54 blocks).
+class PreActBottleneck(nn.Module):
+    """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 4 output channels.
 
-    Main path: preact_bn → relu → conv1 → bn1 → relu → conv2 → bn2 → relu → conv3 → add.
-    Shortcut: downsample when stride != 1 or in_channels != width * 4, else the identity.
+    Unit 'full_preactivation' (Identity Mappings, Fig. 4(e)); the stride on the 1x1 conv.
+    Shortcut: ``downsample`` (a projection) where the stride or the width changes, else the identity.
     """
 
-    expansion = 4
+    expansion: int = 4
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+    ) -> None:
         super().__init__()
-        self.preact_bn = nn.BatchNorm2d(in_channels)
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, stride=stride, bias=False)
+        width = int(planes * (base_width / 64.0)) * groups
+        self.preact_bn = nn.BatchNorm2d(inplanes)
+        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, stride=stride, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, groups=groups, bias=False)
         self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, width * 4, kernel_size=1, bias=False)
+        self.conv3 = nn.Conv2d(width, planes * self.expansion, kernel_size=1, bias=False)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != width * 4:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, width * 4, kernel_size=1, stride=stride, bias=False),
-            )
+        self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
         out = self.preact_bn(x)
         out = self.relu(out)
-        out2 = self.conv1(out)
-        out2 = self.bn1(out2)
-        out2 = self.relu(out2)
-        out2 = self.conv2(out2)
-        out2 = self.bn2(out2)
-        out2 = self.relu(out2)
-        out2 = self.conv3(out2)
         if self.downsample is not None:
             identity = self.downsample(out)
-        out = out2 + identity
+        out = self.conv1(out)
+        out = self.bn1(out)
+        out = self.relu(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
+        out = self.relu(out)
+        out = self.conv3(out)
+        out += identity
         return out
-
-
-def make_stage(block: type[nn.Module], in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
-    """One stage: the first block takes the stage's stride and input width, the others keep the shape."""
-    layers = [block(in_channels, width, stride)]
-    for _ in range(1, blocks):
-        layers.append(block(width * block.expansion, width))
-    return nn.Sequential(*layers)
 
 
 class PreActResNet(nn.Module):
@@ -62,14 +59,35 @@ class PreActResNet(nn.Module):
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
+        self.inplanes = 16
+        self.groups = 1
+        self.base_width = 64
         self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1, bias=False)
-        self.layer1 = make_stage(Bottleneck, 16, 16, blocks=18, stride=1)
-        self.layer2 = make_stage(Bottleneck, 64, 32, blocks=18, stride=2)
-        self.layer3 = make_stage(Bottleneck, 128, 64, blocks=18, stride=2)
+        self.layer1 = self._make_layer(PreActBottleneck, 16, 18)
+        self.layer2 = self._make_layer(PreActBottleneck, 32, 18, stride=2)
+        self.layer3 = self._make_layer(PreActBottleneck, 64, 18, stride=2)
         self.post_bn = nn.BatchNorm2d(256)
         self.relu = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(256, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _make_layer(self, block: type[PreActBottleneck], planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes, groups=self.groups, base_width=self.base_width))
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)

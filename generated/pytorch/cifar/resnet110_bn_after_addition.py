@@ -9,26 +9,25 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class BasicBlock(nn.Module):
-    """The block of layer1, layer2, layer3 (54 blocks).
+class BNAfterAddBasicBlock(nn.Module):
+    """BasicBlock: 3x3 → 3x3 convs, planes × 1 output channels.
 
-    Main path: conv1 → bn1 → relu → conv2 → add → out_bn → relu.
-    Shortcut: subsample, pad_channels when stride != 1 or in_channels != width, else the identity.
+    Unit 'bn_after_addition' (Identity Mappings, Fig. 4(b)).
+    Shortcut: the identity, subsampled by the stride and zero-padded to the new width (option A, no parameters).
     """
 
-    expansion = 1
+    expansion: int = 1
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, bias=False)
-        self.out_bn = nn.BatchNorm2d(width)
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, padding=1, bias=False)
+        self.out_bn = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.stride = stride
-        self.pad_before = (width - in_channels) // 2
-        self.pad_after = width - in_channels - (width - in_channels) // 2
-        self.shortcut = stride != 1 or in_channels != width
+        self.pad_before = (planes - inplanes) // 2
+        self.pad_after = planes - inplanes - self.pad_before
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
@@ -36,36 +35,45 @@ class BasicBlock(nn.Module):
         out = self.bn1(out)
         out = self.relu(out)
         out = self.conv2(out)
-        if self.shortcut:
+        if self.stride != 1:
             identity = x[:, :, :: self.stride, :: self.stride]
+        if self.pad_after > 0:
             identity = F.pad(identity, (0, 0, 0, 0, self.pad_before, self.pad_after))
-        out = out + identity
+        out += identity
         out = self.out_bn(out)
         out = self.relu(out)
         return out
 
 
-def make_stage(block: type[nn.Module], in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
-    """One stage: the first block takes the stage's stride and input width, the others keep the shape."""
-    layers = [block(in_channels, width, stride)]
-    for _ in range(1, blocks):
-        layers.append(block(width * block.expansion, width))
-    return nn.Sequential(*layers)
-
-
-class Resnet110BnAfterAddition(nn.Module):
+class ResNet(nn.Module):
     """resnet110_bn_after_addition: CIFAR-10 ResNet-110, residual unit ordering of Fig. 4(b) (bn after addition)."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
+        self.inplanes = 16
         self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = make_stage(BasicBlock, 16, 16, blocks=18, stride=1)
-        self.layer2 = make_stage(BasicBlock, 16, 32, blocks=18, stride=2)
-        self.layer3 = make_stage(BasicBlock, 32, 64, blocks=18, stride=2)
+        self.layer1 = self._make_layer(BNAfterAddBasicBlock, 16, 18)
+        self.layer2 = self._make_layer(BNAfterAddBasicBlock, 32, 18, stride=2)
+        self.layer3 = self._make_layer(BNAfterAddBasicBlock, 64, 18, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _make_layer(
+        self, block: type[BNAfterAddBasicBlock], planes: int, blocks: int, stride: int = 1
+    ) -> nn.Sequential:
+        layers = [block(self.inplanes, planes, stride)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes))
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
@@ -80,11 +88,11 @@ class Resnet110BnAfterAddition(nn.Module):
         return x
 
 
-def build_model(num_classes: int = 10) -> Resnet110BnAfterAddition:
+def build_model(num_classes: int = 10) -> ResNet:
     """The model of this file, randomly initialised."""
-    return Resnet110BnAfterAddition(num_classes=num_classes)
+    return ResNet(num_classes=num_classes)
 
 
-def resnet110_bn_after_addition(num_classes: int = 10) -> Resnet110BnAfterAddition:
+def resnet110_bn_after_addition(num_classes: int = 10) -> ResNet:
     """resnet110_bn_after_addition: CIFAR-10 ResNet-110, residual unit ordering of Fig. 4(b) (bn after addition)."""
     return build_model(num_classes=num_classes)

@@ -9,29 +9,33 @@ from torch import nn
 
 
 class Bottleneck(nn.Module):
-    """The block of layer1, layer2, layer3, layer4 (16 blocks).
+    """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 4 output channels.
 
-    Main path: conv1 → bn1 → relu → conv2 → bn2 → relu → conv3 → bn3 → add → relu.
-    Shortcut: downsample when stride != 1 or in_channels != width * 4, else the identity.
+    Unit 'original' (Identity Mappings, Fig. 4(a)); the stride on the 1x1 conv.
+    Shortcut: ``downsample`` (a projection) where the stride or the width changes, else the identity.
     """
 
-    expansion = 4
+    expansion: int = 4
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+    ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, stride=stride)
+        width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, stride=stride)
         self.bn1 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, groups=groups)
         self.bn2 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv3 = nn.Conv2d(width, width * 4, kernel_size=1)
-        self.bn3 = nn.BatchNorm2d(width * 4, eps=1.001e-05, momentum=0.01)
+        self.conv3 = nn.Conv2d(width, planes * self.expansion, kernel_size=1)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion, eps=1.001e-05, momentum=0.01)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != width * 4:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, width * 4, kernel_size=1, stride=stride),
-                nn.BatchNorm2d(width * 4, eps=1.001e-05, momentum=0.01),
-            )
+        self.downsample = downsample
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
@@ -45,17 +49,9 @@ class Bottleneck(nn.Module):
         out = self.bn3(out)
         if self.downsample is not None:
             identity = self.downsample(x)
-        out = out + identity
+        out += identity
         out = self.relu(out)
         return out
-
-
-def make_stage(block: type[nn.Module], in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
-    """One stage: the first block takes the stage's stride and input width, the others keep the shape."""
-    layers = [block(in_channels, width, stride)]
-    for _ in range(1, blocks):
-        layers.append(block(width * block.expansion, width))
-    return nn.Sequential(*layers)
 
 
 class ResNet(nn.Module):
@@ -63,16 +59,38 @@ class ResNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
+        self.inplanes = 64
+        self.groups = 1
+        self.base_width = 64
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
         self.bn1 = nn.BatchNorm2d(64, eps=1.001e-05, momentum=0.01)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = make_stage(Bottleneck, 64, 64, blocks=3, stride=1)
-        self.layer2 = make_stage(Bottleneck, 256, 128, blocks=4, stride=2)
-        self.layer3 = make_stage(Bottleneck, 512, 256, blocks=6, stride=2)
-        self.layer4 = make_stage(Bottleneck, 1024, 512, blocks=3, stride=2)
+        self.layer1 = self._make_layer(Bottleneck, 64, 3)
+        self.layer2 = self._make_layer(Bottleneck, 128, 4, stride=2)
+        self.layer3 = self._make_layer(Bottleneck, 256, 6, stride=2)
+        self.layer4 = self._make_layer(Bottleneck, 512, 3, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(2048, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _make_layer(self, block: type[Bottleneck], planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride),
+                nn.BatchNorm2d(planes * block.expansion, eps=1.001e-05, momentum=0.01),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes, groups=self.groups, base_width=self.base_width))
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)

@@ -9,70 +9,44 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class Bottleneck(nn.Module):
-    """The block of layer1, layer2, layer3, layer4 (13 blocks).
+class PreActBottleneck(nn.Module):
+    """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 4 output channels.
 
-    Main path: preact_bn → relu → conv1 → bn1 → relu → conv2 → bn2 → relu → conv3 → add.
-    Shortcut: downsample when stride != 1 or in_channels != width * 4, else the identity.
+    Unit 'full_preactivation' (Identity Mappings, Fig. 4(e)); the stride on the 3x3 conv.
+    Shortcut: ``downsample`` (a projection) where the width changes, else the identity (subsampled where the block strides).
     """
 
-    expansion = 4
+    expansion: int = 4
 
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        groups: int = 1,
+        base_width: int = 64,
+    ) -> None:
         super().__init__()
-        self.preact_bn = nn.BatchNorm2d(in_channels, eps=1.001e-05, momentum=0.01)
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
+        width = int(planes * (base_width / 64.0)) * groups
+        self.preact_bn = nn.BatchNorm2d(inplanes, eps=1.001e-05, momentum=0.01)
+        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
         self.bn1 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False)
         self.bn2 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv3 = nn.Conv2d(width, width * 4, kernel_size=1)
+        self.conv3 = nn.Conv2d(width, planes * self.expansion, kernel_size=1)
         self.relu = nn.ReLU(inplace=True)
-        self.downsample = None
-        if stride != 1 or in_channels != width * 4:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(in_channels, width * 4, kernel_size=1),
-            )
+        self.downsample = downsample
+        self.stride = stride
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x
         out = self.preact_bn(x)
         out = self.relu(out)
-        out2 = self.conv1(out)
-        out2 = self.bn1(out2)
-        out2 = self.relu(out2)
-        out2 = self.conv2(out2)
-        out2 = self.bn2(out2)
-        out2 = self.relu(out2)
-        out2 = self.conv3(out2)
         if self.downsample is not None:
             identity = self.downsample(out)
-        out = out2 + identity
-        return out
-
-
-class Bottleneck2(nn.Module):
-    """The block of layer1, layer2, layer3 (3 blocks).
-
-    Main path: preact_bn → relu → conv1 → bn1 → relu → conv2 → bn2 → relu → conv3 → add.
-    Shortcut: subsample always.
-    """
-
-    expansion = 4
-
-    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
-        super().__init__()
-        self.preact_bn = nn.BatchNorm2d(in_channels, eps=1.001e-05, momentum=0.01)
-        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv3 = nn.Conv2d(width, in_channels, kernel_size=1)
-        self.relu = nn.ReLU(inplace=True)
-        self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.preact_bn(x)
-        out = self.relu(out)
+        elif self.stride != 1:
+            identity = x[:, :, :: self.stride, :: self.stride]
         out = self.conv1(out)
         out = self.bn1(out)
         out = self.relu(out)
@@ -80,50 +54,47 @@ class Bottleneck2(nn.Module):
         out = self.bn2(out)
         out = self.relu(out)
         out = self.conv3(out)
-        identity = x[:, :, :: self.stride, :: self.stride]
-        out = out + identity
+        out += identity
         return out
 
 
-def make_stage(block: type[nn.Module], in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequential:
-    """One stage: the first block takes the stage's stride and input width, the others keep the shape."""
-    layers = [block(in_channels, width, stride)]
-    for _ in range(1, blocks):
-        layers.append(block(width * block.expansion, width))
-    return nn.Sequential(*layers)
-
-
-class ResNet(nn.Module):
+class PreActResNet(nn.Module):
     """resnet50v2: ResNet-50 v2 (He et al., 2016, pre-activation) as keras.applications.ResNet50V2."""
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
+        self.inplanes = 64
+        self.groups = 1
+        self.base_width = 64
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2)
-        self.layer1 = nn.Sequential(
-            Bottleneck(64, 64),
-            Bottleneck(256, 64),
-            Bottleneck2(256, 64, stride=2),
-        )
-        self.layer2 = nn.Sequential(
-            Bottleneck(256, 128),
-            Bottleneck(512, 128),
-            Bottleneck(512, 128),
-            Bottleneck2(512, 128, stride=2),
-        )
-        self.layer3 = nn.Sequential(
-            Bottleneck(512, 256),
-            Bottleneck(1024, 256),
-            Bottleneck(1024, 256),
-            Bottleneck(1024, 256),
-            Bottleneck(1024, 256),
-            Bottleneck2(1024, 256, stride=2),
-        )
-        self.layer4 = make_stage(Bottleneck, 1024, 512, blocks=3, stride=1)
+        self.layer1 = self._make_layer(PreActBottleneck, 64, 3, stride=2)
+        self.layer2 = self._make_layer(PreActBottleneck, 128, 4, stride=2)
+        self.layer3 = self._make_layer(PreActBottleneck, 256, 6, stride=2)
+        self.layer4 = self._make_layer(PreActBottleneck, 512, 3)
         self.post_bn = nn.BatchNorm2d(2048, eps=1.001e-05, momentum=0.01)
         self.relu = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(2048, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def _make_layer(self, block: type[PreActBottleneck], planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        layers = []
+        for i in range(blocks):
+            block_stride = stride if i == blocks - 1 else 1
+            downsample = None
+            if self.inplanes != planes * block.expansion:
+                downsample = nn.Sequential(
+                    nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=block_stride),
+                )
+            layers.append(block(self.inplanes, planes, block_stride, downsample, self.groups, self.base_width))
+            self.inplanes = planes * block.expansion
+        return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
@@ -140,11 +111,11 @@ class ResNet(nn.Module):
         return x
 
 
-def build_model(num_classes: int = 1000) -> ResNet:
+def build_model(num_classes: int = 1000) -> PreActResNet:
     """The model of this file, randomly initialised."""
-    return ResNet(num_classes=num_classes)
+    return PreActResNet(num_classes=num_classes)
 
 
-def resnet50v2(num_classes: int = 1000) -> ResNet:
+def resnet50v2(num_classes: int = 1000) -> PreActResNet:
     """resnet50v2: ResNet-50 v2 (He et al., 2016, pre-activation) as keras.applications.ResNet50V2."""
     return build_model(num_classes=num_classes)

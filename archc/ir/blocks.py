@@ -1,0 +1,337 @@
+"""The block model: every block of a network as the spec declared it, in one place.
+
+Lowering expands it into ops, naming and the verifier read it, and both backends print it (never infer it
+back from the ops). Three layers:
+
+- :class:`BlockDef`, a *definition*: everything a block class / function prints that does not vary per
+  instance — block kind, unit ordering (:class:`Unit`), shortcut policy, stride placement, expansion,
+  groups, base width, attention, norm, conv bias, padding style, zero-init. Blocks with equal plans share
+  one definition (frozen, hashable: the cost pass memoises on it).
+- :class:`Block`, an *instance*: a definition plus what varies per block — in_channels, planes, stride,
+  dilation, and whether its shortcut projects.
+- :class:`BlockModel`: the stem, the stages (each a list of blocks) and the distinct definitions in order
+  of first use; the graph attribute ``g.graph["blocks"]``. Every op node of a block carries
+  ``block`` = the block's id (``"s1.b0"``, ``None`` outside blocks).
+
+Data tables: :data:`LAYOUTS` (the conv slots of a block kind) and :data:`UNITS` (where BN and ReLU sit,
+the five orderings of "Identity Mappings in Deep Residual Networks", Fig. 4). A new kind or ordering is a
+new row, never a new code path. :func:`plan_blocks` builds the model from a validated spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from archc.spec.schema import ConvLayer, Spec, Stage
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """The conv slots of a block kind."""
+
+    kernels: tuple[int, ...]
+    widths: tuple[str, ...]  # "inner" (int(planes × base_width / 64) × groups) or "out" (planes × expansion)
+    stride_slot: dict[str, int]  # stride_at → which conv slot carries the block's stride
+    grouped_slot: int | None = None  # the conv slot that takes ``groups`` (ResNeXt's 3x3)
+
+    def __hash__(self) -> int:
+        return hash((self.kernels, self.widths, tuple(sorted(self.stride_slot.items())), self.grouped_slot))
+
+
+LAYOUTS = {
+    "basic": BlockLayout((3, 3), ("inner", "out"), {"1x1": 0, "3x3": 0}),
+    "bottleneck": BlockLayout((1, 3, 1), ("inner", "inner", "out"), {"1x1": 0, "3x3": 1}, grouped_slot=1),
+    "single": BlockLayout((3,), ("out",), {"1x1": 0, "3x3": 0}),  # one conv per block (VGG, plain stacks)
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Ops ("bn", "relu") placed around a block's convs; a projection shortcut branches after ``preact``."""
+
+    preact: tuple[str, ...]  # on the block input, before the first conv
+    inner: tuple[str, ...]  # after every conv but the last
+    last: tuple[str, ...]  # after the last conv, before the addition
+    after_add: tuple[str, ...]  # after the addition (on the block output)
+
+
+UNITS = {
+    "original": Unit((), ("bn", "relu"), ("bn",), ("relu",)),  # Fig. 4(a)
+    "bn_after_addition": Unit((), ("bn", "relu"), (), ("bn", "relu")),  # Fig. 4(b)
+    "relu_before_addition": Unit((), ("bn", "relu"), ("bn", "relu"), ()),  # Fig. 4(c)
+    "relu_only_preactivation": Unit(("relu",), ("bn", "relu"), ("bn",), ()),  # Fig. 4(d)
+    "full_preactivation": Unit(("bn", "relu"), ("bn", "relu"), (), ()),  # Fig. 4(e)
+}
+
+
+@dataclass(frozen=True)
+class Norm:
+    kind: str  # "batchnorm" | "none"; room for "groupnorm" (with its groups) later
+    eps: float = 1e-5
+    momentum: float = 0.1
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Channel attention on the residual branch, before the addition. Today: squeeze-and-excitation
+    with ``squeezed = max(1, channels // reduction)``. Room for later: ``kind="eca"``, a rounding
+    ``divisor`` (timm's make_divisible) and which width the ratio applies to (``of``)."""
+
+    kind: str = "se"
+    reduction: int = 16
+    divisor: int | None = None  # None: floor division (SENet); not settable from a spec yet
+    of: Literal["out", "in", "inner"] = "out"  # the width ``ratio`` applies to: its own channels, or the block's input
+    ratio: float | None = None  # squeezed = round(ratio × width) instead of channels // reduction (RegNetY)
+    after: Literal["last", "3x3"] = "last"  # after the branch's last conv (SENet) or after the 3x3 (RegNetY)
+
+    def squeezed(self, channels: int, block_input: int | None = None) -> int:
+        if self.ratio is not None:
+            width = block_input if self.of == "in" and block_input is not None else channels
+            return max(1, int(round(self.ratio * width)))
+        return max(1, channels // self.reduction)
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    """A definition: what one block class / function prints (nothing here varies per instance)."""
+
+    kind: str  # "basic" | "bottleneck" | "single"
+    unit: Unit
+    stride_at: str  # "1x1" | "3x3": which conv of a bottleneck takes the stride
+    expansion: int  # out = planes × expansion
+    groups: int  # groups of the grouped slot (ResNeXt cardinality); per stage later (RegNet)
+    base_width: int  # inner = int(planes × base_width / 64) × groups
+    shortcut: str  # "A" zero-pad identity | "B" project when the shape changes | "C" always | "none"
+    strided_identity: str  # option B, stride with equal channels: "projection" | "subsample"
+    projection: str  # a strided projection: "conv" (stride on the 1x1) | "avgpool" (ResNet-D: pool first)
+    norm: Norm
+    conv_bias: bool | str  # True | False | "auto" (a bias unless a norm follows the conv; Keras V2)
+    explicit_padding: bool  # a backend hint: print padding as its own layer
+    zero_init: bool  # the residual branch's last BN starts with gamma 0
+    attention: Attention | None = None
+    activation: str = "relu"
+    bottleneck_ratio: float | None = None  # inner = round(planes × expansion × ratio) (RegNet), else torchvision's
+
+    @property
+    def layout(self) -> BlockLayout:
+        return LAYOUTS[self.kind]
+
+    @property
+    def projection_norm(self) -> bool:
+        """A projection conv is followed by a BN when the residual branch ends in one (unit.last)."""
+        return "bn" in self.unit.last and self.norm.kind != "none"
+
+    def inner_width(self, planes: int) -> int:
+        """torchvision's ``int(planes * base_width / 64) * groups``; RegNet's ``round(planes × expansion × b)``."""
+        if self.bottleneck_ratio is not None:
+            return int(round(planes * self.expansion * self.bottleneck_ratio))
+        return int(planes * (self.base_width / 64.0)) * self.groups
+
+    def out_width(self, planes: int) -> int:
+        return planes * self.expansion
+
+    def bias(self, followed_by: tuple[str, ...]) -> bool:
+        """Whether a conv followed by the unit tokens ``followed_by`` has a bias."""
+        if self.conv_bias == "auto":
+            return not (followed_by[:1] == ("bn",) and self.norm.kind != "none")
+        return bool(self.conv_bias)
+
+
+@dataclass(eq=False)
+class Block:
+    """One block of the network: a definition plus its instance parameters."""
+
+    id: str  # "s{stage}.b{index}": the prefix of its op node ids
+    definition: BlockDef
+    stage: int
+    index: int
+    in_channels: int
+    planes: int  # the stage's declared width
+    stride: int
+    dilation: int = 1
+    first_dilation: int = 1  # the first 3x3 keeps the previous stage's dilation (torchvision, timm)
+    projects: bool = False  # this block's shortcut is a projection (conv [+ avgpool before, + BN after])
+    group_width: int | None = None  # channels per group of the grouped slot (RegNet): groups = inner // group_width
+    nodes: list[str] = field(default_factory=list)  # its op node ids in order (set by lowering)
+    input: str = ""  # the node id of its input tensor (set by lowering)
+    names: dict[str, str] = field(default_factory=dict)  # {profile: name} (set by the names pass)
+
+    @property
+    def inner(self) -> int:
+        return self.definition.inner_width(self.planes)
+
+    @property
+    def out(self) -> int:
+        return self.definition.out_width(self.planes)
+
+    @property
+    def groups(self) -> int:
+        """Groups of the grouped slot: the definition's, or ``inner // group_width`` (a stage's group width)."""
+        return self.inner // self.group_width if self.group_width else self.definition.groups
+
+    @property
+    def residual(self) -> bool:
+        return self.definition.shortcut != "none"
+
+    @property
+    def subsample(self) -> int:
+        """Stride of an identity shortcut that subsamples (1: none)."""
+        return self.stride if self.residual and not self.projects else 1
+
+    @property
+    def pad(self) -> tuple[int, int]:
+        """Zero channels an identity shortcut adds before / after (option A)."""
+        extra = self.out - self.in_channels if self.residual and not self.projects else 0
+        return (extra // 2, extra - extra // 2)
+
+    @property
+    def instance(self) -> tuple:
+        """What varies per instance (with the definition, the block's whole plan)."""
+        return (
+            self.in_channels, self.planes, self.stride, self.dilation, self.first_dilation, self.projects,
+            self.group_width,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StemLayer:
+    """One stem layer: a conv (+ BN, + ReLU) or a pool. ``container``: room for a naming profile that
+    prints several stem convs as one Sequential (timm's deep stem, ``conv1.0``, ``conv1.1``, …)."""
+
+    index: int
+    kind: str  # "conv" | "maxpool" | "avgpool"
+    kernel: int
+    stride: int
+    padding: int
+    in_channels: int
+    out_channels: int
+    norm: bool = False
+    activation: bool = False
+    container: str | None = None
+
+
+@dataclass(eq=False)
+class StagePlan:
+    index: int
+    name: str
+    planes: int
+    stride: int  # as declared (a dilated stage's blocks may have stride 1)
+    pool: str | None
+    blocks: list[Block]
+
+
+@dataclass(eq=False)
+class BlockModel:
+    """The whole network as declared: stem, stages of blocks, the distinct definitions, the head knobs."""
+
+    stem: list[StemLayer]
+    stages: list[StagePlan]
+    definitions: list[BlockDef]  # distinct, in order of first use
+    post: tuple[str, ...]  # unit tokens after the last stage (the pre-activation unit's final BN → ReLU)
+    layout: str  # "stages" (residual) | "sequential" (VGG: a stack of single-conv blocks)
+    init: str  # the spec's ``init`` knob
+    stride_block: str = "first"  # which block of a stage takes its stride: "first" | "last" (Keras V2)
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [b for stage in self.stages for b in stage.blocks]
+
+    def block(self, block_id: str) -> Block:
+        s, b = block_id[1:].split(".b")
+        return self.stages[int(s)].blocks[int(b)]
+
+
+def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
+    """The definition of a stage's blocks: the spec's knobs, with a stage's ``groups`` / ``group_width`` /
+    ``bottleneck_ratio`` (RegNet) where it gives them (a group width makes the groups per block)."""
+    norm, se = spec.defaults.norm, spec.se
+    groups = spec.groups if stage is None or stage.groups is None else stage.groups
+    if stage is not None and stage.group_width is not None:
+        groups = 1
+    attention = None
+    if se is not None:
+        of = "in" if se.ratio_of == "block_input" else "out"
+        attention = Attention(reduction=se.reduction, of=of, ratio=se.ratio, after=se.after)
+    return BlockDef(
+        kind=spec.block, unit=unit_of(spec), stride_at=spec.stride_at, expansion=spec.block_expansion,
+        groups=groups, base_width=spec.base_width, shortcut=spec.shortcut,
+        strided_identity=spec.strided_identity, projection=spec.projection_stride,
+        norm=Norm(norm.kind, norm.eps, norm.momentum), conv_bias=spec.defaults.conv_bias,
+        explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
+        attention=attention, activation=spec.defaults.activation,
+        bottleneck_ratio=None if stage is None else stage.bottleneck_ratio,
+    )  # fmt: skip
+
+
+def unit_of(spec: Spec) -> Unit:
+    """The spec's unit: a row of :data:`UNITS` by name, or the ordering the spec writes out."""
+    if isinstance(spec.unit, str):
+        return UNITS[spec.unit]
+    u = spec.unit
+    return Unit(tuple(u.preact), tuple(u.inner), tuple(u.last), tuple(u.after_add))
+
+
+def projects(d: BlockDef, in_channels: int, out: int, stride: int) -> bool:
+    """Option C always projects; B when the shape changes (``strided_identity: subsample`` keeps a strided
+    identity whose channels are equal); A and none never."""
+    if d.shortcut == "C":
+        return True
+    if d.shortcut != "B":
+        return False
+    return in_channels != out or (stride != 1 and d.strided_identity == "projection")
+
+
+class PlanError(Exception):
+    """Raised with a spec path; :mod:`archc.pipeline` turns it into a located diagnostic (E401)."""
+
+    def __init__(self, origin: tuple, message: str, help: str):
+        super().__init__(message)
+        self.origin, self.message, self.help = origin, message, help
+
+
+def plan_blocks(spec: Spec) -> BlockModel:
+    """The block model of a validated spec: the stage loop decides each block's stride and dilation."""
+    stem, channels, total_stride = _stem(spec)
+    stages, dilation, definitions = [], 1, {}
+    for s, stage in enumerate(spec.stages):
+        d = definition_of(spec, stage)
+        d = definitions.setdefault(d, d)  # equal plans share one definition object
+        stride, previous = stage.stride, dilation
+        if spec.output_stride is not None and total_stride * stride > spec.output_stride:
+            dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
+        total_stride *= stride * (2 if stage.pool is not None else 1)
+        strided = 0 if spec.stride_block == "first" else stage.blocks - 1
+        blocks = []
+        for b in range(stage.blocks):
+            block_stride = stride if b == strided else 1
+            out = d.out_width(stage.width)
+            if d.shortcut == "A" and out < channels:
+                raise PlanError(
+                    ("stages", s, "width"),
+                    f"an identity shortcut cannot shrink {channels} channels to {out}",
+                    "use shortcut: B, or widths that do not shrink",
+                )
+            blocks.append(
+                Block(f"s{s}.b{b}", d, s, b, channels, stage.width, block_stride, dilation,
+                      previous if b == 0 else dilation, projects(d, channels, out, block_stride), stage.group_width)
+            )  # fmt: skip
+            channels = out
+        stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks))
+    layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
+    post = () if spec.head.features_only else d.unit.preact
+    return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block)
+
+
+def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
+    layers, channels, total_stride = [], spec.input.channels, 1
+    for j, layer in enumerate(spec.stem):
+        pad = layer.padding if layer.padding is not None else layer.kernel // 2
+        if isinstance(layer, ConvLayer):
+            item = StemLayer(j, "conv", layer.kernel, layer.stride, pad, channels, layer.width, layer.norm,
+                             layer.activation)  # fmt: skip
+        else:
+            item = StemLayer(j, layer.op, layer.kernel, layer.stride, pad, channels, channels)
+        layers.append(item)
+        channels, total_stride = item.out_channels, total_stride * layer.stride
+    return layers, channels, total_stride

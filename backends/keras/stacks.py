@@ -1,0 +1,111 @@
+"""Stack functions: a stage as keras.applications' ``stack_residual_blocks_v1(x, filters, blocks, stride1=2,
+name=None)`` builds it — a first call, a loop over identical calls and (ResNetV2: the last block strides) a last
+call. What a position passes and differs between stages becomes a stack parameter (``stride1``,
+``conv_shortcut``, ``pad_channels``, ``dilation``), the rest literals. Stages that do not fit (one block where
+the last call differs; a parameter differing at two positions) are printed as explicit block calls.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from archc.backends.keras.blocks import BlockFunction
+from archc.backends.keras.pycode import Code, call_statement, fstring, literal
+
+from archc.ir.blocks import StagePlan
+
+POSITIONS = ("first", "middle", "last")
+
+
+@dataclass
+class StackFunction:
+    fname: str
+    block: BlockFunction
+    tail: bool  # a last call of its own
+    loop: bool  # a loop over the middle blocks
+    params: list[tuple[str, object]] = field(default_factory=list)  # (parameter, default)
+    slots: dict = field(default_factory=dict)  # (position, block parameter) → stack parameter
+    calls: dict = field(default_factory=dict)  # position → {block parameter: value or Code}
+    stages: list[StagePlan] = field(default_factory=list)  # the stages it builds
+
+    @property
+    def signature(self) -> str:
+        return ", ".join(["x", "filters", "blocks", *(f"{p}={literal(v)}" for p, v in self.params), "name=None"])
+
+    def body(self) -> list[str]:
+        lines = self._call("first", fstring("", "name", "_block1"), 1)
+        if self.loop:
+            end = "blocks" if self.tail else "blocks + 1"
+            lines.append(f"for i in range(2, {end}):")
+            lines += ["    " + t for t in self._call("middle", Code('f"{name}_block{i}"'), 2)]
+        if self.tail:
+            lines += self._call("last", Code('f"{name}_block{blocks}"'), 1)
+        return [*lines, "return x"]
+
+    def _call(self, position: str, name: Code, indent: int) -> list[str]:
+        args = ["x", "filters", *(f"{k}={literal(v)}" for k, v in self.calls[position].items()), f"name={name.text}"]
+        return call_statement("x", self.block.fname, args, "", indent)
+
+    def call(self, stage: StagePlan) -> list[str]:
+        """The model's line that builds ``stage``."""
+        values = self._values(stage)
+        args = [literal(stage.planes), literal(len(stage.blocks))]
+        args += [f"{p}={literal(values[p])}" for p, default in self.params if values.get(p, default) != default]
+        return call_statement("x", self.fname, ["x", *args, f"name={literal(stage.name)}"], "", 1)
+
+    def _values(self, stage: StagePlan) -> dict:
+        out = {}
+        for position, calls in _positions(stage, self.block, self.tail).items():
+            for k, v in calls[0].items():
+                if (position, k) in self.slots:
+                    out[self.slots[position, k]] = v
+        return out
+
+
+def _positions(stage: StagePlan, fn: BlockFunction, tail: bool) -> dict[str, list[dict]]:
+    """The call arguments of a stage's blocks by position (every block parameter, defaults included)."""
+    calls = [{p: get(b) for p, get in fn.varying.items()} for b in stage.blocks]
+    out = {"first": calls[:1], "middle": calls[1 : len(calls) - tail]}
+    if tail:
+        out["last"] = calls[-1:]
+    return {k: v for k, v in out.items() if v}
+
+
+def _fits(stage: StagePlan, fn: BlockFunction, tail: bool) -> bool:
+    if tail and len(stage.blocks) < 2:
+        return False
+    middle = _positions(stage, fn, tail).get("middle", [])
+    return all(c == middle[0] for c in middle)
+
+
+def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction | None:
+    """The stack function of ``fn``'s stages, or None when no stage fits a stack layout."""
+    tail = not all(_fits(s, fn, False) for s in stages)
+    fitting = [s for s in stages if _fits(s, fn, tail)]
+    if not fitting:
+        return None
+    per_position: dict[str, list[dict]] = {p: [] for p in POSITIONS}
+    for stage in fitting:
+        for position, calls in _positions(stage, fn, tail).items():
+            per_position[position].append(calls[0])
+    loop = bool(per_position["middle"])
+    stack = StackFunction("stack_" + fn.fname.replace("_block", "_blocks", 1), fn, tail, loop, stages=fitting)
+    defaults = dict(fn.params)
+    varying = Counter(k for p in POSITIONS for k in fn.varying if len({c[k] for c in per_position[p]}) > 1)
+    if any(n > 1 for n in varying.values()):  # differs between stages at two positions: explicit calls
+        return None
+    for position in POSITIONS:
+        if not per_position[position]:
+            continue
+        stack.calls[position] = {}
+        for k in fn.varying:
+            seen = [c[k] for c in per_position[position]]
+            if len(set(seen)) > 1:
+                name = "stride1" if k == "stride" else k  # keras.applications' name for the stage's stride
+                stack.slots[position, k] = name
+                stack.params.append((name, Counter(seen).most_common(1)[0][0]))
+                stack.calls[position][k] = Code(name)
+            elif seen[0] != defaults[k]:
+                stack.calls[position][k] = seen[0]
+    return stack

@@ -1,0 +1,132 @@
+"""The model class's stage construction, torchvision's ``_make_layer``, and its weight initialisation, both
+printed from the block model: the stage table becomes ``self.layer2 = self._make_layer(Bottleneck, 128, 4,
+stride=2)``; the projection rule of the definition becomes ``_make_layer``'s ``downsample`` condition.
+"""
+
+from __future__ import annotations
+
+from archc.ir.blocks import BlockDef, BlockModel, StagePlan
+
+from .blocks import BlockClass
+from .printers import batchnorm
+from .pycode import wrap
+
+OUT = "planes * block.expansion"
+
+
+def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel) -> list[str]:
+    """The ``_make_layer`` method: lines of its body, first the signature."""
+    params = [f"block: type[{cls.name}]", "planes: int", "blocks: int", "stride: int = 1"]
+    params += ["group_width: int = 1"] * cls.takes_group_width
+    params += ["dilation: int = 1"] * bool(cls.dilations)
+    body = ["previous_dilation, self.dilation = self.dilation, dilation"] if cls.dilations else []
+    loop = model.stride_block == "last" or d.shortcut == "C"
+    if not loop:  # torchvision's form: only the first block strides and changes the width
+        body += _downsample(d, "stride")
+        body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", positional=True), ")]", 2)
+        body.append(f"self.inplanes = {OUT}")
+        body.append("for _ in range(1, blocks):")
+        body += ["    " + ln for ln in wrap("layers.append(block(", _args(cls, "", "self.dilation"), "))", 3)]
+    else:  # a stride on the last block (keras.applications ResNetV2) or a projection on every block
+        which = "blocks - 1" if model.stride_block == "last" else "0"
+        body += ["layers = []", "for i in range(blocks):", f"    block_stride = stride if i == {which} else 1"]
+        dilation = "previous_dilation if i == 0 else self.dilation"
+        inner = _downsample(d, "block_stride") + wrap(
+            "layers.append(block(", _args(cls, "block_stride", dilation, True), "))", 3
+        )
+        body += ["    " + ln for ln in [*inner, f"self.inplanes = {OUT}"]]
+    return [
+        *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
+        *("    " + ln for ln in body),
+        "    return nn.Sequential(*layers)",
+    ]
+
+
+def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = False) -> list[str]:
+    """Arguments of a block call in the order of its signature: positional (as torchvision's first block)
+    or, for the blocks after the first, keywords past ``planes``."""
+    args = ["self.inplanes", "planes"] + ([stride] + ["downsample"] * cls.takes_downsample) * positional
+    groups = ["self.groups", "self.base_width"] if positional else ["groups=self.groups", "base_width=self.base_width"]
+    args += groups * cls.takes_groups
+    args += ["group_width" if positional else "group_width=group_width"] * cls.takes_group_width
+    single = cls.dilations == ("dilation",)  # one 3x3: it takes the stage's first dilation (torchvision)
+    values = {"first_dilation": first_dilation, "dilation": first_dilation if single else "self.dilation"}
+    return args + [values[p] if positional else f"{p}={values[p]}" for p in cls.dilations]
+
+
+def _downsample(d: BlockDef, stride: str) -> list[str]:
+    """``downsample = …`` for a definition whose shortcut may project (options B and C)."""
+    if d.shortcut not in ("B", "C"):
+        return []
+    conv = ["self.inplanes", OUT, "kernel_size=1"]
+    pool = []
+    if d.projection == "avgpool":  # ResNet-D: the pool takes the stride, the 1x1 conv sees every input pixel
+        pool = ["pool: list[nn.Module] = []", f"if {stride} != 1:"]
+        pool += [f"    pool.append(nn.AvgPool2d({stride}, {stride}, ceil_mode=True, count_include_pad=False))"]
+    else:
+        conv.append(f"stride={stride}")
+    conv += ["bias=False"] * (not d.bias(("bn",) if "bn" in d.unit.last else ()))
+    layers = ["*pool"] * bool(pool) + [f"nn.Conv2d({', '.join(conv)})"]
+    if d.projection_norm:
+        layers.append(batchnorm(OUT, d.norm.eps, d.norm.momentum))
+    make = [*pool, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
+    if d.shortcut == "C":
+        return make
+    cond = f"self.inplanes != {OUT}"
+    if d.strided_identity == "projection":
+        cond = f"{stride} != 1 or {cond}"
+    return ["downsample = None", f"if {cond}:", *("    " + ln for ln in make)]
+
+
+def stage_line(stage: StagePlan, cls: BlockClass, attr: str, dilated: bool) -> str:
+    blocks = stage.blocks
+    stride = max(b.stride for b in blocks)
+    args = [cls.name, str(stage.planes), str(len(blocks))]
+    args += [f"stride={stride}"] * (stride != 1)
+    if cls.takes_group_width:
+        args.append(f"group_width={blocks[0].group_width}")
+    if dilated and blocks[-1].dilation != 1:
+        args.append(f"dilation={blocks[-1].dilation}")
+    return f"self.{attr} = self._make_layer({', '.join(args)})"
+
+
+def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], has_bn: bool) -> list[str]:
+    """torchvision's initialisation (``init: reference``), He et al.'s (``he_normal``) or none
+    (``framework``); then ``zero_init_last_bn`` (torchvision's ``zero_init_residual``)."""
+    lines = []
+    if model.init != "framework":
+        vgg = model.layout == "sequential" and model.init == "reference"
+        lines += ["for m in self.modules():", "    if isinstance(m, nn.Conv2d):"]
+        lines += ['        nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")']
+        if model.init == "he_normal" or vgg:
+            lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]
+        if has_bn:
+            lines += [
+                "    elif isinstance(m, nn.BatchNorm2d):",
+                "        nn.init.ones_(m.weight)",
+                "        nn.init.zeros_(m.bias)",
+            ]
+        if vgg:
+            lines += [
+                "    elif isinstance(m, nn.Linear):",
+                "        nn.init.normal_(m.weight, 0, 0.01)",
+                "        nn.init.zeros_(m.bias)",
+            ]
+    for d, cls in classes.items():
+        last = last_branch_bn(d)
+        if d.zero_init and last:
+            lines += [
+                "for m in self.modules():",
+                f"    if isinstance(m, {cls.name}):",
+                f"        nn.init.zeros_(m.{last}.weight)",
+            ]
+    return lines
+
+
+def last_branch_bn(d: BlockDef) -> str | None:
+    """The residual branch's last BN (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
+    if d.norm.kind == "none":
+        return None
+    n = len(d.layout.kernels)
+    slots = [i + 1 for i in range(n) if "bn" in (d.unit.last if i == n - 1 else d.unit.inner)]
+    return f"bn{slots[-1]}" if slots else None
