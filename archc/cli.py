@@ -21,6 +21,7 @@ COMMANDS = [
     ("list", "archc.commands.listing", "built-in specs with a one-line cost summary"),
     ("compare", "archc.commands.compare", "compare specs: depth, params, MACs, FLOPs, errors, ratios; --plot"),
     ("table", "archc.commands.table", "the ResNet paper's Table 1 layout (markdown or LaTeX) with a FLOPs row"),
+    ("sweep", "archc.commands.sweep", "a design space: compile every variant of a spec, with Pareto fronts"),
     ("graph", "archc.commands.graph", "the IR as a graph: dot, svg (Graphviz), json (node-link), mermaid"),
     (
         "verify",

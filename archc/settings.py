@@ -7,6 +7,7 @@ Override them with environment variables ``ARCHC_MAX_FILE_BYTES`` etc. (integers
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields
 
 
@@ -35,3 +36,26 @@ def _from_env() -> Limits:
 
 
 LIMITS = _from_env()
+
+
+_SIZE = re.compile(r"(\d{1,5})(?:[xX×](\d{1,5}))?")
+
+
+def input_size_of(value) -> tuple[int, int] | None:
+    """An input size as (height, width) from ``224``, ``(160, 200)``, ``"160"`` or ``"160x200"``;
+    ``None`` stays ``None`` (the spec's own size). Raises ValueError saying what is accepted."""
+    if value is None:
+        return None
+    sizes: list = []
+    if isinstance(value, str) and (m := _SIZE.fullmatch(value.strip())):
+        sizes = [int(g) for g in m.groups() if g]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        sizes = [value]
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        sizes = list(value)
+    good = sizes and all(isinstance(v, int) and not isinstance(v, bool) for v in sizes)
+    if not good or any(not 1 <= v <= LIMITS.max_spatial for v in sizes):
+        raise ValueError(
+            f"invalid input size {value!r}: write H or HxW, e.g. 224 or 160x200 (1 to {LIMITS.max_spatial})"
+        )
+    return sizes[0], sizes[-1]

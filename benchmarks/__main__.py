@@ -16,12 +16,13 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks import build_speed, cost_speed, model_speed, report, scaling
+from benchmarks import build_speed, cost_speed, model_speed, report, scaling, sweep_speed
 from benchmarks.timing import REPO
 
 SECTIONS = {
     "cost": cost_speed.run,
     "build": build_speed.run,
+    "sweep": sweep_speed.run,
     "scaling": scaling.run,
     "models": model_speed.run,
 }

@@ -15,6 +15,13 @@ REFERENCE = REPO / "tests" / "reference"  # copies of ../shared/reference (torch
 UPDATE = os.environ.get("ARCHC_UPDATE_SNAPSHOTS") == "1"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_summary_cache(tmp_path_factory):
+    """`archc cost` caches summaries (archc/cache.py): the tests use a folder of their own, not ~/.cache."""
+    os.environ.setdefault("ARCHC_CACHE_DIR", str(tmp_path_factory.mktemp("archc_cache")))
+    yield
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     """Run ``archc ARGS`` in-process; return (exit code, stdout, stderr)."""
     from archc.cli import main

@@ -1,10 +1,11 @@
-"""Helpers shared by subcommands: argument types and the SPEC... argument."""
+"""Helpers shared by subcommands: argument types and the SPEC... argument (light: no compiler imports, so
+that `archc cost` can answer from its cache without loading pydantic or networkx)."""
 
 from __future__ import annotations
 
 import argparse
 
-from archc.pipeline import input_size_of
+from archc.settings import input_size_of
 
 
 def input_size(text: str) -> tuple[int, int]:

@@ -1,16 +1,19 @@
-"""``archc cost SPEC...``: exact params, MACs, FLOPs, depth and activations, in Table 1 layout or JSON."""
+"""``archc cost SPEC...``: exact params, MACs, FLOPs, depth and activations, in Table 1 layout or JSON.
+
+Without ``--per-layer`` the summaries come from the summary cache when it is fresh (:mod:`archc.cache`), and
+nothing heavy is imported at module level: a cache hit never loads pydantic, networkx or the YAML parser.
+"""
 
 from __future__ import annotations
 
 import json
 
-from archc.api import PROFILES
 from archc.commands.common import add_specs_argument, input_size
-from archc.counters import report
-from archc.pipeline import compile_all
-from archc.reports import layers, text
-from archc.reports.layers import MAX_DEPTH
-from archc.reports.summary import per_layer, summary
+from archc.diagnostics import SpecError
+from archc.reports import text
+
+PROFILES = ("torchvision", "timm", "keras")  # = archc.api.PROFILES (tested); not imported: it would load the compiler
+MAX_DEPTH = 3  # = archc.reports.layers.MAX_DEPTH (tested)
 
 
 def register(parser) -> None:
@@ -37,11 +40,29 @@ def register(parser) -> None:
         " 'Which number is which'); replaces the stage table",
     )
     parser.add_argument("--by-kind", action="store_true", help="with --counters: each counter's figure per op kind")
+    parser.add_argument("--no-cache", action="store_true", help="recompile even when a cached summary is fresh")
 
 
 def run(args) -> int:
     if args.depth is not None:
         args.per_layer = True
+    if args.per_layer or args.counters or args.by_kind:
+        return _compiled_report(args)
+    docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
+    if args.json:
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        return 0
+    print("\n\n".join(_human(doc, _stage_table(doc)) for doc in docs))
+    return 0
+
+
+def _compiled_report(args) -> int:
+    """``--per-layer`` / ``--depth`` and ``--counters`` / ``--by-kind``: always a full compile (no cache)."""
+    from archc.counters import report
+    from archc.pipeline import compile_all
+    from archc.reports import layers
+    from archc.reports.summary import per_layer, summary
+
     compiled = compile_all(args.specs, args.input_size)
     counters = args.counters or args.by_kind
     if args.json:
@@ -58,14 +79,47 @@ def run(args) -> int:
     if counters:
         print(report.text(compiled, args.by_kind))
         return 0
-    print("\n\n".join(_human(c, args) for c in compiled))
+    bodies = [(summary(c), layers.render(c, args.profile, args.depth or MAX_DEPTH)) for c in compiled]
+    print("\n\n".join(_human(s, body) for s, body in bodies))
     return 0
 
 
-def _human(c, args) -> str:
-    s = summary(c)
+def summaries(refs: list[str], input_size, use_cache: bool) -> list[dict]:
+    """Each spec's ``cost --json`` object: from the cache when fresh (:mod:`archc.cache`), else compiled (and
+    stored). All errors of all specs are reported together, as ``compile_all`` does."""
+    from archc import cache
+
+    where = cache.folder() if use_cache else None
+    docs, errors = [], []
+    for ref in refs:
+        try:
+            docs.append(_summary(ref, input_size, where))
+        except SpecError as exc:
+            errors.extend(exc.diagnostics)
+    if errors:
+        raise SpecError(errors)
+    return docs
+
+
+def _summary(ref: str, input_size, where) -> dict:
+    from archc import cache
+
+    hexkey, _ = cache.key(ref, input_size) if where is not None else (None, None)
+    hit = cache.lookup(where, hexkey) if where is not None else None
+    if hit is not None:
+        return hit
+    from archc.pipeline import compile_spec
+    from archc.reports.summary import summary
+
+    compiled = compile_spec(ref, input_size=input_size)
+    doc = summary(compiled)
+    if where is not None:
+        cache.store(where, hexkey, compiled.loaded.files, doc)
+    return doc
+
+
+def _human(s: dict, body: str) -> str:
     title = f"{s['name']} · {s['spec']} · input {text.shape(s['input_shape'])}"
-    body = layers.render(c, args.profile, args.depth or MAX_DEPTH) if args.per_layer else _stage_table(s)
     return f"{title}\n{body}\n{text.totals_line(s)}"
 
 

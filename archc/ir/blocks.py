@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from archc.spec.schema import ConvLayer, Spec
+from archc.spec.schema import ConvLayer, Spec, Stage
 
 
 @dataclass(frozen=True)
@@ -77,11 +77,12 @@ class Norm:
 
 @dataclass(frozen=True)
 class Attention:
-    """Channel attention on the residual branch, before the addition.
+    """Channel attention on the residual branch: before the addition, or after the 3x3 (``after``, RegNetY).
 
-    ``kind="se"``: squeeze-and-excitation; its hidden width is SENet's ``max(1, C // reduction)`` or, with a
-    ``divisor``, timm's ``make_divisible(C / reduction, divisor, round_limit)``, where C is the block width
-    named by ``of`` (``out``: SENet, timm's ResNets; ``in``: RegNet; ``inner``). ``kind="eca"``: ECA's 1-D
+    ``kind="se"``: squeeze-and-excitation; its hidden width is SENet's ``max(1, C // reduction)`` or RegNetY's
+    ``round(ratio × C)``; with a ``divisor``, timm's ``make_divisible(C / reduction or ratio × C, divisor,
+    round_limit)``, where C is the block width named by ``of`` (``out``: SENet, timm's ResNets; ``in``:
+    RegNetY; ``inner``). ``kind="eca"``: ECA's 1-D
     conv across the channels, its kernel ``kernel`` or timm's rule from the output channels (gamma, beta).
     """
 
@@ -90,6 +91,8 @@ class Attention:
     divisor: int | None = None  # None: floor division (SENet)
     round_limit: float = 0.0
     of: Literal["out", "in", "inner"] = "out"  # the width the ratio applies to
+    ratio: float | None = None  # squeezed = ratio × C instead of C / reduction (RegNetY)
+    after: Literal["last", "3x3"] = "last"  # after the branch's last conv (SENet) or after the 3x3 (RegNetY)
     kernel: int | None = None  # eca: None = from the channels
     gamma: float = 2.0
     beta: float = 1.0
@@ -97,6 +100,10 @@ class Attention:
     def squeezed(self, block: Block) -> int:
         """The SE hidden width of ``block``."""
         base = {"out": block.out, "in": block.in_channels, "inner": block.inner}[self.of]
+        if self.ratio is not None:
+            if self.divisor is None:
+                return max(1, int(round(self.ratio * base)))
+            return make_divisible(Fraction(self.ratio) * base, self.divisor, self.round_limit)
         if self.divisor is None:
             return max(1, base // self.reduction)
         return make_divisible(Fraction(base, self.reduction), self.divisor, self.round_limit)
@@ -137,6 +144,7 @@ class BlockDef:
     zero_init: bool  # the residual branch's last BN starts with gamma 0
     attention: Attention | None = None
     activation: str = "relu"
+    bottleneck_ratio: float | None = None  # inner = round(planes × expansion × ratio) (RegNet), else torchvision's
 
     @property
     def layout(self) -> BlockLayout:
@@ -148,7 +156,9 @@ class BlockDef:
         return "bn" in self.unit.last and self.norm.kind != "none"
 
     def inner_width(self, planes: int) -> int:
-        """torchvision's ``int(planes * base_width / 64) * groups``."""
+        """torchvision's ``int(planes * base_width / 64) * groups``; RegNet's ``round(planes × expansion × b)``."""
+        if self.bottleneck_ratio is not None:
+            return int(round(planes * self.expansion * self.bottleneck_ratio))
         return int(planes * (self.base_width / 64.0)) * self.groups
 
     def out_width(self, planes: int) -> int:
@@ -175,6 +185,7 @@ class Block:
     dilation: int = 1
     first_dilation: int = 1  # the first 3x3 keeps the previous stage's dilation (torchvision, timm)
     projects: bool = False  # this block's shortcut is a projection (conv [+ avgpool before, + BN after])
+    group_width: int | None = None  # channels per group of the grouped slot (RegNet): groups = inner // group_width
     nodes: list[str] = field(default_factory=list)  # its op node ids in order (set by lowering)
     input: str = ""  # the node id of its input tensor (set by lowering)
     names: dict[str, str] = field(default_factory=dict)  # {profile: name} (set by the names pass)
@@ -186,6 +197,11 @@ class Block:
     @property
     def out(self) -> int:
         return self.definition.out_width(self.planes)
+
+    @property
+    def groups(self) -> int:
+        """Groups of the grouped slot: the definition's, or ``inner // group_width`` (a stage's group width)."""
+        return self.inner // self.group_width if self.group_width else self.definition.groups
 
     @property
     def residual(self) -> bool:
@@ -205,7 +221,10 @@ class Block:
     @property
     def instance(self) -> tuple:
         """What varies per instance (with the definition, the block's whole plan)."""
-        return (self.in_channels, self.planes, self.stride, self.dilation, self.first_dilation, self.projects)
+        return (
+            self.in_channels, self.planes, self.stride, self.dilation, self.first_dilation, self.projects,
+            self.group_width,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -257,15 +276,21 @@ class BlockModel:
         return self.stages[int(s)].blocks[int(b)]
 
 
-def definition_of(spec: Spec) -> BlockDef:
+def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
+    """The definition of a stage's blocks: the spec's knobs, with a stage's ``groups`` / ``group_width`` /
+    ``bottleneck_ratio`` (RegNet) where it gives them (a group width makes the groups per block)."""
     norm = spec.defaults.norm
+    groups = spec.groups if stage is None or stage.groups is None else stage.groups
+    if stage is not None and stage.group_width is not None:
+        groups = 1
     return BlockDef(
         kind=spec.block, unit=unit_of(spec), stride_at=spec.stride_at, expansion=spec.block_expansion,
-        groups=spec.groups, base_width=spec.base_width, shortcut=spec.shortcut,
+        groups=groups, base_width=spec.base_width, shortcut=spec.shortcut,
         strided_identity=spec.strided_identity, projection=spec.projection_stride,
         norm=Norm(norm.kind, norm.eps, norm.momentum, norm.groups), conv_bias=spec.defaults.conv_bias,
         explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
+        bottleneck_ratio=None if stage is None else stage.bottleneck_ratio,
     )  # fmt: skip
 
 
@@ -275,7 +300,7 @@ _OF = {"output": "out", "input": "in", "inner": "inner"}
 def attention_of(spec: Spec) -> Attention | None:
     if spec.se is not None:
         se = spec.se
-        return Attention("se", se.reduction, se.divisor, se.round_limit, _OF[se.width_of])
+        return Attention("se", se.reduction, se.divisor, se.round_limit, _OF[se.width_of], se.ratio, se.after)
     if spec.eca is not None:
         return Attention("eca", kernel=spec.eca.kernel, gamma=spec.eca.gamma, beta=spec.eca.beta)
     return None
@@ -309,10 +334,11 @@ class PlanError(Exception):
 
 def plan_blocks(spec: Spec) -> BlockModel:
     """The block model of a validated spec: the stage loop decides each block's stride and dilation."""
-    d = definition_of(spec)
     stem, channels, total_stride = _stem(spec)
-    stages, dilation = [], 1
+    stages, dilation, definitions = [], 1, {}
     for s, stage in enumerate(spec.stages):
+        d = definition_of(spec, stage)
+        d = definitions.setdefault(d, d)  # equal plans share one definition object
         stride, previous = stage.stride, dilation
         if spec.output_stride is not None and total_stride * stride > spec.output_stride:
             dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
@@ -330,13 +356,13 @@ def plan_blocks(spec: Spec) -> BlockModel:
                 )
             blocks.append(
                 Block(f"s{s}.b{b}", d, s, b, channels, stage.width, block_stride, dilation,
-                      previous if b == 0 else dilation, projects(d, channels, out, block_stride))
+                      previous if b == 0 else dilation, projects(d, channels, out, block_stride), stage.group_width)
             )  # fmt: skip
             channels = out
         stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks))
     layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     post = () if spec.head.features_only else d.unit.preact
-    return BlockModel(stem, stages, [d], post, layout, spec.init, spec.stride_block, spec.names.pytorch)
+    return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block, spec.names.pytorch)
 
 
 def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:

@@ -52,7 +52,7 @@ def _block_problems(g: nx.DiGraph, b: Block) -> list[str]:
         a = g.nodes[conv]["attrs"]
         width = b.inner if layout.widths[i] == "inner" else b.out
         stride = b.stride if i == layout.stride_slot[d.stride_at] else 1
-        groups = d.groups if i == layout.grouped_slot else 1
+        groups = b.groups if i == layout.grouped_slot else 1
         want = (kernel, kernel), width, (stride, stride), groups
         got = a.get("kernel"), a.get("out_channels"), a.get("stride"), a.get("groups")
         if want != got:

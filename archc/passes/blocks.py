@@ -93,20 +93,23 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     for i, kernel in enumerate(layout.kernels):
         ops = unit.last if i == last else unit.inner
         dilation = 1 if kernel == 1 else (block.first_dilation if first3 else block.dilation)
+        se_here = first3 and kernel != 1 and d.attention is not None and d.attention.after == "3x3"
         first3 = first3 and kernel == 1
         width = block.inner if layout.widths[i] == "inner" else block.out
         conv = e.conv(
             f"conv{i + 1}", x, width, kernel, followed_by=ops, dilation=dilation,
             stride=block.stride if i == layout.stride_slot[d.stride_at] else 1,
-            groups=d.groups if i == layout.grouped_slot else 1,
+            groups=block.groups if i == layout.grouped_slot else 1,
         )  # fmt: skip
         x = e.apply(ops, str(i + 1), Cursor(conv, width))
+        if se_here:  # RegNetY: SE after the (first) 3x3 conv and its BN and ReLU
+            x = _squeeze_excite(e, x, d.attention.squeezed(block))
     branch_norms = [n for n in e.norms if not g.nodes[n]["role"].startswith("preact")]
     if d.zero_init and branch_norms:
         g.nodes[branch_norms[-1]]["attrs"]["zero_init"] = True
     if d.attention is not None and d.attention.kind == "eca":
         x = _eca(e, x, d.attention.eca_kernel(x.channels))
-    elif d.attention is not None:
+    elif d.attention is not None and d.attention.after == "last":
         x = _squeeze_excite(e, x, d.attention.squeezed(block))
     if block.residual:
         short = _projection(e, block, pre) if block.projects else _identity(e, block, cur)

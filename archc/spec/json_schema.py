@@ -5,6 +5,8 @@ describes the *files* people write, which editors check through the modeline
 ``# yaml-language-server: $schema=…/archc-spec.schema.json``:
 
 - ``input.size`` also accepts one integer (``size: 224`` means 224×224; the model's before-validator);
+- ``stages`` may also be a generator (``{regnet: {...}}``, :mod:`archc.spec.generators`), expanded into a
+  table before validation;
 - a file with ``extends:`` is a partial spec: it needs none of the otherwise required keys (``name``,
   ``block``, ``stages``), because they come from the spec it extends. After ``extends:`` is resolved the
   merged spec must satisfy the full schema (the tests check both, for every built-in spec).
@@ -38,6 +40,7 @@ def spec_schema() -> dict:
         "description": "height and width, or one integer for a square input",
         "title": size["title"],
     }
+    _stage_generators(schema)
     required = schema.pop("required")
     schema["anyOf"] = [{"required": ["extends"]}, {"required": required}]
     head = {"$schema": SCHEMA_DIALECT, "title": "archc spec"}
@@ -47,6 +50,21 @@ def spec_schema() -> dict:
         "spec it extends provides. " + body.get("description", "")
     ).strip()
     return {**head, **body}
+
+
+def _stage_generators(schema: dict) -> None:
+    """``stages``: a table, or a generator that expands into one."""
+    from archc.spec.generators import StageGenerator
+
+    generator = StageGenerator.model_json_schema(ref_template="#/$defs/{model}")
+    schema["$defs"].update(generator.pop("$defs", {}))
+    schema["$defs"]["StageGenerator"] = generator
+    table = schema["properties"]["stages"]
+    schema["properties"]["stages"] = {
+        "anyOf": [{k: v for k, v in table.items() if k != "title"}, {"$ref": "#/$defs/StageGenerator"}],
+        "description": "the stage table, or a generator of one (stages: {regnet: {w0, wa, wm, depth, …}})",
+        "title": table.get("title", "Stages"),
+    }
 
 
 def schema_text() -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -18,26 +16,13 @@ import yaml
 from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
+from archc.ir.blocks import LAYOUTS
 from archc.settings import LIMITS
+from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
+from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
-
-_BUILTIN_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
-
-
-def specs_dir() -> Path:
-    """The folder of built-in specs (the repository's ``specs/``, installed as ``archc/specs``)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parents[1] / "specs", here.parent / "specs"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("archc's built-in specs folder is missing from this installation")
-
-
-def builtin_names() -> list[str]:
-    root = specs_dir()
-    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
 
 
 @dataclass(frozen=True)
@@ -47,6 +32,7 @@ class LoadedSpec:
     path: str  # as shown in diagnostics and provenance: "specs/resnet50.yaml" for built-ins
     builtin: str | None  # "torchvision/resnet50" for built-ins
     sha256: str  # of the spec file and every file it extends, in that order
+    files: tuple = ()  # ((absolute path, sha256 of its bytes), …) of that chain, the spec file first
 
     @property
     def key(self) -> str:
@@ -60,55 +46,41 @@ class LoadedSpec:
         return f"specs/{self.builtin}.yaml" if self.builtin else PurePosixPath(self.path).name
 
 
-def resolve(ref: str) -> tuple[Path, str, str | None]:
-    """``(file, display path, built-in name)`` for a path or a built-in name."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or os.sep in ref and path.exists():
-        return path, _display(path), _builtin_of(path)
-    if _BUILTIN_NAME.match(ref):
-        candidate = specs_dir() / f"{ref}.yaml"
-        if candidate.is_file():
-            return candidate, f"specs/{ref}.yaml", ref
-    raise SpecError(
-        [
-            Diagnostic(
-                ref,
-                1,
-                1,
-                "E302",
-                f"no spec file or built-in spec named '{ref}'",
-                did_you_mean(ref, builtin_names()) + " (see `archc list`)",
-            )
-        ]
-    )
-
-
-def _builtin_of(path: Path) -> str | None:
-    try:
-        rel = path.resolve().relative_to(specs_dir())
-    except ValueError:
-        return None
-    return rel.with_suffix("").as_posix()
-
-
-def _display(path: Path) -> str:
-    """How diagnostics name a file: ``specs/<name>.yaml`` for built-ins; otherwise the path relative to
-    the working directory when the file lies below it (``./a/../b.yaml`` → ``b.yaml``), else the absolute,
-    normalised path. (Generated files use :attr:`LoadedSpec.source`, which never depends on the cwd.)"""
-    builtin = _builtin_of(path) if path.exists() else None
-    if builtin:
-        return f"specs/{builtin}.yaml"
-    full = Path(os.path.abspath(path))
-    try:
-        return full.relative_to(Path(os.path.abspath(os.getcwd()))).as_posix()
-    except ValueError:
-        return full.as_posix()
-
-
 def load_spec(ref: str) -> LoadedSpec:
+    return validate_data(*read_spec(ref))
+
+
+def read_spec(ref: str) -> tuple[object, Marks, str, str | None, str, tuple]:
+    """The merged data (``extends:`` resolved) and its marks, before validation: ``(data, marks, display
+    path, built-in name, sha256, files of the extends chain)``. ``archc sweep`` edits this data before :func:`validate_data`."""
     file, shown, builtin = resolve(ref)
-    data, marks, digest = _read_chain(file, shown, [])
-    return _validated(data, marks, shown, builtin, digest)
+    files: list = []
+    data, marks, digest = _read_chain(file, shown, [], files)
+    return data, marks, shown, builtin, digest.hexdigest(), tuple(files)
+
+
+def validate_data(
+    data: object, marks: Marks, shown: str, builtin: str | None, sha256: str, files: tuple = ()
+) -> LoadedSpec:
+    """Expand stage generators, validate, and check what the schema cannot (names, widths, groups)."""
+    if not isinstance(data, dict):
+        m = marks.value(())
+        raise SpecError(
+            [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
+        )
+    data = expand_generators(data, marks)
+    key_errors = _metadata_key_errors(data, marks)
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(to_diagnostics(exc, data, marks, Spec) + key_errors) from None
+    if key_errors:
+        raise SpecError(key_errors)
+    _unique_stage_names(spec, marks)
+    _bottleneck_only(spec, marks)
+    _inner_widths(spec, marks)
+    _one_attention(spec, marks)
+    return LoadedSpec(spec, marks, shown, builtin, sha256, files)
 
 
 MAPPING_PATH = "<dict>"
@@ -128,23 +100,7 @@ def load_mapping(mapping: dict) -> LoadedSpec:
 
 
 def _validated(data, marks: Marks, shown: str, builtin: str | None, digest) -> LoadedSpec:
-    if not isinstance(data, dict):
-        m = marks.value(())
-        raise SpecError(
-            [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
-        )
-    key_errors = _metadata_key_errors(data, marks)
-    try:
-        spec = Spec.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(to_diagnostics(exc, data, marks, Spec) + key_errors) from None
-    if key_errors:
-        raise SpecError(key_errors)
-    _unique_stage_names(spec, marks)
-    _bottleneck_only(spec, marks)
-    _inner_widths(spec, marks)
-    _one_attention(spec, marks)
-    return LoadedSpec(spec, marks, shown, builtin, digest.hexdigest())
+    return validate_data(data, marks, shown, builtin, digest.hexdigest())
 
 
 def _metadata_key_errors(data: dict, marks: Marks) -> list[Diagnostic]:
@@ -197,13 +153,13 @@ def _bottleneck_only(spec: Spec, marks: Marks) -> None:
 
 
 def _inner_widths(spec: Spec, marks: Marks) -> None:
-    """``int(width × base_width / 64) × groups`` must leave each block at least one channel."""
+    """Each block keeps at least one channel, and its 3x3 conv's groups divide the inner width."""
     errors = []
     for i, stage in enumerate(spec.stages):
-        if spec.inner_width(stage.width) < 1:
-            message = f"inner width int({stage.width} × base_width {spec.base_width} / 64) × groups {spec.groups} is 0 channels"
-            help = "use a larger width or base_width (ResNeXt-50 32x4d: width 64, groups 32, base_width 4)"
-            errors.append(_at(marks.value(("stages", i, "width")), "E401", message, help))
+        problem = _stage_groups_problem(spec, stage)
+        if problem is not None:
+            key, message, help = problem
+            errors.append(_at(marks.value(("stages", i, key)), "E401", message, help))
     if errors:
         raise SpecError(errors)
 
@@ -216,6 +172,39 @@ def _one_attention(spec: Spec, marks: Marks) -> None:
         message = f"a block takes one attention module: 'eca' here and 'se' at {where}"
         help = "remove 'se:' or 'eca:' (timm's blocks have one attn_layer; ecaresnet* use ECA, seresnet* SE)"
         raise SpecError([_at(eca, "E401", message, help)])
+
+
+_GROUP_KEYS = ("groups", "group_width", "bottleneck_ratio")
+
+
+def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
+    """``(key, message, help)`` of what is wrong with a stage's inner width and groups, or None."""
+    given = [k for k in _GROUP_KEYS if getattr(stage, k) is not None]
+    if given and LAYOUTS[spec.block].grouped_slot is None:
+        return given[0], f"'{given[0]}' needs a bottleneck block (a {spec.block} block has no grouped 3x3)", _BOTTLE
+    if stage.groups is not None and stage.group_width is not None:
+        return "group_width", "give a stage 'groups' or 'group_width', not both", "remove one of them"
+    inner = spec.inner_width(stage.width, stage)
+    if inner < 1:
+        if stage.bottleneck_ratio is not None:
+            message = f"inner width round({stage.width} × bottleneck_ratio {stage.bottleneck_ratio}) is 0 channels"
+            return "bottleneck_ratio", message, "use a larger bottleneck_ratio or width"
+        message = (
+            f"inner width int({stage.width} × base_width {spec.base_width} / 64) × groups {spec.groups} is 0 channels"
+        )
+        help = "use a larger width or base_width (ResNeXt-50 32x4d: width 64, groups 32, base_width 4)"
+        return "width", message, help
+    groups = spec.stage_groups(stage, inner)
+    if stage.group_width is not None and (groups < 1 or inner % stage.group_width):
+        message = f"group_width {stage.group_width} does not divide the inner width {inner}"
+        return "group_width", message, "use a group width that divides the inner width (RegNet quantises widths so)"
+    if inner % groups:
+        message = f"groups {groups} do not divide the inner width {inner}"
+        return "groups" if stage.groups is not None else "width", message, "use groups that divide the inner width"
+    return None
+
+
+_BOTTLE = "use 'block: bottleneck', or remove the key"
 
 
 def _unique_stage_names(spec: Spec, marks: Marks) -> None:
@@ -236,13 +225,16 @@ def _unique_stage_names(spec: Spec, marks: Marks) -> None:
 _START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stages:' table"
 
 
-def _read_chain(file: Path, shown: str, stack: list[Path]):
+def _read_chain(file: Path, shown: str, stack: list[Path], files: list | None = None):
     data, marks = read_yaml(str(file), shown)
-    digest = hashlib.sha256(file.read_bytes())
-    return _with_parent(data, marks, digest, file, stack)
+    raw = file.read_bytes()
+    digest = hashlib.sha256(raw)
+    if files is not None:  # the extends chain, child first: (absolute path, sha256 of its bytes)
+        files.append((str(file.resolve()), hashlib.sha256(raw).hexdigest()))
+    return _with_parent(data, marks, digest, file, stack, files)
 
 
-def _with_parent(data, marks: Marks, digest, file: Path, stack: list[Path]):
+def _with_parent(data, marks: Marks, digest, file: Path, stack: list[Path], files: list | None = None):
     """Merge the spec ``extends:`` names (if any) under ``data``; ``file`` is where ``data`` was read."""
     if not isinstance(data, dict) or "extends" not in data:
         return data, marks, digest
@@ -254,7 +246,7 @@ def _with_parent(data, marks: Marks, digest, file: Path, stack: list[Path]):
         raise SpecError([_at(mark, "E301", f"extends: cycle {chain}", "remove the extends: that closes the cycle")])
     if len(stack) + 1 >= LIMITS.max_extends_depth:
         raise SpecError([_at(mark, "E301", f"extends: chain longer than {LIMITS.max_extends_depth}", _CHAIN_HELP)])
-    base, base_marks, base_digest = _read_chain(parent_file, parent_shown, stack + [file])
+    base, base_marks, base_digest = _read_chain(parent_file, parent_shown, stack + [file], files)
     if not isinstance(base, dict):
         raise SpecError([_at(mark, "E300", f"extends: '{target}' is not a mapping", "extend a spec file")])
     digest.update(base_digest.digest())
@@ -269,7 +261,7 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
     if target.endswith((".yaml", ".yml")):
         candidate = file.parent / target
         if candidate.is_file():
-            return candidate, _display(candidate)
+            return candidate, display_path(candidate)
     elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
     close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)

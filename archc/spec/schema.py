@@ -188,6 +188,15 @@ class Stage(_Model):
     blocks: Annotated[int, Field(ge=1, le=LIMITS.max_blocks)]
     stride: Stride = 1
     pool: Literal["max", "avg"] | None = None  # a 2x2 stride-2 pool after the stage's last block (VGG)
+    groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="groups of this stage's 3x3 conv (overrides the spec's groups)"
+    )
+    group_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="channels per group of the 3x3 conv: groups = inner width // group_width (RegNet)"
+    )
+    bottleneck_ratio: Annotated[float, Field(gt=0, le=64)] | None = Field(
+        default=None, description="inner width = round(width × expansion × bottleneck_ratio) (RegNet's b)"
+    )
 
 
 class Head(_Model):
@@ -217,13 +226,17 @@ class UnitSpec(_Model):
 
 
 class SqueezeExcite(_Model):
-    """Squeeze-and-excitation on the residual branch, before the addition (Hu et al.).
+    """Squeeze-and-excitation on the residual branch (Hu et al.).
 
-    Hidden width: ``max(1, C // reduction)`` (SENet) or, with ``divisor``, timm's ``make_divisible(C /
-    reduction, divisor, round_limit)``; C is the width named by ``width_of``.
+    Hidden width: ``max(1, C // reduction)`` (SENet) or ``round(ratio × C)`` (RegNetY); with ``divisor``,
+    timm's ``make_divisible(C / reduction (or ratio × C), divisor, round_limit)``. C is the width named by
+    ``width_of``; ``after`` says where SE sits.
     """
 
     reduction: Annotated[int, Field(ge=1, le=1024)] = Field(default=16, description="hidden width = C / reduction")
+    ratio: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        default=None, description="hidden width round(ratio × C) instead of C // reduction (RegNetY: 0.25)"
+    )
     divisor: Annotated[int, Field(ge=1, le=1024)] | None = Field(
         default=None,
         description="round C / reduction to the nearest multiple of divisor, at least divisor (timm: 8);"
@@ -235,8 +248,13 @@ class SqueezeExcite(_Model):
     )
     width_of: Literal["output", "input", "inner"] = Field(
         default="output",
-        description="the width C the reduction applies to: the block output (SENet, timm ResNet),"
-        " the block input (RegNet) or the inner (bottleneck) width",
+        description="the width C the reduction or ratio applies to: the block output (SENet, timm ResNet),"
+        " the block input (RegNetY) or the inner (bottleneck) width",
+    )
+    after: Literal["last", "3x3"] = Field(
+        default="last",
+        description="where SE sits: after the branch's last conv and BN (SENet) or after the 3x3 conv's BN"
+        " and ReLU (RegNetY)",
     )
 
 
@@ -346,6 +364,20 @@ class Spec(_Model):
             return self.expansion
         return 4 if self.block == "bottleneck" else 1
 
-    def inner_width(self, width: int) -> int:
-        """torchvision's ``int(planes * base_width / 64) * groups``."""
-        return int(width * (self.base_width / 64.0)) * self.groups
+    def inner_width(self, width: int, stage: Stage | None = None) -> int:
+        """torchvision's ``int(planes * base_width / 64) * groups``; a stage's ``bottleneck_ratio`` gives
+        ``round(width × expansion × ratio)`` instead (timm's RegNet), its ``groups`` override the spec's."""
+        if stage is not None and stage.bottleneck_ratio is not None:
+            return int(round(width * self.block_expansion * stage.bottleneck_ratio))
+        if stage is not None and stage.group_width is not None:
+            return int(width * (self.base_width / 64.0))
+        return int(width * (self.base_width / 64.0)) * self.stage_groups(stage)
+
+    def stage_groups(self, stage: Stage | None, inner: int | None = None) -> int:
+        """Groups of a stage's 3x3 conv: its own ``groups``, ``inner // group_width``, or the spec's."""
+        if stage is None:
+            return self.groups
+        if stage.group_width is not None:
+            inner = self.inner_width(stage.width, stage) if inner is None else inner
+            return inner // stage.group_width
+        return stage.groups if stage.groups is not None else self.groups

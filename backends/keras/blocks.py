@@ -80,11 +80,18 @@ def _slot_dilations(d: BlockDef) -> list[str | None]:
     return out
 
 
+# RegNet: the group width of a stage (groups = width // group_width).
+_GROUP_WIDTH = (("group_width", lambda b: b.group_width, 1),)
+
+
 def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) -> BlockFunction:
     used = set(_slot_dilations(d))
     rename = {"first_dilation": "dilation"} if "dilation" not in used else {}  # a bottleneck's only 3x3
     params, varying, values = [], {}, {}
-    for field, get, default in _VARYING:
+    regnet = d.bottleneck_ratio is not None
+    if regnet != any(b.group_width is not None for b in blocks):
+        raise Unsupported(blocks[0].nodes[0], "a stage needs both group_width and bottleneck_ratio (or neither)")
+    for field, get, default in _VARYING + (_GROUP_WIDTH if regnet else ()):
         if field in ("first_dilation", "dilation") and field not in used:
             continue
         name, seen = rename.get(field, field), [get(b) for b in blocks]
@@ -94,9 +101,9 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
             values[field] = Code(name)
         else:
             values[field] = seen[0]
-    if d.inner_width(64) != 64 or d.groups != 1:
+    if not regnet and (d.inner_width(64) != 64 or d.groups != 1):
         params += [("groups", d.groups), ("base_width", d.base_width)]
-    if d.attention is not None and d.attention.kind == "se":
+    if d.attention is not None and d.attention.kind == "se" and d.attention.ratio is None:
         params.append(("se_reduction", d.attention.reduction))
     fn = BlockFunction(fname, params, varying, [])
     fn.body = _Body(g, d, blocks, values, dict(params)).lines()
@@ -114,8 +121,10 @@ class _Body:
             for node in b.nodes:
                 self.rep.setdefault(g.nodes[node]["role"], node)
         out = "filters" if d.expansion == 1 else f"{d.expansion} * filters"
-        grouped = "groups" in params
+        grouped = "groups" in params or d.bottleneck_ratio is not None
         self.widths = {"out": Code(out), "inner": Code("width" if grouped else "filters")}
+        a = d.attention
+        self.se_channels = self.widths["inner" if a is not None and a.after == "3x3" else "out"]
         pre = [n for n in self.first.nodes if g.nodes[n]["role"].startswith("preact_")]
         self.preact = "preact" if pre and self.first.residual else "x"
 
@@ -128,15 +137,23 @@ class _Body:
         return {"shortcut": "shortcut", "preact": self.preact, "se": "se"}.get(part, "x")
 
     def lines(self) -> list[str]:
-        out = ["width = int(filters * (base_width / 64.0)) * groups"] if "groups" in self.params else []
-        a = self.d.attention
+        out, d = [], self.d
+        if "groups" in self.params:
+            out.append("width = int(filters * (base_width / 64.0)) * groups")
+        if d.bottleneck_ratio is not None:  # RegNet: timm's bottle_ratio; groups = width // group_width
+            out.append(f"width = int(round({self.widths['out'].text} * {d.bottleneck_ratio!r}))")
+        a = d.attention
         out += ["in_channels = x.shape[-1]"] * (a is not None and a.kind == "se" and a.of == "in")
+        inside = a is not None and a.after == "3x3"  # RegNetY: SE within the branch
         roles = [g_role(self.g, n) for n in self.first.nodes]
         for part in ("preact", "shortcut", "main", "se", "se_scale", "add", "after"):
             if part == "shortcut":
                 out += self.shortcut() if self.first.residual else []
                 continue
-            out += [line for r in roles if _section(r) == part for line in self.op(self.rep[r], 1)]
+            if inside and part in ("se", "se_scale"):
+                continue  # printed with the main branch, in op order
+            group = ("main", "se", "se_scale") if inside and part == "main" else (part,)
+            out += [line for r in roles if _section(r) in group for line in self.op(self.rep[r], 1)]
         return [*out, "return x"]
 
     def op(self, node: str, indent: int, source: str | None = None, target: str | None = None) -> list[str]:
@@ -183,8 +200,14 @@ class _Body:
             field = _slot_dilations(d)[slot]
             dilation = self.values[field] if field else 1
             groups = Code("groups") if slot == layout.grouped_slot and "groups" in self.params else a["groups"]
-        else:  # the projection (stride 1 after ResNet-D's pool) and squeeze-and-excitation's 1x1 convs
-            width = Code(self.squeezed()) if role == "se_reduce" else self.widths["out"]
+            if slot == layout.grouped_slot and d.bottleneck_ratio is not None:
+                gw = self.values["group_width"]
+                groups = Code(f"width // {gw.text if isinstance(gw, Code) else gw}")
+        elif role.startswith("se_"):  # squeeze-and-excitation's 1x1 convs
+            width = Code(self.squeezed()) if role == "se_reduce" else self.se_channels
+            stride, dilation, groups = 1, 1, 1
+        else:  # the projection (stride 1 after ResNet-D's pool)
+            width = self.widths["out"]
             stride = self.values["stride"] if role == "down_conv" and d.projection == "conv" else 1
             dilation, groups = 1, 1
         lines, padding = [], "valid"
@@ -199,12 +222,18 @@ class _Body:
         return lines + render(layer("layers.Conv2D", (width, k), kwargs, node), target, src, indent, self.name(node))
 
     def squeezed(self) -> str:
-        """The SE hidden width: ``max(1, C // se_reduction)`` or timm's ``make_divisible(C / se_reduction, 8)``."""
+        """The SE hidden width: ``max(1, C // se_reduction)``, ``round(ratio × C)`` (RegNetY), or with a divisor
+        timm's ``make_divisible(…, divisor)``; C is the width the spec names (output, input or inner)."""
         a = self.d.attention
         base = {"out": self.widths["out"].text, "inner": self.widths["inner"].text, "in": "in_channels"}[a.of]
+        limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
+        if a.ratio is not None:
+            value = f"{base} * {a.ratio!r}"
+            return (
+                f"max(1, int(round({value})))" if a.divisor is None else f"make_divisible({value}, {a.divisor}{limit})"
+            )
         if a.divisor is None:
             return f"max(1, {base} // se_reduction)"
-        limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
         return f"make_divisible({base} / se_reduction, {a.divisor}{limit})"
 
     def eca_conv(self, node: str, src: str, target: str, indent: int) -> list[str]:

@@ -18,7 +18,7 @@ from archc.ir.blocks import UNITS, BlockDef
 from archc.ir.naming import torchvision_block_attr
 from archc.ir.timm_names import timm_block_attr
 
-from .printers import norm_layer
+from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
 UNIT_WORD = {
@@ -42,6 +42,8 @@ class BlockClass:
     forward: list[str] = field(default_factory=list)
     takes_downsample: bool = False
     takes_groups: bool = False
+    takes_group_width: bool = False  # RegNet: groups = width // group_width, the group width per stage
+    bottleneck_ratio: float | None = None  # RegNet: a class attribute, width = round(planes × ratio)
     dilations: tuple[str, ...] = ()  # the dilation parameters it takes: (), ("dilation",) or both
 
 
@@ -56,31 +58,41 @@ def class_name(d: BlockDef) -> str:
     return f"{plain}{attention}{word}{KIND[d.kind]}"
 
 
-def block_class(d: BlockDef, dilated: bool, profile: str = "torchvision") -> BlockClass:
+def block_class(d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
-    the naming profile of its attributes (torchvision | timm)."""
+    the naming profile of its attributes (torchvision | timm); ``group_width``: its blocks have a group width
+    per stage (RegNet: ``groups = width // group_width``)."""
     layout = d.layout
-    takes_groups = d.kind == "bottleneck" or ("inner" in layout.widths and (d.groups, d.base_width) != (1, 64))
+    regnet = d.bottleneck_ratio is not None or group_width
+    if regnet and not (d.bottleneck_ratio is not None and group_width):
+        raise EmitError("a stage needs both group_width and bottleneck_ratio (or neither)", ("stages",))
+    takes_groups = not regnet and (
+        d.kind == "bottleneck" or ("inner" in layout.widths and (d.groups, d.base_width) != (1, 64))
+    )
     threes = [i for i, k in enumerate(layout.kernels) if k > 1]
     dilations = (("first_dilation",) if len(threes) > 1 else ()) + ("dilation",) if dilated else ()
     params = ["inplanes: int", "planes: int", "stride: int = 1"]
     params += ["downsample: nn.Module | None = None"] * (d.shortcut in ("B", "C"))
     params += ["groups: int = 1", "base_width: int = 64"] * takes_groups
+    params += ["group_width: int = 1"] * regnet
     params += [f"{p}: int = 1" for p in dilations]
     cls = BlockClass(class_name(d), _doc(d), d.expansion, ", ".join(params), takes_downsample=d.shortcut in ("B", "C"))
-    cls.takes_groups, cls.dilations = takes_groups, dilations
-    cls.init, cls.forward = _Writer(d, takes_groups, dilations, profile).lines()
+    cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
+    cls.bottleneck_ratio = d.bottleneck_ratio
+    cls.init, cls.forward = _Writer(d, takes_groups, dilations, profile, regnet).lines()
     return cls
 
 
 class _Writer:
     """Walks the definition's ops once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, takes_groups: bool, dilations: tuple[str, ...], profile: str):
-        self.d, self.dilations, self.timm = d, dilations, profile == "timm"
-        self.inner = "width" if takes_groups else "planes"
+    def __init__(self, d: BlockDef, takes_groups: bool, dilations: tuple[str, ...], profile: str, regnet: bool):
+        self.d, self.dilations, self.timm, self.regnet = d, dilations, profile == "timm", regnet
+        self.inner = "width" if takes_groups or regnet else "planes"
         self.out = "planes" if d.expansion == 1 else "planes * self.expansion"
         self.init = ["width = int(planes * (base_width / 64.0)) * groups"] if takes_groups else []
+        if regnet:  # RegNet's bottleneck width and group count (timm's ``bottle_ratio``, ``group_size``)
+            self.init = [f"width = int(round({self.out} * self.bottleneck_ratio))"]
         self.forward: list[str] = ["identity = x"] if d.shortcut != "none" else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
 
@@ -98,8 +110,10 @@ class _Writer:
             threes += kernel > 1
             self.tokens(tokens, str(i + 1), width)
             cin = width
-        if d.attention is not None:
-            self.attention()
+            if d.attention is not None and d.attention.after == "3x3" and kernel > 1 and threes == 1:
+                self.attention(width)  # RegNetY: after the 3x3 conv, its BN and ReLU
+        if d.attention is not None and d.attention.after == "last":
+            self.attention(self.out)
         if d.shortcut != "none":
             if not d.unit.preact:
                 self.shortcut(pre)
@@ -121,7 +135,9 @@ class _Writer:
             half = kernel // 2
             args.append(f"padding={dil if half == 1 else f'{half} * {dil}'}" if dil else f"padding={half}")
             args += [f"dilation={dil}"] if dil else []
-        args += ["groups=groups"] * (i == layout.grouped_slot and self.inner == "width")
+        if i == layout.grouped_slot and self.regnet:
+            args.append("groups=width // group_width")
+        args += ["groups=groups"] * (i == layout.grouped_slot and self.inner == "width" and not self.regnet)
         args += ["bias=False"] * (not d.bias(tokens))
         self.module(f"conv{slot}", f"nn.Conv2d({', '.join(args)})", "conv")
 
@@ -137,21 +153,26 @@ class _Writer:
     def attr(self, role: str) -> str:
         return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role)
 
-    def attention(self) -> None:
+    def attention(self, channels: str) -> None:
         """``self.se = SqueezeExcitation(C, hidden)`` or ``EfficientChannelAttention(C)`` (timm: ``self.se``)."""
         a = self.d.attention
         if a.kind == "eca":
-            args = [self.out] + [f"kernel_size={a.kernel}"] * bool(a.kernel)
+            args = [channels] + [f"kernel_size={a.kernel}"] * bool(a.kernel)
             args += [f"gamma={a.gamma!r}", f"beta={a.beta!r}"] * (not a.kernel and (a.gamma, a.beta) != (2.0, 1.0))
             self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
             return
         base = {"out": self.out, "in": "inplanes", "inner": self.inner}[a.of]
-        if a.divisor is None:
+        limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
+        if a.ratio is not None:
+            value = f"{base} * {a.ratio!r}"
+            hidden = (
+                f"max(1, int(round({value})))" if a.divisor is None else f"make_divisible({value}, {a.divisor}{limit})"
+            )
+        elif a.divisor is None:
             hidden = f"max(1, {base} // {a.reduction})"
         else:
-            limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
             hidden = f"make_divisible({base} / {a.reduction}, {a.divisor}{limit})"
-        self.module(self.attr("se_scale"), f"SqueezeExcitation({self.out}, {hidden})", "se")
+        self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
 
     def activation(self, role: str) -> None:
         if self.timm:  # timm: one module per activation (act1, act2, …)
@@ -227,8 +248,11 @@ def _doc(d: BlockDef) -> list[str]:
     if a is not None and a.kind == "eca":
         lines.append("Efficient channel attention (a 1-D conv across the channels) before the addition.")
     elif a is not None:
-        rounding = f", hidden width rounded to a multiple of {a.divisor}" if a.divisor else ""
-        lines.append(
-            f"Squeeze-and-excitation (reduction {a.reduction} of the {a.of} width{rounding}) before the addition."
-        )
+        width = {"out": "output", "in": "block input", "inner": "inner"}[a.of]
+        size = f"{a.ratio!r} ×" if a.ratio is not None else f"1/{a.reduction} of"
+        rounding = f"rounded to a multiple of {a.divisor}" if a.divisor else "rounded" if a.ratio else "floored"
+        where = "after the 3x3 conv" if a.after == "3x3" else "before the addition"
+        lines.append(f"Squeeze-and-excitation {where}, hidden width {size} the {width} width, {rounding}.")
+    if d.bottleneck_ratio is not None:
+        lines.append("Width round(planes × bottleneck_ratio), groups = width // group_width (RegNet).")
     return lines

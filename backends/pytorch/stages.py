@@ -17,6 +17,7 @@ OUT = "planes * block.expansion"
 def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel) -> list[str]:
     """The ``_make_layer`` method: lines of its body, first the signature."""
     params = [f"block: type[{cls.name}]", "planes: int", "blocks: int", "stride: int = 1"]
+    params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
     body = ["previous_dilation, self.dilation = self.dilation, dilation"] if cls.dilations else []
     loop = model.stride_block == "last" or d.shortcut == "C"
@@ -48,6 +49,7 @@ def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = 
     args = ["self.inplanes", "planes"] + ([stride] + ["downsample"] * cls.takes_downsample) * positional
     groups = ["self.groups", "self.base_width"] if positional else ["groups=self.groups", "base_width=self.base_width"]
     args += groups * cls.takes_groups
+    args += ["group_width" if positional else "group_width=group_width"] * cls.takes_group_width
     single = cls.dilations == ("dilation",)  # one 3x3: it takes the stage's first dilation (torchvision)
     values = {"first_dilation": first_dilation, "dilation": first_dilation if single else "self.dilation"}
     return args + [values[p] if positional else f"{p}={values[p]}" for p in cls.dilations]
@@ -83,6 +85,8 @@ def stage_line(stage: StagePlan, cls: BlockClass, attr: str, dilated: bool) -> s
     stride = max(b.stride for b in blocks)
     args = [cls.name, str(stage.planes), str(len(blocks))]
     args += [f"stride={stride}"] * (stride != 1)
+    if cls.takes_group_width:
+        args.append(f"group_width={blocks[0].group_width}")
     if dilated and blocks[-1].dilation != 1:
         args.append(f"dilation={blocks[-1].dilation}")
     return f"self.{attr} = self._make_layer({', '.join(args)})"

@@ -34,7 +34,7 @@ _OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "add", "linear", "scale"}  # 
 SQUEEZE_EXCITATION = '''\
 class SqueezeExcitation(nn.Module):
     """Squeeze-and-excitation (Hu et al., 2018): global average pool → 1x1 conv → ReLU → 1x1 conv → sigmoid,
-    a gate per channel (module names as torchvision.ops.SqueezeExcitation)."""
+    a gate per channel (module names as torchvision.ops.SqueezeExcitation); ``squeezed``: the hidden width."""
 
     def __init__(self, channels: int, squeezed: int) -> None:
         super().__init__()
@@ -106,8 +106,13 @@ def build_view(c: Compiled) -> ModelView:
     model: BlockModel = g.graph["blocks"]
     residual = model.layout == "stages"
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
+    if residual and len(model.definitions) > 1:  # e.g. stages with different groups or bottleneck ratios
+        raise EmitError(
+            "stages whose blocks differ in groups or bottleneck ratio (one block class per model)", ("stages",)
+        )
+    group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
-    classes = {d: block_class(d, dilated, profile) for d in model.definitions} if residual else {}
+    classes = {d: block_class(d, dilated, profile, group_width) for d in model.definitions} if residual else {}
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
     methods = [_init_method(spec.head.classes, init)]
@@ -157,6 +162,8 @@ def model_class_name(model: BlockModel) -> str:
     d = model.definitions[0]
     if d.shortcut == "none":
         return "PlainNet"
+    if d.bottleneck_ratio is not None:
+        return "RegNet"
     if d.unit.preact:
         return "PreActResNet"
     if d.groups > 1:
@@ -173,7 +180,9 @@ def _title(spec) -> str:
 def _class_view(cls: BlockClass) -> ClassView:
     init = _method("def __init__(", ["super().__init__()", *cls.init], None, "self, " + cls.signature)
     forward = _method("def forward(self, x: torch.Tensor) -> ", cls.forward, None)
-    return ClassView(cls.name, cls.doc, [f"expansion: int = {cls.expansion}"], [init, forward])
+    attributes = [f"expansion: int = {cls.expansion}"]
+    attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
+    return ClassView(cls.name, cls.doc, attributes, [init, forward])
 
 
 def _method(head: str, body: list[str], g: nx.DiGraph | None, signature: str | None = None) -> list[str]:

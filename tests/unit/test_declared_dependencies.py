@@ -34,7 +34,7 @@ OPTIONAL = {
     "keras": {"archc/frameworks/quiet.py", "archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
     "tensorflow": {"archc/bench/steps_keras.py"},
     "absl": {"archc/frameworks/quiet.py"},  # comes with tensorflow (extra keras); imported under try/except
-    "matplotlib": {"archc/reports/plot.py"},
+    "matplotlib": {"archc/reports/plot.py", "archc/sweep/plot.py"},
 }
 
 
@@ -71,3 +71,10 @@ def test_rich_is_not_needed():
     project = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     assert "rich" not in project.lower().split("[project.optional-dependencies]")[0]
     assert all("rich" not in imported_modules(p) for p in (REPO / "archc").rglob("*.py"))
+
+
+def test_every_archc_package_is_listed_in_pyproject():
+    """A package missing from ``packages`` works in an editable install and is absent from the wheel."""
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "archc").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

@@ -17,7 +17,7 @@ def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
 
 class SqueezeExcitation(nn.Module):
     """Squeeze-and-excitation (Hu et al., 2018): global average pool → 1x1 conv → ReLU → 1x1 conv → sigmoid,
-    a gate per channel (module names as torchvision.ops.SqueezeExcitation)."""
+    a gate per channel (module names as torchvision.ops.SqueezeExcitation); ``squeezed``: the hidden width."""
 
     def __init__(self, channels: int, squeezed: int) -> None:
         super().__init__()
@@ -41,7 +41,7 @@ class SEBottleneck(nn.Module):
 
     Unit 'original' (Identity Mappings, Fig. 4(a)); the stride on the 3x3 conv.
     Shortcut: ``downsample`` (a projection) where the stride or the width changes, else the identity.
-    Squeeze-and-excitation (reduction 16 of the out width, hidden width rounded to a multiple of 8) before the addition.
+    Squeeze-and-excitation before the addition, hidden width 1/16 of the output width, rounded to a multiple of 8.
     """
 
     expansion: int = 4

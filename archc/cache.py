@@ -1,0 +1,101 @@
+"""A content-addressed cache of compiled summaries (``archc cost``), so that a repeated run skips the compiler.
+
+Key: SHA-256 of the archc version, the bytes of archc's own source files, the ``ARCHC_*`` settings, the
+spec as named (display path, built-in name, resolved file, the built-in folder), the spec file's bytes and
+the input size. The entry records every file of its ``extends:`` chain with the SHA-256 of its bytes; a hit
+re-reads and re-hashes them all, so an edited parent spec is a miss, never a stale answer. Only successful
+compilations are stored (errors are always recomputed and reported in full).
+
+Safe under concurrent runs: an entry is written to a temporary file in the cache folder and renamed over
+the final name (atomic on POSIX and Windows); a reader that finds a missing, partial or foreign file treats it
+as a miss. Nothing here imports pydantic, networkx or the YAML parser: a hit costs a few file reads.
+
+Folder: ``$ARCHC_CACHE_DIR``, else ``$XDG_CACHE_HOME/archc``, else ``~/.cache/archc``. Disabled by
+``--no-cache`` or ``ARCHC_NO_CACHE=1``; ``rm -r`` the folder to clear it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from archc._version import __version__
+
+FORMAT = "archc-summary-cache-1"
+_OWN_ENV = ("ARCHC_CACHE_DIR", "ARCHC_NO_CACHE")
+
+
+def folder() -> Path | None:
+    if os.environ.get("ARCHC_NO_CACHE", "") not in ("", "0"):
+        return None
+    explicit = os.environ.get("ARCHC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "archc"
+
+
+def _code_digest() -> bytes:
+    """The bytes of every archc source file (a changed compiler is a new cache)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.digest()
+
+
+def key(ref: str, input_size) -> tuple[str, Path]:
+    """``(hex key, the spec file)``; raises SpecError when ``ref`` names no spec (as the compiler would)."""
+    from archc.spec.paths import resolve, specs_dir
+
+    file, shown, builtin = resolve(ref)
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("ARCHC_") and k not in _OWN_ENV)
+    h = hashlib.sha256()
+    for part in (FORMAT, __version__, shown, builtin or "", str(file.resolve()), str(specs_dir()), repr(input_size)):
+        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    h.update(json.dumps(settings).encode("utf-8", "surrogateescape") + b"\0")
+    h.update(_code_digest())
+    h.update(file.read_bytes())
+    return h.hexdigest(), file
+
+
+def _sha(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def lookup(where: Path, hexkey: str) -> dict | None:
+    """The stored summary, if present, well-formed and every file of its chain is unchanged."""
+    try:
+        entry = json.loads((where / f"{hexkey}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != hexkey:
+        return None
+    chain = entry.get("chain")
+    if not isinstance(chain, list) or not chain or any(_sha(p) != digest for p, digest in chain):
+        return None
+    return entry.get("summary")
+
+
+def store(where: Path, hexkey: str, chain: tuple, summary: dict) -> None:
+    """Write the entry atomically; a cache that cannot be written is skipped silently (it is only a cache).
+    ``chain``: ``((absolute path, sha256), …)`` of the bytes the compiler read (``LoadedSpec.files``)."""
+    entry = {"format": FORMAT, "key": hexkey, "chain": [list(pair) for pair in chain], "summary": summary}
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{hexkey}.", suffix=".tmp", dir=where)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(entry, fh, ensure_ascii=False)
+            os.replace(tmp, where / f"{hexkey}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return

@@ -1,0 +1,144 @@
+"""Whole-model totals with each block's cost computed once per distinct (block plan, input shape).
+
+The same passes as :mod:`archc.pipeline` (``lower`` → ``shapes`` → ``cost``), run on one segment at a time —
+the stem, one block, a stage's pool, the head — each in a small graph of its own whose input has the
+segment's input shape. A segment's totals (params, buffers, MACs, depth, activations, output shape) are
+memoised under everything its lowering reads, so a sweep over depths and widths lowers each distinct block
+once per worker process. ``tests/unit/test_fastcost.py`` checks that the totals equal :func:`archc.reports.summary.summary`
+for every built-in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from archc.ir.blocks import Block, BlockModel, StagePlan, plan_blocks
+from archc.ir.graph import add_op, new_graph
+from archc.ir.ops import OPS
+from archc.passes.blocks import Cursor, Emitter, lower_block
+from archc.passes.cost import count_costs
+from archc.passes.lower import _head, _pool, _stem_layer
+from archc.passes.shapes import infer_shapes
+from archc.pipeline import check_ops, check_params, located
+from archc.spec.loader import LoadedSpec
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    depth: int = 0
+    activations: int = 0
+    shape: tuple = ()
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            self.params + other.params,
+            self.buffers + other.buffers,
+            self.macs + other.macs,
+            self.depth + other.depth,
+            self.activations + other.activations,
+            other.shape,
+        )
+
+
+_MEMO: dict[tuple, Totals] = {}
+MEMO_LIMIT = 200_000  # entries per process; cleared when full
+
+
+def _segment(key: tuple, shape: tuple, build) -> Totals:
+    """Totals of the ops ``build(g, cursor)`` adds after an input of ``shape`` (memoised under ``key``)."""
+    key = (key, shape)
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit
+    g = new_graph("segment")
+    node = add_op(g, "input", "input", [], scope=("input",), role="input", origin=(), channels=shape[0], size=shape[1:])
+    out = build(g, Cursor(node, shape[0]))
+    _shapes_and_costs(g)
+    nodes = [d for n, d in g.nodes(data=True) if n != "input"]
+    totals = Totals(
+        sum(d["params"] for d in nodes),
+        sum(d["buffers"] for d in nodes),
+        sum(d["macs"] for d in nodes),
+        sum(1 for d in nodes if OPS[d["op"]].weight_layer and d["main_path"]),
+        sum(math.prod(d["shape"]) for d in nodes),
+        tuple(g.nodes[out.node if isinstance(out, Cursor) else out]["shape"]),
+    )
+    if len(_MEMO) >= MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO[key] = totals
+    return totals
+
+
+def _shapes_and_costs(g) -> None:
+    """The shapes and cost passes on a segment (a block segment carries a block model of that one block)."""
+    if g.graph.get("blocks") is None:
+        g.graph["blocks"] = BlockModel([], [], [], (), "stages", "reference")
+    count_costs(infer_shapes(g))
+
+
+def _stem(model: BlockModel, shape: tuple) -> Totals:
+    def build(g, cur):
+        for layer in model.stem:
+            cur = _stem_layer(g, model, layer, cur)
+        return cur
+
+    return _segment(("stem", tuple(model.stem), model.definitions[0]), shape, build)
+
+
+def _block(block: Block, shape: tuple) -> Totals:
+    def build(g, cur):
+        stage = StagePlan(block.stage, "", block.planes, block.stride, None, [block])
+        g.graph["blocks"] = BlockModel([], [stage], [block.definition], (), "stages", "reference")
+        return lower_block(g, block, cur)
+
+    return _segment(("block", block.definition, block.instance), shape, build)
+
+
+def _stage_pool(s: int, kind: str, shape: tuple) -> Totals:
+    def build(g, cur):
+        return _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, kind + "pool", 2, 2, 0)
+
+    return _segment(("pool", kind), shape, build)
+
+
+def _head_totals(spec, model: BlockModel, shape: tuple) -> Totals:
+    def build(g, cur):
+        post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
+        return _head(g, spec, post)
+
+    return _segment(("head", repr(spec.head), model.post, model.definitions[0]), shape, build)
+
+
+def fast_totals(loaded: LoadedSpec) -> tuple[Totals, list[Totals]]:
+    """``(model totals, per-stage totals)``; raises :class:`SpecError` as :func:`compile_spec` does."""
+    from archc.passes.blocks import LoweringError
+    from archc.passes.shapes import ShapeFailure
+    from archc.pipeline import SHRINK_HELP
+
+    spec = loaded.spec
+    check_ops(loaded)
+    total = Totals(shape=(spec.input.channels, *spec.input.size))
+    stages = []
+    try:
+        model = plan_blocks(spec)
+        total = total + _stem(model, total.shape)
+        for stage in model.stages:
+            part = Totals(shape=total.shape)
+            for block in stage.blocks:
+                part = part + _block(block, part.shape)
+            if stage.pool is not None:
+                part = part + _stage_pool(stage.index, stage.pool, part.shape)
+            stages.append(part)
+            total = total + part
+        if not spec.head.features_only:
+            total = total + _head_totals(spec, model, total.shape)
+    except ShapeFailure as exc:
+        raise located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", SHRINK_HELP) from None
+    except LoweringError as exc:
+        raise located(loaded, exc.origin, "E401", exc.message, exc.help) from None
+    check_params(loaded, total.params)
+    return total, stages

@@ -1,0 +1,105 @@
+"""`archc cost`'s summary cache: a hit prints what a compile prints, is never stale, and is safe to share."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("ARCHC_CACHE_DIR", str(folder))
+    return folder
+
+
+def _entries(folder):
+    return sorted(p.name for p in folder.glob("*.json")) if folder.exists() else []
+
+
+@pytest.mark.parametrize(
+    "args", [["resnet50"], ["resnet50", "--json"], ["cifar/resnet20", "regnet/regnety_002", "--input-size", "64x96"]]
+)
+def test_hit_prints_exactly_what_a_compile_prints(cache_dir, args):
+    miss = run_cli("cost", *args)
+    assert len(_entries(cache_dir)) == len([a for a in args if "/" in a or a.startswith("resnet")])
+    hit = run_cli("cost", *args)
+    fresh = run_cli("cost", *args, "--no-cache")
+    assert miss == hit == fresh and miss[0] == 0
+
+
+def test_no_cache_neither_reads_nor_writes(cache_dir):
+    assert run_cli("cost", "resnet18", "--no-cache")[0] == 0
+    assert _entries(cache_dir) == []
+    run_cli("cost", "resnet18")
+    (entry,) = cache_dir.glob("*.json")
+    doc = json.loads(entry.read_text(encoding="utf-8"))
+    doc["summary"]["params"] = 1  # a tampered entry would show here …
+    entry.write_text(json.dumps(doc), encoding="utf-8")
+    assert "11,689,512" not in run_cli("cost", "resnet18")[1]
+    assert "11,689,512" in run_cli("cost", "resnet18", "--no-cache")[1]  # … but --no-cache compiles
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_an_edited_parent_in_the_extends_chain_is_a_miss(cache_dir, tmp_path):
+    _write(tmp_path / "base" / "parent.yaml", "archc: 1\nextends: resnet18\nname: parent\n")
+    _write(tmp_path / "child.yaml", "archc: 1\nextends: base/parent.yaml\nname: child\n")
+    first = run_cli("cost", str(tmp_path / "child.yaml"), "--json")
+    assert json.loads(first[1])["params"] == 11_689_512
+    _write(tmp_path / "base" / "parent.yaml", "archc: 1\nextends: resnet18\nname: parent\nhead: {classes: 10}\n")
+    second = run_cli("cost", str(tmp_path / "child.yaml"), "--json")
+    assert second == run_cli("cost", str(tmp_path / "child.yaml"), "--json", "--no-cache")
+    assert json.loads(second[1])["params"] == 11_689_512 - 990 * 513
+
+
+def test_a_broken_entry_is_a_miss_and_settings_are_part_of_the_key(cache_dir):
+    run_cli("cost", "resnet18")
+    (entry,) = cache_dir.glob("*.json")
+    entry.write_text('{"format": "archc-summ', encoding="utf-8")  # a partial write
+    assert run_cli("cost", "resnet18") == run_cli("cost", "resnet18", "--no-cache")
+    env = {**os.environ, "ARCHC_CACHE_DIR": str(cache_dir), "ARCHC_MAX_PARAMS": "1000"}  # read at start-up
+    cmd = [sys.executable, "-m", "archc", "cost", "resnet18"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stdout) == (2, "") and "error[E402]" in proc.stderr
+
+
+def test_a_hit_imports_neither_pydantic_nor_networkx(cache_dir):
+    code = (
+        "import sys; from archc.cli import main; main(['cost', 'resnet152']);"
+        "print(sorted(m for m in ('pydantic', 'networkx', 'yaml') if m in sys.modules))"
+    )
+    env = {**os.environ, "ARCHC_CACHE_DIR": str(cache_dir)}
+    run = [sys.executable, "-c", code]
+    first = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
+    second = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout
+    assert first.splitlines()[-1] == "['networkx', 'pydantic', 'yaml']"
+    assert second.splitlines()[-1] == "[]"
+    assert first.splitlines()[:-1] == second.splitlines()[:-1]
+
+
+def test_concurrent_runs_share_one_folder_safely(cache_dir):
+    env = {**os.environ, "ARCHC_CACHE_DIR": str(cache_dir)}
+    cmd = [sys.executable, "-m", "archc", "cost", "resnet34", "--json"]
+    procs = [subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs) and len(set(outs)) == 1
+    assert len(_entries(cache_dir)) == 1 and not list(cache_dir.glob(".*.tmp"))
+    assert run_cli("cost", "resnet34", "--json")[1] == outs[0]
+
+
+def test_light_constants_equal_the_modules_they_mirror():
+    from archc.api import PROFILES
+    from archc.commands import cost
+    from archc.reports.layers import MAX_DEPTH
+
+    assert (cost.PROFILES, cost.MAX_DEPTH) == (PROFILES, MAX_DEPTH)

@@ -1,0 +1,41 @@
+"""The sweep's memoised per-segment totals equal the full pipeline's summary, for every built-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from archc.pipeline import compile_spec
+from archc.reports.summary import summary
+from archc.spec.loader import builtin_names, load_spec
+from archc.sweep.fastcost import _MEMO, fast_totals
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_totals_equal_the_pipeline(name):
+    s = summary(compile_spec(name))
+    total, stages = fast_totals(load_spec(name))
+    assert (total.params, total.buffers, total.macs) == (s["params"], s["buffers"], s["macs"])
+    assert (total.depth, total.activations, list(total.shape)) == (s["depth"], s["activations"], s["output_shape"])
+    assert [(t.params, t.macs, list(t.shape)) for t in stages] == [
+        (r["params"], r["macs"], r["output_shape"]) for r in s["stages"]
+    ]
+
+
+def test_blocks_are_lowered_once_per_plan_and_shape():
+    _MEMO.clear()
+    fast_totals(load_spec("resnet152"))
+    blocks = [k for k in _MEMO if k[0][0] == "block"]
+    assert len(blocks) == 8  # per stage: the strided first block and one repeated block (50 blocks in all)
+
+
+@pytest.mark.parametrize("case", ["pool_shrinks_below_1x1", "stride_shrinks_below_1x1"])
+def test_errors_are_the_pipelines(case):
+    from archc.diagnostics import SpecError
+    from tests.conftest import REPO
+
+    path = str(REPO / "tests" / "data" / "invalid" / f"{case}.yaml")
+    with pytest.raises(SpecError) as fast:
+        fast_totals(load_spec(path))
+    with pytest.raises(SpecError) as slow:
+        compile_spec(path)
+    assert fast.value.diagnostics == slow.value.diagnostics
