@@ -1,8 +1,9 @@
 """Stack functions: a stage as keras.applications' ``stack_residual_blocks_v1(x, filters, blocks, stride1=2,
 name=None)`` builds it — a first call, a loop over identical calls and (ResNetV2: the last block strides) a last
 call. What a position passes and differs between stages becomes a stack parameter (``stride1``,
-``conv_shortcut``, ``pad_channels``, ``dilation``), the rest literals. Stages that do not fit (one block where
-the last call differs; a parameter differing at two positions) are printed as explicit block calls.
+``conv_shortcut``, ``pad_channels``, ``dilation``; RegNet's ``group_width``, one value per stage), the rest
+literals. Stages that do not fit (one block where the last call differs; a parameter differing at two positions
+within a stage) are printed as explicit block calls.
 """
 
 from __future__ import annotations
@@ -93,15 +94,24 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
     stack = StackFunction("stack_" + fn.fname.replace("_block", "_blocks", 1), fn, tail, loop, stages=fitting)
     defaults = dict(fn.params)
     varying = Counter(k for p in POSITIONS for k in fn.varying if len({c[k] for c in per_position[p]}) > 1)
-    if any(n > 1 for n in varying.values()):  # differs between stages at two positions: explicit calls
+    # A parameter differing between stages at two positions is one stack parameter when each stage passes one
+    # value to all its blocks (RegNet's group width); otherwise the stages are explicit block calls.
+    per_stage = {k for k, n in varying.items() if n > 1}
+    if any(len({fn.varying[k](b) for b in s.blocks}) > 1 for s in fitting for k in per_stage):
         return None
+    for k in sorted(per_stage):
+        seen = [fn.varying[k](s.blocks[0]) for s in fitting]
+        stack.params.append((k, Counter(seen).most_common(1)[0][0]))
     for position in POSITIONS:
         if not per_position[position]:
             continue
         stack.calls[position] = {}
         for k in fn.varying:
             seen = [c[k] for c in per_position[position]]
-            if len(set(seen)) > 1:
+            if k in per_stage:
+                stack.slots[position, k] = k
+                stack.calls[position][k] = Code(k)
+            elif len(set(seen)) > 1:
                 name = "stride1" if k == "stride" else k  # keras.applications' name for the stage's stride
                 stack.slots[position, k] = name
                 stack.params.append((name, Counter(seen).most_common(1)[0][0]))

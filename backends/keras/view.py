@@ -21,6 +21,8 @@ from archc.pipeline import Compiled
 
 # Words that keras.applications capitalises its own way (ResNet50, ResNeXt50, VGG16, …).
 _WORDS = {"resnet": "ResNet", "resnext": "ResNeXt", "vgg": "VGG", "preact": "PreAct", "se": "SE", "v": "V"}
+_WORDS |= {"regnetx": "RegNetX", "regnety": "RegNetY", "seresnet": "SEResNet", "seresnext": "SEResNeXt"}
+_WORDS |= {"ecaresnet": "ECAResNet", "ecaresnext": "ECAResNeXt", "ecaresnetlight": "ECAResNetLight"}
 _TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
 
 

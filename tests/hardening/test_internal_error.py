@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -17,7 +18,8 @@ def _boom(_data):
 
 @pytest.fixture
 def broken_pass(monkeypatch):
-    """Make the shapes pass raise an exception archc does not expect."""
+    """Make the shapes pass raise an exception archc does not expect (no summary cache: a hit runs no pass)."""
+    monkeypatch.setenv("ARCHC_NO_CACHE", "1")
     passes = tuple((name, _boom if name == "shapes" else run) for name, run in pipeline.PASSES)
     monkeypatch.setattr(pipeline, "PASSES", passes)
 
@@ -49,11 +51,14 @@ def test_internal_error_at_process_level(tmp_path):
         "sys.exit(cli.main(sys.argv[1:]))\n"
     )
     run = [sys.executable, "-c", script]
-    plain = subprocess.run([*run, "cost", "resnet18"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "ARCHC_NO_CACHE": "1"}  # a cached summary would run no pass
+    plain = subprocess.run([*run, "cost", "resnet18"], cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
     assert plain.returncode == 3
     assert plain.stderr.splitlines() == [
         "internal error: ZeroDivisionError: injected for the test (please report; rerun with --debug)"
     ]
-    debug = subprocess.run([*run, "--debug", "cost", "resnet18"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    debug = subprocess.run(
+        [*run, "--debug", "cost", "resnet18"], cwd=REPO, capture_output=True, text=True, timeout=60, env=env
+    )
     assert debug.returncode == 1
     assert "Traceback (most recent call last)" in debug.stderr and "ZeroDivisionError" in debug.stderr
