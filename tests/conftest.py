@@ -104,3 +104,19 @@ def markdown_rows(text: str, first_header: str) -> list[list[str]]:
 
 def number(cell: str) -> int:
     return int(cell.replace(",", "").split()[0])
+
+
+def assert_commands_never_crash(specs, commands, minimum_valid: int) -> None:
+    """Each ``(i, path, text)`` spec through ``commands`` in turn: exit 0 or a located exit 2 (then the next
+    spec), never a traceback; at least ``minimum_valid`` specs pass every command."""
+    valid = 0
+    for i, path, text in specs:
+        for command in commands:
+            code, _, err = run_cli(*command, path)
+            assert code in (0, 2), f"spec {i}: archc {' '.join(command)} exited {code}: {err}\n{text}"
+            assert "Traceback" not in err
+            if code == 2:
+                assert err.rstrip().splitlines()[-1].startswith("Found "), err
+                break
+        valid += code == 0
+    assert valid >= minimum_valid, "the generator should mostly produce compilable specs"
