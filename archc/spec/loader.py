@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
-from archc.ir.blocks import LAYOUTS
+from archc.ir.blocks import GROUPED
 from archc.settings import LIMITS
 from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
@@ -180,7 +180,7 @@ _GROUP_KEYS = ("groups", "group_width", "bottleneck_ratio")
 def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
     """``(key, message, help)`` of what is wrong with a stage's inner width and groups, or None."""
     given = [k for k in _GROUP_KEYS if getattr(stage, k) is not None]
-    if given and LAYOUTS[spec.block].grouped_slot is None:
+    if given and spec.block not in GROUPED:
         return given[0], f"'{given[0]}' needs a bottleneck block (a {spec.block} block has no grouped 3x3)", _BOTTLE
     if stage.groups is not None and stage.group_width is not None:
         return "group_width", "give a stage 'groups' or 'group_width', not both", "remove one of them"

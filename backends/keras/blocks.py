@@ -27,6 +27,7 @@ from archc.backends.keras.printers import (
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
+from archc.ir.expr import num, var
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
 
@@ -71,21 +72,12 @@ def function_name(d: BlockDef) -> str:
     return f"{kind[d.kind]}_{_UNIT_WORDS.get(unit, unit)}"
 
 
-def _slot_dilations(d: BlockDef) -> list[str | None]:
-    """Per conv slot: the plan field of its dilation (the first 3x3 keeps the previous stage's dilation)."""
-    out, first = [], True
-    for kernel in d.layout.kernels:
-        out.append(None if kernel == 1 else ("first_dilation" if first else "dilation"))
-        first = first and kernel == 1
-    return out
-
-
 # RegNet: the group width of a stage (groups = width // group_width).
 _GROUP_WIDTH = (("group_width", lambda b: b.group_width, 1),)
 
 
 def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) -> BlockFunction:
-    used = set(_slot_dilations(d))
+    used = {c.dilation for c in d.recipe.convs()}
     rename = {"first_dilation": "dilation"} if "dilation" not in used else {}  # a bottleneck's only 3x3
     params, varying, values = [], {}, {}
     regnet = d.bottleneck_ratio is not None
@@ -101,7 +93,7 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
             values[field] = Code(name)
         else:
             values[field] = seen[0]
-    if not regnet and (d.inner_width(64) != 64 or d.groups != 1):
+    if not regnet and (d.groups, d.base_width) != (1, 64):
         params += [("groups", d.groups), ("base_width", d.base_width)]
     if d.attention is not None and d.attention.kind == "se" and d.attention.ratio is None:
         params.append(("se_reduction", d.attention.reduction))
@@ -192,15 +184,15 @@ class _Body:
 
     def conv(self, node: str, src: str, target: str, indent: int) -> list[str]:
         a, role = self.g.nodes[node]["attrs"], g_role(self.g, node)
-        d, layout, k = self.d, self.d.layout, a["kernel"][0]
+        d, k = self.d, a["kernel"][0]
         if role.startswith("conv"):
-            slot = int(role[4:]) - 1
-            width = self.widths[layout.widths[slot]]
-            stride = self.values["stride"] if slot == layout.stride_slot[d.stride_at] else 1
-            field = _slot_dilations(d)[slot]
-            dilation = self.values[field] if field else 1
-            groups = Code("groups") if slot == layout.grouped_slot and "groups" in self.params else a["groups"]
-            if slot == layout.grouped_slot and d.bottleneck_ratio is not None:
+            step = next(c for c in d.recipe.convs() if c.role == role)
+            width = self.widths["inner" if step.width == var("width") else "out"]
+            stride = self.values["stride"] if step.stride else 1
+            dilation = self.values[step.dilation] if step.dilation else 1
+            grouped = step.groups != num(1)
+            groups = Code("groups") if grouped and "groups" in self.params else a["groups"]
+            if grouped and d.bottleneck_ratio is not None:
                 gw = self.values["group_width"]
                 groups = Code(f"width // {gw.text if isinstance(gw, Code) else gw}")
         elif role.startswith("se_"):  # squeeze-and-excitation's 1x1 convs

@@ -127,9 +127,6 @@ def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], norms: 
 
 
 def last_branch_bn(d: BlockDef) -> str | None:
-    """The residual branch's last BN (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
-    if d.norm.kind == "none":
-        return None
-    n = len(d.layout.kernels)
-    slots = [i + 1 for i in range(n) if "bn" in (d.unit.last if i == n - 1 else d.unit.inner)]
-    return f"bn{slots[-1]}" if slots else None
+    """The residual branch's last norm (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
+    last = d.recipe.last_norm()
+    return None if last is None else last.role
