@@ -261,10 +261,12 @@ class BlockModel:
 
 
 def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
-    """The definition of a stage's blocks: the spec's knobs, with a stage's ``groups`` / ``group_width`` /
-    ``bottleneck_ratio`` (RegNet) where it gives them (a group width makes the groups per block)."""
+    """The definition of a stage's blocks: the spec's knobs, with the stage's own block knobs (``block``,
+    ``se``, ``unit``, …; :meth:`Spec.at`) and its ``groups`` / ``group_width`` / ``bottleneck_ratio``
+    (RegNet) where it gives them (a group width makes the groups per block)."""
+    spec = spec.at(stage)
     norm = spec.defaults.norm
-    groups = spec.groups if stage is None or stage.groups is None else stage.groups
+    groups = spec.groups
     grouping = "group_width" if stage is not None and stage.group_width is not None else "groups"
     if grouping == "group_width":
         groups = 1
@@ -280,6 +282,15 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
 
 
 _OF = {"output": "out", "input": "in", "inner": "inner"}
+
+
+def stage_widths(spec: Spec, stage: Stage) -> tuple[int, int]:
+    """(inner width, groups of the grouped conv) of a stage's blocks, by its recipe's rules."""
+    d = definition_of(spec, stage)
+    env = {**d.constants(), "planes": stage.width, "in": stage.width, "group_width": stage.group_width or 1}
+    env = d.recipe.widths(env)
+    grouped = [c.groups for c in d.recipe.convs() if c.groups != num(1)]
+    return env["width"], grouped[0].value(env) if grouped and env["width"] > 0 else d.groups
 
 
 def attention_of(spec: Spec) -> Attention | None:

@@ -87,6 +87,8 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
         if field in ("first_dilation", "dilation") and field not in used:
             continue
         name, seen = rename.get(field, field), [get(b) for b in blocks]
+        if field == "conv_shortcut":  # keras.applications: True in its v1 (and v3) block, False in its v2 block
+            default = d.unit != UNITS["full_preactivation"]
         if len(set(seen)) > 1:
             params.append((name, default))
             varying[name] = get
@@ -170,8 +172,8 @@ class _Body:
             call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), node)
         else:
             (call,) = print_op(self.g, node)
-            if not source:  # the operand order the printer chose (Add: shortcut first)
-                ins = [self.var(o, node) for o in call.inputs]
+            if not source:  # Add: the shortcut first, as keras.applications writes ``Add()([shortcut, x])``
+                ins = sorted((self.var(o, node) for o in call.inputs), key=lambda v: v != "shortcut")
         operand = ins[0] if len(ins) == 1 else f"[{', '.join(ins)}]"
         return render(call, target, operand, indent, self.name(node))
 

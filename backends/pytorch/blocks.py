@@ -60,16 +60,20 @@ def class_name(d: BlockDef) -> str:
     return f"{plain}{attention}{word}{KIND[d.kind]}"
 
 
-def block_class(d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False) -> BlockClass:
+def block_class(
+    d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False, groups: bool = False
+) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
     the naming profile of its attributes (torchvision | timm); ``group_width``: its blocks have a group width
-    per stage (RegNet: ``groups = width // group_width``)."""
+    per stage (RegNet: ``groups = width // group_width``); ``groups``: it takes ``groups`` and ``base_width``
+    because another block class of the model does (torchvision's BasicBlock: it accepts and checks them)."""
     recipe = d.recipe
     regnet = d.bottleneck_ratio is not None or group_width
     if regnet and not (d.bottleneck_ratio is not None and group_width):
         raise EmitError("a stage needs both group_width and bottleneck_ratio (or neither)", ("stages",))
     uses_width = any(c.width == var("width") for c in recipe.convs())
-    takes_groups = not regnet and (d.kind == "bottleneck" or (uses_width and (d.groups, d.base_width) != (1, 64)))
+    grouped = not regnet and (d.kind == "bottleneck" or (uses_width and (d.groups, d.base_width) != (1, 64)))
+    takes_groups = grouped or groups
     threes = [c for c in recipe.convs() if c.dilation is not None]
     dilations = (("first_dilation",) if len(threes) > 1 else ()) + ("dilation",) if dilated else ()
     params = ["inplanes: int", "planes: int", "stride: int = 1"]
@@ -81,9 +85,12 @@ def block_class(d: BlockDef, dilated: bool, profile: str = "torchvision", group_
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
     cls.bottleneck_ratio = d.bottleneck_ratio
     bind = {"planes": "planes", "in": "inplanes", "expansion": "self.expansion" if d.expansion != 1 else 1}
-    bind |= {"groups": "groups", "base_width": "base_width"} if takes_groups else {}
+    bind |= {"groups": "groups", "base_width": "base_width"} if grouped else {}
     bind |= {"bottleneck_ratio": "self.bottleneck_ratio", "group_width": "group_width"} if regnet else {}
     cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}).lines()
+    if takes_groups and not grouped:  # torchvision's BasicBlock check
+        message = f"{cls.name} only supports groups=1 and base_width=64"
+        cls.init[:0] = ["if groups != 1 or base_width != 64:", f'    raise ValueError("{message}")']
     return cls
 
 

@@ -14,9 +14,9 @@ from .pycode import wrap
 OUT = "planes * block.expansion"
 
 
-def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel) -> list[str]:
-    """The ``_make_layer`` method: lines of its body, first the signature."""
-    params = [f"block: type[{cls.name}]", "planes: int", "blocks: int", "stride: int = 1"]
+def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str]) -> list[str]:
+    """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes)."""
+    params = [f"block: type[{' | '.join(names)}]", "planes: int", "blocks: int", "stride: int = 1"]
     params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
     body = ["previous_dilation, self.dilation = self.dilation, dilation"] if cls.dilations else []

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from archc.codegen import provenance
+from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
@@ -52,13 +53,6 @@ class SqueezeExcitation(nn.Module):
         scale = self.scale_activation(scale)
         return x * scale'''
 
-MAKE_DIVISIBLE = '''\
-def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
-    """The nearest multiple of ``divisor`` (halves up), at least ``divisor``; one more ``divisor`` when rounding
-    down lost more than ``1 - round_limit`` (timm's rule for squeeze-and-excitation widths)."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded'''
-
 EFFICIENT_CHANNEL_ATTENTION = '''\
 class EfficientChannelAttention(nn.Module):
     """ECA (Wang et al., 2020): global average pool → 1-D conv across the channels → sigmoid, a gate per
@@ -66,9 +60,7 @@ class EfficientChannelAttention(nn.Module):
 
     def __init__(self, channels: int, kernel_size: int = 0, gamma: float = 2.0, beta: float = 1.0) -> None:
         super().__init__()
-        if not kernel_size:
-            t = int(abs(math.log(channels, 2) + beta) / gamma)
-            kernel_size = max(t if t % 2 else t + 1, 3)
+        kernel_size = kernel_size or eca_kernel_size(channels, gamma, beta)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
         self.gate = nn.Sigmoid()
@@ -106,18 +98,18 @@ def build_view(c: Compiled) -> ModelView:
     model: BlockModel = g.graph["blocks"]
     residual = model.layout == "stages"
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
-    if residual and len(model.definitions) > 1:  # e.g. stages with different groups or bottleneck ratios
-        raise EmitError(
-            "stages whose blocks differ in groups or bottleneck ratio (one block class per model)", ("stages",)
-        )
     group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
     classes = {d: block_class(d, dilated, profile, group_width) for d in model.definitions} if residual else {}
+    if len({c.takes_groups for c in classes.values()}) > 1:  # as torchvision's BasicBlock beside Bottleneck
+        classes = {d: block_class(d, dilated, profile, group_width, True) for d in model.definitions}
+    _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
     methods = [_init_method(spec.head.classes, init)]
     if residual:
-        methods.append(make_layer(model.definitions[0], classes[model.definitions[0]], model))
+        d0 = model.definitions[0]
+        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()]))
     methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
@@ -143,12 +135,29 @@ def build_view(c: Compiled) -> ModelView:
     )
 
 
+def _one_make_layer(model: BlockModel, classes: dict) -> None:
+    """Stages of several block classes share one ``_make_layer``: one shortcut rule and one signature."""
+    if len(classes) < 2:
+        return
+    defs = list(classes)
+    signature = {(c.takes_downsample, c.takes_groups, c.takes_group_width, c.dilations) for c in classes.values()}
+    for differs, what in (
+        (len({d.recipe.shortcut for d in defs}) > 1, "shortcut, projection or norm"),
+        (len({(d.groups, d.base_width) for d in defs}) > 1, "groups or base_width"),
+        (len(signature) > 1, "constructor arguments (dilation, group width)"),
+    ):
+        if differs:
+            stage = next(s.index for s in model.stages if s.blocks[0].definition != defs[0])
+            raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
+
+
 def _helpers(attention: list) -> list[str]:
     """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA."""
     kinds = {a.kind for a in attention if a is not None}
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
-        [MAKE_DIVISIBLE] * rounding
+        [rules.source("make_divisible")] * rounding
+        + [rules.source("eca_kernel_size")] * ("eca" in kinds)
         + [SQUEEZE_EXCITATION] * ("se" in kinds)
         + [EFFICIENT_CHANNEL_ATTENTION] * ("eca" in kinds)
     )
@@ -215,7 +224,10 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
             stage = staged[node]
             attr = stage.blocks[0].names[pytorch_profile(g)].split(".")[0]
             body.close()
-            body.init += [stage_line(stage, classes[d], attr, dilated), *_stage_pool(g, stage, attr)]
+            body.init += [
+                stage_line(stage, classes[stage.blocks[0].definition], attr, dilated),
+                *_stage_pool(g, stage, attr),
+            ]
             body.forward.append(f"x = self.{attr}(x)")
         elif data["op"] != "input" and not (classes and (data["block"] is not None or data["scope"][0] == "stage")):
             body.op(node)

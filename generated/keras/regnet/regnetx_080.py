@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, group_width=1, name=None):
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, group_width=1, name=None):
     width = int(round(filters * 1.0))
     if conv_shortcut:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
@@ -28,9 +28,9 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, group_width=1, 
 
 
 def stack_residual_blocks_v1(x, filters, blocks, group_width=120, name=None):
-    x = residual_block_v1(x, filters, stride=2, conv_shortcut=True, group_width=group_width, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=2, group_width=group_width, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, group_width=group_width, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, group_width=group_width, name=f"{name}_block{i}")
     return x
 
 

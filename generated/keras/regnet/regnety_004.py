@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
     width = int(round(filters * 1.0))
     in_channels = x.shape[-1]
     if conv_shortcut:
@@ -35,9 +35,9 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
 
 
 def stack_residual_blocks_v1(x, filters, blocks, name=None):
-    x = residual_block_v1(x, filters, stride=2, conv_shortcut=True, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=2, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
     return x
 
 
