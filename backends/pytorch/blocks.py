@@ -20,7 +20,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .printers import EmitError, norm_layer
+from .printers import norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
 UNIT_WORD = {
@@ -38,7 +38,7 @@ _OVERWRITABLE = {"conv", "bn", "add", "se"}
 class BlockClass:
     name: str
     doc: list[str]
-    expansion: int
+    expansion: int | None  # None: no class attribute (RegNet)
     signature: str
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
@@ -68,11 +68,9 @@ def block_class(
     per stage (RegNet: ``groups = width // group_width``); ``groups``: it takes ``groups`` and ``base_width``
     because another block class of the model does (torchvision's BasicBlock: it accepts and checks them)."""
     recipe = d.recipe
-    regnet = d.bottleneck_ratio is not None or group_width
-    if regnet and not (d.bottleneck_ratio is not None and group_width):
-        raise EmitError("a stage needs both group_width and bottleneck_ratio (or neither)", ("stages",))
+    regnet = d.grouping == "group_width"  # RegNet: groups = width // group_width, one group width per stage
     uses_width = any(c.width == var("width") for c in recipe.convs())
-    grouped = not regnet and (d.kind == "bottleneck" or (uses_width and (d.groups, d.base_width) != (1, 64)))
+    grouped = not regnet and uses_width and (d.groups, d.base_width) != (1, 64)  # a net that groups or widens
     takes_groups = grouped or groups
     threes = [c for c in recipe.convs() if c.dilation is not None]
     dilations = (("first_dilation",) if len(threes) > 1 else ()) + ("dilation",) if dilated else ()
@@ -81,12 +79,15 @@ def block_class(
     params += ["groups: int = 1", "base_width: int = 64"] * takes_groups
     params += ["group_width: int = 1"] * regnet
     params += [f"{p}: int = 1" for p in dilations]
-    cls = BlockClass(class_name(d), _doc(d), d.expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
+    expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
+    cls = BlockClass(class_name(d), _doc(d), expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
-    cls.bottleneck_ratio = d.bottleneck_ratio
+    ratio = d.bottleneck_ratio not in (None, 1.0)
+    cls.bottleneck_ratio = d.bottleneck_ratio if ratio else None
     bind = {"planes": "planes", "in": "inplanes", "expansion": "self.expansion" if d.expansion != 1 else 1}
     bind |= {"groups": "groups", "base_width": "base_width"} if grouped else {}
-    bind |= {"bottleneck_ratio": "self.bottleneck_ratio", "group_width": "group_width"} if regnet else {}
+    bind |= {"bottleneck_ratio": "self.bottleneck_ratio"} if ratio else {}
+    bind |= {"group_width": "group_width"} if regnet else {}
     cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}).lines()
     if takes_groups and not grouped:  # torchvision's BasicBlock check
         message = f"{cls.name} only supports groups=1 and base_width=64"

@@ -189,7 +189,7 @@ def _title(spec) -> str:
 def _class_view(cls: BlockClass) -> ClassView:
     init = _method("def __init__(", ["super().__init__()", *cls.init], None, "self, " + cls.signature)
     forward = _method("def forward(self, x: torch.Tensor) -> ", cls.forward, None)
-    attributes = [f"expansion: int = {cls.expansion}"]
+    attributes = [f"expansion: int = {cls.expansion}"] * (cls.expansion is not None)
     attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
     return ClassView(cls.name, cls.doc, attributes, [init, forward])
 

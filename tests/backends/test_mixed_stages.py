@@ -169,3 +169,21 @@ def test_readme_shows_this_spec():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n### Stage-level knobs\n", 1)[1].split("\n### ", 1)[0]
     assert "```yaml\n" + MIXED + "```" in section
+
+
+def test_group_width_without_bottleneck_ratio_builds_in_both(tmp_path):
+    """An explicit RegNet-style table (a group width per stage, torchvision's width rule) was refused by both
+    backends; it now builds, and ``archc verify`` finds both frameworks' figures equal to archc's."""
+    pytest.importorskip("keras")
+    from tests.conftest import run_cli
+
+    text = MIXED.split("stem:")[0].replace("names: {pytorch: timm}\n", "") + (
+        "stem: [{op: conv, kernel: 3, stride: 2, width: 32}]\nblock: bottleneck\nstride_at: 3x3\nexpansion: 1\n"
+        "stages:\n  - {name: s1, width: 48, blocks: 1, stride: 2, group_width: 16}\n"
+        "  - {name: s2, width: 96, blocks: 2, stride: 2, group_width: 16}\nhead: {classes: 10}\n"
+    )
+    path = tmp_path / "gw.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run_cli("verify", str(path))
+    assert code == 0, err
+    assert out.count(": ok") == 2, out

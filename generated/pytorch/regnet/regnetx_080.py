@@ -16,22 +16,17 @@ class Bottleneck(nn.Module):
     Width round(planes × bottleneck_ratio), groups = width // group_width (RegNet).
     """
 
-    expansion: int = 1
-
-    bottleneck_ratio: float = 1.0
-
     def __init__(
         self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, group_width: int = 1
     ) -> None:
         super().__init__()
-        width = int(round(planes * self.bottleneck_ratio))
-        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(
-            width, width, kernel_size=3, stride=stride, padding=1, groups=width // group_width, bias=False
+            planes, planes, kernel_size=3, stride=stride, padding=1, groups=planes // group_width, bias=False
         )
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, planes, kernel_size=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
@@ -79,13 +74,13 @@ class RegNet(nn.Module):
         self, block: type[Bottleneck], planes: int, blocks: int, stride: int = 1, group_width: int = 1
     ) -> nn.Sequential:
         downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
+        if stride != 1 or self.inplanes != planes:
             downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
-                nn.BatchNorm2d(planes * block.expansion),
+                nn.Conv2d(self.inplanes, planes, kernel_size=1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes),
             )
         layers = [block(self.inplanes, planes, stride, downsample, group_width)]
-        self.inplanes = planes * block.expansion
+        self.inplanes = planes
         for _ in range(1, blocks):
             layers.append(block(self.inplanes, planes, group_width=group_width))
         return nn.Sequential(*layers)
