@@ -13,6 +13,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 
@@ -31,45 +32,6 @@ from .stages import init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
 _OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "add", "linear", "scale"}  # outputs no backward needs
-
-SQUEEZE_EXCITATION = '''\
-class SqueezeExcitation(nn.Module):
-    """Squeeze-and-excitation (Hu et al., 2018): global average pool → 1x1 conv → ReLU → 1x1 conv → sigmoid,
-    a gate per channel (module names as torchvision.ops.SqueezeExcitation); ``squeezed``: the hidden width."""
-
-    def __init__(self, channels: int, squeezed: int) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc1 = nn.Conv2d(channels, squeezed, kernel_size=1)
-        self.activation = nn.ReLU()
-        self.fc2 = nn.Conv2d(squeezed, channels, kernel_size=1)
-        self.scale_activation = nn.Sigmoid()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.avgpool(x)
-        scale = self.fc1(scale)
-        scale = self.activation(scale)
-        scale = self.fc2(scale)
-        scale = self.scale_activation(scale)
-        return x * scale'''
-
-EFFICIENT_CHANNEL_ATTENTION = '''\
-class EfficientChannelAttention(nn.Module):
-    """ECA (Wang et al., 2020): global average pool → 1-D conv across the channels → sigmoid, a gate per
-    channel; the kernel grows with log2(channels) as timm's EcaModule computes it (module names as timm's)."""
-
-    def __init__(self, channels: int, kernel_size: int = 0, gamma: float = 2.0, beta: float = 1.0) -> None:
-        super().__init__()
-        kernel_size = kernel_size or eca_kernel_size(channels, gamma, beta)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
-        self.gate = nn.Sigmoid()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.avgpool(x).flatten(1).unsqueeze(1)  # (N, 1, C): the channels are the 1-D axis
-        scale = self.conv(scale)
-        scale = self.gate(scale).transpose(1, 2).unsqueeze(-1)
-        return x * scale'''
 
 
 @dataclass
@@ -158,9 +120,14 @@ def _helpers(attention: list) -> list[str]:
     return (
         [rules.source("make_divisible")] * rounding
         + [rules.source("eca_kernel_size")] * ("eca" in kinds)
-        + [SQUEEZE_EXCITATION] * ("se" in kinds)
-        + [EFFICIENT_CHANNEL_ATTENTION] * ("eca" in kinds)
+        + [_text("squeeze_excitation")] * ("se" in kinds)
+        + [_text("efficient_channel_attention")] * ("eca" in kinds)
     )
+
+
+def _text(name: str) -> str:
+    """A fixed helper class, printed as it is (``templates/<name>.py.txt``)."""
+    return (Path(__file__).resolve().parent / "templates" / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
 
 
 def model_class_name(model: BlockModel) -> str:
