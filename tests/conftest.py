@@ -15,6 +15,17 @@ REFERENCE = REPO / "tests" / "reference"  # copies of ../shared/reference (torch
 UPDATE = os.environ.get("ARCHC_UPDATE_SNAPSHOTS") == "1"
 
 
+def pytest_configure(config):
+    """fvcore, ptflops and timm import torchvision; on this CPU torch its CUDA wheel needs tests/libs.py's import
+    (a no-op where torchvision imports as it is). Done once per process, before any test module is collected."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is not None and importlib.util.find_spec("torch") is not None:
+        from tests.libs import _import_torchvision
+
+        _import_torchvision()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_summary_cache(tmp_path_factory):
     """`archc cost` caches summaries (archc/cache.py): the tests use a folder of their own, not ~/.cache."""
