@@ -87,12 +87,13 @@ def _module_order(g: nx.DiGraph, family: str, profile: str) -> list[str]:
     if family != "regnet":
         return list(g.nodes)
     out: list[str] = []
-    for node in g.nodes:
-        block_id = g.nodes[node]["block"]
+    done: set[str] = set()
+    for node, block_id in g.nodes(data="block"):
         if block_id is None:
             out.append(node)
-        elif node == (block := g.graph["blocks"].block(block_id)).nodes[0]:
-            by_role = {g.nodes[n]["role"]: n for n in block.nodes}
+        elif block_id not in done:
+            done.add(block_id)
+            by_role = {g.nodes[n]["role"]: n for n in g.graph["blocks"].block(block_id).nodes}
             out += [by_role[r] for r in regnet_names.block_order(profile, list(by_role))]
     return out
 

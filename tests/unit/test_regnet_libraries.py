@@ -248,3 +248,35 @@ def test_an_unknown_width_rounding_is_located(tmp_path):
     assert code == 2 and out == ""
     assert "r.yaml:5:28: error[E203]: invalid value 'floor' for 'width_rounding'" in err
     assert "help: expected one of: 'make_divisible', 'round'" in err
+
+
+@pytest.mark.parametrize("name", [n for n in REGNETS if n.startswith("torchvision/")])
+def test_torchvisions_recorded_figures(name):
+    """What torchvision records with each of its weights: ``num_params`` and ``_ops`` (GMACs at the crop size)."""
+    for weights in torchvision_models().get_model_weights(name.split("/")[1]):
+        crop = weights.transforms.keywords["crop_size"]
+        s = summary(compile_spec(name, input_size=(crop, crop)))
+        assert s["params"] == weights.meta["num_params"], weights
+        assert round(s["macs"] / 1e9, 3) == weights.meta["_ops"], weights
+
+
+OTHER_LAYOUTS = [
+    ("torchvision/resnet18", "resnet"), ("torchvision/resnext50_32x4d", "resnet"), ("torchvision/vgg16", "vgg"),
+    ("timm/resnet50d", "resnet"), ("timm/seresnext26d_32x4d", "resnet"), ("timm/ecaresnet50d", "resnet"),
+    ("timm/resnet50_gn", "resnet"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "family"), OTHER_LAYOUTS)
+def test_resnet_and_vgg_layouts_give_the_librarys_state_dict_in_order(name, family):
+    """The layout of the other families is the profile's names in lowering's order: the library's order too."""
+    library, model_name = name.split("/")
+    with torch.device("meta"):
+        if library == "timm":
+            model = timm().create_model(model_name, pretrained=False)
+        else:
+            model = getattr(torchvision_models(), model_name)()
+    g = compile_spec(name).graph
+    layout = g.graph["model_layout"]
+    assert (layout.family, layout.profile) == (family, library)
+    assert layout.state_dict(g) == [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
