@@ -25,7 +25,7 @@ import re
 import networkx as nx
 
 _SLOT = re.compile(r"^(conv|bn|act)([123])$")
-_TV_PART = {"conv": "0", "bn": "1", "act": "2"}
+_KINDS = ("conv", "bn", "act")  # a Conv2dNormActivation's modules in order: .0, .1, .2 (fewer without a norm)
 _TV_BLOCK = {
     "down_conv": "proj.0",
     "down_bn": "proj.1",
@@ -55,8 +55,7 @@ _HEAD = {
     "torchvision": {"pool": "avgpool", "flatten": "flatten", "fc": "fc"},
     "timm": {"pool": "head.global_pool", "flatten": "head.flatten", "fc": "head.fc"},
 }
-_STEM = {"torchvision": {"conv": "stem.0", "bn": "stem.1", "act": "stem.2"},
-         "timm": {"conv": "stem.conv", "bn": "stem.bn", "act": "stem.bn.act"}}  # fmt: skip
+_TIMM_STEM = {"conv": "stem.conv", "bn": "stem.bn", "act": "stem.bn.act"}
 
 
 class LayoutError(ValueError):
@@ -82,14 +81,15 @@ def block_name(profile: str, stage: int, index: int) -> str:
     return f"{stage_name(profile, stage)}.b{index + 1}"
 
 
-def block_attr(profile: str, role: str) -> str:
-    """The name of an op inside a RegNet block module: ``f.b.0`` / ``conv2.conv``, ``proj.1`` /
-    ``downsample.bn``, ``f.se.fc1`` / ``se.fc1``."""
+def block_attr(profile: str, role: str, roles: frozenset[str] | set[str]) -> str:
+    """The name of an op inside a RegNet block module whose ops have ``roles``: ``f.b.0`` / ``conv2.conv``,
+    ``proj.1`` / ``downsample.bn``, ``f.se.fc1`` / ``se.fc1``."""
     m = _SLOT.match(role)
     if m:
         kind, slot = m.groups()
         if profile == "torchvision":
-            return f"f.{'abc'[int(slot) - 1]}.{_TV_PART[kind]}"
+            present = [k for k in _KINDS if f"{k}{slot}" in roles]
+            return f"f.{'abc'[int(slot) - 1]}.{present.index(kind)}"
         return f"conv{slot}.{_TIMM_PART[kind]}"
     table = _TV_BLOCK if profile == "torchvision" else _TIMM_BLOCK
     if role not in table:
@@ -104,16 +104,24 @@ def regnet_name(g: nx.DiGraph, node: str, profile: str) -> str:
     if scope[0] == "input":
         return "x"
     if scope[0] == "stem":
-        if scope[1] != 0 or role not in _STEM[profile]:
-            raise LayoutError("a RegNet stem is one conv with its norm and activation", _HELP, ("stem",))
-        return _STEM[profile][role]
+        return _stem_name(g, scope, role, profile)
     if scope[0] == "head":
         if role not in _HEAD[profile]:
             raise LayoutError(f"a RegNet head has no '{role}' (one pool and one fc)", _HELP, ("head",))
         return _HEAD[profile][role]
     if scope[2] == "pool":
         raise LayoutError("a RegNet stage has no pool after its blocks", _HELP, ("stages", scope[1], "pool"))
-    return f"{block_name(profile, scope[1], scope[2])}.{block_attr(profile, role)}"
+    roles = {g.nodes[n]["role"] for n in g.graph["blocks"].block(data["block"]).nodes}
+    return f"{block_name(profile, scope[1], scope[2])}.{block_attr(profile, role, roles)}"
+
+
+def _stem_name(g: nx.DiGraph, scope: tuple, role: str, profile: str) -> str:
+    if scope[1] != 0 or role not in _KINDS:
+        raise LayoutError("a RegNet stem is one conv with its norm and activation", _HELP, ("stem",))
+    if profile == "timm":
+        return _TIMM_STEM[role]
+    present = [d["role"] for _, d in g.nodes(data=True) if d["scope"] == scope]
+    return f"stem.{present.index(role)}"
 
 
 def block_order(profile: str, roles: list[str]) -> list[str]:

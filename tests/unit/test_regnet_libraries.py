@@ -280,3 +280,23 @@ def test_resnet_and_vgg_layouts_give_the_librarys_state_dict_in_order(name, fami
     layout = g.graph["model_layout"]
     assert (layout.family, layout.profile) == (family, library)
     assert layout.state_dict(g) == [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
+
+
+def test_a_slot_without_a_norm_is_numbered_as_conv2dnormactivation_numbers_it(tmp_path):
+    """torchvision cannot build a norm-free RegNet (it replaces ``norm_layer=None`` by BatchNorm2d), but its
+    building block numbers what it holds: ``Conv2dNormActivation(norm_layer=None)`` is ``.0`` conv, ``.1`` ReLU."""
+    models = torchvision_models()  # noqa: F841 - imports torchvision for torchvision.ops
+    from torchvision.ops.misc import Conv2dNormActivation
+
+    block = Conv2dNormActivation(8, 8, norm_layer=None)
+    assert [(n, type(m).__name__) for n, m in block.named_children()] == [("0", "Conv2d"), ("1", "ReLU")]
+    spec = tmp_path / "plain.yaml"
+    spec.write_text(
+        "archc: 1\nextends: torchvision/regnet_x_400mf\nname: plain\ndefaults: {norm: {kind: none}}\n", encoding="utf-8"
+    )
+    g = compile_spec(str(spec)).graph
+    names = g.graph["model_layout"].names
+    assert [names[n] for n in ("stem.0.conv", "stem.0.act", "s0.b0.conv2", "s0.b0.act2", "s0.b0.down_conv")] == [
+        "stem.0", "stem.1", "trunk_output.block1.block1-0.f.b.0", "trunk_output.block1.block1-0.f.b.1",
+        "trunk_output.block1.block1-0.proj.0",
+    ]  # fmt: skip
