@@ -47,6 +47,12 @@ class ModelLayout:
     order: tuple[str, ...]  # node ids of the ops with weights, in the library's registration order
     init: InitScheme
 
+    def local_name(self, g: nx.DiGraph, node: str) -> str:
+        """An op's name inside its block module (``f.se.fc1``, ``conv3.bn``, ``downsample.0``); outside
+        blocks its whole name (``stem.0``, ``head.fc``)."""
+        block_id = g.nodes[node]["block"]
+        return self.names[node] if block_id is None else self.names[node].removeprefix(self.blocks[block_id] + ".")
+
     def state_dict(self, g: nx.DiGraph) -> list[tuple[str, tuple[int, ...]]]:
         """The library model's ``state_dict()`` keys and shapes, in order (weights, biases, BN statistics)."""
         return [entry for node in self.order for entry in _tensors(self.names[node], g.nodes[node])]

@@ -300,3 +300,16 @@ def test_a_slot_without_a_norm_is_numbered_as_conv2dnormactivation_numbers_it(tm
         "stem.0", "stem.1", "trunk_output.block1.block1-0.f.b.0", "trunk_output.block1.block1-0.f.b.1",
         "trunk_output.block1.block1-0.proj.0",
     ]  # fmt: skip
+
+
+def test_local_names_are_the_block_modules_attributes():
+    g = compile_spec("torchvision/regnet_y_400mf").graph
+    layout = g.graph["model_layout"]
+    assert [layout.local_name(g, n) for n in ("stem.0.bn", "s1.b0.down_bn", "s1.b0.se_reduce", "head.fc")] == [
+        "stem.1", "proj.1", "f.se.fc1", "fc"
+    ]  # fmt: skip
+    g = compile_spec("regnet/regnety_002").graph
+    layout = g.graph["model_layout"]
+    assert [layout.local_name(g, n) for n in ("s1.b0.act2", "s1.b0.bn3", "s1.b0.out_act")] == [
+        "conv2.bn.act", "conv3.bn", "act3"
+    ]  # fmt: skip
