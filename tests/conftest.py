@@ -22,6 +22,23 @@ HUGE_BUILTINS = frozenset({"torchvision/regnet_y_128gf"})
 HUGE = frozenset() if os.environ.get("ARCHC_HUGE") == "1" else HUGE_BUILTINS
 
 
+# The quick tier's representatives when a framework test walks every built-in: the first of each folder plus the
+# headline models; the others run in the slow tier (README "Development").
+QUICK_BUILTINS = frozenset({"resnet50", "torchvision/resnet50", "timm/seresnet50", "regnet/regnety_032"})
+
+
+def tiered(names: list[str]) -> list:
+    """``names`` as pytest params: one representative per folder (and QUICK_BUILTINS) quick, the rest ``slow``."""
+    seen: set[str] = set()
+    params = []
+    for name in names:
+        folder = name.rpartition("/")[0]
+        quick = name in QUICK_BUILTINS or folder not in seen
+        seen.add(folder)
+        params.append(pytest.param(name, marks=() if quick else pytest.mark.slow))
+    return params
+
+
 def pytest_configure(config):
     """fvcore, ptflops and timm import torchvision; on this CPU torch its CUDA wheel needs tests/libs.py's import
     (a no-op where torchvision imports as it is). Done once per process, before any test module is collected."""
