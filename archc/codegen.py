@@ -28,7 +28,48 @@ def provenance(spec_path: str, sha256: str) -> str:
 
 def emit(compiled: Compiled, backend: str) -> str:
     """The generated source of one spec for one backend."""
-    return importlib.import_module(BACKENDS[backend]).emit(compiled)
+    try:
+        refuse_unprinted(compiled)
+        return importlib.import_module(BACKENDS[backend]).emit(compiled)
+    except (Unsupported, NotImplementedError) as exc:
+        raise SpecError([_refusal(compiled, backend, exc)]) from None
+
+
+def _refusal(c: Compiled, name: str, exc: Exception) -> Diagnostic:
+    message = f"the {name} backend cannot emit this spec: {exc}"
+    help = "build the other backend with --backend, or simplify the spec (and please report it)"
+    mark = c.loaded.marks.value(getattr(exc, "origin", None) or ())  # the key that causes it
+    return Diagnostic(mark.path, mark.line, mark.col, "E403", message, help)
+
+
+# What the backends print today: the ops of the built-in block kinds and of the ResNet / RegNet / VGG layouts.
+PRINTED_OPS = frozenset(
+    ["input", "conv", "batchnorm", "groupnorm", "channel_conv", "relu", "maxpool", "avgpool", "global_pool",
+     "adaptive_pool", "flatten", "linear", "dropout", "sigmoid", "scale", "add", "subsample", "pad_channels"]
+)  # fmt: skip
+
+
+def refuse_unprinted(compiled: Compiled) -> None:
+    """:class:`Unsupported` (E403, at the spec key that asks for it) for what no backend prints yet: a user
+    block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS`."""
+    g, spec = compiled.graph, compiled.spec
+    exc = None
+    if spec.blocks:
+        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed yet")
+        exc.origin = ("blocks",)
+    elif any(stage.downsample is not None for stage in g.graph["blocks"].stages):
+        exc = Unsupported("separate downsampling layers are not printed yet")
+        exc.origin = ("downsample",)
+    elif spec.head.norm:
+        exc = Unsupported("a norm in the head is not printed yet")
+        exc.origin = ("head", "norm")
+    else:
+        ops = sorted({d["op"] for _, d in g.nodes(data=True)} - PRINTED_OPS)
+        if ops:
+            exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
+            exc.origin = ("defaults",)
+    if exc is not None:
+        raise exc
 
 
 def render_files(compiled: list[Compiled], backends: list[str], out: Path) -> dict[Path, str]:
@@ -39,12 +80,10 @@ def render_files(compiled: list[Compiled], backends: list[str], out: Path) -> di
         emitter = importlib.import_module(BACKENDS[name])
         for c in compiled:
             try:
+                refuse_unprinted(c)
                 files[out / name / f"{c.loaded.key}.py"] = emitter.emit(c)
             except (Unsupported, NotImplementedError) as exc:  # a known limit of the backend, not a crash
-                message = f"the {name} backend cannot emit this spec: {exc}"
-                help = "build the other backend with --backend, or simplify the spec (and please report it)"
-                mark = c.loaded.marks.value(getattr(exc, "origin", None) or ())  # the key that causes it
-                errors.append(Diagnostic(mark.path, mark.line, mark.col, "E403", message, help))
+                errors.append(_refusal(c, name, exc))
     if errors:
         raise SpecError(errors)
     return files

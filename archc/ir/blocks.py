@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from archc.ir.expr import num
-from archc.ir.recipe import KINDS, Recipe, recipe_of
+from archc.ir.recipe import KINDS, NormSpec, Recipe, recipe_of
 from archc.ir.rules import eca_kernel_size
 from archc.ir.rules import make_divisible as make_divisible
+from archc.ir.user_blocks import compile_recipe
 from archc.spec.schema import ConvLayer, Spec, Stage
 
 
@@ -116,14 +117,18 @@ class BlockDef:
     activation: str = "relu"
     bottleneck_ratio: float | None = None  # inner = round(planes × expansion × ratio) (RegNet), else torchvision's
     grouping: str = "groups"  # the grouped conv's groups: "groups" (fixed) or "group_width" (inner // group_width)
+    custom: Recipe | None = None  # a user-defined block's compiled recipe (``blocks:``; ``kind`` is its name)
+    custom_params: tuple[tuple[str, int | float], ...] = ()  # its ``params:`` constants
 
     @property
     def layout(self) -> BlockLayout:
+        if self.custom is not None:
+            return BlockLayout(tuple(c.kernel for c in self.custom.convs()))
         return LAYOUTS[self.kind]
 
     @property
     def recipe(self) -> Recipe:
-        return recipe_of(self)
+        return self.custom if self.custom is not None else recipe_of(self)
 
     def constants(self) -> dict[str, int | float]:
         """The values of the recipe's parameters that a definition fixes."""
@@ -131,7 +136,7 @@ class BlockDef:
         values = {"expansion": self.expansion, "groups": self.groups, "base_width": self.base_width}
         values["bottleneck_ratio"] = self.bottleneck_ratio
         values["reduction"] = a.reduction if a is not None else 16
-        return values
+        return {**values, **dict(self.custom_params)}
 
     @property
     def projection_norm(self) -> bool:
@@ -226,6 +231,19 @@ class StemLayer:
     norm: bool = False
     activation: bool = False
     container: str | None = None
+    bias: bool | None = None  # None: the definition's rule (a bias unless a norm follows, or conv_bias)
+
+
+@dataclass(frozen=True)
+class DownsampleLayer:
+    """A separate downsampling layer in front of a stage (ConvNeXt): [norm on ``in_channels``] → conv of
+    kernel = stride = ``stride`` to ``out_channels``."""
+
+    in_channels: int
+    out_channels: int
+    stride: int
+    norm: bool
+    bias: bool
 
 
 @dataclass(eq=False)
@@ -236,6 +254,7 @@ class StagePlan:
     stride: int  # as declared (a dilated stage's blocks may have stride 1)
     pool: str | None
     blocks: list[Block]
+    downsample: DownsampleLayer | None = None
 
 
 @dataclass(eq=False)
@@ -266,18 +285,25 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
     (RegNet) where it gives them (a group width makes the groups per block)."""
     spec = spec.at(stage)
     norm = spec.defaults.norm
+    custom, params = None, ()
+    if spec.block in spec.blocks:
+        r = spec.blocks[spec.block]
+        n = None if norm.kind == "none" else NormSpec(norm.kind, norm.eps, norm.momentum, norm.groups)
+        custom = compile_recipe(r, n, spec.defaults.activation, spec.shortcut)
+        params = tuple(sorted(r.params.items()))
     groups = spec.groups
     grouping = "group_width" if stage is not None and stage.group_width is not None else "groups"
     if grouping == "group_width":
         groups = 1
     return BlockDef(
         kind=spec.block, unit=unit_of(spec), stride_at=spec.stride_at, expansion=spec.block_expansion,
-        groups=groups, base_width=spec.base_width, shortcut=spec.shortcut,
+        groups=groups, base_width=spec.base_width, shortcut=custom.shortcut.kind if custom else spec.shortcut,
         strided_identity=spec.strided_identity, projection=spec.projection_stride,
         norm=Norm(norm.kind, norm.eps, norm.momentum, norm.groups), conv_bias=spec.defaults.conv_bias,
         explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
+        custom=custom, custom_params=params,
     )  # fmt: skip
 
 
@@ -340,7 +366,13 @@ def plan_blocks(spec: Spec) -> BlockModel:
             dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
         total_stride *= stride * (2 if stage.pool is not None else 1)
         strided = 0 if spec.stride_block == "first" else stage.blocks - 1
-        blocks = []
+        blocks, down = [], spec.at(stage).downsample
+        out = d.out_width(stage.width)
+        if down is not None and (stride > 1 or channels != out):
+            down = DownsampleLayer(channels, out, stride, down.norm, down.bias)
+            channels, stride = out, 1
+        else:
+            down = None
         for b in range(stage.blocks):
             block_stride = stride if b == strided else 1
             out = d.out_width(stage.width)
@@ -355,7 +387,7 @@ def plan_blocks(spec: Spec) -> BlockModel:
                       previous if b == 0 else dilation, projects(d, channels, out, block_stride), stage.group_width)
             )  # fmt: skip
             channels = out
-        stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks))
+        stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks, down))
     layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     post = () if spec.head.features_only else d.unit.preact
     return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block, spec.names.pytorch)
@@ -367,7 +399,7 @@ def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
         pad = layer.padding if layer.padding is not None else layer.kernel // 2
         if isinstance(layer, ConvLayer):
             item = StemLayer(j, "conv", layer.kernel, layer.stride, pad, channels, layer.width, layer.norm,
-                             layer.activation)  # fmt: skip
+                             layer.activation, bias=layer.bias)  # fmt: skip
         else:
             item = StemLayer(j, layer.op, layer.kernel, layer.stride, pad, channels, channels)
         layers.append(item)

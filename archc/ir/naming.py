@@ -118,6 +118,8 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
         return _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
     if scope[2] == "pool":
         return f"layer{scope[1] + 1}.pool"
+    if scope[2] == "downsample":  # a separate downsampling layer in front of the stage
+        return f"layer{scope[1] + 1}.downsample.{role}"
     present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
     return f"layer{scope[1] + 1}.{scope[2]}.{torchvision_block_attr(role, present)}"
 
@@ -131,7 +133,7 @@ def torchvision_block_attr(role: str, downsample: list[str] | tuple[str, ...] = 
         return "relu" if kind == "act" else f"{kind}{i}"
     if role in _TV_DOWNSAMPLE:
         return f"downsample.{list(downsample).index(role)}"
-    return _TV_BLOCK[role]
+    return _TV_BLOCK.get(role, role)  # a user block's step: its role
 
 
 def _head_fc(role: str, act: str, drop: str) -> str:
@@ -155,6 +157,8 @@ def keras_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     stage = g.graph["stages"][scope[1]].name
     if scope[2] == "pool":
         return f"{stage}_pool"
+    if scope[2] == "downsample":
+        return f"{stage}_downsample_{role}"
     if g.graph.get("layout") == "sequential":  # keras.applications VGG: block1_conv1, block1_pool
         m = _SLOT.match(role)
         kind = _KERAS_KIND[m.group(1)] if m else {"out_act": "relu", "out_bn": "bn"}.get(role, role)
@@ -166,7 +170,7 @@ def keras_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     if m:
         kind, i = m.groups()
         return f"{prefix}_{i}_{_KERAS_KIND[kind]}"
-    return f"{prefix}_{_KERAS_BLOCK[role]}"
+    return f"{prefix}_{_KERAS_BLOCK.get(role, role)}"
 
 
 def keras_pool_name(mode: str) -> str:

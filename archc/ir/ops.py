@@ -5,7 +5,9 @@ Cost conventions (README "Cost conventions"):
 - MACs: multiply-accumulates of convolutions (2-D, and ECA's 1-D ``channel_conv``) and linear layers only
   (bias adds, norms, pools, adds excluded), the figure torchvision publishes as "GFLOPS" and
   FlopCounterMode reports halved.
-- params: trainable parameters; buffers: BN running mean and variance (2 × C; GroupNorm has none).
+- params: trainable parameters; buffers: BN running mean and variance (2 × C; GroupNorm and LayerNorm have
+  none). LayerNorm over channels (2 × C params), GELU / ReLU6 / SiLU / Hardswish, layer scale (C params) and
+  drop path (identity at inference, no params) count no MACs: they are neither convolutions nor linear layers.
 """
 
 from __future__ import annotations
@@ -94,6 +96,16 @@ def _gn_shape(a: dict, ins: list[Shape]) -> Shape:
     if a["channels"] % a["groups"]:
         raise ShapeError(f"{a['groups']} groups do not divide {a['channels']} channels")
     return _bn_shape(a, ins)
+
+
+def _per_channel_shape(a: dict, ins: list[Shape]) -> Shape:
+    """LayerNorm over channels and layer scale: per-channel parameters on a (C, …) tensor."""
+    if ins[0][0] != a["channels"]:
+        raise ShapeError(f"acts on {a['channels']} channels, got {ins[0][0]}")
+    return ins[0]
+
+
+ACTIVATIONS = ("relu", "relu6", "gelu", "silu", "hardswish")  # element-wise, no params, no MACs
 
 
 def _channel_conv_shape(a: dict, ins: list[Shape]) -> Shape:
@@ -200,7 +212,23 @@ OPS: dict[str, OpDef] = {
             params=lambda a, i, o: a["kernel"] + (1 if a["bias"] else 0),
             macs=lambda a, i, o: a["channels"] * a["kernel"],
         ),
-        OpDef("relu", 1, (), _same),
+        *(OpDef(kind, 1, (), _same) for kind in ACTIVATIONS),
+        OpDef(  # LayerNorm over the channels of each position (timm's LayerNorm2d; ``channels_last``: nn.LayerNorm
+            # on an N×H×W×C tensor, a backend hint): a per-channel affine, no running statistics
+            "layernorm",
+            1,
+            ("channels", "eps"),
+            _per_channel_shape,
+            params=lambda a, i, o: 2 * a["channels"],
+        ),
+        OpDef(  # layer scale (CaiT; ConvNeXt's gamma): x × a learnt per-channel vector
+            "layer_scale",
+            1,
+            ("channels", "init"),
+            _per_channel_shape,
+            params=lambda a, i, o: a["channels"],
+        ),
+        OpDef("drop_path", 1, ("rate",), _same),  # stochastic depth: identity at inference, no cost
         OpDef("maxpool", 1, ("kernel", "stride", "padding"), _pool_shape),
         OpDef("avgpool", 1, ("kernel", "stride", "padding"), _pool_shape),  # optional: ceil_mode, count_include_pad
         OpDef("global_pool", 1, ("mode",), _global_shape),

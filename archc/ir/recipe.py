@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class NormSpec:
-    kind: str  # "batchnorm" | "groupnorm"
+    kind: str  # "batchnorm" | "groupnorm" | "layernorm"
     eps: float = 1e-5
     momentum: float = 0.1  # batchnorm only
     groups: int = 32  # groupnorm only
@@ -44,6 +44,7 @@ class Conv:
     dilation: str | None = None  # the block parameter its dilation is: "first_dilation" | "dilation"
     bias: bool = False
     kind: str = "conv"
+    linear: bool = False  # a pointwise conv the reference writes as nn.Linear on channels-last (a backend hint)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,24 @@ class ECA:
     channels: Expr
     role: str = "eca"
     kind: str = "eca"
+
+
+@dataclass(frozen=True)
+class LayerScale:
+    """x × a learnt per-channel vector, initialised to ``init`` (CaiT; ConvNeXt's ``gamma``)."""
+
+    role: str = "layer_scale"
+    init: float = 1e-6
+    kind: str = "layer_scale"
+
+
+@dataclass(frozen=True)
+class DropPath:
+    """Stochastic depth: drops the residual branch per sample with probability ``rate`` (identity in eval)."""
+
+    role: str = "drop_path"
+    rate: float = 0.0
+    kind: str = "drop_path"
 
 
 @dataclass(frozen=True)
@@ -124,7 +143,7 @@ class Shortcut:
         return self.kind == "A" or (self.kind == "B" and self.strided_identity == "subsample")
 
 
-Step = Conv | Norm | Act | SqueezeExcite | ECA | Branch | Add | Pool
+Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool
 
 
 @dataclass(frozen=True)

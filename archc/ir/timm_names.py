@@ -52,7 +52,7 @@ def timm_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
         return _stem_name(g, node, stem_index)
     if scope[0] == "head":
         return _HEAD.get(role) or torchvision_name(g, node, stem_index)
-    if scope[2] == "pool":
+    if scope[2] in ("pool", "downsample"):
         return torchvision_name(g, node, stem_index)
     d = g.graph["blocks"].block(data["block"]).definition
     present = [r for r in DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]

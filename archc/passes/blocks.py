@@ -14,7 +14,7 @@ import networkx as nx
 
 from archc.ir.blocks import Block, BlockDef, PlanError
 from archc.ir.graph import add_op
-from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
 LoweringError = PlanError  # the name the pipeline catches
 
@@ -57,6 +57,8 @@ class Emitter:
     def norm(self, role: str, node: str, channels: int, main_path: bool = True, norm=None) -> str:
         """A norm layer (batchnorm or groupnorm; the definition's by default) on ``channels`` channels."""
         norm = norm or self.d.norm
+        if norm.kind == "layernorm":
+            return self.op(role, "layernorm", [node], main_path, channels=channels, eps=norm.eps)
         if norm.kind == "batchnorm":
             return self.op(role, "batchnorm", [node], main_path, channels=channels, eps=norm.eps,
                            momentum=norm.momentum)  # fmt: skip
@@ -80,7 +82,7 @@ class Emitter:
                 node = self.norm(role, node, cur.channels, main_path)
                 self.norms.append(node)
             else:
-                node = self.op(role, "relu", [node], main_path)
+                node = self.op(role, self.d.activation, [node], main_path)
         return Cursor(node, cur.channels)
 
 
@@ -90,12 +92,18 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     origin = ("stages", block.stage, "stride") if block.stride != 1 else ("stages", block.stage)
     e = Emitter(g, d, block.id, ("stage", block.stage, block.index), origin, block.id)
     x, branch = cur, cur
+    if block.stride != 1 and not any(c.stride for c in d.recipe.convs()):
+        raise LoweringError(_origin(block), f"{block.id} strides by {block.stride} but no conv step takes the stride",
+                            "add 'stride: true' to a conv step, or a separate 'downsample:' layer")  # fmt: skip
     for step in d.recipe.steps:
         if isinstance(step, Conv):
-            width = step.width.value(env)
+            width, groups = step.width.value(env), step.groups.value(env)
+            _check_widths(block, step, x.channels, width, groups)
             dilation = 1 if step.dilation is None else getattr(block, step.dilation)
             node = e.conv(step.role, x, width, step.kernel, bias=step.bias, dilation=dilation,
-                          stride=block.stride if step.stride else 1, groups=step.groups.value(env))  # fmt: skip
+                          stride=block.stride if step.stride else 1, groups=groups)  # fmt: skip
+            if step.linear:
+                g.nodes[node]["attrs"]["linear"] = True  # a backend hint: nn.Linear on channels-last
             x = Cursor(node, width)
         elif isinstance(step, Norm):
             x = Cursor(e.norm(step.role, x.node, x.channels, norm=step.norm), x.channels)
@@ -107,14 +115,36 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
             x = _squeeze_excite(e, x, step.hidden.value(env))
         elif isinstance(step, ECA):
             x = _eca(e, x, step.kernel.value(env))
+        elif isinstance(step, LayerScale):
+            x = Cursor(e.op(step.role, "layer_scale", [x.node], channels=x.channels, init=step.init), x.channels)
+        elif isinstance(step, DropPath):
+            x = Cursor(e.op(step.role, "drop_path", [x.node], rate=step.rate), x.channels)
         elif isinstance(step, Branch):
             branch = x
         elif isinstance(step, Add):
+            if x.channels != block.out:
+                raise LoweringError(_origin(block), f"{block.id}: the main path ends with {x.channels} channels, "
+                                    f"'out' is {block.out}", "make the last conv's width 'out'")  # fmt: skip
             short = _projection(e, block, branch, env) if block.projects else _identity(e, block, cur)
             x = Cursor(e.op("add", "add", [x.node, short]), block.out)
     g.graph["block_outputs"][x.node] = (block.stage, block.index)
     block.nodes, block.input = e.created, cur.node
     return x
+
+
+def _origin(block: Block) -> tuple:
+    d = block.definition
+    return ("blocks", d.kind) if d.custom is not None else ("stages", block.stage)
+
+
+def _check_widths(block: Block, step: Conv, cin: int, width: int, groups: int) -> None:
+    """Widths that cannot add up for this block: a width below 1, groups that do not divide both sides."""
+    if width < 1 or groups < 1 or cin % groups or width % groups:
+        raise LoweringError(
+            _origin(block),
+            f"{block.id}.{step.role}: {cin} → {width} channels in {groups} groups (stage width {block.planes})",
+            "use widths the groups divide (a depthwise conv keeps its input width), each at least 1",
+        )
 
 
 def _eca(e: Emitter, x: Cursor, kernel: int) -> Cursor:

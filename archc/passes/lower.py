@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import networkx as nx
 
-from archc.ir.blocks import BlockModel, StemLayer, plan_blocks
+from archc.ir.blocks import BlockModel, StagePlan, StemLayer, plan_blocks
 from archc.ir.graph import StageInfo, add_op, new_graph
 from archc.passes.blocks import Cursor, Emitter, LoweringError, lower_block
 from archc.spec.schema import Spec
 
-__all__ = ["LoweringError", "lower", "lower_block", "lower_head", "lower_stage_pool", "lower_stem"]
+__all__ = ["LoweringError", "lower", "lower_block", "lower_downsample", "lower_head", "lower_stage_pool", "lower_stem"]
 
 
 def _mark_padded_max_pools(g: nx.DiGraph) -> None:
@@ -44,6 +44,7 @@ def lower(spec: Spec) -> nx.DiGraph:
     )
     cur = lower_stem(g, model, Cursor("input", c))
     for stage in model.stages:
+        cur = lower_downsample(g, model, stage, cur)
         for block in stage.blocks:
             cur = lower_block(g, block, cur)
         cur = lower_stage_pool(g, stage.index, stage.pool, cur)
@@ -85,6 +86,19 @@ def lower_stem(g, model: BlockModel, cur: Cursor) -> Cursor:
     return cur
 
 
+def lower_downsample(g, model: BlockModel, stage: StagePlan, cur: Cursor) -> Cursor:
+    """A stage's separate downsampling layer (ConvNeXt), if it has one: [norm] → conv k = s = stride."""
+    down = stage.downsample
+    if down is None:
+        return cur
+    s = stage.index
+    e = Emitter(g, stage.blocks[0].definition, f"s{s}.down", ("stage", s, "downsample"), ("stages", s, "stride"))
+    node = e.norm("norm", cur.node, cur.channels) if down.norm else cur.node
+    conv = e.conv("conv", Cursor(node, cur.channels), down.out_channels, down.stride, stride=down.stride,
+                  padding=0, bias=down.bias)  # fmt: skip
+    return Cursor(conv, down.out_channels)
+
+
 def lower_stage_pool(g, s: int, pool: str | None, cur: Cursor) -> Cursor:
     """A stage's pool after its last block (VGG: 2x2, stride 2), if it has one."""
     if pool is None:
@@ -95,7 +109,7 @@ def lower_stage_pool(g, s: int, pool: str | None, cur: Cursor) -> Cursor:
 def lower_head(g, spec: Spec, model: BlockModel, cur: Cursor) -> str:
     """The post-activation of a pre-activation net, then the head; returns the output node."""
     post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
-    return _head(g, spec, post)
+    return _head(g, spec, model, post)
 
 
 def _stem_layer(g, model: BlockModel, layer: StemLayer, cur: Cursor) -> Cursor:
@@ -104,12 +118,13 @@ def _stem_layer(g, model: BlockModel, layer: StemLayer, cur: Cursor) -> Cursor:
         return _pool(g, f"{prefix}.pool", scope, scope, cur, layer.kind, layer.kernel, layer.stride, layer.padding)
     e = Emitter(g, model.definitions[0], prefix, scope, scope)
     ops = ("bn",) * layer.norm + ("relu",) * layer.activation
+    bias = {} if layer.bias is None else {"bias": layer.bias}
     node = e.conv("conv", cur, layer.out_channels, layer.kernel, followed_by=ops, stride=layer.stride,
-                  padding=layer.padding)  # fmt: skip
+                  padding=layer.padding, **bias)  # fmt: skip
     return e.apply(ops, "", Cursor(node, layer.out_channels))  # roles "bn" and "act": stem names carry no slot
 
 
-def _head(g, spec: Spec, cur: Cursor) -> str:
+def _head(g, spec: Spec, model: BlockModel, cur: Cursor) -> str:
     where = dict(scope=("head",), origin=("head",))
     head, node, features = spec.head, cur.node, None
     if head.pool != "none":
@@ -119,6 +134,8 @@ def _head(g, spec: Spec, cur: Cursor) -> str:
             size = (head.pool_size, head.pool_size)
             node = add_op(g, "head.pool", "adaptive_pool", [node], role="pool", **where, mode=head.pool, size=size)
         features = cur.channels * head.pool_size**2
+    if head.norm:  # ConvNeXt: a norm on the pooled features, before the classifier
+        node = Emitter(g, model.definitions[0], "head", ("head",), ("head",)).norm("norm", node, cur.channels)
     node = add_op(g, "head.flatten", "flatten", [node], role="flatten", **where)
     for i, width in enumerate(head.hidden, start=1):
         node = add_op(g, f"head.fc{i}", "linear", [node], role=f"fc{i}", **where,

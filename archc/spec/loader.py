@@ -16,11 +16,13 @@ import yaml
 from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
+from archc.ir import user_blocks
 from archc.ir.blocks import GROUPED, stage_widths
 from archc.settings import LIMITS
 from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
 from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
+from archc.spec.recipes import BUILTIN_KINDS
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
@@ -69,7 +71,7 @@ def validate_data(
             [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
         )
     data = expand_generators(data, marks)
-    key_errors = _metadata_key_errors(data, marks)
+    key_errors = _metadata_key_errors(data, marks) + _block_name_errors(data, marks)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
@@ -77,6 +79,7 @@ def validate_data(
     if key_errors:
         raise SpecError(key_errors)
     _unique_stage_names(spec, marks)
+    _user_blocks(spec, marks)
     _bottleneck_only(spec, marks)
     _inner_widths(spec, marks)
     _one_attention(spec, marks)
@@ -189,6 +192,8 @@ def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
     """``(key, message, help)`` of what is wrong with a stage's inner width and groups, or None."""
     given = [k for k in _GROUP_KEYS if getattr(stage, k) is not None]
     spec = spec.at(stage)
+    if spec.block in spec.blocks and not given:
+        return None  # a user block's widths are checked when its blocks are planned
     if given and spec.block not in GROUPED:
         return given[0], f"'{given[0]}' needs a bottleneck block (a {spec.block} block has no grouped 3x3)", _BOTTLE
     if stage.groups is not None and stage.group_width is not None:
@@ -213,6 +218,34 @@ def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
 
 
 _BOTTLE = "use 'block: bottleneck', or remove the key"
+
+
+def _block_name_errors(data: dict, marks: Marks) -> list[Diagnostic]:
+    """Every ``block:`` names a built-in kind or a ``blocks:`` recipe (read from the raw mapping, so these
+    errors come together with the schema's)."""
+    blocks = data.get("blocks")
+    known = [*BUILTIN_KINDS, *(k for k in blocks if isinstance(k, str))] if isinstance(blocks, dict) else BUILTIN_KINDS
+    stages = data.get("stages") if isinstance(data.get("stages"), list) else []
+    places = [(("block",), data.get("block"))]
+    places += [(("stages", i, "block"), s.get("block")) for i, s in enumerate(stages) if isinstance(s, dict)]
+    return [
+        _at(marks.value(path), "E203", f"invalid value '{name}' for 'block'", did_you_mean(name, known))
+        for path, name in places
+        if isinstance(name, str) and name not in known and METADATA_KEY.match(name)  # else the schema says why
+    ]
+
+
+def _user_blocks(spec: Spec, marks: Marks) -> None:
+    """Every ``blocks:`` recipe reads known names and its steps make sense together."""
+    errors = []
+    for name in spec.blocks:
+        if name in BUILTIN_KINDS:
+            errors.append(_at(marks.key(("blocks", name)), "E203", f"'{name}' is a built-in block kind",
+                              "give your block another name"))  # fmt: skip
+        for path, message, help in user_blocks.problems(name, spec.blocks[name]):
+            errors.append(_at(marks.value(path), "E401", message, help))
+    if errors:
+        raise SpecError(errors)
 
 
 def _unique_stage_names(spec: Spec, marks: Marks) -> None:

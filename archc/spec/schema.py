@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from archc.settings import LIMITS
+from archc.spec.recipes import BlockName, BlockRecipe
 
 SPEC_VERSION = 1
 
@@ -135,8 +136,10 @@ class InputSpec(_Model):
 
 
 class NormSpec(_Model):
-    kind: Literal["batchnorm", "groupnorm", "none"] = Field(
-        default="batchnorm", description="batchnorm | groupnorm (Wu & He 2018; timm resnet50_gn) | none (VGG)"
+    kind: Literal["batchnorm", "groupnorm", "layernorm", "none"] = Field(
+        default="batchnorm",
+        description="batchnorm | groupnorm (Wu & He 2018; timm resnet50_gn) | layernorm (over the channels of each"
+        " position: timm's LayerNorm2d, ConvNeXt) | none (VGG)",
     )
     eps: Annotated[float, Field(gt=0, lt=1)] = 1e-5
     momentum: Annotated[float, Field(gt=0, lt=1)] = Field(default=0.1, description="batchnorm only")
@@ -145,9 +148,12 @@ class NormSpec(_Model):
     )
 
 
+Activation = Literal["relu", "relu6", "gelu", "silu", "hardswish"]
+
+
 class Defaults(_Model):
     norm: NormSpec = NormSpec()
-    activation: Literal["relu"] = "relu"
+    activation: Activation = Field(default="relu", description="relu | relu6 | gelu | silu | hardswish")
     conv_bias: bool | Literal["auto"] = Field(
         default=False, description="true | false | auto (a bias unless a norm follows the conv, as Keras V2)"
     )
@@ -168,6 +174,7 @@ class ConvLayer(_Model):
     padding: Padding | None = None  # default: kernel // 2 on every side
     norm: bool = True
     activation: bool = True
+    bias: bool | None = Field(default=None, description="a conv bias (default: defaults.conv_bias's rule)")
 
 
 class PoolLayer(_Model):
@@ -189,6 +196,17 @@ class Head(_Model):
     dropout: Annotated[float, Field(ge=0, lt=1)] = Field(default=0.0, description="dropout before hidden fcs")
     classes: Annotated[int, Field(ge=1, le=LIMITS.max_channels * 16)] = 1000
     features_only: bool = Field(default=False, description="no classifier: return every stage's output")
+    norm: bool = Field(
+        default=False, description="a norm (defaults.norm) after the global pool, before the classifier (ConvNeXt)"
+    )
+
+
+class Downsample(_Model):
+    """A separate downsampling layer in front of a stage (ConvNeXt): norm, then a conv of kernel = stride = the
+    stage's stride from the previous width to the stage's; the stage's blocks then keep their resolution."""
+
+    norm: bool = Field(default=True, description="a norm (defaults.norm) before the conv")
+    bias: bool = Field(default=True, description="the conv's bias")
 
 
 UnitOp = Literal["bn", "relu"]
@@ -279,7 +297,9 @@ class Stage(_Model):
     bottleneck_ratio: Annotated[float, Field(gt=0, le=64)] | None = Field(
         default=None, description="inner width = round(width × expansion × bottleneck_ratio) (RegNet's b)"
     )
-    block: Literal["basic", "bottleneck", "single"] | None = Field(default=None, description="this stage's block")
+    block: BlockName | None = Field(
+        default=None, description="this stage's block (a built-in kind or a 'blocks:' name)"
+    )
     unit: (
         Annotated[
             Annotated[UnitName, Tag("unit[name]")] | Annotated[UnitSpec, Tag("unit[ordering]")],
@@ -300,10 +320,13 @@ class Stage(_Model):
     stride_at: Literal["1x1", "3x3"] | None = Field(default=None, description="this stage's stride placement")
     shortcut: Literal["A", "B", "C", "none"] | None = Field(default=None, description="this stage's shortcut")
     norm: NormSpec | None = Field(default=None, description="this stage's norm (default: defaults.norm)")
-    activation: Literal["relu"] | None = Field(default=None, description="this stage's activation")
+    activation: Activation | None = Field(default=None, description="this stage's activation")
+    downsample: Downsample | Literal[False] | None = Field(
+        default=None, description="a separate downsampling layer in front of this stage (false: none here)"
+    )
 
 
-STAGE_KNOBS = ("block", "unit", "se", "eca", "expansion", "base_width", "stride_at", "shortcut")
+STAGE_KNOBS = ("downsample", "block", "unit", "se", "eca", "expansion", "base_width", "stride_at", "shortcut")
 
 
 class Names(_Model):
@@ -328,7 +351,14 @@ class Spec(_Model):
     input: InputSpec = InputSpec()
     defaults: Defaults = Defaults()
     stem: list[StemLayer] = Field(default_factory=list, max_length=32)
-    block: Literal["basic", "bottleneck", "single"]
+    blocks: dict[Identifier, BlockRecipe] = Field(
+        default_factory=dict, max_length=16, description="user-defined blocks: name → recipe (steps)"
+    )
+    block: BlockName = Field(description="basic | bottleneck | single | a name defined under 'blocks:'")
+    downsample: Downsample | None = Field(
+        default=None,
+        description="separate downsampling layers: one in front of every stage that strides or changes the width",
+    )
     stride_at: Literal["1x1", "3x3"] = Field(
         default="1x1",
         description="bottleneck stride on the first 1x1 (paper, Keras) or the 3x3 (torchvision v1.5)",
@@ -398,7 +428,7 @@ class Spec(_Model):
         if stage is None:
             return self
         update = {k: getattr(stage, k) for k in STAGE_KNOBS if getattr(stage, k) is not None}
-        update |= {k: None for k in ("se", "eca") if update.get(k) is False}
+        update |= {k: None for k in ("se", "eca", "downsample") if update.get(k) is False}
         if stage.groups is not None:
             update["groups"] = stage.groups
         if stage.norm is not None or stage.activation is not None:

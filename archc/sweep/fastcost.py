@@ -18,7 +18,7 @@ from archc.ir.graph import add_op, new_graph
 from archc.ir.ops import OPS
 from archc.passes.blocks import Cursor
 from archc.passes.cost import count_costs
-from archc.passes.lower import lower_block, lower_head, lower_stage_pool, lower_stem
+from archc.passes.lower import lower_block, lower_downsample, lower_head, lower_stage_pool, lower_stem
 from archc.passes.memo import block_key
 from archc.passes.shapes import infer_shapes
 from archc.pipeline import check_ops, check_params, located
@@ -97,6 +97,13 @@ def _block(block: Block, shape: tuple) -> Totals:
     return _segment(("block", *block_key(block)), shape, build)
 
 
+def _downsample(model: BlockModel, stage: StagePlan, shape: tuple) -> Totals:
+    def build(g, cur):
+        return lower_downsample(g, model, stage, cur)
+
+    return _segment(("downsample", stage.downsample, stage.blocks[0].definition), shape, build)
+
+
 def _stage_pool(s: int, kind: str, shape: tuple) -> Totals:
     def build(g, cur):
         return lower_stage_pool(g, s, kind, cur)
@@ -126,6 +133,8 @@ def fast_totals(loaded: LoadedSpec) -> tuple[Totals, list[Totals]]:
         total = total + _stem(model, total.shape)
         for stage in model.stages:
             part = Totals(shape=total.shape)
+            if stage.downsample is not None:
+                part = part + _downsample(model, stage, part.shape)
             for block in stage.blocks:
                 part = part + _block(block, part.shape)
             if stage.pool is not None:

@@ -53,7 +53,7 @@ BASE = {"archc": 1, "name": "n", "block": "basic", "stages": [{"name": "s", "wid
         ({"stages": [{"name": "s", "width": 8, "blocks": 1, "strid": 2}]}, False),  # unknown key
         ({"stages": [{"name": "s", "width": "8", "blocks": 1}]}, False),  # "8" is not 8
         ({"archc": 2}, False),
-        ({"block": "triple"}, False),
+        ({"block": "Triple"}, False),  # a block name is an identifier ("triple" is one: 'blocks:' may define it)
         ({"name": "Bad-Name"}, False),
         ({"stem": [{"op": "conv", "kernel": 7}]}, False),  # width missing
     ],
