@@ -25,6 +25,7 @@ from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
+from . import regnet
 from .blocks import BlockClass, block_class
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
@@ -58,6 +59,9 @@ class ModelView:
 def build_view(c: Compiled) -> ModelView:
     g, spec = c.graph, c.spec
     model: BlockModel = g.graph["blocks"]
+    layout = g.graph.get("model_layout")
+    if layout is not None and layout.family == "regnet":
+        return _regnet_view(c, layout)
     residual = model.layout == "stages"
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     group_width = any(b.group_width is not None for b in model.blocks)
@@ -92,6 +96,34 @@ def build_view(c: Compiled) -> ModelView:
         helpers=_helpers(attention),
         classes=views,
         class_name=name,
+        num_classes=spec.head.classes,
+        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
+    )
+
+
+def _regnet_view(c: Compiled, layout) -> ModelView:
+    """torchvision's or timm's RegNet (:mod:`.regnet`): one block class, stages by ``_make_stage``."""
+    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
+    name, signature, init, forward = regnet.block_class(layout, model, g)
+    block = ClassView(name, [f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."], [], [
+        _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
+        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
+    ])  # fmt: skip
+    body, make_stage, model_forward = regnet.model_body(layout, model, g, name, spec.head.classes)
+    make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
+    methods = [_init_method(spec.head.classes, body), make_stage, _method("def forward(self, x: torch.Tensor) -> ",
+               model_forward, g)]  # fmt: skip
+    s = summary(c)
+    se = any(d.attention is not None for d in model.definitions)
+    return ModelView(
+        header=provenance(c.loaded.source, c.loaded.sha256),
+        title=_title(spec),
+        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
+        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
+        imports=["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"],
+        helpers=[_text("squeeze_excitation")] * se + [_text("conv_norm_act")] * (layout.profile == "timm"),
+        classes=[block, ClassView("RegNet", [_title(spec)], [], methods)],
+        class_name="RegNet",
         num_classes=spec.head.classes,
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
