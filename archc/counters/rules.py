@@ -60,6 +60,13 @@ KINDS = (
     "subsample",
     "pad_channels",
     "input",
+    "layernorm",
+    "gelu",
+    "relu6",
+    "silu",
+    "hardswish",
+    "layer_scale",
+    "drop_path",
 )
 
 TOOLS = {
@@ -111,6 +118,15 @@ FORMS = {
     "negative) is an F.pad before the module: pool counts see the padded input.",
     "operators": "additions and the SE scale are the + and * operators: ptflops patches torch.add / Tensor.add / "
     "torch.mul / Tensor.mul (1 per element) but not the operators, so nothing counts them.",
+    "layernorm-module": "LayerNorm over channels is an nn.LayerNorm call (channels-last) or timm's LayerNorm2d, its "
+    "subclass: thop resolves rules along the class's MRO and counts both; ptflops matches exact classes, so it counts "
+    "nn.LayerNorm (1 per element: its hook reads `affine`, which nn.LayerNorm calls `elementwise_affine`) and not "
+    "LayerNorm2d.",
+    "activation-module": "GELU / ReLU6 / SiLU / Hardswish are nn.GELU / nn.ReLU6 / nn.SiLU / nn.Hardswish calls: "
+    "ptflops hooks nn.GELU and nn.ReLU6 (1 per output) and patches F.gelu and F.silu (1 per input; nn.ReLU6 calls "
+    "F.hardtanh, which it does not patch); thop registers none of them but ReLU6 (zero).",
+    "layer-scale-mul": "layer scale is x.mul(gamma) (timm) or x * gamma: ptflops' patch of Tensor.mul counts the "
+    "first form, 1 per element, and not the operator; archc's figures assume the operator.",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -142,6 +158,7 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "batchnorm": Rule((Count("in", 2, "batchnorm_flop_jit, eval, affine: 2 × input elements"),), forms=("eval",)),
         "groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
+        "layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
     },
     "ptflops": {
         "conv": Rule((_M, _BIAS), forms=("module",)),  # conv_flops_counter_hook
@@ -159,6 +176,15 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "avgpool": _PTFLOPS_POOL,
         "adaptive_avgpool": _PTFLOPS_POOL,
         "adaptive_maxpool": _PTFLOPS_POOL,
+        "layernorm": Rule(
+            (Count("in", 1, "bn_flops_counter_hook on nn.LayerNorm (no `affine`)"),), forms=("layernorm-module",)
+        ),  # fmt: skip
+        "gelu": Rule(
+            (Count("out", 1, "relu_flops_counter_hook on nn.GELU"), Count("in", 1, "patched F.gelu: input")),
+            forms=("activation-module",),
+        ),
+        "relu6": Rule((Count("out", 1, "relu_flops_counter_hook on nn.ReLU6"),), forms=("activation-module",)),
+        "silu": Rule((Count("in", 1, "patched F.silu: input elements"),), forms=("activation-module",)),
     },
     "ptflops_aten": {
         "conv": Rule((_M, _BIAS)),  # conv_flop on aten.convolution, with its bias
@@ -175,6 +201,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "channel_conv": Rule((_M,), forms=("module",)),  # count_convNd on nn.Conv1d, bias ignored
         "avgpool": Rule(_THOP_AVG, forms=("module", "explicit-pad")),  # count_avgpool
         "adaptive_avgpool": Rule(_THOP_AVG, forms=("module",)),  # count_adap_avgpool
+        "layernorm": Rule(
+            (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
+            forms=("layernorm-module",),
+        ),
     },
 }
 
@@ -189,6 +219,16 @@ UNCOUNTED = {
 ZERO = {  # zero rules that depend on how the code is written
     ("ptflops", "add"): Rule(why="ptflops patches torch.add / Tensor.add, not the + operator", forms=("operators",)),
     ("ptflops", "scale"): Rule(why="ptflops patches torch.mul / Tensor.mul, not the * operator", forms=("operators",)),
+    ("ptflops", "layer_scale"): Rule(
+        why="ptflops patches Tensor.mul, not the * operator (x.mul(gamma) would count 1 per element)",
+        forms=("layer-scale-mul",),
+    ),
+    ("ptflops", "hardswish"): Rule(
+        why="no hook for nn.Hardswish, F.hardswish not patched", forms=("activation-module",)
+    ),
+    ("thop", "gelu"): Rule(why="no rule for nn.GELU (warned, counted as zero)", forms=("activation-module",)),
+    ("thop", "silu"): Rule(why="no rule for nn.SiLU (warned, counted as zero)", forms=("activation-module",)),
+    ("thop", "hardswish"): Rule(why="no rule for nn.Hardswish (warned, counted as zero)", forms=("activation-module",)),
 }
 
 # Other versions of a tool whose rules differ from the pinned one (:data:`TOOLS`): tool → {version: changed kinds}.
