@@ -1,0 +1,46 @@
+"""The ConvNeXt paper's Figure 2 as specs (examples/convnext/roadmap/): each step extends the one before and
+changes one thing; each step's cost rounds to the GFLOPs the paper prints (its figures are fvcore's, which
+counts norms too: archc's MACs or its fvcore figure, one decimal); the last step is timm's convnext_tiny."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archc.counters.count import count
+from archc.pipeline import compile_spec
+from archc.reports.summary import summary
+from tests.conftest import run_cli
+
+ROADMAP = Path(__file__).resolve().parents[2] / "examples" / "convnext" / "roadmap"
+STEPS = sorted(ROADMAP.glob("*.yaml"))
+
+
+def test_each_step_extends_the_one_before():
+    assert len(STEPS) == 14
+    for before, step in zip(STEPS, STEPS[1:], strict=False):
+        assert yaml.safe_load(step.read_text(encoding="utf-8"))["extends"] == before.name
+
+
+@pytest.mark.parametrize("step", STEPS, ids=[p.stem for p in STEPS])
+def test_each_step_rounds_to_the_papers_figure(step):
+    c = compile_spec(str(step), verify_each=True)
+    paper = float(c.spec.metadata.paper_flops.rstrip("G"))
+    macs = summary(c)["macs"]
+    fvcore = count(c.graph, ["fvcore"]).totals["fvcore"]
+    assert paper in (round(macs / 1e9, 1), round(fvcore / 1e9, 1)), (macs, fvcore)
+
+
+def test_the_last_step_is_timms_convnext_tiny():
+    last = summary(compile_spec(str(STEPS[-1])))
+    tiny = summary(compile_spec(str(ROADMAP.parent / "timm" / "convnext_tiny.yaml")))
+    assert (last["params"], last["macs"]) == (tiny["params"], tiny["macs"]) == (28_589_128, 4_455_531_264)
+
+
+def test_compare_prints_the_roadmap():
+    code, out, err = run_cli("compare", *map(str, STEPS))
+    assert code == 0, err
+    names = [line.split()[0] for line in out.splitlines() if line.strip().startswith("roadmap_")]
+    assert names == [f"roadmap_{p.stem}" for p in STEPS]
