@@ -68,6 +68,8 @@ class _Printer:
             taken: set[str] = set()
             for d in model.definitions:
                 fname = function_name(d)
+                if fname in taken and d.attention is not None:  # stages with and without SE / ECA
+                    fname = f"{d.attention.kind}_{fname}"
                 while fname in taken:
                     fname += "_variant"
                 taken.add(fname)
