@@ -25,14 +25,14 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from archc.ir import regnet_names
+from archc.ir import convnext_names, regnet_names
 from archc.ir.inits import InitScheme, init_scheme
 from archc.ir.naming import pytorch_profile
 from archc.ir.regnet_names import LayoutError
 
 __all__ = ["FAMILIES", "LayoutError", "ModelLayout", "model_layout"]
 
-FAMILIES = ("resnet", "vgg", "regnet")
+FAMILIES = ("resnet", "vgg", "regnet", "convnext")
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +74,10 @@ def model_layout(g: nx.DiGraph) -> ModelLayout:
         names = {n: regnet_names.regnet_name(g, n, profile) for n in g.nodes}
         blocks = {b.id: regnet_names.block_name(profile, b.stage, b.index) for b in model.blocks}
         stages = tuple(regnet_names.stage_name(profile, s.index) for s in model.stages)
+    elif family == "convnext":
+        names = {n: convnext_names.convnext_name(g, n, profile) for n in g.nodes}
+        blocks = {b.id: convnext_names.block_name(profile, b.stage, b.index) for b in model.blocks}
+        stages = tuple(convnext_names.stage_name(profile, s.index) for s in model.stages)
     else:
         names = {n: d["names"][profile] for n, d in g.nodes(data=True)}
         blocks = {b.id: b.names[profile] for b in model.blocks}
@@ -90,6 +94,9 @@ def _container(block_name: str) -> str:
 def _module_order(g: nx.DiGraph, family: str, profile: str) -> list[str]:
     """Every node in the library's module registration order: lowering's order, but for each block's
     roles reordered as the library's block class creates them."""
+    if family == "convnext":  # a block's own parameters (gamma) come before its modules' (PyTorch's order)
+        position = {n: i for i, n in enumerate(g.nodes)}
+        return sorted(g.nodes, key=lambda n: (_block_start(g, n, position), g.nodes[n]["op"] != "layer_scale"))
     if family != "regnet":
         return list(g.nodes)
     out: list[str] = []
@@ -104,6 +111,12 @@ def _module_order(g: nx.DiGraph, family: str, profile: str) -> list[str]:
     return out
 
 
+def _block_start(g: nx.DiGraph, node: str, position: dict[str, int]) -> int:
+    """The position of the first op of ``node``'s block (of ``node`` itself outside blocks)."""
+    block_id = g.nodes[node]["block"]
+    return position[g.graph["blocks"].block(block_id).nodes[0]] if block_id is not None else position[node]
+
+
 def _weighted(data: dict) -> bool:
     return bool(data.get("params") or data.get("buffers"))
 
@@ -112,11 +125,14 @@ def _tensors(name: str, data: dict) -> list[tuple[str, tuple[int, ...]]]:
     """The tensors PyTorch's module for one op holds, as ``(key, shape)`` in ``state_dict()`` order."""
     op, a = data["op"], data["attrs"]
     if op == "conv":
-        w = [(f"{name}.weight", (a["out_channels"], a["in_channels"] // a["groups"], *a["kernel"]))]
+        kernel = () if a.get("linear") else a["kernel"]  # a pointwise conv written as nn.Linear: (out, in)
+        w = [(f"{name}.weight", (a["out_channels"], a["in_channels"] // a["groups"], *kernel))]
         return w + ([(f"{name}.bias", (a["out_channels"],))] if a["bias"] else [])
     if op == "linear":
         w = [(f"{name}.weight", (a["out_features"], a["in_features"]))]
         return w + ([(f"{name}.bias", (a["out_features"],))] if a["bias"] else [])
+    if op == "layer_scale":
+        return [(name, (a["channels"],))]  # timm's gamma: a parameter of the block, not a module
     if op == "channel_conv":
         return [(f"{name}.weight", (1, 1, a["kernel"]))] + ([(f"{name}.bias", (1,))] if a["bias"] else [])
     c = (a["channels"],)

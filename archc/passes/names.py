@@ -39,7 +39,12 @@ def assign_names(g: nx.DiGraph) -> nx.DiGraph:
     for node, data in g.nodes(data=True):
         if "names" not in data:
             data["names"] = {profile: namer(g, node, stem_index) for profile, namer in NAMERS.items()}
-    g.graph["model_layout"] = model_layout(g)
+    layout = g.graph["model_layout"] = model_layout(g)
+    if layout.family == "convnext":  # the layout's names are the profile's (reports print them)
+        for node, data in g.nodes(data=True):
+            data["names"][layout.profile] = layout.names[node]
+        for block in model.blocks:
+            block.names[layout.profile] = layout.blocks[block.id]
     return g
 
 

@@ -402,11 +402,12 @@ class Spec(_Model):
     eca: EfficientChannelAttention | None = Field(
         default=None, description="efficient channel attention on every block (instead of se)"
     )
-    family: Literal["resnet", "regnet"] = Field(
+    family: Literal["resnet", "regnet", "convnext"] = Field(
         default="resnet",
         description="the model skeleton around the blocks and its module names: resnet (torchvision's conv1,"
         " layer1…4, fc or timm's; a plain stack of single-conv blocks is VGG's features/classifier) or regnet"
-        " (torchvision's stem, trunk_output.blockN, fc or timm's stem, s1…s4, head)",
+        " (torchvision's stem, trunk_output.blockN, fc or timm's stem, s1…s4, head) or convnext (timm's stem.0/1,"
+        " stages.N.downsample, stages.N.blocks.M, head.norm / head.fc)",
     )
     names: Names = Field(default=Names(), description="naming profile of each backend")
     zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")

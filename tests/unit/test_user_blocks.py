@@ -127,3 +127,17 @@ def test_mistakes_are_located(tmp_path, path, value, message, help):
     assert code == 2, err
     assert err.startswith(str(tmp_path / "mine.yaml") + ":") and "Traceback" not in err
     assert message in err and help in err
+
+
+@pytest.mark.parametrize("n", ["atto", "tiny"])
+def test_convnext_layout_is_timms_state_dict(n):
+    """family: convnext names every tensor as timm's ConvNeXt does, in its state_dict() order."""
+    import torch
+
+    from tests.libs import timm
+
+    g = compile_spec(str(EXAMPLES / "timm" / f"convnext_{n}.yaml")).graph
+    with torch.device("meta"):
+        model = timm().create_model(f"convnext_{n}")
+    theirs = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
+    assert g.graph["model_layout"].state_dict(g) == theirs
