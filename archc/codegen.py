@@ -29,7 +29,7 @@ def provenance(spec_path: str, sha256: str) -> str:
 def emit(compiled: Compiled, backend: str) -> str:
     """The generated source of one spec for one backend."""
     try:
-        refuse_unprinted(compiled)
+        refuse_unprinted(compiled, backend)
         return importlib.import_module(BACKENDS[backend]).emit(compiled)
     except (Unsupported, NotImplementedError) as exc:
         raise SpecError([_refusal(compiled, backend, exc)]) from None
@@ -49,11 +49,14 @@ PRINTED_OPS = frozenset(
 )  # fmt: skip
 
 
-def refuse_unprinted(compiled: Compiled) -> None:
-    """:class:`Unsupported` (E403, at the spec key that asks for it) for what no backend prints yet: a user
-    block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS`."""
+def refuse_unprinted(compiled: Compiled, backend: str) -> None:
+    """:class:`Unsupported` (E403, at the spec key that asks for it) for what a backend does not print yet: a
+    user block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS` —
+    except in the PyTorch backend's ConvNeXt layout (``family: convnext``), which prints them."""
     g, spec = compiled.graph, compiled.spec
     exc = None
+    if backend == "pytorch" and spec.family == "convnext":
+        return
     if spec.blocks:
         exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed yet")
         exc.origin = ("blocks",)
@@ -80,7 +83,7 @@ def render_files(compiled: list[Compiled], backends: list[str], out: Path) -> di
         emitter = importlib.import_module(BACKENDS[name])
         for c in compiled:
             try:
-                refuse_unprinted(c)
+                refuse_unprinted(c, name)
                 files[out / name / f"{c.loaded.key}.py"] = emitter.emit(c)
             except (Unsupported, NotImplementedError) as exc:  # a known limit of the backend, not a crash
                 errors.append(_refusal(c, name, exc))

@@ -25,7 +25,7 @@ from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
-from . import regnet
+from . import convnext, regnet
 from .blocks import BlockClass, block_class
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
@@ -62,6 +62,8 @@ def build_view(c: Compiled) -> ModelView:
     layout = g.graph.get("model_layout")
     if layout is not None and layout.family == "regnet":
         return _regnet_view(c, layout)
+    if layout is not None and layout.family == "convnext":
+        return convnext.view(c, layout)
     residual = model.layout == "stages"
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     group_width = any(b.group_width is not None for b in model.blocks)
@@ -127,6 +129,11 @@ def _regnet_view(c: Compiled, layout) -> ModelView:
         num_classes=spec.head.classes,
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
+
+
+def model_constructor(spec) -> str | None:
+    """The conventional constructor's name (``resnet50``), unless the spec's name would shadow something."""
+    return None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name
 
 
 def _one_make_layer(model: BlockModel, classes: dict) -> None:

@@ -1,0 +1,249 @@
+"""ConvNeXt as timm's ``models/convnext.py`` lays it out (``family: convnext``), its block printed from the recipe.
+
+The user block (``blocks:``) becomes one class whose ``__init__`` and ``forward`` walk the recipe's steps: a conv
+is an ``nn.Conv2d`` (an ``nn.Linear`` on channels-last where the recipe says ``linear``), a LayerNorm an
+``nn.LayerNorm`` on channels-last or ``LayerNorm2d`` on N×C×H×W, layer scale timm's ``gamma`` parameter,
+drop path ``nn.Identity`` at rate 0; steps whose module names share a container (timm's ``mlp.fc1`` /
+``mlp.act`` / ``mlp.fc2``) are one ``nn.Sequential``. The permutes to and from channels-last sit where timm
+puts them: before the norm that feeds the first ``nn.Linear``, after the last. The model is timm's: ``stem``
+(conv + LayerNorm2d), ``stages`` of ``ConvNeXtStage`` (``downsample``, ``blocks``), ``head`` (pool, norm,
+flatten, fc), initialised as ``timm.models.convnext._init_weights`` (truncated normal, std 0.02, zero biases)
+so one seed gives timm's weights.
+"""
+
+from __future__ import annotations
+
+from archc.ir.expr import simplify
+from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
+
+from .printers import EmitError
+from .pycode import wrap
+
+_ACT = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
+        "hardswish": "nn.Hardswish()"}  # fmt: skip
+LAYER_NORM_2D = '''class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an N×C×H×W tensor (timm's LayerNorm2d)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)'''
+
+
+TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float = -2.0, b: float = 2.0) -> torch.Tensor:
+    """timm's trunc_normal_ (mean 0, cut at the absolute bounds a, b): a uniform draw in the normal CDF's
+    range, mapped back through the inverse CDF (torch's own trunc_normal_ draws differently)."""
+    low, high = ((1.0 + math.erf(bound / std / math.sqrt(2.0))) / 2.0 for bound in (a, b))
+    with torch.no_grad():
+        tensor.uniform_(2 * low - 1, 2 * high - 1)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0))
+        return tensor.clamp_(min=a, max=b)'''
+
+
+def _norm(step: Norm, channels: str, channels_last: bool) -> str:
+    n = step.norm
+    eps = "" if n.eps == 1e-5 else f", eps={n.eps!r}"
+    if n.kind == "layernorm":
+        return f"{'nn.LayerNorm' if channels_last else 'LayerNorm2d'}({channels}{eps})"
+    if n.kind == "batchnorm" and not channels_last:
+        return f"nn.BatchNorm2d({channels}{eps})"
+    raise EmitError(f"a {n.kind} in a ConvNeXt block", ("defaults", "norm"))
+
+
+def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
+    bias = "" if step.bias else ", bias=False"
+    if step.linear:
+        return f"nn.Linear({cin}, {width}{bias})"
+    args = [cin, width, f"kernel_size={step.kernel}"] + [f"padding={step.kernel // 2}"] * (step.kernel > 1)
+    return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
+
+
+def _enters_channels_last(steps: tuple, i: int) -> bool:
+    """Whether step ``i`` starts a channels-last run: a linear conv, or a norm whose next conv is linear."""
+    step = steps[i]
+    if isinstance(step, Conv):
+        return step.linear
+    if isinstance(step, Norm):
+        nxt = next((s for s in steps[i + 1 :] if isinstance(s, Conv | LayerScale | DropPath | Add)), None)
+        return isinstance(nxt, Conv) and nxt.linear
+    return False
+
+
+def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[str]]:
+    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``."""
+    if block.projects or block.subsample != 1 or block.pad != (0, 0):
+        raise EmitError("a ConvNeXt block whose shortcut is not the identity", ("blocks", d.kind))
+    prefix = layout.blocks[block.id] + "."
+    attr = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
+    bind = {**d.constants(), "in": "dim", "planes": "dim"}
+    for name, e in d.recipe.lets:
+        bind[name] = simplify(e, bind)
+    text = lambda e: simplify(e, bind).text()  # noqa: E731
+    modules, forward, cl, cin = [], [], False, "dim"
+    params: list[str] = []
+    steps = d.recipe.steps
+    for i, step in enumerate(steps):
+        if isinstance(step, Branch):
+            forward.append("shortcut = x")
+            continue
+        if isinstance(step, Add):
+            forward.append("x = x + shortcut")
+            continue
+        keep = cl and isinstance(step, Act | Conv | Norm) and (not isinstance(step, Conv) or step.linear)
+        if cl and not keep:
+            forward.append("x = x.permute(0, 3, 1, 2)")
+            cl = False
+        if not cl and _enters_channels_last(steps, i):
+            forward.append("x = x.permute(0, 2, 3, 1)")
+            cl = True
+        name = attr[step.role]
+        if isinstance(step, Conv):
+            width = text(step.width)
+            modules.append((name, _conv(step, cin, width, text(step.groups))))
+            cin = width
+        elif isinstance(step, Norm):
+            modules.append((name, _norm(step, cin, cl)))
+        elif isinstance(step, Act):
+            modules.append((name, _ACT[step.fn]))
+        elif isinstance(step, LayerScale):
+            params.append(f"self.{name} = nn.Parameter({step.init!r} * torch.ones({cin}))")
+            forward.append(f"x = x * self.{name}" if cl else f"x = x.mul(self.{name}.reshape(1, -1, 1, 1))")
+            continue
+        elif isinstance(step, DropPath):
+            if step.rate:
+                raise EmitError("a drop path rate above 0 (timm's DropPath is not printed yet)", ("blocks", d.kind))
+            modules.append((name, "nn.Identity()"))
+        else:
+            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
+        container = name.split(".")[0]
+        call = f"x = self.{container}(x)"
+        if not forward or forward[-1] != call:
+            forward.append(call)
+    init = _grouped(modules) + params
+    name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
+    return name, ["dim: int"], init, [*forward, "return x"]
+
+
+def _grouped(modules: list[tuple[str, str]]) -> list[str]:
+    """``self.a = …`` per module; modules named ``c.x`` (one container) as one ``nn.Sequential(OrderedDict(…))``."""
+    lines, i = [], 0
+    while i < len(modules):
+        name, text = modules[i]
+        if "." not in name:
+            lines.append(f"self.{name} = {text}")
+            i += 1
+            continue
+        container, members = name.split(".")[0], []
+        while i < len(modules) and modules[i][0].split(".")[0] == container:
+            members.append(f"{modules[i][0].split('.', 1)[1]}={modules[i][1]}")
+            i += 1
+        lines += [f"self.{container} = nn.Sequential(", "    OrderedDict(", *(f"        {m}," for m in members), "    )",
+                  ")"]  # fmt: skip
+    return lines
+
+
+def stage_class(model, g, block_cls: str) -> list[list[str]]:
+    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks."""
+    downs = [s.downsample for s in model.stages if s.downsample is not None]
+    if len({(x.norm, x.bias) for x in downs}) > 1:
+        raise EmitError("stages whose downsampling layers differ", ("stages",))
+    norm = downs[0].norm if downs else True
+    bias = "" if (downs[0].bias if downs else True) else ", bias=False"
+    eps = next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
+    layers = ([f"LayerNorm2d(in_channels, eps={eps!r})"] if norm else []) + [
+        f"nn.Conv2d(in_channels, out_channels, kernel_size=stride, stride=stride{bias})"
+    ]
+    init = [
+        *wrap(
+            "def __init__(",
+            ["self", "in_channels: int", "out_channels: int", "depth: int", "stride: int = 1"],
+            ") -> None:",
+            1,
+        ),  # fmt: skip
+        "    super().__init__()",
+        "    if stride > 1 or in_channels != out_channels:",
+        *("        " + ln for ln in wrap("self.downsample = nn.Sequential(", layers, ")", 3)),
+        "    else:",
+        "        self.downsample = nn.Identity()",
+        f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels) for _ in range(depth)])",
+    ]
+    forward = ["def forward(self, x: torch.Tensor) -> torch.Tensor:", "    return self.blocks(self.downsample(x))"]
+    return [init, forward]
+
+
+def model_body(model, g, layout) -> tuple[list[str], list[str]]:
+    """The model class's ``__init__`` lines and ``forward`` lines."""
+    stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
+    if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
+        raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
+    a, n = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]
+    k, s = a["kernel"][0], a["stride"][0]
+    bias = "" if a["bias"] else ", bias=False"
+    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={k}, stride={s}{bias})"
+    init = [f"self.stem = nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"]
+    rows = []
+    for stage in model.stages:
+        inc = stage.downsample.in_channels if stage.downsample else stage.blocks[0].in_channels
+        rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride})")
+    init += ["self.stages = nn.Sequential(", *(f"    {r}," for r in rows), ")"]
+    head = {g.nodes[x]["role"]: g.nodes[x] for x in g if g.nodes[x]["scope"][0] == "head"}
+    if set(head) != {"pool", "norm", "flatten", "fc"} or head["norm"]["op"] != "layernorm":
+        raise EmitError("a ConvNeXt head is a global pool, a LayerNorm, flatten and fc", ("head",))
+    width = head["fc"]["attrs"]["in_features"]
+    init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d(1),",
+             f"        norm=LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r}),",
+             "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
+    if layout.init.conv == "trunc_normal_0.02":
+        init += ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
+                 "        trunc_normal_(m.weight, std=0.02)", "        if m.bias is not None:",
+                 "            nn.init.zeros_(m.bias)"]  # fmt: skip
+    forward = ["x = self.stem(x)", "x = self.stages(x)", "return self.head(x)"]
+    return init, forward
+
+
+def view(c, layout):
+    """The :class:`~.view.ModelView` of a ``family: convnext`` spec."""
+    from archc.codegen import provenance
+    from archc.reports.summary import summary
+
+    from .view import ClassView, ModelView, _init_method, _method, _title, model_constructor
+
+    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
+    if len(model.definitions) != 1 or model.definitions[0].custom is None:
+        raise EmitError("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
+    if layout.init.conv not in ("trunc_normal_0.02", None):
+        raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
+    d = model.definitions[0]
+    name, signature, init, forward = block_class(d, layout, g, model.blocks[0])
+    block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe (timm's module names)."], [], [
+        _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
+        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
+    ])  # fmt: skip
+    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
+                      stage_class(model, g, name))  # fmt: skip
+    body, model_forward = model_body(model, g, layout)
+    methods = [
+        _init_method(spec.head.classes, body),
+        _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
+    ]
+    s = summary(c)
+    return ModelView(
+        header=provenance(c.loaded.source, c.loaded.sha256),
+        title=_title(spec),
+        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
+        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
+        imports=[
+            "import math",
+            "from collections import OrderedDict",
+            "",
+            "import torch",
+            "import torch.nn.functional as F",
+            "from torch import nn",
+        ],  # fmt: skip
+        helpers=[TRUNC_NORMAL, LAYER_NORM_2D],
+        classes=[block, stage, ClassView("ConvNeXt", [_title(spec)], [], methods)],
+        class_name="ConvNeXt",
+        num_classes=spec.head.classes,
+        constructor=model_constructor(spec),
+    )
