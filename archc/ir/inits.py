@@ -11,7 +11,9 @@ order of :attr:`ModelLayout.order`), since each ``normal_`` draws from the one r
   ``"normal_fan_out_per_group"`` the same with ``fan_out // groups`` (timm's RegNet ``_init_weights``);
   ``None``: PyTorch's default.
   ``"trunc_normal_0.02"`` is ``nn.init.trunc_normal_(w, std=0.02)`` (timm's ConvNeXt, for convs and linears
-  alike: ``linear_std`` 0.02 then means the same truncated normal).
+  alike: ``linear_std`` 0.02 then means the same truncated normal, drawn as timm's ``trunc_normal_`` draws);
+  ``"torch_trunc_normal_0.02"`` the same distribution drawn by ``torch.nn.init.trunc_normal_`` (torchvision's
+  ConvNeXt), whose draws differ from timm's.
 - ``conv_bias_zero``: conv biases (SE's ``fc1`` / ``fc2``) start at 0 (timm's RegNet, VGG, ``he_normal``);
   otherwise they keep PyTorch's default.
 - ``norm``: BatchNorm / GroupNorm weight set to 1, bias to 0 explicitly (torchvision writes it; PyTorch's
@@ -56,6 +58,8 @@ REFERENCE = {
                                    True, False, 0.01),
     ("convnext", "timm"): InitScheme("timm.models.convnext._init_weights", "trunc_normal_0.02", True, False,
                                      0.02),
+    ("convnext", "torchvision"): InitScheme("torchvision.models.convnext.ConvNeXt.__init__",
+                                            "torch_trunc_normal_0.02", True, False, 0.02),
 }  # fmt: skip
 REFERENCE["vgg", "timm"] = REFERENCE["vgg", "torchvision"]  # timm has no VGG of this layout: torchvision's names
 OTHERS = {

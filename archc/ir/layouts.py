@@ -55,7 +55,7 @@ class ModelLayout:
 
     def state_dict(self, g: nx.DiGraph) -> list[tuple[str, tuple[int, ...]]]:
         """The library model's ``state_dict()`` keys and shapes, in order (weights, biases, BN statistics)."""
-        return [entry for node in self.order for entry in _tensors(self.names[node], g.nodes[node])]
+        return [entry for node in self.order for entry in _tensors(self.names[node], g.nodes[node], self.profile)]
 
 
 def family_of(g: nx.DiGraph) -> str:
@@ -121,7 +121,7 @@ def _weighted(data: dict) -> bool:
     return bool(data.get("params") or data.get("buffers"))
 
 
-def _tensors(name: str, data: dict) -> list[tuple[str, tuple[int, ...]]]:
+def _tensors(name: str, data: dict, profile: str) -> list[tuple[str, tuple[int, ...]]]:
     """The tensors PyTorch's module for one op holds, as ``(key, shape)`` in ``state_dict()`` order."""
     op, a = data["op"], data["attrs"]
     if op == "conv":
@@ -131,8 +131,8 @@ def _tensors(name: str, data: dict) -> list[tuple[str, tuple[int, ...]]]:
     if op == "linear":
         w = [(f"{name}.weight", (a["out_features"], a["in_features"]))]
         return w + ([(f"{name}.bias", (a["out_features"],))] if a["bias"] else [])
-    if op == "layer_scale":
-        return [(name, (a["channels"],))]  # timm's gamma: a parameter of the block, not a module
+    if op == "layer_scale":  # a parameter of the block, not a module: timm's gamma (C,), torchvision's (C, 1, 1)
+        return [(name, (a["channels"],) if profile == "timm" else (a["channels"], 1, 1))]
     if op == "channel_conv":
         return [(f"{name}.weight", (1, 1, a["kernel"]))] + ([(f"{name}.bias", (1,))] if a["bias"] else [])
     c = (a["channels"],)

@@ -13,6 +13,7 @@ so one seed gives timm's weights.
 
 from __future__ import annotations
 
+from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
@@ -59,17 +60,6 @@ def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
     return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
 
 
-def _enters_channels_last(steps: tuple, i: int) -> bool:
-    """Whether step ``i`` starts a channels-last run: a linear conv, or a norm whose next conv is linear."""
-    step = steps[i]
-    if isinstance(step, Conv):
-        return step.linear
-    if isinstance(step, Norm):
-        nxt = next((s for s in steps[i + 1 :] if isinstance(s, Conv | LayerScale | DropPath | Add)), None)
-        return isinstance(nxt, Conv) and nxt.linear
-    return False
-
-
 def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[str]]:
     """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
@@ -80,23 +70,21 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
     for name, e in d.recipe.lets:
         bind[name] = simplify(e, bind)
     text = lambda e: simplify(e, bind).text()  # noqa: E731
-    modules, forward, cl, cin = [], [], False, "dim"
+    modules, forward, cin = [], [], "dim"
     params: list[str] = []
-    steps = d.recipe.steps
-    for i, step in enumerate(steps):
+    for step, cl in walk(d.recipe.steps):
+        if step == TO_CHANNELS_LAST:
+            forward.append("x = x.permute(0, 2, 3, 1)")
+            continue
+        if step == TO_CHANNELS_FIRST:
+            forward.append("x = x.permute(0, 3, 1, 2)")
+            continue
         if isinstance(step, Branch):
             forward.append("shortcut = x")
             continue
         if isinstance(step, Add):
             forward.append("x = x + shortcut")
             continue
-        keep = cl and isinstance(step, Act | Conv | Norm) and (not isinstance(step, Conv) or step.linear)
-        if cl and not keep:
-            forward.append("x = x.permute(0, 3, 1, 2)")
-            cl = False
-        if not cl and _enters_channels_last(steps, i):
-            forward.append("x = x.permute(0, 2, 3, 1)")
-            cl = True
         name = attr[step.role]
         if isinstance(step, Conv):
             width = text(step.width)
@@ -116,8 +104,7 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
             modules.append((name, "nn.Identity()"))
         else:
             raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
-        container = name.split(".")[0]
-        call = f"x = self.{container}(x)"
+        call = f"x = self.{name.split('.')[0]}(x)"
         if not forward or forward[-1] != call:
             forward.append(call)
     init = _grouped(modules) + params
@@ -194,7 +181,7 @@ def model_body(model, g, layout) -> tuple[list[str], list[str]]:
     init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d(1),",
              f"        norm=LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r}),",
              "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
-    if layout.init.conv == "trunc_normal_0.02":
+    if layout is not None and layout.init.conv == "trunc_normal_0.02":
         init += ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
                  "        trunc_normal_(m.weight, std=0.02)", "        if m.bias is not None:",
                  "            nn.init.zeros_(m.bias)"]  # fmt: skip
@@ -212,17 +199,23 @@ def view(c, layout):
     g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise EmitError("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
-    if layout.init.conv not in ("trunc_normal_0.02", None):
+    tv = layout.profile == "torchvision"
+    if layout.init.conv not in ("trunc_normal_0.02", "torch_trunc_normal_0.02") and not (
+        layout.init.conv is None and not tv
+    ):
         raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
     d = model.definitions[0]
-    name, signature, init, forward = block_class(d, layout, g, model.blocks[0])
-    block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe (timm's module names)."], [], [
+    if tv:
+        name, signature, init, forward = torchvision_block(d)
+    else:
+        name, signature, init, forward = block_class(d, layout, g, model.blocks[0])
+    block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."], [], [
         _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
         _method("def forward(self, x: torch.Tensor) -> ", forward, None),
     ])  # fmt: skip
     stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
                       stage_class(model, g, name))  # fmt: skip
-    body, model_forward = model_body(model, g, layout)
+    body, model_forward = torchvision_body(model, g, name) if tv else model_body(model, g, layout)
     methods = [
         _init_method(spec.head.classes, body),
         _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
@@ -233,17 +226,93 @@ def view(c, layout):
         title=_title(spec),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=[
-            "import math",
-            "from collections import OrderedDict",
-            "",
-            "import torch",
-            "import torch.nn.functional as F",
-            "from torch import nn",
-        ],  # fmt: skip
-        helpers=[TRUNC_NORMAL, LAYER_NORM_2D],
-        classes=[block, stage, ClassView("ConvNeXt", [_title(spec)], [], methods)],
+        imports=["import math", "from collections import OrderedDict", ""] * (not tv)
+        + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
+        helpers=[LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D],
+        classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
         class_name="ConvNeXt",
         num_classes=spec.head.classes,
         constructor=model_constructor(spec),
     )
+
+
+PERMUTE = '''class Permute(nn.Module):
+    """torchvision.ops.Permute: the input's dimensions in the order ``dims``."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.permute(x, self.dims)'''
+
+
+def torchvision_block(d) -> tuple[str, list[str], list[str], list[str]]:
+    """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
+    ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth``, + x."""
+    bind = {**d.constants(), "in": "dim", "planes": "dim"}
+    for name, e in d.recipe.lets:
+        bind[name] = simplify(e, bind)
+    text = lambda e: simplify(e, bind).text()  # noqa: E731
+    parts, cin, scale, kinds = [], "dim", None, []
+    for step, cl in walk(d.recipe.steps):
+        kind = step if isinstance(step, str) else step.kind
+        kinds.append(kind)
+        if step == TO_CHANNELS_LAST or step == TO_CHANNELS_FIRST:
+            parts.append("Permute([0, 2, 3, 1])" if step == TO_CHANNELS_LAST else "Permute([0, 3, 1, 2])")
+        elif isinstance(step, Conv):
+            width = text(step.width)
+            parts.append(_conv(step, cin, width, text(step.groups)))
+            cin = width
+        elif isinstance(step, Norm):
+            parts.append(_norm(step, cin, cl))
+        elif isinstance(step, Act):
+            parts.append(_ACT[step.fn])
+        elif isinstance(step, LayerScale):
+            scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
+        elif isinstance(step, DropPath) and step.rate:
+            raise EmitError("a drop path rate above 0 (StochasticDepth is not printed yet)", ("blocks", d.kind))
+    tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
+    if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
+        raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))
+    init = ["self.block = nn.Sequential(", *(f"    {p}," for p in parts), ")", scale,
+            "self.stochastic_depth = nn.Identity()"]  # fmt: skip
+    forward = [
+        "result = self.layer_scale * self.block(x)",
+        "result = self.stochastic_depth(result)",
+        "return result + x",
+    ]
+    name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
+    return name, ["dim: int"], init, forward
+
+
+def torchvision_body(model, g, block_cls: str) -> tuple[list[str], list[str]]:
+    """torchvision's ``ConvNeXt.__init__``: ``features`` (stem, each stage's blocks, the downsampling layer
+    after every stage but the last), ``avgpool``, ``classifier``, the truncated-normal init."""
+    downs = [s.downsample for s in model.stages]
+    if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
+        raise EmitError("torchvision's ConvNeXt downsamples (LN, 2x2/2 conv) before every stage but the first",
+                        ("downsample",))  # fmt: skip
+    stem, _ = model_body(model, g, None)[0][0], None
+    eps = next(g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm"))
+    table = ", ".join(f"({s.blocks[0].out}, {len(s.blocks)})" for s in model.stages)
+    width = model.stages[-1].blocks[-1].out
+    down = f"LayerNorm2d(width, eps={eps!r}), nn.Conv2d(width, stages[i + 1][0], kernel_size=2, stride=2)"
+    init = [
+        f"stages = [{table}]  # (width, blocks) of each stage",
+        f"layers: list[nn.Module] = [{stem.removeprefix('self.stem = ')}]",
+        "for i, (width, depth) in enumerate(stages):",
+        f"    layers.append(nn.Sequential(*[{block_cls}(width) for _ in range(depth)]))",
+        "    if i + 1 < len(stages):",
+        f"        layers.append(nn.Sequential({down}))",
+        "self.features = nn.Sequential(*layers)",
+        "self.avgpool = nn.AdaptiveAvgPool2d(1)",
+        f"self.classifier = nn.Sequential(LayerNorm2d({width}, eps={eps!r}), nn.Flatten(1), nn.Linear({width}, "
+        "num_classes))",
+        "for m in self.modules():",
+        "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
+        "        nn.init.trunc_normal_(m.weight, std=0.02)",
+        "        if m.bias is not None:",
+        "            nn.init.zeros_(m.bias)",
+    ]
+    return init, ["x = self.features(x)", "x = self.avgpool(x)", "return self.classifier(x)"]

@@ -15,24 +15,27 @@ import torch
 from archc.codegen import emit
 from archc.pipeline import compile_spec
 from tests.backends.torch_models import import_text
-from tests.libs import timm
+from tests.libs import timm, torchvision_models
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "convnext" / "timm"
 FAMILY = ["atto", "femto", "pico", "nano", "tiny", "small", "base", "large", "xlarge"]
 
 
-def _pair(n: str, tmp_path: Path, seed: int = 0):
-    text = emit(compile_spec(str(EXAMPLES / f"convnext_{n}.yaml")), "pytorch")
-    module = import_text(text, tmp_path, f"convnext_{n}")
+def _pair(n: str, tmp_path: Path, library: str = "timm", seed: int = 0):
+    text = emit(compile_spec(str(EXAMPLES.parent / library / f"convnext_{n}.yaml")), "pytorch")
+    module = import_text(text, tmp_path, f"convnext_{n}_{library}")
     torch.manual_seed(seed)
     ours = module.build_model().eval()
     torch.manual_seed(seed)
-    theirs = timm().create_model(f"convnext_{n}").eval()
+    if library == "timm":
+        theirs = timm().create_model(f"convnext_{n}").eval()
+    else:
+        theirs = getattr(torchvision_models(), f"convnext_{n}")().eval()
     return text, ours, theirs
 
 
-def _check(n: str, tmp_path: Path) -> None:
-    text, ours, theirs = _pair(n, tmp_path)
+def _check(n: str, tmp_path: Path, library: str = "timm") -> None:
+    text, ours, theirs = _pair(n, tmp_path, library)
     mine, ref = ours.state_dict(), theirs.state_dict()
     assert list(mine) == list(ref)
     for key in ref:  # same seed, same initial weights
@@ -58,13 +61,24 @@ def test_convnext_family_equals_timm(n, tmp_path):
     _check(n, tmp_path)
 
 
-def test_generated_convnext_is_ruff_clean_and_stable(tmp_path):
-    c = compile_spec(str(EXAMPLES / "convnext_tiny.yaml"))
-    text = emit(c, "pytorch")
-    assert text == emit(compile_spec(str(EXAMPLES / "convnext_tiny.yaml")), "pytorch")
+def test_convnext_tiny_equals_torchvision(tmp_path):
+    _check("tiny", tmp_path, "torchvision")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", ["small", "base", "large"])
+def test_convnext_family_equals_torchvision(n, tmp_path):
+    _check(n, tmp_path, "torchvision")
+
+
+@pytest.mark.parametrize("library", ["timm", "torchvision"])
+def test_generated_convnext_is_ruff_clean_and_stable(tmp_path, library):
+    spec = str(EXAMPLES.parent / library / "convnext_tiny.yaml")
+    text = emit(compile_spec(spec), "pytorch")
+    assert text == emit(compile_spec(spec), "pytorch")
     path = tmp_path / "convnext_tiny.py"
     path.write_text(text, encoding="utf-8")
     for args in (["check", "--isolated", "--line-length", "120"], ["format", "--check", "--line-length", "120"]):
         done = subprocess.run([sys.executable, "-m", "ruff", *args, str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
-    assert "class ConvnextBlock(nn.Module):" in text and text.count("class ") == 4
+    assert "class ConvnextBlock(nn.Module):" in text and text.count("\nclass ") == 4

@@ -141,3 +141,16 @@ def test_convnext_layout_is_timms_state_dict(n):
         model = timm().create_model(f"convnext_{n}")
     theirs = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
     assert g.graph["model_layout"].state_dict(g) == theirs
+
+
+@pytest.mark.parametrize("n", ["tiny", "base"])
+def test_convnext_layout_is_torchvisions_state_dict(n):
+    import torch
+
+    from tests.libs import torchvision_models
+
+    g = compile_spec(str(EXAMPLES / "torchvision" / f"convnext_{n}.yaml")).graph
+    with torch.device("meta"):
+        model = getattr(torchvision_models(), f"convnext_{n}")()
+    theirs = [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
+    assert g.graph["model_layout"].state_dict(g) == theirs

@@ -1,0 +1,42 @@
+"""Where a block's steps run channels-last: the one rule the ConvNeXt names and printers share.
+
+A pointwise conv the recipe writes as ``linear`` (``nn.Linear``) works on N×H×W×C; timm and torchvision
+permute to channels-last right before the norm that feeds the first such conv, and back after the last
+one (before layer scale, drop path or the addition). :func:`walk` gives the block's steps in order with
+the two permutes where they go, each item with the layout it runs in.
+"""
+
+from __future__ import annotations
+
+from archc.ir.recipe import Act, Conv, Norm
+
+TO_CHANNELS_LAST = "to_channels_last"  # x.permute(0, 2, 3, 1)
+TO_CHANNELS_FIRST = "to_channels_first"  # x.permute(0, 3, 1, 2)
+
+
+def _enters(steps: tuple, i: int) -> bool:
+    """Whether step ``i`` starts a channels-last run: a linear conv, or a norm whose next op is a linear conv."""
+    step = steps[i]
+    if isinstance(step, Conv):
+        return step.linear
+    if isinstance(step, Norm):
+        nxt = next((s for s in steps[i + 1 :] if not isinstance(s, Act)), None)
+        return isinstance(nxt, Conv) and nxt.linear
+    return False
+
+
+def walk(steps: tuple) -> list[tuple[object, bool]]:
+    """``(step or permute marker, channels_last)`` in order."""
+    out, cl = [], False
+    for i, step in enumerate(steps):
+        keep = cl and (isinstance(step, Act | Norm) or (isinstance(step, Conv) and step.linear))
+        if cl and not keep:
+            out.append((TO_CHANNELS_FIRST, False))
+            cl = False
+        if not cl and _enters(steps, i):
+            out.append((TO_CHANNELS_LAST, True))
+            cl = True
+        out.append((step, cl))
+    if cl:
+        out.append((TO_CHANNELS_FIRST, False))
+    return out
