@@ -52,10 +52,10 @@ PRINTED_OPS = frozenset(
 def refuse_unprinted(compiled: Compiled, backend: str) -> None:
     """:class:`Unsupported` (E403, at the spec key that asks for it) for what a backend does not print yet: a
     user block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS` —
-    except in the PyTorch backend's ConvNeXt layout (``family: convnext``), which prints them."""
+    except in the ConvNeXt layout (``family: convnext``), which both backends print."""
     g, spec = compiled.graph, compiled.spec
     exc = None
-    if backend == "pytorch" and spec.family == "convnext":
+    if spec.family == "convnext":  # both backends print the ConvNeXt layout (or refuse it themselves)
         return
     if spec.blocks:
         exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed yet")

@@ -21,6 +21,11 @@ def emit(compiled: Compiled) -> str:
     from archc.backends.keras.printers import Unsupported
     from archc.backends.keras.view import build_view
 
+    if compiled.spec.family == "convnext":  # keras.applications' ConvNeXt, printed whole
+        from archc.backends.keras import convnext
+
+        return convnext.emit(compiled)
+
     try:
         view = build_view(compiled)
     except Unsupported as exc:
