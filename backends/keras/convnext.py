@@ -121,7 +121,7 @@ def block_function(d) -> list[str]:
             body.append(f"x = LayerScale({step.init!r}, dim, {suffix})(x)")
         elif isinstance(step, DropPath):
             body.append(
-                f"x = StochasticDepth({step.rate!r}, name=f\"{{name}}_stochastic_depth\")(x)"
+                f'x = StochasticDepth({step.rate!r}, name=f"{{name}}_stochastic_depth")(x)'
                 if step.rate
                 else 'x = layers.Activation("linear", name=f"{name}_identity")(x)'
             )
