@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from archc.frameworks.convert import torch_names
 from archc.frameworks.generated import load_generated
 from archc.frameworks.quiet import import_keras
+from archc.ir.graph import operands
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -59,7 +61,7 @@ def _torch_stage_module(c: Compiled, model, index: int) -> str | None:
     """The module whose (last) output is stage ``index``'s output: its container, else the output op."""
     g = c.graph
     names = torch_names(g)
-    stage_of = {n: d["scope"][:2] for n, d in g.nodes(data=True)}
+    stage_of = {n: d["scope"][:2] for n, d in g.nodes(data=True) if d["scope"][2:3] != ("downsample",)}
 
     def heads(i: int) -> set[str]:  # layer1 (ResNet), s1 (timm's RegNet), trunk_output.block1 (torchvision's)
         return {_container(names[n]) for n, scope in stage_of.items() if scope == ("stage", i)}
@@ -73,7 +75,8 @@ def _torch_stage_module(c: Compiled, model, index: int) -> str | None:
 
 
 def _container(name: str) -> str:
-    return ".".join(name.split(".")[:2]) if name.startswith("trunk_output.") else name.split(".")[0]
+    two = name.startswith(("trunk_output.", "stages.")) or re.match(r"features\.\d+\.\d+\.", name)
+    return ".".join(name.split(".")[:2]) if two else name.split(".")[0]  # ConvNeXt: stages.1, features.3
 
 
 def check_pytorch(c: Compiled) -> list[Check]:
@@ -119,7 +122,9 @@ def keras_macs(model) -> int:
     total = 0
     for layer in model.layers:
         kind = type(layer).__name__
-        if kind in ("Conv1D", "Conv2D"):
+        if hasattr(layer, "layers"):  # a nested Sequential (keras.applications ConvNeXt's stem, downsampling)
+            total += keras_macs(layer)
+        elif kind in ("Conv1D", "Conv2D"):
             total += math.prod(layer.output.shape[1:]) * math.prod(layer.kernel.shape[:-1])
         elif kind == "Dense":
             total += math.prod(layer.kernel.shape) * math.prod(layer.output.shape[1:-1] or (1,))
@@ -138,6 +143,8 @@ def check_keras(c: Compiled) -> list[Check]:
     names = {layer.name for layer in model.layers}
     for info in g.graph["stages"]:
         name = g.nodes[info.output]["names"]["keras"]
+        if name not in names and g.nodes[info.output]["op"] == "add":  # ConvNeXt's `shortcut + x`: no layer
+            name = g.nodes[operands(g, info.output)[0]]["names"]["keras"]  # the main path, same shape
         actual = _chw(model.get_layer(name).output.shape) if name in names else f"no layer {name!r}"
         checks.append(Check(f"stage {info.name} shape", list(g.nodes[info.output]["shape"]), actual))
     if len(model.outputs) == 1:

@@ -104,3 +104,26 @@ def _torchvision_name(g: nx.DiGraph, node: str) -> str | None:
         raise LayoutError(f"torchvision's ConvNeXt has no module for {node} ({data['op']})",
                           "a ConvNeXt layout has one stem conv (+ norm), stages and a head of pool, norm, fc")  # fmt: skip
     return name
+
+
+# keras.applications' ConvNeXt: a block step's suffix by role (other roles keep their role)
+KERAS_LOCAL = {"conv_dw": "depthwise_conv", "norm": "layernorm", "fc1": "pointwise_conv_1", "act": "gelu",
+               "fc2": "pointwise_conv_2", "gamma": "layer_scale", "drop_path": "identity"}  # fmt: skip
+_KERAS_HEAD = {"pool": "head_gap", "norm": "head_layernorm", "fc": "head_dense"}
+_KERAS_STEM = {"conv": "stem_conv", "bn": "stem_layernorm"}
+
+
+def keras_name(g: nx.DiGraph, node: str, model: str) -> str:
+    """keras.applications' layer name of ``node`` in a ConvNeXt called ``model`` (``convnext_tiny_stem_conv``,
+    ``…_stage_0_block_0_depthwise_conv``, ``…_downsampling_conv_0``, ``…_head_dense``)."""
+    data = g.nodes[node]
+    scope, role = data["scope"], data["role"]
+    if scope[0] == "input":
+        return "input"
+    if scope[0] == "stem":
+        return f"{model}_{_KERAS_STEM.get(role, role)}"
+    if scope[0] == "head":
+        return f"{model}_{_KERAS_HEAD.get(role, role)}"
+    if scope[2] == "downsample":
+        return f"{model}_downsampling_{'layernorm' if role == 'norm' else role}_{scope[1] - 1}"
+    return f"{model}_stage_{scope[1]}_block_{scope[2]}_{KERAS_LOCAL.get(role, role)}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from archc.ir import convnext_names
 from archc.ir.layouts import model_layout
 from archc.ir.naming import block_names, keras_name, stem_counters, torchvision_name
 from archc.ir.timm_names import timm_name
@@ -40,9 +41,10 @@ def assign_names(g: nx.DiGraph) -> nx.DiGraph:
         if "names" not in data:
             data["names"] = {profile: namer(g, node, stem_index) for profile, namer in NAMERS.items()}
     layout = g.graph["model_layout"] = model_layout(g)
-    if layout.family == "convnext":  # the layout's names are the profile's (reports print them)
+    if layout.family == "convnext":  # the layout's names are the profile's (reports print them); keras.applications'
         for node, data in g.nodes(data=True):
             data["names"][layout.profile] = layout.names[node]
+            data["names"]["keras"] = convnext_names.keras_name(g, node, g.graph["name"])
         for block in model.blocks:
             block.names[layout.profile] = layout.blocks[block.id]
     return g

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError
+from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
 from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from archc.pipeline import Compiled
 
-# role of a ConvNeXt block step → keras.applications' suffix (other roles keep their role)
-_LOCAL = {"conv_dw": "depthwise_conv", "norm": "layernorm", "fc1": "pointwise_conv_1", "act": "gelu",
-          "fc2": "pointwise_conv_2", "gamma": "layer_scale"}  # fmt: skip
 _ACT = {"relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu", "hardswish": "hard_swish"}
 
 HELPERS = '''class LayerScale(layers.Layer):
