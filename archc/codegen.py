@@ -49,6 +49,9 @@ PRINTED_OPS = frozenset(
 )  # fmt: skip
 
 
+_ACTIVATIONS = {"gelu", "relu6", "silu", "hardswish"}  # printed inside a PyTorch user block
+
+
 def refuse_unprinted(compiled: Compiled, backend: str) -> None:
     """:class:`Unsupported` (E403, at the spec key that asks for it) for what a backend does not print yet: a
     user block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS` —
@@ -57,8 +60,11 @@ def refuse_unprinted(compiled: Compiled, backend: str) -> None:
     exc = None
     if spec.family == "convnext":  # both backends print the ConvNeXt layout (or refuse it themselves)
         return
-    if spec.blocks:
-        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed yet")
+    block_ops = {d["op"] for _, d in g.nodes(data=True) if d["block"] is not None}
+    outside = {d["op"] for _, d in g.nodes(data=True) if d["block"] is None}
+    if spec.blocks and (backend != "pytorch" or block_ops - PRINTED_OPS - _ACTIVATIONS or spec.family != "resnet"):
+        where = "in Keras" if backend != "pytorch" else "with these ops or family"
+        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed {where} yet")
         exc.origin = ("blocks",)
     elif any(stage.downsample is not None for stage in g.graph["blocks"].stages):
         exc = Unsupported("separate downsampling layers are not printed yet")
@@ -67,7 +73,7 @@ def refuse_unprinted(compiled: Compiled, backend: str) -> None:
         exc = Unsupported("a norm in the head is not printed yet")
         exc.origin = ("head", "norm")
     else:
-        ops = sorted({d["op"] for _, d in g.nodes(data=True)} - PRINTED_OPS)
+        ops = sorted(outside - PRINTED_OPS | (block_ops - PRINTED_OPS - (_ACTIVATIONS if spec.blocks else set())))
         if ops:
             exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
             exc.origin = ("defaults",)

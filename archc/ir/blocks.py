@@ -291,12 +291,14 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         n = None if norm.kind == "none" else NormSpec(norm.kind, norm.eps, norm.momentum, norm.groups)
         custom = compile_recipe(r, n, spec.defaults.activation, spec.shortcut)
         params = tuple(sorted(r.params.items()))
+        expansion = _expansion(custom, spec, dict(params))
     groups = spec.groups
     grouping = "group_width" if stage is not None and stage.group_width is not None else "groups"
     if grouping == "group_width":
         groups = 1
     return BlockDef(
-        kind=spec.block, unit=unit_of(spec), stride_at=spec.stride_at, expansion=spec.block_expansion,
+        kind=spec.block, unit=unit_of(spec), stride_at=spec.stride_at,
+        expansion=spec.block_expansion if custom is None else expansion,
         groups=groups, base_width=spec.base_width, shortcut=custom.shortcut.kind if custom else spec.shortcut,
         strided_identity=spec.strided_identity, projection=spec.projection_stride,
         norm=Norm(norm.kind, norm.eps, norm.momentum, norm.groups), conv_bias=spec.defaults.conv_bias,
@@ -305,6 +307,16 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
         custom=custom, custom_params=params,
     )  # fmt: skip
+
+
+def _expansion(recipe: Recipe, spec: Spec, params: dict) -> int:
+    """A user block's ``out / planes`` where that is one integer for every width (``4 * planes``: 4), else the
+    spec's expansion: the class attribute a printed block carries (torchvision's ``Bottleneck.expansion``)."""
+    env = {"expansion": spec.block_expansion, "groups": spec.groups, "base_width": spec.base_width,
+           "bottleneck_ratio": None, "reduction": 16, **params, "in": 0, "group_width": 1}  # fmt: skip
+    outs = {p: recipe.widths({**env, "planes": p})["out"] for p in (64, 96)}
+    ratio = outs[64] // 64
+    return ratio if ratio >= 1 and all(o == p * ratio for p, o in outs.items()) else spec.block_expansion
 
 
 _OF = {"output": "out", "input": "in", "inner": "inner"}

@@ -20,7 +20,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .printers import norm_layer
+from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
 UNIT_WORD = {
@@ -54,6 +54,8 @@ def unit_name(d: BlockDef) -> str | None:
 
 
 def class_name(d: BlockDef) -> str:
+    if d.custom is not None:  # a user block (``blocks:``): its name
+        return "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
     word = UNIT_WORD.get(unit_name(d) or "", "Custom") if unit_name(d) != "original" else ""
     plain = "Plain" if d.shortcut == "none" else ""
     attention = {"se": "SE", "eca": "ECA"}[d.attention.kind] if d.attention else ""
@@ -123,12 +125,14 @@ class _Writer:
             elif isinstance(step, Norm):
                 self.module(self.attr(step.role), norm_layer(step.norm, channels), "bn")
             elif isinstance(step, Act):
-                self.activation(step.role)
+                self.activation(step.role, step.fn)
             elif isinstance(step, SqueezeExcite):
                 hidden = self.text(step.hidden)
                 self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
             elif isinstance(step, ECA):
                 self.eca(step, channels)
+            elif not isinstance(step, Branch | Add):
+                raise EmitError(f"a {step.kind} step in a ResNet-layout block", ("blocks", self.d.kind))
             elif isinstance(step, Branch):
                 pending = self.var
                 if i:  # after a pre-activation: the shortcut's input is overwritten by the branch
@@ -151,6 +155,8 @@ class _Writer:
             half = step.kernel // 2
             args.append(f"padding={dil if half == 1 else f'{half} * {dil}'}" if dil else f"padding={half}")
             args += [f"dilation={dil}"] if dil else []
+        elif step.kernel > 1:  # a user block's conv: no dilation parameter, "same" padding
+            args.append(f"padding={step.kernel // 2}")
         groups = self.text(step.groups)
         args += [f"groups={groups}"] * (groups != "1") + ["bias=False"] * (not step.bias)
         self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
@@ -166,7 +172,10 @@ class _Writer:
         args += [f"gamma={extra[0]}", f"beta={extra[1]}"] if extra else []
         self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
 
-    def activation(self, role: str) -> None:
+    def activation(self, role: str, fn: str = "relu") -> None:
+        if fn != "relu":  # a user block's GELU, ReLU6, SiLU, Hardswish: one module per position, named by role
+            self.module(self.attr(role), _ACTIVATION[fn], "act")
+            return
         if self.timm:  # timm: one module per activation (act1, act2, …)
             inplace = "inplace=True" if self.src in _OVERWRITABLE else ""
             self.module(self.attr(role), f"nn.ReLU({inplace})", "relu")
@@ -211,6 +220,7 @@ class _Writer:
         return lines
 
 
+_ACTIVATION = {"gelu": "nn.GELU()", "relu6": "nn.ReLU6()", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()"}
 _SHORTCUT = {
     "A": "the identity, subsampled by the stride and zero-padded to the new width (option A, no parameters)",
     "C": "``downsample`` (a projection) on every block (option C)",
@@ -222,6 +232,9 @@ _FIG4 = {"original": "a", "bn_after_addition": "b", "relu_before_addition": "c",
 
 
 def _doc(d: BlockDef) -> list[str]:
+    if d.custom is not None:
+        kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
+        return [f"The spec's '{d.kind}' block ({kernels} convs), printed from its recipe."]
     kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
     lines = [f"{KIND[d.kind]}: {kernels} convs, planes × {d.expansion} output channels."]
     unit = unit_name(d)

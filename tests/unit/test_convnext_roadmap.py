@@ -44,3 +44,28 @@ def test_compare_prints_the_roadmap():
     assert code == 0, err
     names = [line.split()[0] for line in out.splitlines() if line.strip().startswith("roadmap_")]
     assert names == [f"roadmap_{p.stem}" for p in STEPS]
+
+
+PRINTED = ["03_depthwise", "04_width", "05_inverted_bottleneck", "06_move_up_dw", "07_kernel7",
+           "09_fewer_activations", "10_fewer_norms"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "step",
+    [pytest.param(s, marks=[] if s in ("03_depthwise", "06_move_up_dw") else [pytest.mark.slow]) for s in PRINTED],
+)
+def test_user_block_steps_build_in_pytorch_and_match_the_ir(step):
+    """A user block in the ResNet skeleton prints as one class; archc verify's checks (params, buffers, MACs by
+    FlopCounterMode, stage and output shapes of a real forward pass) find the IR's figures."""
+    from archc.frameworks.verify import check_pytorch
+
+    checks = check_pytorch(compile_spec(str(ROADMAP / f"{step}.yaml"), input_size=(64, 64)))
+    assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+@pytest.mark.parametrize("step", ["08_gelu", "11_layernorm", "12_downsampling"])
+def test_steps_the_resnet_printer_cannot_print_are_refused(step, tmp_path):
+    code, _, err = run_cli("build", str(ROADMAP / f"{step}.yaml"), "--backend", "pytorch", "--out", str(tmp_path))
+    assert code == 2 and "error[E403]" in err and "Traceback" not in err
+    code, _, err = run_cli("build", str(ROADMAP / "03_depthwise.yaml"), "--backend", "keras", "--out", str(tmp_path))
+    assert code == 2 and "error[E403]" in err
