@@ -13,9 +13,11 @@ back from the ops). Three layers:
   of first use; the graph attribute ``g.graph["blocks"]``. Every op node of a block carries
   ``block`` = the block's id (``"s1.b0"``, ``None`` outside blocks).
 
-Data tables: :data:`LAYOUTS` (the conv slots of a block kind) and :data:`UNITS` (where BN and ReLU sit,
-the five orderings of "Identity Mappings in Deep Residual Networks", Fig. 4). A new kind or ordering is a
-new row, never a new code path. :func:`plan_blocks` builds the model from a validated spec.
+Data tables: :data:`archc.ir.recipe.KINDS` (the conv slots of a block kind; :data:`LAYOUTS` its kernels)
+and :data:`UNITS` (where BN and ReLU sit, the five orderings of "Identity Mappings in Deep Residual
+Networks", Fig. 4). A definition compiles once into its recipe (:attr:`BlockDef.recipe`), which lowering,
+the verifier and both printers walk. A new kind or ordering is a new row, never a new code path.
+:func:`plan_blocks` builds the model from a validated spec.
 """
 
 from __future__ import annotations

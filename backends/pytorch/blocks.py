@@ -1,7 +1,9 @@
-"""One ``nn.Module`` class per block definition, printed from its plan (:class:`archc.ir.blocks.BlockDef`),
-parameterised as torchvision's ``resnet.py`` is: ``inplanes, planes, stride, downsample, groups,
-base_width, dilation``; ``expansion`` a class attribute; ``width = int(planes * (base_width / 64.0)) *
-groups``. Nothing is read back from the ops: sizes are expressions of the constructor's parameters.
+"""One ``nn.Module`` class per block definition, printed by walking its recipe (:mod:`archc.ir.recipe`),
+parameterised as torchvision's ``resnet.py`` is: ``inplanes, planes, stride, downsample`` (+ ``groups,
+base_width`` where the net groups, ``dilation`` where it dilates, ``group_width`` for RegNet-style stages);
+``expansion`` a class attribute; widths are the recipe's expressions with each parameter bound to the
+argument that carries it or to a constant (``width = int(planes * (base_width / 64.0)) * groups``, or just
+``planes``). Nothing is read back from the ops.
 
 Attribute names come from the spec's PyTorch naming profile (torchvision:
 :func:`archc.ir.naming.torchvision_block_attr`; timm: :func:`archc.ir.timm_names.timm_block_attr`, with one

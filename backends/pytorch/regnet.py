@@ -13,82 +13,93 @@ from __future__ import annotations
 
 from archc.ir.expr import simplify
 from archc.ir.layouts import ModelLayout
-from archc.ir.recipe import Act, Add, Branch, Conv, Norm, SqueezeExcite
+from archc.ir.recipe import Act, Add, Branch, Conv, Norm, NormSpec, SqueezeExcite
+from archc.ir.regnet_names import block_attr
 
-from .printers import EmitError, batchnorm, conv, pair
+from .printers import EmitError, batchnorm, conv, norm_layer, pair
 from .pycode import wrap
 
 
-def block_class(layout: ModelLayout, model, g) -> tuple[str, list[str], list[str], list[str]]:
+def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
     """(class name, signature, ``__init__`` lines, ``forward`` lines) of the model's one RegNet block."""
     if len(model.definitions) != 1:
         raise EmitError("a RegNet layout with more than one block definition", ("stages",))
     d, tv = model.definitions[0], layout.profile == "torchvision"
-    block = next(b for b in model.blocks if b.projects)
-    prefix = layout.blocks[block.id] + "."
-    attr = {g.nodes[n]["role"]: layout.names[n][len(prefix) :] for n in block.nodes}
+    recipe = d.recipe
+    roles = {s.role for s in (*recipe.steps, *recipe.shortcut.projection) if hasattr(s, "role")}
+    attr = {r: block_attr(layout.profile, r, roles) for r in roles if r != "se"} | {"se": block_attr(
+        layout.profile, "se_scale", roles)}  # fmt: skip
     bind = {**d.constants(), "in": "width_in", "planes": "width_out", "group_width": "group_width"}
-    for name, e in d.recipe.lets:
+    for name, e in recipe.lets:
         bind[name] = simplify(e, bind)
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
-    units, current, cin = [], None, "width_in"
-    for step in d.recipe.steps:
+    modules = [(attr[u[0].role].rsplit(".", 1)[0] if isinstance(u[0], Conv) else attr["se"], _module(u, tv, bind))
+               for u in _units(recipe.steps, "width_in", bind)]  # fmt: skip
+    down = attr["down_conv"].rsplit(".", 1)[0]
+    proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(recipe.shortcut, tv)}"]
+    act = attr["out_act"]
+    if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
+        init = ["self.proj = None", *proj, "self.f = nn.Sequential(", "    OrderedDict(",
+                *(f"        {n.split('.')[-1]}={m}," for n, m in modules), "    )", ")",
+                f"self.{act} = nn.ReLU(inplace=True)"]  # fmt: skip
+        forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
+                   f"return self.{act}(x)"]  # fmt: skip
+    else:  # timm: conv1, conv2, se, conv3, act3, downsample
+        init = [*(f"self.{n} = {m}" for n, m in modules), f"self.{act} = nn.ReLU(inplace=True)",
+                f"self.{down} = None", *proj]  # fmt: skip
+        forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules), f"if self.{down} is not None:",
+                   f"    shortcut = self.{down}(shortcut)", f"return self.{act}(x + shortcut)"]  # fmt: skip
+    signature = ["width_in: int", "width_out: int", "stride: int = 1", "group_width: int = 1"]
+    return "ResBottleneckBlock" if tv else "Bottleneck", signature, init, forward
+
+
+def _units(steps, cin: str, bind: dict) -> list[tuple]:
+    """The recipe's main path as units: (conv, input width, the norm / activation steps after it) or (SE, width)."""
+    units, current = [], None
+    for step in steps:
         if isinstance(step, Conv):
-            current = [attr[step.role].rsplit(".", 1)[0], step, cin, []]
+            current = (step, cin, [])
             units.append(current)
-            cin = text(step.width)
+            cin = simplify(step.width, bind).text()
         elif isinstance(step, Norm | Act) and current is not None:
-            current[3].append(step)
+            current[2].append(step)
         elif isinstance(step, SqueezeExcite):
-            units.append([attr["se_scale"], step, cin, []])
+            units.append((step, cin, []))
             current = None
         elif isinstance(step, Add | Branch):
             current = None
-    init = ["self.proj = None" if tv else "", "if width_in != width_out or stride != 1:"]
-    down = (
-        "nn.Sequential("
-        + ", ".join(
-            ["nn.Conv2d(width_in, width_out, kernel_size=1, stride=stride, bias=False)", "nn.BatchNorm2d(width_out)"]
-        )
-        + ")"
-        if tv
-        else "ConvNormAct(width_in, width_out, 1, stride, apply_act=False)"
-    )
-    proj = [f"    self.{attr['down_conv'].rsplit('.', 1)[0]} = {down}"]
-    modules = []
-    for name, step, cin, after in units:
-        if isinstance(step, SqueezeExcite):
-            modules.append((name, f"SqueezeExcitation({cin}, {text(step.hidden)})"))
-            continue
-        stride = "stride" if step.stride else "1"
-        groups = text(step.groups)
-        if tv:
-            args = [cin, text(step.width), f"kernel_size={step.kernel}"] + [f"stride={stride}"] * (stride != "1")
-            args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) + [f"groups={groups}"] * (groups != "1")
-            parts = [f"nn.Conv2d({', '.join(args)}, bias=False)"]
-            parts += [f"nn.BatchNorm2d({text(step.width)})" if isinstance(s, Norm) else "nn.ReLU(inplace=True)"
-                      for s in after]  # fmt: skip
-            modules.append((name, f"nn.Sequential({', '.join(parts)})"))
-        else:
-            act = "" if any(isinstance(s, Act) for s in after) else ", apply_act=False"
-            grp = f", groups={groups}" if groups != "1" else ""
-            stride = ", stride" if step.stride else ""
-            modules.append((name, f"ConvNormAct({cin}, {text(step.width)}, {step.kernel}{stride}{grp}{act})"))
-    if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
-        init = [init[0], init[1], *proj, "self.f = nn.Sequential(", "    OrderedDict(",
-                *(f"        {n.split('.')[-1]}={m}," for n, m in modules), "    )", ")",
-                f"self.{attr['out_act']} = nn.ReLU(inplace=True)"]  # fmt: skip
-        forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
-                   f"return self.{attr['out_act']}(x)"]  # fmt: skip
-        name = "ResBottleneckBlock"
-    else:  # timm: conv1, conv2, se, conv3, act3, downsample
-        init = [*(f"self.{n} = {m}" for n, m in modules), f"self.{attr['out_act']} = nn.ReLU(inplace=True)",
-                "self.downsample = None", init[1], *proj]  # fmt: skip
-        forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules), "if self.downsample is not None:",
-                   "    shortcut = self.downsample(shortcut)", f"return self.{attr['out_act']}(x + shortcut)"]  # fmt: skip
-        name = "Bottleneck"
-    signature = ["width_in: int", "width_out: int", "stride: int = 1", "group_width: int = 1"]
-    return name, signature, [ln for ln in init if ln], forward
+    return units
+
+
+def _module(unit: tuple, tv: bool, bind: dict) -> str:
+    """One unit's module: ``nn.Sequential(conv, norm, act)`` (torchvision), ``ConvNormAct`` (timm), or SE."""
+    step, cin, after = unit
+    text = lambda e: simplify(e, bind).text()  # noqa: E731
+    if isinstance(step, SqueezeExcite):
+        return f"SqueezeExcitation({cin}, {text(step.hidden)})"
+    groups = text(step.groups)
+    if not tv:
+        if any(isinstance(s, Norm) and s.norm != NormSpec("batchnorm") for s in after):
+            raise EmitError(
+                "timm's RegNet layout prints BatchNorm2d with PyTorch's defaults only", ("defaults", "norm")
+            )
+        act = "" if any(isinstance(s, Act) for s in after) else ", apply_act=False"
+        grp = f", groups={groups}" if groups != "1" else ""
+        return f"ConvNormAct({cin}, {text(step.width)}, {step.kernel}{', stride' * step.stride}{grp}{act})"
+    args = [cin, text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
+    args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) + [f"groups={groups}"] * (groups != "1")
+    parts = [f"nn.Conv2d({', '.join(args)}, bias=False)"]
+    parts += [norm_layer(s.norm, text(step.width)) if isinstance(s, Norm) else "nn.ReLU(inplace=True)" for s in after]
+    return f"nn.Sequential({', '.join(parts)})"
+
+
+def _projection(rule, tv: bool) -> str:
+    """The projection shortcut from the recipe's projection steps (conv 1x1 with the stride, norm)."""
+    if [type(s) for s in rule.projection] != [Conv, Norm] or not rule.projection[0].stride:
+        raise EmitError("a RegNet projection is a strided 1x1 conv and a norm", ("shortcut",))
+    if not tv:
+        return "ConvNormAct(width_in, width_out, 1, stride, apply_act=False)"
+    conv = "nn.Conv2d(width_in, width_out, kernel_size=1, stride=stride, bias=False)"
+    return f"nn.Sequential({conv}, {norm_layer(rule.projection[1].norm, 'width_out')})"
 
 
 def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[list[str], list[str], list[str]]:

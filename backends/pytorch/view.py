@@ -106,7 +106,7 @@ def build_view(c: Compiled) -> ModelView:
 def _regnet_view(c: Compiled, layout) -> ModelView:
     """torchvision's or timm's RegNet (:mod:`.regnet`): one block class, stages by ``_make_stage``."""
     g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
-    name, signature, init, forward = regnet.block_class(layout, model, g)
+    name, signature, init, forward = regnet.block_class(layout, model)
     block = ClassView(name, [f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."], [], [
         _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
         _method("def forward(self, x: torch.Tensor) -> ", forward, None),

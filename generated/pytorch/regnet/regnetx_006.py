@@ -12,14 +12,21 @@ from torch import nn
 
 
 class BatchNormAct2d(nn.BatchNorm2d):
-    """A batch norm with its activation inside (timm's BatchNormAct2d: the ReLU is ``bn.act``)."""
+    """A batch norm with its activation inside (timm's BatchNormAct2d: the ReLU is ``bn.act``); its forward is
+    BatchNorm2d's (running statistics always tracked), written out as timm's is, for TorchScript."""
 
     def __init__(self, num_features: int, apply_act: bool = True) -> None:
         super().__init__(num_features)
         self.act = nn.ReLU(inplace=True) if apply_act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(super().forward(x))
+        if self.training and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+        momentum = 0.1 if self.momentum is None else self.momentum
+        x = nn.functional.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
+        )
+        return self.act(x)
 
 
 class ConvNormAct(nn.Module):
