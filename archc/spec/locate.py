@@ -72,7 +72,12 @@ def _data_path(loc: tuple, data: object) -> tuple:
 
 
 def _is_tag(part: str, mapping: dict) -> bool:
-    return mapping.get("op") == part or "[" in part
+    return mapping.get("op") == part or mapping.get("kind") == part or "[" in part
+
+
+def _tag_key(path: tuple) -> str:
+    """The key that tags a list item's kind: ``op`` (stem layers), ``kind`` (a block recipe's steps)."""
+    return "kind" if "steps" in path else "op"
 
 
 def _model_at(root: type[BaseModel], path: tuple, data: object) -> type[BaseModel] | None:
@@ -101,9 +106,10 @@ def _pick(annotation, value):
     models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
     if len(models) > 1 and isinstance(value, dict):
         for m in models:
-            op = m.model_fields.get("op")
-            if op is not None and value.get("op") in typing.get_args(op.annotation):
-                return m
+            for key in ("op", "kind"):
+                tag = m.model_fields.get(key)
+                if tag is not None and value.get(key) in typing.get_args(tag.annotation):
+                    return m
     return models[0] if models else tp
 
 
@@ -164,7 +170,8 @@ def _one(error: dict, data: object, marks: Marks, root: type[BaseModel]) -> Diag
     if kind in ("literal_error", "union_tag_invalid"):
         if kind == "union_tag_invalid":
             choices = [c.strip().strip("'\"") for c in error["ctx"]["expected_tags"].split(",")]
-            value, m, name = error["ctx"]["tag"], marks.value(path + ("op",)), "op"
+            tag = _tag_key(path)
+            value, m, name = error["ctx"]["tag"], marks.value(path + (tag,)), tag
         else:
             choices = _literal_choices(error)
         if value is None:
@@ -226,8 +233,8 @@ def _missing(kind: str, path: tuple, data: object, marks: Marks, root: type[Base
         field = parent.model_fields.get(key) if parent else None
         choices = _choices(field.annotation) if field else []
     else:
-        key, where = "op", path
-        choices = _op_choices(root, path, data)
+        key, where = _tag_key(path), path
+        choices = _op_choices(root, path, data, key)
     help = f"add '{key}: {choices[0]}'" if len(choices) == 1 else f"add '{key}: …'"
     if len(choices) > 1:
         help += " (one of " + ", ".join(f"'{c}'" for c in choices) + ")"
@@ -239,8 +246,8 @@ def _choices(annotation) -> list[str]:
     return [str(a) for a in typing.get_args(tp)] if typing.get_origin(tp) is typing.Literal else []
 
 
-def _op_choices(root: type[BaseModel], path: tuple, data: object) -> list[str]:
-    """The ``op`` values of the tagged union that validates the list item at ``path``."""
+def _op_choices(root: type[BaseModel], path: tuple, data: object, key: str = "op") -> list[str]:
+    """The ``op`` (or ``kind``) values of the tagged union that validates the list item at ``path``."""
     parent = _model_at(root, path[:-2], data) if len(path) >= 2 else None
     field = parent.model_fields.get(path[-2]) if parent and isinstance(path[-2], str) else None
     if field is None:
@@ -249,7 +256,7 @@ def _op_choices(root: type[BaseModel], path: tuple, data: object) -> list[str]:
     item = typing.get_args(tp)[0] if typing.get_origin(tp) is list else tp
     out: list[str] = []
     for member in _unwrap(item)[1]:
-        op = getattr(member, "model_fields", {}).get("op")
+        op = getattr(member, "model_fields", {}).get(key)
         out += _choices(op.annotation) if op else []
     return out
 

@@ -116,7 +116,7 @@ def _edit(path: tuple, value) -> dict:
         (("blocks", "mine", "lets", "hidden"), "4 * (planes", "bad width expression", "write numbers"),
         (("blocks", "mine", "lets", "hidden"), "__import__('os')", "bad width expression", "write numbers"),
         (("block",), "mien", "invalid value 'mien' for 'block'", "did you mean 'mine'?"),
-        (("blocks", "mine", "steps", 2, "kind"), "cnov", "", ""),
+        (("blocks", "mine", "steps", 2, "kind"), "cnov", "invalid value 'cnov' for 'kind'", "did you mean 'conv'?"),
         (("blocks", "mine", "steps", 4, "width"), "hidden", "the main path ends with 64 channels", "'out'"),
         (("blocks", "mine", "steps", 2, "groups"), 3, "in 3 groups", "groups divide"),
         (("blocks", "mine", "steps", 0, "stride"), False, "no conv step takes the stride", "stride: true"),
