@@ -1,4 +1,4 @@
-"""README "Blocks as data": its worked block is examples/convnext/timm/convnext_tiny.yaml and timm's figures,
+"""README "Blocks as data": its worked block is the built-in timm/convnext_tiny and timm's figures,
 its roadmap table is what archc computes for examples/convnext/roadmap/."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def test_worked_block_is_the_example_and_timms_figures(tmp_path):
     path = tmp_path / "convnext_tiny.yaml"
     path.write_text(snippet, encoding="utf-8")
     ours = summary(compile_spec(str(path)))
-    example = summary(compile_spec(str(REPO / "examples" / "convnext" / "timm" / "convnext_tiny.yaml")))
+    example = summary(compile_spec("timm/convnext_tiny"))
     assert (ours["params"], ours["macs"]) == (example["params"], example["macs"]) == (28_589_128, 4_455_531_264)
     assert "28,589,128 params and 4,455,531,264 MACs" in SECTION.replace("\n", " ")
 

@@ -17,7 +17,7 @@ from archc.pipeline import compile_spec
 from tests.backends.torch_models import import_text
 from tests.libs import timm, torchvision_models
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "convnext" / "timm"
+EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "timm"
 FAMILY = ["atto", "femto", "pico", "nano", "tiny", "small", "base", "large", "xlarge"]
 
 

@@ -6,8 +6,6 @@ subclass of nn.LayerNorm, and counts timm's x.mul(gamma)), which archc states un
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
 from archc.counters.count import count
@@ -15,11 +13,11 @@ from archc.pipeline import compile_spec
 from tests.counters import tools
 from tests.libs import timm
 
-SPEC = Path(__file__).resolve().parents[2] / "examples" / "convnext" / "timm" / "convnext_atto.yaml"
+SPEC = "timm/convnext_atto"
 
 
 def test_convnext_counters_equal_the_tools_on_timms_model():
-    g = compile_spec(str(SPEC), input_size=(64, 64)).graph
+    g = compile_spec(SPEC, input_size=(64, 64)).graph
     figures = count(g, ["torch", "fvcore", "ptflops_aten", "thop"]).totals
     torch.manual_seed(0)
     model = timm().create_model("convnext_atto").eval()

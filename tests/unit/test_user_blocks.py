@@ -15,7 +15,7 @@ from archc.spec.loader import load_spec
 from archc.sweep.fastcost import fast_totals
 from tests.conftest import run_cli
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "convnext"
+EXAMPLES = Path(__file__).resolve().parents[2] / "specs"
 FAMILY = ["atto", "femto", "pico", "nano", "tiny", "small", "base", "large", "xlarge"]
 
 
