@@ -61,11 +61,13 @@ KINDS = (
     "pad_channels",
     "input",
     "layernorm",
+    "layernorm2d",
     "gelu",
     "relu6",
     "silu",
     "hardswish",
     "layer_scale",
+    "layer_scale_mul",
     "drop_path",
 )
 
@@ -118,15 +120,16 @@ FORMS = {
     "negative) is an F.pad before the module: pool counts see the padded input.",
     "operators": "additions and the SE scale are the + and * operators: ptflops patches torch.add / Tensor.add / "
     "torch.mul / Tensor.mul (1 per element) but not the operators, so nothing counts them.",
-    "layernorm-module": "LayerNorm over channels is an nn.LayerNorm call (channels-last) or timm's LayerNorm2d, its "
-    "subclass: thop resolves rules along the class's MRO and counts both; ptflops matches exact classes, so it counts "
-    "nn.LayerNorm (1 per element: its hook reads `affine`, which nn.LayerNorm calls `elementwise_affine`) and not "
-    "LayerNorm2d.",
+    "layernorm-module": "LayerNorm over channels is an nn.LayerNorm call on channels-last (layernorm) or a LayerNorm2d, "
+    "its subclass, on N×C×H×W (layernorm2d): thop resolves rules along the class's MRO and counts both; ptflops "
+    "matches exact classes, so it counts nn.LayerNorm (1 per element: its hook reads `affine`, which nn.LayerNorm "
+    "calls `elementwise_affine`) and not LayerNorm2d.",
     "activation-module": "GELU / ReLU6 / SiLU / Hardswish are nn.GELU / nn.ReLU6 / nn.SiLU / nn.Hardswish calls: "
     "ptflops hooks nn.GELU and nn.ReLU6 (1 per output) and patches F.gelu and F.silu (1 per input; nn.ReLU6 calls "
     "F.hardtanh, which it does not patch); thop registers none of them but ReLU6 (zero).",
-    "layer-scale-mul": "layer scale is x.mul(gamma) (timm) or x * gamma: ptflops' patch of Tensor.mul counts the "
-    "first form, 1 per element, and not the operator; archc's figures assume the operator.",
+    "layer-scale-mul": "layer scale is x.mul(gamma) where timm writes it (N×C×H×W: layer_scale_mul) and the * "
+    "operator elsewhere (channels-last, torchvision's layer_scale * block(x)): ptflops' patch of Tensor.mul counts "
+    "the first, 1 per element, not the operator.",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -159,6 +162,7 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
         "layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
+        "layernorm2d": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
     },
     "ptflops": {
         "conv": Rule((_M, _BIAS), forms=("module",)),  # conv_flops_counter_hook
@@ -184,6 +188,7 @@ COUNTED: dict[str, dict[str, Rule]] = {
             forms=("activation-module",),
         ),
         "relu6": Rule((Count("out", 1, "relu_flops_counter_hook on nn.ReLU6"),), forms=("activation-module",)),
+        "layer_scale_mul": Rule((Count("out", 1, "patched Tensor.mul: output elements"),), forms=("layer-scale-mul",)),
         "silu": Rule((Count("in", 1, "patched F.silu: input elements"),), forms=("activation-module",)),
     },
     "ptflops_aten": {
@@ -205,6 +210,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
             (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
             forms=("layernorm-module",),
         ),
+        "layernorm2d": Rule(
+            (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
+            forms=("layernorm-module",),
+        ),
     },
 }
 
@@ -222,6 +231,9 @@ ZERO = {  # zero rules that depend on how the code is written
     ("ptflops", "layer_scale"): Rule(
         why="ptflops patches Tensor.mul, not the * operator (x.mul(gamma) would count 1 per element)",
         forms=("layer-scale-mul",),
+    ),
+    ("ptflops", "layernorm2d"): Rule(
+        why="ptflops hooks the exact class nn.LayerNorm, not the LayerNorm2d subclass", forms=("layernorm-module",)
     ),
     ("ptflops", "hardswish"): Rule(
         why="no hook for nn.Hardswish, F.hardswish not patched", forms=("activation-module",)

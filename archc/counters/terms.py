@@ -17,6 +17,10 @@ def kind_of(op: str, attrs: dict) -> str:
     """The op kind a counter sees: global and adaptive pools split by mode (avg / max)."""
     if op in ("global_pool", "adaptive_pool"):
         return f"adaptive_{attrs['mode']}pool"
+    if op == "layernorm" and not attrs.get("channels_last"):
+        return "layernorm2d"  # printed as LayerNorm2d (an nn.LayerNorm subclass) on N×C×H×W
+    if op == "layer_scale" and attrs.get("mul_call"):
+        return "layer_scale_mul"  # printed as x.mul(gamma) (timm)
     return op
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from archc.ir.blocks import Block, BlockDef, PlanError
+from archc.ir.channels_last import walk
 from archc.ir.graph import add_op
 from archc.ir.recipe import ECA, Act, Add, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
@@ -95,7 +96,9 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     if block.stride != 1 and not any(c.stride for c in d.recipe.convs()):
         raise LoweringError(_origin(block), f"{block.id} strides by {block.stride} but no conv step takes the stride",
                             "add 'stride: true' to a conv step, or a separate 'downsample:' layer")  # fmt: skip
-    for step in d.recipe.steps:
+    layouts = [cl for item, cl in walk(d.recipe.steps) if not isinstance(item, str)]  # channels-last per step
+    mul_call = g.graph.get("blocks") is not None and g.graph["blocks"].pytorch_names == "timm"
+    for step, cl in zip(d.recipe.steps, layouts, strict=True):
         if isinstance(step, Conv):
             width, groups = step.width.value(env), step.groups.value(env)
             _check_widths(block, step, x.channels, width, groups)
@@ -107,6 +110,8 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
             x = Cursor(node, width)
         elif isinstance(step, Norm):
             x = Cursor(e.norm(step.role, x.node, x.channels, norm=step.norm), x.channels)
+            if cl:  # a backend hint: nn.LayerNorm on channels-last (else LayerNorm2d); counters tell them apart
+                g.nodes[x.node]["attrs"]["channels_last"] = True
             if step.zero_init:
                 g.nodes[x.node]["attrs"]["zero_init"] = True
         elif isinstance(step, Act):
@@ -115,8 +120,9 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
             x = _squeeze_excite(e, x, step.hidden.value(env))
         elif isinstance(step, ECA):
             x = _eca(e, x, step.kernel.value(env))
-        elif isinstance(step, LayerScale):
-            x = Cursor(e.op(step.role, "layer_scale", [x.node], channels=x.channels, init=step.init), x.channels)
+        elif isinstance(step, LayerScale):  # hint: timm writes x.mul(gamma) on N×C×H×W, others the * operator
+            x = Cursor(e.op(step.role, "layer_scale", [x.node], channels=x.channels, init=step.init,
+                            mul_call=mul_call and not cl), x.channels)  # fmt: skip
         elif isinstance(step, DropPath):
             x = Cursor(e.op(step.role, "drop_path", [x.node], rate=step.rate), x.channels)
         elif isinstance(step, Branch):
