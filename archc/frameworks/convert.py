@@ -9,6 +9,10 @@ The converter walks those ops and copies each tensor with its layout change:
 - batchnorm: ``weight, bias, running_mean, running_var`` ↔ ``gamma, beta, moving_mean, moving_variance``;
   groupnorm: ``weight, bias`` ↔ ``gamma, beta``;
 - ECA's channel conv: PyTorch ``Conv1d`` ``(1, 1, k)`` ↔ Keras ``Conv1D`` ``(k, 1, 1)``;
+- layernorm: ``weight, bias`` ↔ ``gamma, beta``; a pointwise conv written as ``nn.Linear`` (ConvNeXt) is
+  ``(out, in)`` ↔ a ``Dense`` kernel ``(in, out)``; layer scale: timm's ``gamma`` ``(C,)`` or torchvision's
+  ``layer_scale`` ``(C, 1, 1)`` ↔ ``LayerScale``'s one (unnamed) weight ``(C,)``; layers inside a Keras
+  Sequential (keras.applications ConvNeXt's stem and downsampling blocks) are found by their own names;
 - linear: PyTorch ``(out, in)`` ↔ Keras ``(in, out)``; after a flatten of a C×H×W map (VGG) the input
   features are also reordered, since PyTorch flattens channels first and Keras channels last.
 
@@ -29,6 +33,7 @@ from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 
+_UNNAMED = "#0"  # a layer's first weight when Keras names it itself (``variable_18``: LayerScale's add_weight)
 # PyTorch parameter / buffer name → Keras weight name, per op.
 _NAMES = {
     "conv": (("weight", "kernel"), ("bias", "bias")),
@@ -41,8 +46,10 @@ _NAMES = {
     "groupnorm": (("weight", "gamma"), ("bias", "beta")),
     "channel_conv": (("weight", "kernel"), ("bias", "bias")),
     "linear": (("weight", "kernel"), ("bias", "bias")),
+    "layernorm": (("weight", "gamma"), ("bias", "beta")),
+    "layer_scale": (("", _UNNAMED),),  # a parameter of the block itself (its key is the name), one Keras weight
 }
-_NORMS = ("batchnorm", "groupnorm")  # their bias (beta) is always there
+_NORMS = ("batchnorm", "groupnorm", "layernorm")  # their bias (beta) is always there
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,8 @@ def weight_pairs(compiled: Compiled) -> list[WeightPair]:
         for torch_part, keras_part in _NAMES[data["op"]]:
             if torch_part == "bias" and data["op"] not in _NORMS and not data["attrs"]["bias"]:
                 continue
-            pairs.append(WeightPair(data["op"], f"{torch_name}.{torch_part}", keras_name, keras_part, flat))
+            key = f"{torch_name}.{torch_part}" if torch_part else torch_name
+            pairs.append(WeightPair(data["op"], key, keras_name, keras_part, flat))
     return pairs
 
 
@@ -96,7 +104,9 @@ def _flattened_map(g, node: str) -> tuple[int, int, int] | None:
 def _to_keras(pair: WeightPair, value):
     """A PyTorch tensor's values (numpy array) in the Keras layout."""
     if pair.op == "conv" and pair.keras_weight == "kernel":
-        return value.transpose(2, 3, 1, 0)
+        return value.T if value.ndim == 2 else value.transpose(2, 3, 1, 0)  # nn.Linear → Dense, or a conv
+    if pair.op == "layer_scale":
+        return value.reshape(-1)
     if pair.op == "channel_conv" and pair.keras_weight == "kernel":
         return value.transpose(2, 1, 0)
     if pair.op == "linear" and pair.keras_weight == "kernel":
@@ -110,7 +120,7 @@ def _to_keras(pair: WeightPair, value):
 def _to_torch(pair: WeightPair, value):
     """A Keras weight's values (numpy array) in the PyTorch layout."""
     if pair.op == "conv" and pair.keras_weight == "kernel":
-        return value.transpose(3, 2, 0, 1)
+        return value.T if value.ndim == 2 else value.transpose(3, 2, 0, 1)
     if pair.op == "channel_conv" and pair.keras_weight == "kernel":
         return value.transpose(2, 1, 0)
     if pair.op == "linear" and pair.keras_weight == "kernel":
@@ -123,10 +133,15 @@ def _to_torch(pair: WeightPair, value):
 
 
 def _keras_weights(keras_model) -> dict[tuple[str, str], object]:
+    """(layer name, weight name) → weight, the layers of nested Sequentials included; a weight Keras named
+    itself (``variable``, ``variable_18``) is keyed by its position (``#0``)."""
     out = {}
     for layer in keras_model.layers:
-        for w in layer.weights:
-            out[layer.name, w.name] = w
+        if hasattr(layer, "layers"):
+            out |= _keras_weights(layer)
+            continue
+        for i, w in enumerate(layer.weights):
+            out[layer.name, f"#{i}" if w.name.startswith("variable") else w.name] = w
     return out
 
 
@@ -177,6 +192,8 @@ def keras_to_torch(compiled: Compiled, keras_model, torch_model) -> int:
         for pair in pairs:
             value = _to_torch(pair, weights[pair.keras_layer, pair.keras_weight].numpy())
             target = state[pair.torch_key]
+            if pair.op == "layer_scale":  # timm (C,), torchvision (C, 1, 1)
+                value = value.reshape(tuple(target.shape))
             if tuple(value.shape) != tuple(target.shape):
                 raise ValueError(
                     f"{pair.keras_layer}/{pair.keras_weight} {tuple(value.shape)} does not fit {pair.torch_key} {tuple(target.shape)}"

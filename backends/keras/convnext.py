@@ -248,7 +248,10 @@ def _emit(c: Compiled) -> str:
         "",
         "",
         "def build_model(**kwargs):",
-        f'    """The model with this spec\'s defaults; keyword arguments as for `{ctor}`."""',
+        f'    """The model with this spec\'s defaults, keyword arguments as for `{ctor}`; like the PyTorch model of',
+        "    this spec it does not normalise its inputs unless asked (`include_preprocessing=True`, keras.applications'",
+        '    default for the constructor)."""',
+        '    kwargs.setdefault("include_preprocessing", False)',
         f"    return {ctor}(**kwargs)",
     ]
     return "\n".join(lines) + "\n"

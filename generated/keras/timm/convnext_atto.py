@@ -147,5 +147,8 @@ def ConvNeXtAtto(
 
 
 def build_model(**kwargs):
-    """The model with this spec's defaults; keyword arguments as for `ConvNeXtAtto`."""
+    """The model with this spec's defaults, keyword arguments as for `ConvNeXtAtto`; like the PyTorch model of
+    this spec it does not normalise its inputs unless asked (`include_preprocessing=True`, keras.applications'
+    default for the constructor)."""
+    kwargs.setdefault("include_preprocessing", False)
     return ConvNeXtAtto(**kwargs)

@@ -147,5 +147,8 @@ def ConvNeXtPico(
 
 
 def build_model(**kwargs):
-    """The model with this spec's defaults; keyword arguments as for `ConvNeXtPico`."""
+    """The model with this spec's defaults, keyword arguments as for `ConvNeXtPico`; like the PyTorch model of
+    this spec it does not normalise its inputs unless asked (`include_preprocessing=True`, keras.applications'
+    default for the constructor)."""
+    kwargs.setdefault("include_preprocessing", False)
     return ConvNeXtPico(**kwargs)

@@ -147,5 +147,8 @@ def ConvNeXtTiny(
 
 
 def build_model(**kwargs):
-    """The model with this spec's defaults; keyword arguments as for `ConvNeXtTiny`."""
+    """The model with this spec's defaults, keyword arguments as for `ConvNeXtTiny`; like the PyTorch model of
+    this spec it does not normalise its inputs unless asked (`include_preprocessing=True`, keras.applications'
+    default for the constructor)."""
+    kwargs.setdefault("include_preprocessing", False)
     return ConvNeXtTiny(**kwargs)
