@@ -12,7 +12,7 @@ import pytest
 
 from tests.backends.keras_util import describe, generated, randomize
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "timm"
+EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "keras"
 
 
 def _pair(n: str, **kwargs):
