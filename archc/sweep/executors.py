@@ -76,10 +76,13 @@ class RayExecutor:
 
         self.ray, self.device = ray, device
         self.started = options.address is None
+        self.watcher = None
         init = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}
         if self.started:
+            from archc.sweep import reaper
             from archc.sweep.run import default_jobs
 
+            self.watcher = reaper.start()
             ray.init(num_cpus=default_jobs(), **init)
         else:
             archc = str(Path(__file__).resolve().parents[1])
@@ -130,3 +133,7 @@ class RayExecutor:
             self.ray.cancel(ref, force=True)
         self.running.clear()
         self.ray.shutdown()
+        if self.watcher is not None:
+            from archc.sweep import reaper
+
+            reaper.stop(self.watcher)
