@@ -66,7 +66,9 @@ def options_text(settings) -> str:
     return "" if settings is None else json.dumps(dataclasses.asdict(settings), sort_keys=True)
 
 
-def run(req: Request, stream, keep_rows: bool = False) -> Result:
+def run(req: Request, stream, keep_rows: bool = False, to_stdout: bool = True) -> Result:
+    """The sweep; ``stream`` takes progress lines (stderr). Its output goes to ``req.out``, else to stdout
+    (``to_stdout``); ``keep_rows``: the completed rows also in ``Result.rows`` (the Python API)."""
     options = options_text(req.settings)
     counts = {"variants": 0, "valid": 0, "invalid": Counter(), "examples": {}, "resumed": 0}
     temp = req.out in (None, "-")
@@ -81,7 +83,7 @@ def run(req: Request, stream, keep_rows: bool = False) -> Result:
     finally:
         log.close()
     try:
-        return _finish(req, path, fmt, counts, keep_rows)
+        return _finish(req, path, fmt, counts, keep_rows, to_stdout)
     except SpecError:
         if temp or (not req.resume and log.written == 0):
             path.unlink(missing_ok=True)  # nothing measured: leave no file behind
@@ -238,7 +240,7 @@ def _ordered_rows(path: Path, fmt: str, req: Request):
     return lambda: iter(rows)
 
 
-def _finish(req: Request, path: Path, fmt: str, counts: dict, keep_rows: bool) -> Result:
+def _finish(req: Request, path: Path, fmt: str, counts: dict, keep_rows: bool, to_stdout: bool) -> Result:
     if counts["valid"] == 0:
         first = min(counts["examples"].items())[1] if counts["examples"] else ""
         raise usage_error("E600", f"none of the {counts['variants']:,} variants is valid: {first}", _NONE_VALID)
@@ -276,7 +278,8 @@ def _finish(req: Request, path: Path, fmt: str, counts: dict, keep_rows: bool) -
     if kept == 0 and not (measured and counts["measured"] + counts["resumed"]):
         where = f" --where '{req.head.get('where')}'" if req.head.get("where") else ""
         raise usage_error("E600", f"no variant matched{where} (of {counts['valid']:,} valid)", _NONE_KEPT)
-    output.write(output.lines_of(req.fmt, req.out, head, req.columns, final), req.out)
+    if to_stdout or req.out not in (None, "-"):
+        output.write(output.lines_of(req.fmt, req.out, head, req.columns, final), req.out)
     if keep_rows:
         result.rows = list(final())
     return result
