@@ -4,8 +4,10 @@ mistakes of issue 24 are exit 2 with a line that says what to do."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -128,3 +130,20 @@ def _sweep_regnet(*args):
     code, out, err = run_cli("sweep", "regnet/regnety_002", *args)
     assert code == 0, err
     return out, err
+
+
+@pytest.mark.parametrize("tqdm", [True, False])
+def test_a_progress_bar_on_a_terminal_only(tmp_path, tqdm):
+    """tqdm when installed (the progress extra), a plain bar with an ETA without it; nothing when piped."""
+    from tests.conftest import run_in_terminal
+
+    env = {}
+    if not tqdm:
+        (tmp_path / "tqdm.py").write_text("raise ImportError('not installed')\n", encoding="utf-8")
+        env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(REPO)])
+    elif importlib.util.find_spec("tqdm") is None:
+        pytest.skip("tqdm is not installed")
+    code, terminal, piped = run_in_terminal("sweep", "resnet18", *AXES, "--jobs", "1", on="stderr", env=env)
+    assert code == 0 and len(_csv(piped)) == 8
+    assert "/8" in terminal and "sweep: 8 variants" in terminal
+    assert ("variant/s]" in terminal) if tqdm else ("8/8 variants · ETA 0 s" in terminal and "[#####" in terminal)
