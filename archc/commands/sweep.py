@@ -9,6 +9,7 @@ parsed arguments into a :class:`archc.sweep.driver.Request` (the Python API buil
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -174,7 +175,17 @@ def run(args) -> int:
     from archc.sweep.analysis import text
 
     request = plan(args)
-    result = driver.run(request, sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = driver.run(request, sys.stderr)
+    except KeyboardInterrupt:
+        where = (
+            f"; the rows done are in {args.out}: rerun with --resume to finish" if args.out not in (None, "-") else ""
+        )
+        print(f"sweep: interrupted{where}", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.plot:
         _plot(request, result, args.plot)
     print(output.summary_line(result.counts, result.front, request.pareto), file=sys.stderr)
@@ -184,6 +195,11 @@ def run(args) -> int:
         print(f"warning: {result.counts['failed']:,} variants failed to measure; their rows hold the error "
               "(rerun with --resume to try them again)", file=sys.stderr)  # fmt: skip
     return 0
+
+
+def _interrupt(signum, frame):
+    """SIGTERM as Ctrl-C: the executor shuts Ray down and the log is closed before the sweep exits."""
+    raise KeyboardInterrupt
 
 
 def _plot(request, result, path: str) -> None:

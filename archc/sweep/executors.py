@@ -36,6 +36,18 @@ def ray_installed() -> bool:
     return importlib.util.find_spec("ray") is not None
 
 
+def _keeping_sigterm(start) -> None:
+    """Run ``start()`` (``ray.init``), then give SIGTERM back to Python's handler: Ray installs its own, which
+    aborts the driver before the sweep can shut Ray down and close its log."""
+    import signal
+    import threading
+
+    handler = signal.getsignal(signal.SIGTERM)
+    start()
+    if threading.current_thread() is threading.main_thread() and handler is not None:
+        signal.signal(signal.SIGTERM, handler)
+
+
 class LocalExecutor:
     slots = 1
 
@@ -83,10 +95,10 @@ class RayExecutor:
             from archc.sweep.run import default_jobs
 
             self.watcher = reaper.start()
-            ray.init(num_cpus=default_jobs(), **init)
+            _keeping_sigterm(lambda: ray.init(num_cpus=default_jobs(), **init))
         else:
             archc = str(Path(__file__).resolve().parents[1])
-            ray.init(address=options.address, runtime_env={"py_modules": [archc]}, **init)
+            _keeping_sigterm(lambda: ray.init(address=options.address, runtime_env={"py_modules": [archc]}, **init))
         cpus = options.cpus_per_task or self._smallest_node_cpus()
         gpus = options.gpus_per_task if options.gpus_per_task is not None else (1 if device == "cuda" else 0)
         self.resources = {"num_cpus": cpus, "num_gpus": gpus}

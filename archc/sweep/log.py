@@ -81,10 +81,6 @@ def _csv_line(cells: list[str]) -> str:
     return buf.getvalue()
 
 
-def read_rows(path: Path, fmt: str, columns: Columns, axis_values: dict) -> list[dict]:
-    return _read(path.read_text(encoding="utf-8"), fmt, columns, axis_values, path)[0]
-
-
 def _read(text: str, fmt: str, columns: Columns, axis_values: dict, path: Path) -> tuple[list[dict], str]:
     """The whole rows of ``text`` and the text of the log that holds exactly them."""
     whole = text if text.endswith("\n") or not text else text[: text.rfind("\n") + 1]

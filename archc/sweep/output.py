@@ -7,8 +7,6 @@ measurements say, then ``rows``); ``.jsonl`` stays JSON lines. Text and markdown
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 import time
@@ -118,15 +116,6 @@ def write(lines: Iterable[str], out: str | None) -> None:
             f.writelines(lines)
 
     atomic_save(Path(out), save)
-
-
-def csv_text(columns: Columns, rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns.names)
-    for row in rows:
-        writer.writerow([cell(row[c]) for c in columns.names])
-    return buf.getvalue()
 
 
 def summary_line(counts: dict, front: int, axes) -> str:
