@@ -147,3 +147,14 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path, tqdm):
     assert code == 0 and len(_csv(piped)) == 8
     assert "/8" in terminal and "sweep: 8 variants" in terminal
     assert ("variant/s]" in terminal) if tqdm else ("8/8 variants · ETA 0 s" in terminal and "[#####" in terminal)
+
+
+def test_executor_ray_without_ray_is_e602_with_the_install_line(monkeypatch, tmp_path):
+    import archc.sweep.executors
+
+    monkeypatch.setattr(archc.sweep.executors, "ray_installed", lambda: False)
+    code, out, err = run_cli("sweep", "resnet18", "--vary", "stages[0].blocks=1,2", "--measure", "--executor", "ray",
+                             cwd=tmp_path)  # fmt: skip
+    assert (code, out) == (2, "") and list(tmp_path.iterdir()) == []
+    assert err.splitlines()[:2] == ["error[E602]: --executor ray: Ray is not installed",
+                                    "  help: pip install 'archc[ray]' (Ray 2.9 or later)"]  # fmt: skip
