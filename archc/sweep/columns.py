@@ -51,18 +51,19 @@ def cell(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def parse_cells(columns: Columns, values: dict[str, tuple], cells: dict[str, str]) -> dict:
-    """A CSV row back as typed values (``values``: each axis's values, to read an axis cell back exactly)."""
+def row_reader(columns: Columns, values: dict[str, tuple]):
+    """A function from a CSV record (cells in ``columns.names`` order) to the typed row (``values``: each axis's
+    values, to read an axis cell back exactly); the conversions are chosen once, not per cell."""
     types = columns.types()
-    row = {}
+    convert = []
     for name in columns.names:
-        text = cells.get(name, "")
         if name in values:
-            row[name] = next((v for v in values[name] if cell(v) == text), text)
+            table = {cell(v): v for v in values[name]}
+            convert.append(lambda text, table=table: table.get(text, text))
         elif name == "pareto":
-            row[name] = {"true": True, "false": False}.get(text)
-        elif text == "":
-            row[name] = None
+            convert.append({"true": True, "false": False}.get)
         else:
-            row[name] = types.get(name, str)(text)
-    return row
+            kind = types.get(name, str)
+            convert.append(lambda text, kind=kind: None if text == "" else kind(text))
+    names = columns.names
+    return lambda record: {name: f(text) for name, f, text in zip(names, convert, record)}

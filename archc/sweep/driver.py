@@ -83,7 +83,7 @@ def run(req: Request, stream, keep_rows: bool = False, to_stdout: bool = True) -
     finally:
         log.close()
     try:
-        return _finish(req, path, fmt, counts, keep_rows, to_stdout)
+        return _finish(req, path, fmt, counts, keep_rows, to_stdout, log.in_order)
     except SpecError:
         if temp or (not req.resume and log.written == 0):
             path.unlink(missing_ok=True)  # nothing measured: leave no file behind
@@ -227,12 +227,9 @@ def _write(log: Log, done: tuple, counts: dict, late: list, bar) -> None:
     bar.tick()
 
 
-def _ordered_rows(path: Path, fmt: str, req: Request):
+def _ordered_rows(path: Path, fmt: str, req: Request, in_order: bool):
     """A function giving the log's rows in variant order, one row per key (the last written wins)."""
     values = {a.key: a.values for a in req.space.axes}
-    last, in_order, seen = -1, True, 0
-    for row in iter_rows(path, fmt, req.columns, values):
-        in_order, last, seen = in_order and row["variant"] > last, row["variant"], seen + 1
     if in_order:
         return lambda: iter_rows(path, fmt, req.columns, values)
     latest = {row["key"]: row for row in iter_rows(path, fmt, req.columns, values)}
@@ -240,11 +237,11 @@ def _ordered_rows(path: Path, fmt: str, req: Request):
     return lambda: iter(rows)
 
 
-def _finish(req: Request, path: Path, fmt: str, counts: dict, keep_rows: bool, to_stdout: bool) -> Result:
+def _finish(req: Request, path: Path, fmt: str, counts: dict, keep_rows: bool, to_stdout: bool, in_order: bool):
     if counts["valid"] == 0:
         first = min(counts["examples"].items())[1] if counts["examples"] else ""
         raise usage_error("E600", f"none of the {counts['variants']:,} variants is valid: {first}", _NONE_VALID)
-    rows = _ordered_rows(path, fmt, req)
+    rows = _ordered_rows(path, fmt, req, in_order)
     measured = req.settings is not None
     front, kept, good, points = Front(req.pareto), 0, [], (array("d"), array("d"), array("q"))
     (x, _), (y, _) = req.pareto

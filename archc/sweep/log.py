@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from archc.sweep.columns import Columns, cell, parse_cells
+from archc.sweep.columns import Columns, cell, row_reader
 
 
 class LogError(ValueError):
@@ -29,6 +29,7 @@ class Log:
         self.path, self.fmt, self.columns, self.durable = path, fmt, columns, durable
         self.file = None
         self.written = 0  # rows appended by this run
+        self.last, self.in_order = -1, True  # whether the file's rows are in variant order, one per variant
 
     @classmethod
     def fresh(cls, path: Path, fmt: str, columns: Columns, durable: bool = False) -> Log:
@@ -47,6 +48,8 @@ class Log:
         text = path.read_text(encoding="utf-8")
         rows, good = _read(text, fmt, columns, axis_values, path)
         log = cls(path, fmt, columns, durable)
+        for row in rows:
+            log._track(row)
         if good != text:  # a torn last line, or a completed JSON document: back to a log of whole rows
             from archc.files import atomic_save
 
@@ -56,7 +59,12 @@ class Log:
             log._line(_csv_line(columns.names))
         return log, rows
 
+    def _track(self, row: dict) -> None:
+        self.in_order = self.in_order and row["variant"] > self.last
+        self.last = row["variant"]
+
     def append(self, row: dict) -> None:
+        self._track(row)
         if self.fmt == "csv":
             self._line(_csv_line([cell(row.get(c)) for c in self.columns.names]))
         else:
@@ -112,11 +120,11 @@ def _read_csv(lines: list[str], columns: Columns, axis_values: dict, path: Path)
     records = list(csv.reader(lines))
     if records[0] != columns.names:
         raise LogError(f"{path.as_posix()} has the columns {', '.join(records[0])}, not this sweep's")
-    rows = []
+    rows, read = [], row_reader(columns, axis_values)
     for n, record in enumerate(records[1:], start=2):
         if len(record) != len(records[0]):
             raise LogError(f"{path.as_posix()}:{n}: {len(record)} cells, not {len(records[0])}")
-        rows.append(parse_cells(columns, axis_values, dict(zip(records[0], record))))
+        rows.append(read(record))
     return rows
 
 
@@ -131,10 +139,10 @@ def iter_rows(path: Path, fmt: str, columns: Columns, axis_values: dict):
     """The log's rows, one at a time (a log this run completed: whole lines only)."""
     with path.open(encoding="utf-8", newline="") as f:
         if fmt == "csv":
-            reader = csv.reader(f)
-            names = next(reader, None)
+            reader, read = csv.reader(f), row_reader(columns, axis_values)
+            next(reader, None)  # the header: this run wrote it, or checked it on --resume
             for record in reader:
-                yield parse_cells(columns, axis_values, dict(zip(names, record)))
+                yield read(record)
         else:
             for line in f:
                 yield json.loads(line)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ _WORKER: tuple[Base, Space, str] | None = None
 def _init(base: Base, space: Space, options: str) -> None:
     global _WORKER
     _WORKER = (base, space, options)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool ends its workers with SIGTERM: not the sweep's handler
 
 
 def _chunk(indices: Sequence[int]) -> list[Outcome]:
