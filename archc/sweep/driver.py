@@ -76,13 +76,10 @@ def run(req: Request, stream, keep_rows: bool = False, to_stdout: bool = True) -
     fmt = "csv" if req.fmt == "csv" and not temp else "json"
     log, done = _open(req, path, fmt, options)
     try:
-        if req.settings is None:
-            _cost_only(req, log, done, counts, stream, options)
-        else:
-            _measured(req, log, done, counts, stream, options)
-    finally:
-        log.close()
-    try:
+        try:
+            (_measured if req.settings is not None else _cost_only)(req, log, done, counts, stream, options)
+        finally:
+            log.close()
         return _finish(req, path, fmt, counts, keep_rows, to_stdout, log.in_order)
     except SpecError:
         if temp or (not req.resume and log.written == 0):

@@ -88,19 +88,16 @@ class RayExecutor:
 
         self.ray, self.device = ray, device
         self.started = options.address is None
-        self.watcher = None
+        self.watcher, self.running = None, {}
         init = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}
-        if self.started:
-            from archc.sweep import reaper
-            from archc.sweep.run import default_jobs
-
-            self.watcher = reaper.start()
-            _keeping_sigterm(lambda: ray.init(num_cpus=default_jobs(), **init))
-        else:
-            archc = str(Path(__file__).resolve().parents[1])
-            _keeping_sigterm(lambda: ray.init(address=options.address, runtime_env={"py_modules": [archc]}, **init))
-        cpus = options.cpus_per_task or self._smallest_node_cpus()
-        gpus = options.gpus_per_task if options.gpus_per_task is not None else (1 if device == "cuda" else 0)
+        try:
+            self._init(options, init)
+            cpus = options.cpus_per_task or self._smallest_node_cpus()
+            gpus = options.gpus_per_task if options.gpus_per_task is not None else (1 if device == "cuda" else 0)
+            self._check_fits(cpus, gpus)
+        except Exception:
+            self.close()
+            raise
         self.resources = {"num_cpus": cpus, "num_gpus": gpus}
         self.task = ray.remote(measure_jobs).options(
             max_retries=retries, retry_exceptions=[ChildKilled], name="archc-sweep-measure", **self.resources
@@ -110,7 +107,38 @@ class RayExecutor:
         if gpus:
             fits = min(fits, total.get("GPU", 0) // gpus)
         self.slots = max(1, int(fits))
-        self.running: dict = {}
+
+    def _init(self, options: RayOptions, init: dict) -> None:
+        from archc.diagnostics import usage_error
+
+        if self.started:
+            from archc.sweep import reaper
+            from archc.sweep.run import default_jobs
+
+            self.watcher = reaper.start()
+            _keeping_sigterm(lambda: self.ray.init(num_cpus=default_jobs(), **init))
+            return
+        archc = str(Path(__file__).resolve().parents[1])
+        try:
+            _keeping_sigterm(
+                lambda: self.ray.init(address=options.address, runtime_env={"py_modules": [archc]}, **init)
+            )
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise usage_error("E600", f"--ray-address {options.address}: cannot join a Ray cluster there ("
+                              f"{' '.join(str(exc).split())[:200]})", "start one (`ray start --head`) and give its "
+                              "address, or leave out --ray-address to start a local Ray instance") from None  # fmt: skip
+
+    def _check_fits(self, cpus: float, gpus: float) -> None:
+        """Refuse a task no node can run (Ray would wait for it for ever)."""
+        from archc.diagnostics import usage_error
+
+        nodes = [n["Resources"] for n in self.ray.nodes() if n.get("Alive")]
+        for name, want, key in (("--cpus-per-task", cpus, "CPU"), ("--gpus-per-task", gpus, "GPU")):
+            most = max((n.get(key, 0) for n in nodes), default=0)
+            if want > most:
+                raise usage_error("E600", f"{name} {want:g}: no node of the Ray cluster has {want:g} {key}s (the "
+                                  f"largest has {most:g})", f"ask for at most {most:g}, or add nodes that have "
+                                  f"more")  # fmt: skip
 
     def _smallest_node_cpus(self) -> float:
         nodes = [n["Resources"].get("CPU", 0) for n in self.ray.nodes() if n.get("Alive")]
@@ -141,10 +169,11 @@ class RayExecutor:
         return out
 
     def close(self) -> None:
-        for ref in self.running:
+        for ref in getattr(self, "running", {}):
             self.ray.cancel(ref, force=True)
         self.running.clear()
-        self.ray.shutdown()
+        if self.ray.is_initialized():
+            self.ray.shutdown()
         if self.watcher is not None:
             from archc.sweep import reaper
 

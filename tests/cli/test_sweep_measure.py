@@ -182,3 +182,11 @@ def test_a_killed_ray_worker_is_retried(tmp_path):
     assert not _gone({killed[1]}), "the killed worker's measuring child survived it"
     rows = _rows(out)
     assert [r["status"] for r in rows] == ["ok", "ok"] and all(float(r["pytorch_img_per_s"]) > 0 for r in rows)
+
+
+def test_a_task_no_ray_node_can_run_is_refused(tmp_path):
+    proc = _start([*THREE, "--executor", "ray", "--cpus-per-task", "512", "--out", str(tmp_path / "s.csv")], tmp_path)
+    stdout, err = proc.communicate(timeout=300)
+    assert (proc.returncode, stdout) == (2, ""), err
+    assert "error[E600]: --cpus-per-task 512: no node of the Ray cluster has 512 CPUs (the largest has " in err
+    assert list(tmp_path.iterdir()) == []
