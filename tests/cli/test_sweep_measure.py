@@ -111,8 +111,9 @@ def test_a_failing_variant_is_a_failed_row_and_where_uses_measured_columns(tmp_p
     """BatchNorm cannot train on one value per channel: a 4×4 input with batch 1 fails in the framework."""
     out = tmp_path / "s.json"
     code, _, err = run_cli("sweep", "cifar/resnet20", "--vary", "input.size=4,16,32", *TINY, "--batch", "1",
-                           "--train", "--where", "pytorch_img_per_s>0", "--out", str(out))  # fmt: skip
+                           "--train", "--where", "pytorch_img_per_s>0", "--out", str(out), "--plot", str(tmp_path / "s.png"))  # fmt: skip
     assert code == 0, err
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # measured img/s vs MACs, the front
     doc = json.loads(out.read_text(encoding="utf-8"))
     rows = doc["rows"]
     assert [r["status"] for r in rows] == ["failed", "ok", "ok"]
