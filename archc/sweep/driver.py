@@ -166,7 +166,7 @@ def _measured(req: Request, log: Log, done: dict, counts: dict, stream, options:
         return
     executor = _executor(req)
     print(f"sweep: measuring {len(todo):,} variants with {executor.describe()}", file=stream, flush=True)
-    bar = output.Progress(len(todo), stream, unit="measured")
+    bar = output.Progress(len(todo), stream, "measuring")
     window = 1 if isinstance(executor, LocalExecutor) else 2 * executor.slots
     try:
         for index in todo:

@@ -20,8 +20,8 @@ from archc.sweep.log import _csv_line
 class Progress:
     """A bar with an ETA on a terminal's stderr (tqdm when installed, else a plain one); nothing when piped."""
 
-    def __init__(self, total: int, stream, unit: str = "variants"):
-        self.total, self.done, self.stream, self.unit = total, 0, stream, unit
+    def __init__(self, total: int, stream, what: str = "costing"):
+        self.total, self.done, self.stream, self.what = total, 0, stream, what
         self.on = bool(getattr(stream, "isatty", lambda: False)()) and total > 0
         self.bar, self.start = None, time.monotonic()
         if self.on:
@@ -29,17 +29,17 @@ class Progress:
                 from tqdm import tqdm
             except ImportError:
                 return
-            self.bar = tqdm(total=total, unit=" " + unit.rstrip("s"), file=stream, dynamic_ncols=True, leave=False)
+            self.bar = tqdm(total=total, desc=what, unit=" variant", file=stream, dynamic_ncols=True, leave=False)
 
     def tick(self, n: int = 1) -> None:
         self.done += n
         if self.bar is not None:
             self.bar.update(n)
-        elif self.on and (self.done == self.total or self.done % 50 == 0 or self.unit != "variants"):
+        elif self.on and (self.done == self.total or self.done % 50 == 0 or self.what != "costing"):
             filled = 30 * self.done // self.total
             spent = time.monotonic() - self.start
             eta = spent / self.done * (self.total - self.done) if self.done else 0
-            self.stream.write(f"\r[{'#' * filled}{' ' * (30 - filled)}] {self.done:,}/{self.total:,} {self.unit}"
+            self.stream.write(f"\r{self.what} [{'#' * filled}{' ' * (30 - filled)}] {self.done:,}/{self.total:,} variants"
                               f" · ETA {eta:,.0f} s ")  # fmt: skip
             self.stream.flush()
 
