@@ -191,3 +191,18 @@ def test_a_task_no_ray_node_can_run_is_refused(tmp_path):
     assert (proc.returncode, stdout) == (2, ""), err
     assert "error[E600]: --cpus-per-task 512: no node of the Ray cluster has 512 CPUs (the largest has " in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_shuts_ray_down_and_says_how_to_resume(tmp_path):
+    """Ray installs its own SIGTERM handler (it aborts the driver); the sweep puts Python's back."""
+    out = tmp_path / "s.csv"
+    proc, seen = _start([*THREE, "--executor", "ray", "--out", str(out)], tmp_path), set()
+    deadline = time.monotonic() + 240
+    while not (out.exists() and len(out.read_text(encoding="utf-8").splitlines()) >= 2) and time.monotonic() < deadline:
+        seen |= _descendants(proc.pid)
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.rstrip().endswith(f"sweep: interrupted; the rows done are in {out}: rerun with --resume to finish")
+    assert not _gone(seen, within=30) and len(_rows(out)) >= 1
