@@ -173,9 +173,14 @@ def _measured(req: Request, log: Log, done: dict, counts: dict, stream, options:
             tag = _submit(req, executor, index, options)
             if tag is not None:
                 _write(log, tag, counts, late, bar)
-            while executor.pending() >= window:
-                for tag in executor.wait(block=True):
+            block = executor.pending() >= window
+            while True:  # write what has finished (waiting only while the window is full)
+                finished = executor.wait(block=block)
+                for tag in finished:
                     _write(log, tag, counts, late, bar)
+                block = executor.pending() >= window
+                if not finished and not block:
+                    break
         while executor.pending():
             for tag in executor.wait(block=True):
                 _write(log, tag, counts, late, bar)
