@@ -6,7 +6,7 @@ imports nothing heavy; ``archc.load`` imports the compiler on first use.
 
 from archc._version import __version__
 
-_API = ("Model", "load", "compare", "build", "table", "graph", "schema", "verify", "measure")
+_API = ("Model", "load", "compare", "build", "table", "graph", "schema", "verify", "measure", "sweep")
 
 __all__ = ["__version__", *_API]
 
@@ -15,6 +15,8 @@ def __getattr__(name: str):
     if name in _API:
         import importlib
 
+        if name == "sweep":  # the package archc.sweep, once imported, would take the function's name
+            importlib.import_module("archc.sweep")
         value = getattr(importlib.import_module("archc.api"), name)
         globals()[name] = value
         return value

@@ -210,6 +210,120 @@ def measure(*specs: SpecRef | Model, backend: str = "all", device: str = "cpu", 
         raise exc.usage_error() from None
 
 
+SWEEP_OPTIONS = ("batch", "train", "amp", "channels_last", "compile", "jit_compile", "threads", "warmup", "steps",
+                 "repeats")  # fmt: skip
+
+
+def sweep(
+    base: SpecRef,
+    vary: dict | list[str],
+    *,
+    sample: int | None = None,
+    seed: int | None = None,
+    where: str | None = None,
+    pareto: str | None = None,
+    out: SpecRef | None = None,
+    resume: bool = False,
+    plot: SpecRef | None = None,
+    jobs: int | None = None,
+    measure: bool = False,
+    backend: str | None = None,
+    device: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    cpus_per_task: float | None = None,
+    gpus_per_task: float | None = None,
+    retries: int | None = None,
+    **options,
+) -> dict:
+    """``archc sweep --format json``: the completed sweep as a dict (the counts, ``rows`` in variant order and,
+    with ``measure=True``, ``predictors``). ``vary`` maps each key to its values (``{"stages[0].blocks":
+    "1..4", "groups": [1, 32]}``) or is a list of ``KEY=VALUES``. ``out`` is the sweep's log, as on the command
+    line (``resume=True`` continues it); ``options`` are the measuring options of ``archc bench``
+    (``batch``, ``steps``, ``warmup``, ``repeats``, ``threads``, ``train``, ``amp``, …). An unknown choice raises
+    ValueError naming the choices; what the CLI refuses with exit 2 raises :class:`SpecError`.
+
+    >>> [r["stages[0].blocks"] for r in sweep("resnet18", {"stages[0].blocks": "1..3"})["rows"]]
+    [1, 2, 3]
+    """
+    from archc.commands.sweep import _plot, plan
+    from archc.sweep.driver import run
+
+    _choice("executor", executor, ("local", "ray"))
+    for name, value, choices in (
+        ("backend", backend, ("pytorch", "keras", "all")),
+        ("device", device, ("cpu", "cuda")),
+    ):
+        if value is not None:
+            _choice(name, value, choices)
+    for name in options:
+        _choice("measuring option", name, SWEEP_OPTIONS)
+    given = dict(sample=sample, seed=seed, where=where, pareto=pareto, out=out, jobs=jobs, backend=backend,
+                 device=device, ray_address=ray_address, cpus_per_task=cpus_per_task, gpus_per_task=gpus_per_task,
+                 retries=retries, executor=executor, resume=resume, measure=measure, plot=plot)  # fmt: skip
+    request = plan(_parse("sweep", _sweep_argv(base, vary, given, options)))
+    result = run(request, _Quiet(), keep_rows=True, to_stdout=False)
+    if plot is not None:
+        _plot(request, result, str(plot))
+    return {**result.head, "rows": result.rows}
+
+
+def _sweep_argv(base, vary, given: dict, options: dict) -> list[str]:
+    from archc.sweep.columns import cell
+
+    axes = vary.items() if isinstance(vary, dict) else [str(v).partition("=")[::2] for v in vary]
+    argv = ["sweep", str(base)]
+    for key, values in axes:
+        text = (
+            ",".join("null" if v is None else cell(v) for v in values) if isinstance(values, list | tuple) else values
+        )
+        argv += ["--vary", f"{key}={text}"]
+    flags = {"sample", "seed", "where", "pareto", "out", "plot", "jobs", "backend", "device", "ray_address",
+             "cpus_per_task", "gpus_per_task", "retries"}  # fmt: skip
+    for name in sorted(flags):
+        if given[name] is not None:
+            argv += [f"--{name.replace('_', '-')}", str(given[name])]
+    if given["executor"] != "local":
+        argv += ["--executor", given["executor"]]
+    argv += (
+        ["--format", "json"] + (["--resume"] if given["resume"] else []) + (["--measure"] if given["measure"] else [])
+    )
+    for name, value in sorted(options.items()):
+        if isinstance(value, bool):
+            argv += [f"--{name.replace('_', '-')}"] if value else []
+        elif value is not None:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    return argv
+
+
+def _parse(command: str, argv: list[str]):
+    """Parse ``argv`` with the CLI's own parser; a value it refuses is a ValueError with its message."""
+    from archc.cli import build_parser
+    from archc.diagnostics import SpecError
+
+    try:
+        args, extra = build_parser(argv).parse_known_args(argv)
+    except SpecError as exc:
+        d = exc.diagnostics[0]
+        raise ValueError(f"{command}: {d.message.removeprefix('argument ')}") from None
+    if extra:
+        raise ValueError(f"{command}: unexpected {' '.join(extra)}")
+    return args
+
+
+class _Quiet:
+    """stderr for the driver's progress: the API prints nothing."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 def schema() -> dict:
     """``archc schema``: the JSON Schema of the spec language."""
     from archc.spec.json_schema import spec_schema
@@ -217,4 +331,4 @@ def schema() -> dict:
     return spec_schema()
 
 
-__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "measure", "schema"]
+__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "measure", "sweep", "schema"]

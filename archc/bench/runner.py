@@ -32,7 +32,27 @@ def child_env(device: str) -> dict[str, str]:
     return env
 
 
-def run_child(job: dict, device: str) -> dict:
+class ChildFailed(RuntimeError):
+    """The measuring child exited without a result; ``returncode`` < 0: it was killed by that signal."""
+
+    def __init__(self, message: str, returncode: int):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+def _die_with_parent():
+    """Linux: a ``preexec_fn`` that makes the child get SIGKILL when the thread that started it dies (a killed
+    sweep or Ray worker leaves no measuring child behind). The libc function is looked up here, in the
+    parent, so the child (between fork and exec) only makes the one call."""
+    import ctypes
+    import signal
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def run_child(job: dict, device: str, die_with_parent: bool = False) -> dict:
+    linux = sys.platform.startswith("linux")
     proc = subprocess.run(
         [sys.executable, "-m", "archc.bench.worker"],
         input=json.dumps(job),
@@ -40,43 +60,56 @@ def run_child(job: dict, device: str) -> dict:
         text=True,
         env=child_env(device),
         check=False,
+        preexec_fn=_die_with_parent() if die_with_parent and linux else None,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG + " ")]
     if proc.returncode != 0 or not lines:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"measuring {job['label']} with {job['backend']} failed (exit {proc.returncode}): {tail}")
+        message = f"measuring {job['label']} with {job['backend']} failed (exit {proc.returncode}): {tail}"
+        raise ChildFailed(message, proc.returncode)
     return json.loads(lines[-1][len(RESULT_TAG) + 1 :])
 
 
-def measure_one(c: Compiled, backend: str, settings: Settings) -> dict:
+def job_for(c: Compiled, backend: str, settings: Settings) -> tuple[dict, dict]:
+    """The child's job (settings, label, input shape, generated source) and the spec's summary."""
     from archc.codegen import emit
 
     s = summary(c)
     job = {**settings.for_backend(backend), "label": c.loaded.key, "input_shape": s["input_shape"]}
     job["source"] = emit(c, backend)
-    load_before = os.getloadavg()[0]
-    result = run_child(job, settings.device)
+    return job, s
+
+
+def check_result(job: dict, s: dict, result: dict) -> None:
+    """Refuse a result from a device that is not there, or a model whose output shape is not the IR's."""
     if "unavailable" in result:
         raise Refusal(
-            f"--device {settings.device}: {result['unavailable']}",
+            f"--device {job['device']}: {result['unavailable']}",
             "measure on the CPU (--device cpu), or install a CUDA build of the framework",
         )
     if result["output_shape"] != s["output_shape"]:
         raise RuntimeError(
-            f"{c.loaded.key} ({backend}): the generated model's output shape {result['output_shape']} "
+            f"{job['label']} ({job['backend']}): the generated model's output shape {result['output_shape']} "
             f"differs from the IR's {s['output_shape']}"
         )
+
+
+def measure_one(c: Compiled, backend: str, settings: Settings) -> dict:
+    job, s = job_for(c, backend, settings)
+    load_before = os.getloadavg()[0]
+    result = run_child(job, settings.device)
+    check_result(job, s, result)
     return make_row(c, s, job, result, [load_before, os.getloadavg()[0]])
 
 
-def make_row(c: Compiled, s: dict, job: dict, result: dict, load: list[float]) -> dict:
+def make_row(c: Compiled | None, s: dict, job: dict, result: dict, load: list[float]) -> dict:
     step = result["step_s"]
     batch = job["batch"]
     factor = TRAIN_MAC_FACTOR if job["train"] else 1
     memory = result["memory"]
     device_peak = memory["device_peak_bytes"]
     row = {
-        "label": c.loaded.key,
+        "label": job["label"],
         "name": s["name"],
         "spec": s["spec"],
         "backend": job["backend"],

@@ -35,6 +35,8 @@ OPTIONAL = {
     "tensorflow": {"archc/bench/steps_keras.py"},
     "absl": {"archc/frameworks/quiet.py"},  # comes with tensorflow (extra keras); imported under try/except
     "matplotlib": {"archc/reports/plot.py", "archc/sweep/plot.py"},
+    "ray": {"archc/sweep/executors.py"},  # the ray extra: `archc sweep --measure --executor ray`
+    "tqdm": {"archc/sweep/output.py"},  # the progress extra: the sweep's progress bar on a terminal
 }
 
 
