@@ -126,6 +126,7 @@ def test_a_failing_variant_is_a_failed_row_and_where_uses_measured_columns(tmp_p
     assert "warning: 1 variants failed to measure" in err and "measured ms/step vs costs (pytorch" in err
 
 
+@pytest.mark.slow
 def test_driver_killed_mid_sweep_then_resumed_writes_nothing_twice(tmp_path, local_file):
     out = tmp_path / "s.csv"
     proc, seen = _start([*THREE, "--out", str(out)], tmp_path), set()
@@ -159,6 +160,7 @@ def test_ray_driver_killed_then_resumed_same_rows_as_local_and_no_ray_process_le
     assert "with ray (a local Ray instance; " in err and "0 GPU per task)" in err
 
 
+@pytest.mark.slow
 def test_a_killed_ray_worker_is_retried(tmp_path):
     out = tmp_path / "s.csv"
     proc = _start(["cifar/resnet20", "--vary", "stages[0].blocks=1,2", *TINY, "--executor", "ray", "--out", str(out)],
@@ -185,6 +187,7 @@ def test_a_killed_ray_worker_is_retried(tmp_path):
     assert [r["status"] for r in rows] == ["ok", "ok"] and all(float(r["pytorch_img_per_s"]) > 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_a_task_no_ray_node_can_run_is_refused(tmp_path):
     proc = _start([*THREE, "--executor", "ray", "--cpus-per-task", "512", "--out", str(tmp_path / "s.csv")], tmp_path)
     stdout, err = proc.communicate(timeout=300)
@@ -193,6 +196,7 @@ def test_a_task_no_ray_node_can_run_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_sigterm_shuts_ray_down_and_says_how_to_resume(tmp_path):
     """Ray installs its own SIGTERM handler (it aborts the driver); the sweep puts Python's back."""
     out = tmp_path / "s.csv"
