@@ -18,6 +18,8 @@ FRAMEWORK_MODULES = {"pytorch": "torch", "keras": "keras"}
 EXTRAS = {"pytorch": "pip install 'archc[torch]' (CPU: pip install torch first)", "keras": "pip install 'archc[keras]'"}
 # Per device: batch, warm-up steps, timed steps per repeat, repeats.
 DEFAULTS = {"cpu": (8, 2, 5, 3), "cuda": (64, 10, 20, 5)}
+# The one default of `archc bench`, `archc compare --measure` and `archc.measure()`: `--backend all` adds Keras.
+DEFAULT_BACKEND = "pytorch"
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,11 @@ def _count(text: str, low: int) -> int:
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser, default_backend: str = "all") -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The measuring options, shared by ``archc bench`` and ``archc compare --measure``."""
     group = parser.add_argument_group("measuring")
     add = group.add_argument
-    add("--backend", choices=["pytorch", "keras", "all"], default=None, help=f"framework(s); default {default_backend}")
+    add("--backend", choices=["pytorch", "keras", "all"], default=None, help=f"framework(s); default {DEFAULT_BACKEND}")
     add("--device", choices=["cpu", "cuda"], default=None, help="default cpu; cuda needs a GPU and a CUDA build")
     add("--batch", type=positive, metavar="N", help="images per step (default 8 on cpu, 64 on cuda)")
     add("--train", action="store_true", help="time forward + backward + SGD step (default: inference)")
@@ -95,7 +97,6 @@ def add_arguments(parser: argparse.ArgumentParser, default_backend: str = "all")
     add("--warmup", type=non_negative, metavar="N", help="untimed steps first (default 2 on cpu, 10 on cuda)")
     add("--steps", type=positive, metavar="N", help="timed steps per repeat (default 5 on cpu, 20 on cuda)")
     add("--repeats", type=positive, metavar="N", help="timed repeats; median and spread (default 3 / 5)")
-    parser.set_defaults(default_backend=default_backend)
 
 
 MEASURE_FLAGS = ("backend", "device", "batch", "train", "amp", "channels_last", "compile", "jit_compile",
@@ -110,7 +111,7 @@ def given_flags(args) -> list[str]:
 def settings_from_args(args) -> Settings:
     """Settings from parsed arguments, or :class:`Refusal` for a request that cannot be measured."""
     device = args.device or "cpu"
-    backend = args.backend or args.default_backend
+    backend = args.backend or DEFAULT_BACKEND
     backends = ("pytorch", "keras") if backend == "all" else (backend,)
     batch, warmup, steps, repeats = DEFAULTS[device]
     settings = Settings(

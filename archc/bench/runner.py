@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
-from archc.bench.options import Refusal, Settings
+from archc.bench.options import DEFAULTS, Refusal, Settings
 from archc.bench.worker import RESULT_TAG
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
@@ -42,6 +43,8 @@ def run_child(job: dict, device: str) -> dict:
         check=False,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG + " ")]
+    if proc.returncode == -signal.SIGKILL and not lines:  # the kernel's out-of-memory killer
+        return {"out_of_memory": "the measuring process was killed (SIGKILL), most likely out of memory"}
     if proc.returncode != 0 or not lines:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise RuntimeError(f"measuring {job['label']} with {job['backend']} failed (exit {proc.returncode}): {tail}")
@@ -56,6 +59,13 @@ def measure_one(c: Compiled, backend: str, settings: Settings) -> dict:
     job["source"] = emit(c, backend)
     load_before = os.getloadavg()[0]
     result = run_child(job, settings.device)
+    if "out_of_memory" in result:
+        raise Refusal(
+            f"--batch {settings.batch}: measuring {c.loaded.key} with {backend} ran out of memory "
+            f"({result['out_of_memory']})",
+            f"use a smaller --batch (default {DEFAULTS[settings.device][0]} on {settings.device}) or a smaller "
+            "--input-size",
+        )
     if "unavailable" in result:
         raise Refusal(
             f"--device {settings.device}: {result['unavailable']}",
@@ -91,8 +101,7 @@ def make_row(c: Compiled, s: dict, job: dict, result: dict, load: list[float]) -
         "threads_requested": job["threads"],
         "input_shape": s["input_shape"],
         "output_shape": result["output_shape"],
-        "params": s["params"],
-        "macs": s["macs"],
+        **{k: s[k] for k in ("params", "buffers", "keras_params", "macs")},
         "first_step_s": result["first_step_s"],
         "step_ms": {k: v * 1e3 for k, v in step.items() if k != "values"}
         | {"values": [v * 1e3 for v in step["values"]]},

@@ -20,7 +20,7 @@ from archc.ir.blocks import LAYOUTS
 from archc.settings import LIMITS
 from archc.spec.generators import expand_generators
 from archc.spec.locate import describe, to_diagnostics
-from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
+from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, located_name, resolve, specs_dir
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
@@ -226,7 +226,7 @@ _START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stage
 
 
 def _read_chain(file: Path, shown: str, stack: list[Path], files: list | None = None):
-    data, marks = read_yaml(str(file), shown)
+    data, marks = read_yaml(str(file), located_name(file, shown))
     raw = file.read_bytes()
     digest = hashlib.sha256(raw)
     if files is not None:  # the extends chain, child first: (absolute path, sha256 of its bytes)
