@@ -106,7 +106,9 @@ def regnet_stages(p: RegNetParams) -> list[dict]:
 def _check(p: RegNetParams) -> tuple[str, str, str] | None:
     """``(key, message, help)`` for parameters the rule cannot use, or None."""
     if p.w0 % p.quant:
-        return "w0", f"w0 {p.w0} is not a multiple of quant {p.quant}", f"use a multiple of {p.quant}, e.g. 24 or 48"
+        below, above = p.w0 // p.quant * p.quant, (p.w0 // p.quant + 1) * p.quant
+        near = f"{below} or {above}" if below else str(above)
+        return "w0", f"w0 {p.w0} is not a multiple of quant {p.quant}", f"use a multiple of {p.quant}: {near}"
     return None
 
 
