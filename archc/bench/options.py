@@ -63,6 +63,31 @@ class Refusal(Exception):
         return usage_error(self.code, self.message, self.help)
 
 
+# The counts a measurement takes, with their least value; the most is MAX_COUNT (one rule for the CLI and the API).
+COUNTS = {"batch": 1, "warmup": 0, "steps": 1, "repeats": 1, "threads": 1}
+MAX_COUNT = 1_000_000
+SWITCHES = ("train", "channels_last", "compile", "jit_compile")
+AMP = (None, "bf16", "fp16")
+
+
+def options_from_api(options: dict) -> dict:
+    """``archc.measure(**options)`` checked as the command line checks them: a ValueError that names the
+    choices for an unknown option, a count out of range or an unknown ``amp``."""
+    known = (*COUNTS, *SWITCHES, "amp")
+    for name, value in options.items():
+        if name not in known:
+            raise ValueError(f"unknown option {name!r}; choose from: {', '.join(known)}")
+        if name in COUNTS and not (value is None and name == "threads"):
+            low = COUNTS[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_COUNT:
+                raise ValueError(f"{name}={value!r}: a whole number from {low} to {MAX_COUNT}")
+        if name in SWITCHES and not isinstance(value, bool):
+            raise ValueError(f"{name}={value!r}: True or False")
+        if name == "amp" and value not in AMP:
+            raise ValueError(f"amp={value!r}: choose one of: {', '.join(map(repr, AMP))}")
+    return options
+
+
 def positive(text: str) -> int:
     return _count(text, 1)
 
@@ -76,8 +101,8 @@ def _count(text: str, low: int) -> int:
         value = int(text)
     except ValueError:
         value = low - 1
-    if not low <= value <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a whole number from {low} to 1000000")
+    if not low <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a whole number from {low} to {MAX_COUNT}")
     return value
 
 
