@@ -85,8 +85,8 @@ def chosen_format(args: argparse.Namespace) -> str:
 
 
 def emit(text: str, out: str | None) -> None:
-    """Print ``text`` (ending in one newline) to stdout, or write it atomically to ``out``."""
-    if not text.endswith("\n"):
+    """Print ``text`` (ending in one newline; nothing stays nothing) to stdout, or write it atomically to ``out``."""
+    if text and not text.endswith("\n"):
         text += "\n"
     if out in (None, "-"):
         sys.stdout.write(text)

@@ -38,8 +38,6 @@ def run(args) -> int:
         diagnostics = exc.diagnostics
     if fmt == "json":
         emit(to_json(diagnostics_json(diagnostics)), args.out)
-    elif diagnostics:
-        emit(to_github(diagnostics), args.out)
-    elif args.out not in (None, "-"):
-        emit("", args.out)
+    else:
+        emit(to_github(diagnostics), args.out)  # nothing for valid specs (an empty file with --out)
     return EXIT_INVALID if diagnostics else 0
