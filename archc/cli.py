@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from archc._version import __version__
@@ -154,4 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    # The console script validates only archc's own models: no pydantic plugin applies to them, and looking for
+    # plugins reads the metadata of every installed distribution on the first validation (a slower first run).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(main())
