@@ -7,7 +7,6 @@ pipeline; the CLI renders them and exits with :data:`EXIT_INVALID`.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable
@@ -168,6 +167,8 @@ def did_you_mean(word: object, choices: Iterable[str], list_limit: int | None = 
     """``did you mean 'x'?`` for a close choice, else a list of the valid choices (or ``""`` when there are
     more than ``list_limit``). Options are compared without their dashes: ``--where`` is not close to
     ``--threads`` just because both start with ``--``."""
+    import difflib  # here, not at the top: a cache hit of `archc cost` never suggests anything
+
     options = sorted(set(choices))
     bare = {}
     for o in options:
