@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 from archc.bench.options import DEFAULTS, Refusal, Settings
-from archc.bench.worker import RESULT_TAG
+from archc.bench.worker import OUT_OF_MEMORY_TEXT, RESULT_TAG
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -45,10 +45,17 @@ def run_child(job: dict, device: str) -> dict:
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG + " ")]
     if proc.returncode == -signal.SIGKILL and not lines:  # the kernel's out-of-memory killer
         return {"out_of_memory": "the measuring process was killed (SIGKILL), most likely out of memory"}
+    if proc.returncode != 0 and not lines and _says_out_of_memory(proc.stderr):  # e.g. std::bad_alloc, abort
+        return {"out_of_memory": " ".join(proc.stderr.strip().splitlines()[-1:])[:300]}
     if proc.returncode != 0 or not lines:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise RuntimeError(f"measuring {job['label']} with {job['backend']} failed (exit {proc.returncode}): {tail}")
     return json.loads(lines[-1][len(RESULT_TAG) + 1 :])
+
+
+def _says_out_of_memory(stderr: str) -> bool:
+    text = stderr.lower()
+    return "bad_alloc" in text or any(t in text for t in OUT_OF_MEMORY_TEXT)
 
 
 def measure_one(c: Compiled, backend: str, settings: Settings) -> dict:

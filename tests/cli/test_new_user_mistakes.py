@@ -161,3 +161,29 @@ def test_regnet_wm_must_exceed_one_and_the_help_agrees(tmp_path):
 def test_regnet_w0_suggests_the_nearest_multiples(tmp_path):
     err = _regnet(tmp_path, w0=90)
     assert "w0 90 is not a multiple of quant 8" in err and "help: use a multiple of 8: 88 or 96" in err
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stderr"),
+    [(-9, ""), (-6, "terminate called after throwing an instance of 'std::bad_alloc'"),
+     (1, "tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor")],
+)  # fmt: skip
+def test_a_child_that_dies_of_memory_is_out_of_memory_not_a_crash(returncode, stderr, monkeypatch):
+    import subprocess
+
+    from archc.bench import runner
+
+    done = subprocess.CompletedProcess([], returncode, stdout="", stderr=stderr)
+    monkeypatch.setattr(runner.subprocess, "run", lambda *a, **k: done)
+    assert "out_of_memory" in runner.run_child({"label": "x", "backend": "keras"}, "cpu")
+
+
+def test_a_child_that_fails_otherwise_is_still_an_internal_error(monkeypatch):
+    import subprocess
+
+    from archc.bench import runner
+
+    done = subprocess.CompletedProcess([], 1, stdout="", stderr="ValueError: something else")
+    monkeypatch.setattr(runner.subprocess, "run", lambda *a, **k: done)
+    with pytest.raises(RuntimeError, match="failed"):
+        runner.run_child({"label": "x", "backend": "keras"}, "cpu")
