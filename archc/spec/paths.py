@@ -50,7 +50,9 @@ def closest_builtins(ref: str) -> str:
     import difflib
 
     names = builtin_names()
-    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
+    base = ref.rpartition("/")[2]
+    elsewhere = [n for n in names if n.rpartition("/")[2] == base and n != ref]  # timm/vgg16 → torchvision/vgg16
+    close = elsewhere[:3] or difflib.get_close_matches(ref, names, n=3, cutoff=0.6)
     if close:
         quoted = [f"'{n}'" for n in close]
         alternatives = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

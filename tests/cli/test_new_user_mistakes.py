@@ -93,6 +93,7 @@ def test_any_python_file_is_not_a_spec(tmp_path):
     ("name", "help"),
     [("timm/convnext_nonexistent", "`archc list timm/` lists the timm family"),
      ("resnet51", "did you mean 'resnet50', 'resnet18' or 'resnet152'?"),
+     ("keras/resnet18", "did you mean 'resnet18', 'timm/resnet18' or 'torchvision/resnet18'?"),
      ("nothing_like_it", "`archc list` lists the")],
 )  # fmt: skip
 def test_an_unknown_built_in_gets_close_names_or_a_pointer_never_the_whole_list(name, help):
@@ -133,15 +134,16 @@ def test_did_you_mean_ignores_the_dashes():
     assert did_you_mean("--per-layr", ["--per-layer"]) == "did you mean '--per-layer'?"
 
 
-def test_a_spec_level_key_in_a_stage_is_not_a_typo_of_blocks(tmp_path):
+def test_a_spec_level_key_in_a_stage_is_not_a_typo_of_a_stage_key(tmp_path):
+    """0.1.0 answered a stage's `block:` with "did you mean 'blocks'?" and `output_stride:` with 'stride'."""
     spec = tmp_path / "s.yaml"
     spec.write_text(
-        "archc: 1\nname: x\nblock: basic\nstages:\n  - {name: a, width: 8, blocks: 1, block: bottleneck}\n",
+        "archc: 1\nname: x\nblock: basic\nstages:\n  - {name: a, width: 8, blocks: 1, output_stride: 16}\n",
         encoding="utf-8",
     )
     err = _fails("check", str(spec))
-    assert "unknown key 'block'" in err and "'block' is a top-level key of the spec" in err
-    assert "did you mean 'blocks'" not in err
+    assert "unknown key 'output_stride'" in err and "'output_stride' is a top-level key of the spec" in err
+    assert "did you mean" not in err
 
 
 def _regnet(tmp_path, **params) -> str:
