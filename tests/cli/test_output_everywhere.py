@@ -150,3 +150,23 @@ def test_bench_and_compare_measure_share_one_default_backend():
     assert DEFAULT_BACKEND == "pytorch"
     help = run_cli("bench", "--help")[1] + run_cli("compare", "--help")[1]
     assert help.count("default pytorch") >= 2
+
+
+def test_cost_per_layer_as_csv_is_one_row_per_op():
+    code, out, err = run_cli("cost", "cifar/resnet20", "--per-layer", "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["spec", "id", "name", "op", "output_shape", "params", "macs"]
+    assert sum(int(r["params"]) for r in rows) == 269722 and {r["spec"] for r in rows} == {"cifar/resnet20"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(["cost", "cifar/resnet20", "--counters", "--format", "csv"], "--counters prints text or json, not csv"),
+     (["cost", "cifar/resnet20", "--per-layer", "--format", "markdown"], "--per-layer prints text, json or csv"),
+     (["list", "cifar", "--names", "--format", "json"], "--names prints plain lines, not json"),
+     (["compare", "cifar/resnet20", "--json", "--csv"], "conflicting output formats")],
+)  # fmt: skip
+def test_combinations_a_format_does_not_apply_to(argv, says):
+    code, out, err = run_cli(*argv)
+    assert code == 2 and out == "" and says in err
