@@ -16,9 +16,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from archc.reports.summary import summary
 from archc.spec.loader import builtin_names
 from tests.backends.torch_models import Cache, hook_stage_outputs, stage_modules
-from tests.conftest import REFERENCE
+from tests.conftest import HUGE, REFERENCE, tiered
 
-SPECS = builtin_names()
+SPECS = tiered([n for n in builtin_names() if n not in HUGE])
 DEEP = 60
 
 

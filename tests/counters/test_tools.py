@@ -16,7 +16,7 @@ import pytest
 
 from archc.counters.rules import CHANGED, TOOLS
 from archc.spec.loader import builtin_names
-from tests.conftest import REPO
+from tests.conftest import HUGE, REPO
 from tests.counters.harness import compare, explain, installed
 
 pytest.importorskip("fvcore")
@@ -48,7 +48,7 @@ def _sizes(ref: str) -> tuple[int, int]:
 
 
 def _cases():
-    for ref in builtin_names():
+    for ref in [n for n in builtin_names() if n not in HUGE]:
         marks = () if ref in DEFAULT else (pytest.mark.slow,)
         for size in _sizes(ref):
             yield pytest.param(ref, size, id=f"{ref}-{size}", marks=marks)
