@@ -24,6 +24,7 @@ COMMANDS = {
     "check": (["check", "cifar/resnet20"], ["text", "json", "github"], "text"),
     "bench": (["bench", "cifar/resnet20"], ["text", "json", "csv", "markdown"], "text"),
     "verify": (["verify", "cifar/resnet20", "--backend", "pytorch"], ["text", "json", "csv"], "text"),
+    "schema": (["schema"], ["json"], "json"),
 }
 EXTENSION = {"text": ".txt", "json": ".json", "csv": ".csv", "markdown": ".md", "latex": ".tex", "dot": ".dot",
              "mermaid": ".mmd", "github": ".txt"}  # fmt: skip
