@@ -40,9 +40,9 @@ def register(parser) -> None:
         "--counters",
         action="store_true",
         help="what FlopCounterMode, fvcore, ptflops and thop print for the generated PyTorch model (README"
-        " 'Which number is which'); replaces the stage table",
+        " 'Which number is which'); replaces the stage table (after the tree with --per-layer)",
     )
-    parser.add_argument("--by-kind", action="store_true", help="with --counters: each counter's figure per op kind")
+    parser.add_argument("--by-kind", action="store_true", help="each counter's figure per op kind (implies --counters)")
     parser.add_argument("--no-cache", action="store_true", help="recompile even when a cached summary is fresh")
 
 
