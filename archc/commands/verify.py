@@ -15,7 +15,16 @@ from archc.commands.common import add_specs_argument
 from archc.diagnostics import EXIT_DIFFERENCE
 from archc.output import add_output_arguments, chosen_format, emit, to_csv, to_json
 
-CHECK_COLUMNS = ["spec", "framework", "item", "expected", "actual", "ok", "skipped"]
+CHECK_COLUMNS = ["spec", "framework", "key", "item", "expected", "actual", "ok", "skipped"]
+# A check's item as the key `archc cost --format json` gives the same quantity ("MACs" → macs).
+KEYS = {"MACs": "macs", "output shape": "output_shape", "input shape": "input_shape"}
+
+
+def key_of(item: str) -> str:
+    """``params``, ``macs``, ``output_shape``, …; a stage's shape as ``stages.<name>.output_shape``."""
+    if item.startswith("stage ") and item.endswith(" shape"):
+        return f"stages.{item[len('stage ') : -len(' shape')]}.output_shape"
+    return KEYS.get(item, item)
 
 
 def register(parser) -> None:
@@ -53,7 +62,10 @@ def run(args) -> int:
 
 def as_dict(r) -> dict:
     """A result as ``archc verify --format json`` prints it."""
-    checks = [{"item": c.item, "expected": c.expected, "actual": c.actual, "ok": c.ok} for c in r.checks]
+    checks = [
+        {"key": key_of(c.item), "item": c.item, "expected": c.expected, "actual": c.actual, "ok": c.ok}
+        for c in r.checks
+    ]
     return {"spec": r.spec, "framework": r.framework, "ok": r.ok, "skipped": r.skipped or None, "checks": checks}
 
 
@@ -61,4 +73,7 @@ def check_rows(r) -> list[dict]:
     base = {"spec": r.spec, "framework": r.framework}
     if r.skipped:
         return [{**base, "skipped": r.skipped}]
-    return [{**base, "item": c.item, "expected": c.expected, "actual": c.actual, "ok": c.ok} for c in r.checks]
+    return [
+        {**base, "key": key_of(c.item), "item": c.item, "expected": c.expected, "actual": c.actual, "ok": c.ok}
+        for c in r.checks
+    ]

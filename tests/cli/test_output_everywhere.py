@@ -171,3 +171,16 @@ def test_cost_per_layer_as_csv_is_one_row_per_op():
 def test_combinations_a_format_does_not_apply_to(argv, says):
     code, out, err = run_cli(*argv)
     assert code == 2 and out == "" and says in err
+
+
+def test_verify_names_each_check_by_cost_s_key():
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    cost = json.loads(run_cli("cost", "cifar/resnet20", "--format", "json")[1])
+    (result,) = json.loads(run_cli("verify", "cifar/resnet20", "--backend", "pytorch", "--format", "json")[1])
+    keys = {c["key"]: c["expected"] for c in result["checks"]}
+    assert {"params", "buffers", "macs", "output_shape"} <= set(keys)
+    for key in ("params", "buffers", "macs", "output_shape"):
+        assert keys[key] == cost[key]
+    for stage in cost["stages"]:
+        assert keys[f"stages.{stage['name']}.output_shape"] == stage["output_shape"]
