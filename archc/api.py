@@ -189,20 +189,21 @@ def verify(*specs: SpecRef | Model, backend: str = "all") -> list:
     return _verify(_compiled_all(specs), frameworks)
 
 
-def measure(*specs: SpecRef | Model, backend: str = "all", device: str = "cpu", **options) -> list[dict]:
+def measure(*specs: SpecRef | Model, backend: str = "pytorch", device: str = "cpu", **options) -> list[dict]:
     """``archc bench --json`` (``archc.bench`` is the package that measures, hence the name): measured img/s,
     step time, peak memory and achieved MAC/s of the generated models, one row per (spec, backend), each
     measured in a fresh process. ``options`` are :class:`archc.bench.options.Settings` fields (``batch``,
-    ``train``, ``amp``, ``threads``, ``warmup``, ``steps``, ``repeats``, …); an impossible request raises
-    ``SpecError`` (E600 / E602) before any framework is imported."""
-    from archc.bench.options import DEFAULTS, Refusal, Settings, check
+    ``train``, ``amp``, ``threads``, ``warmup``, ``steps``, ``repeats``, …), checked as the CLI checks them
+    (a ValueError naming the choices); an impossible request raises ``SpecError`` (E600 / E602) before any
+    framework is imported."""
+    from archc.bench.options import DEFAULTS, Refusal, Settings, check, options_from_api
     from archc.bench.runner import measure as run
 
     _choice("backend", backend, ("pytorch", "keras", "all"))
     batch, warmup, steps, repeats = DEFAULTS[_choice("device", device, tuple(DEFAULTS))]
     defaults = {"batch": batch, "warmup": warmup, "steps": steps, "repeats": repeats}
     backends = ("pytorch", "keras") if backend == "all" else (backend,)
-    settings = Settings(backends=backends, device=device, **{**defaults, **options})
+    settings = Settings(backends=backends, device=device, **{**defaults, **options_from_api(options)})
     try:
         check(settings)
         return run(_compiled_all(specs), settings)
@@ -324,6 +325,43 @@ class _Quiet:
         return False
 
 
+def check(*specs: SpecRef | dict) -> list:
+    """``archc check``: every diagnostic of every spec (:class:`archc.diagnostics.Diagnostic`, with ``path``,
+    ``line``, ``col``, ``code``, ``message``, ``help``), an empty list when all are valid.
+
+    >>> check("resnet50")
+    []
+    """
+    from archc.diagnostics import SpecError
+
+    if not specs:
+        raise ValueError("give at least one spec (a path, a built-in name such as 'resnet50', or a dict)")
+    try:
+        compile_all([_ref(s) for s in specs])  # a dict is read inside the try: its mistakes are diagnostics too
+    except SpecError as exc:
+        return exc.diagnostics
+    return []
+
+
+def list_specs(*patterns: str) -> list[dict]:
+    """``archc list --format json`` (``archc.list``): one row per built-in spec matching a pattern (a glob such as
+    ``'cifar/*'`` or a prefix such as ``'cifar'``; none: all), with ``label, name, spec, depth, params, buffers,
+    keras_params, macs, flops, description``. A pattern that matches nothing raises ValueError.
+
+    >>> [(r["label"], r["depth"]) for r in list_specs("cifar/resnet120")]
+    [('cifar/resnet1202', 1202)]
+    """
+    from archc.commands.listing import matching, rows_of
+    from archc.diagnostics import SpecError
+
+    try:
+        names = matching(list(patterns))
+    except SpecError as exc:
+        d = exc.diagnostics[0]
+        raise ValueError(f"{d.message}; {d.help}") from None
+    return rows_of(names)
+
+
 def schema() -> dict:
     """``archc schema``: the JSON Schema of the spec language."""
     from archc.spec.json_schema import spec_schema
@@ -331,4 +369,17 @@ def schema() -> dict:
     return spec_schema()
 
 
-__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "measure", "sweep", "schema"]
+__all__ = [
+    "Model",
+    "load",
+    "check",
+    "list_specs",
+    "compare",
+    "build",
+    "table",
+    "graph",
+    "verify",
+    "measure",
+    "sweep",
+    "schema",
+]

@@ -18,6 +18,8 @@ FRAMEWORK_MODULES = {"pytorch": "torch", "keras": "keras"}
 EXTRAS = {"pytorch": "pip install 'archc[torch]' (CPU: pip install torch first)", "keras": "pip install 'archc[keras]'"}
 # Per device: batch, warm-up steps, timed steps per repeat, repeats.
 DEFAULTS = {"cpu": (8, 2, 5, 3), "cuda": (64, 10, 20, 5)}
+# The one default of `archc bench`, `archc compare --measure` and `archc.measure()`: `--backend all` adds Keras.
+DEFAULT_BACKEND = "pytorch"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,31 @@ class Refusal(Exception):
         return usage_error(self.code, self.message, self.help)
 
 
+# The counts a measurement takes, with their least value; the most is MAX_COUNT (one rule for the CLI and the API).
+COUNTS = {"batch": 1, "warmup": 0, "steps": 1, "repeats": 1, "threads": 1}
+MAX_COUNT = 1_000_000
+SWITCHES = ("train", "channels_last", "compile", "jit_compile")
+AMP = (None, "bf16", "fp16")
+
+
+def options_from_api(options: dict) -> dict:
+    """``archc.measure(**options)`` checked as the command line checks them: a ValueError that names the
+    choices for an unknown option, a count out of range or an unknown ``amp``."""
+    known = (*COUNTS, *SWITCHES, "amp")
+    for name, value in options.items():
+        if name not in known:
+            raise ValueError(f"unknown option {name!r}; choose from: {', '.join(known)}")
+        if name in COUNTS and not (value is None and name == "threads"):
+            low = COUNTS[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_COUNT:
+                raise ValueError(f"{name}={value!r}: a whole number from {low} to {MAX_COUNT}")
+        if name in SWITCHES and not isinstance(value, bool):
+            raise ValueError(f"{name}={value!r}: True or False")
+        if name == "amp" and value not in AMP:
+            raise ValueError(f"amp={value!r}: choose one of: {', '.join(map(repr, AMP))}")
+    return options
+
+
 def positive(text: str) -> int:
     return _count(text, 1)
 
@@ -74,16 +101,16 @@ def _count(text: str, low: int) -> int:
         value = int(text)
     except ValueError:
         value = low - 1
-    if not low <= value <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a whole number from {low} to 1000000")
+    if not low <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: a whole number from {low} to {MAX_COUNT}")
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser, default_backend: str = "all") -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The measuring options, shared by ``archc bench`` and ``archc compare --measure``."""
     group = parser.add_argument_group("measuring")
     add = group.add_argument
-    add("--backend", choices=["pytorch", "keras", "all"], default=None, help=f"framework(s); default {default_backend}")
+    add("--backend", choices=["pytorch", "keras", "all"], default=None, help=f"framework(s); default {DEFAULT_BACKEND}")
     add("--device", choices=["cpu", "cuda"], default=None, help="default cpu; cuda needs a GPU and a CUDA build")
     add("--batch", type=positive, metavar="N", help="images per step (default 8 on cpu, 64 on cuda)")
     add("--train", action="store_true", help="time forward + backward + SGD step (default: inference)")
@@ -95,7 +122,6 @@ def add_arguments(parser: argparse.ArgumentParser, default_backend: str = "all")
     add("--warmup", type=non_negative, metavar="N", help="untimed steps first (default 2 on cpu, 10 on cuda)")
     add("--steps", type=positive, metavar="N", help="timed steps per repeat (default 5 on cpu, 20 on cuda)")
     add("--repeats", type=positive, metavar="N", help="timed repeats; median and spread (default 3 / 5)")
-    parser.set_defaults(default_backend=default_backend)
 
 
 MEASURE_FLAGS = ("backend", "device", "batch", "train", "amp", "channels_last", "compile", "jit_compile",
@@ -110,7 +136,7 @@ def given_flags(args) -> list[str]:
 def settings_from_args(args) -> Settings:
     """Settings from parsed arguments, or :class:`Refusal` for a request that cannot be measured."""
     device = args.device or "cpu"
-    backend = args.backend or args.default_backend
+    backend = args.backend or DEFAULT_BACKEND
     backends = ("pytorch", "keras") if backend == "all" else (backend,)
     batch, warmup, steps, repeats = DEFAULTS[device]
     settings = Settings(

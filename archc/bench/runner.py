@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
-from archc.bench.options import Refusal, Settings
-from archc.bench.worker import RESULT_TAG
+from archc.bench.options import DEFAULTS, Refusal, Settings
+from archc.bench.worker import OUT_OF_MEMORY_TEXT, RESULT_TAG
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -63,11 +64,18 @@ def run_child(job: dict, device: str, die_with_parent: bool = False) -> dict:
         preexec_fn=_die_with_parent() if die_with_parent and linux else None,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_TAG + " ")]
+    if proc.returncode != 0 and not lines and _says_out_of_memory(proc.stderr):  # e.g. std::bad_alloc, abort
+        return {"out_of_memory": " ".join(proc.stderr.strip().splitlines()[-1:])[:300]}
     if proc.returncode != 0 or not lines:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         message = f"measuring {job['label']} with {job['backend']} failed (exit {proc.returncode}): {tail}"
         raise ChildFailed(message, proc.returncode)
     return json.loads(lines[-1][len(RESULT_TAG) + 1 :])
+
+
+def _says_out_of_memory(stderr: str) -> bool:
+    text = stderr.lower()
+    return "bad_alloc" in text or any(t in text for t in OUT_OF_MEMORY_TEXT)
 
 
 def job_for(c: Compiled, backend: str, settings: Settings) -> tuple[dict, dict]:
@@ -81,7 +89,15 @@ def job_for(c: Compiled, backend: str, settings: Settings) -> tuple[dict, dict]:
 
 
 def check_result(job: dict, s: dict, result: dict) -> None:
-    """Refuse a result from a device that is not there, or a model whose output shape is not the IR's."""
+    """Refuse a measurement that ran out of memory, a device that is not there, or a model whose output shape is
+    not the IR's."""
+    if "out_of_memory" in result:
+        raise Refusal(
+            f"--batch {job['batch']}: measuring {job['label']} with {job['backend']} ran out of memory "
+            f"({result['out_of_memory']})",
+            f"use a smaller --batch (default {DEFAULTS[job['device']][0]} on {job['device']}) or a smaller "
+            "--input-size",
+        )
     if "unavailable" in result:
         raise Refusal(
             f"--device {job['device']}: {result['unavailable']}",
@@ -97,7 +113,13 @@ def check_result(job: dict, s: dict, result: dict) -> None:
 def measure_one(c: Compiled, backend: str, settings: Settings) -> dict:
     job, s = job_for(c, backend, settings)
     load_before = os.getloadavg()[0]
-    result = run_child(job, settings.device)
+    try:
+        result = run_child(job, settings.device)
+    except ChildFailed as exc:
+        if exc.returncode != -signal.SIGKILL:
+            raise
+        # One measurement, nobody else's: a SIGKILL is the kernel's out-of-memory killer. (A sweep retries it.)
+        result = {"out_of_memory": "the measuring process was killed (SIGKILL), most likely out of memory"}
     check_result(job, s, result)
     return make_row(c, s, job, result, [load_before, os.getloadavg()[0]])
 
@@ -124,8 +146,7 @@ def make_row(c: Compiled | None, s: dict, job: dict, result: dict, load: list[fl
         "threads_requested": job["threads"],
         "input_shape": s["input_shape"],
         "output_shape": result["output_shape"],
-        "params": s["params"],
-        "macs": s["macs"],
+        **{k: s[k] for k in ("params", "buffers", "keras_params", "macs")},
         "first_step_s": result["first_step_s"],
         "step_ms": {k: v * 1e3 for k, v in step.items() if k != "values"}
         | {"values": [v * 1e3 for v in step["values"]]},

@@ -18,9 +18,7 @@ from pydantic import ValidationError
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
 from archc.ir.blocks import LAYOUTS
 from archc.settings import LIMITS
-from archc.spec.generators import expand_generators
-from archc.spec.locate import describe, to_diagnostics
-from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
+from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, located_name, resolve, specs_dir
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
@@ -63,16 +61,25 @@ def validate_data(
     data: object, marks: Marks, shown: str, builtin: str | None, sha256: str, files: tuple = ()
 ) -> LoadedSpec:
     """Expand stage generators, validate, and check what the schema cannot (names, widths, groups)."""
+    # The generators and the locator of validation errors are imported when a spec needs them (a generator, a
+    # mistake), not on every run: `archc cost` on a plain stage table starts faster without them.
     if not isinstance(data, dict):
+        from archc.spec.locate import describe
+
         m = marks.value(())
         raise SpecError(
             [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
         )
-    data = expand_generators(data, marks)
+    if isinstance(data.get("stages"), dict):
+        from archc.spec.generators import expand_generators
+
+        data = expand_generators(data, marks)
     key_errors = _metadata_key_errors(data, marks)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
+        from archc.spec.locate import to_diagnostics
+
         raise SpecError(to_diagnostics(exc, data, marks, Spec) + key_errors) from None
     if key_errors:
         raise SpecError(key_errors)
@@ -226,7 +233,7 @@ _START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stage
 
 
 def _read_chain(file: Path, shown: str, stack: list[Path], files: list | None = None):
-    data, marks = read_yaml(str(file), shown)
+    data, marks = read_yaml(str(file), located_name(file, shown))
     raw = file.read_bytes()
     digest = hashlib.sha256(raw)
     if files is not None:  # the extends chain, child first: (absolute path, sha256 of its bytes)
@@ -257,6 +264,8 @@ def _with_parent(data, marks: Marks, digest, file: Path, stack: list[Path], file
 
 def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
     if not isinstance(target, str) or not target:
+        from archc.spec.locate import describe
+
         raise SpecError([_at(mark, "E202", f"'extends' must be a string, got {describe(target)}", _EXT_HELP)])
     if target.endswith((".yaml", ".yml")):
         candidate = file.parent / target

@@ -227,7 +227,7 @@ def test_a_spec_a_regnet_has_no_module_for_is_located_at_family(tmp_path):
     spec.write_text("archc: 1\nextends: regnet/regnetx_002\nname: eca_regnet\neca: {}\n", encoding="utf-8")
     code, out, err = run_cli("check", str(spec))
     assert code == 2 and out == ""
-    assert "regnetx_002.yaml:11:9: error[E401]: a RegNet block has no 'eca_pool' op" in err
+    assert "<built-in regnet/regnetx_002>:11:9: error[E401]: a RegNet block has no 'eca_pool' op" in err
     assert "help: use family: resnet" in err
 
 
