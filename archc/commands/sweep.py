@@ -43,7 +43,7 @@ def register(parser) -> None:
     parser.add_argument("--jobs", type=positive, metavar="N", help="costing processes (default: the CPUs available)")
     parser.add_argument("--measure", action="store_true",
                         help="measure every kept variant as `archc bench` does (default --backend pytorch)")  # fmt: skip
-    add_measure_arguments(parser, default_backend="pytorch")
+    add_measure_arguments(parser)
     group = parser.add_argument_group("distributing measurements")
     group.add_argument("--executor", choices=EXECUTORS, help="local (default: one measurement at a time) or ray")
     group.add_argument("--ray-address", metavar="ADDR",
