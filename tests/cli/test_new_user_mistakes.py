@@ -167,7 +167,7 @@ def test_regnet_w0_suggests_the_nearest_multiples(tmp_path):
 
 @pytest.mark.parametrize(
     ("returncode", "stderr"),
-    [(-9, ""), (-6, "terminate called after throwing an instance of 'std::bad_alloc'"),
+    [(-6, "terminate called after throwing an instance of 'std::bad_alloc'"),
      (1, "tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor")],
 )  # fmt: skip
 def test_a_child_that_dies_of_memory_is_out_of_memory_not_a_crash(returncode, stderr, monkeypatch):
@@ -178,6 +178,23 @@ def test_a_child_that_dies_of_memory_is_out_of_memory_not_a_crash(returncode, st
     done = subprocess.CompletedProcess([], returncode, stdout="", stderr=stderr)
     monkeypatch.setattr(runner.subprocess, "run", lambda *a, **k: done)
     assert "out_of_memory" in runner.run_child({"label": "x", "backend": "keras"}, "cpu")
+
+
+def test_a_sigkilled_bench_child_is_out_of_memory(monkeypatch):
+    """A bench child killed by SIGKILL (the kernel's OOM killer) is a refusal; a sweep retries it instead."""
+    from types import SimpleNamespace
+
+    from archc.bench import runner
+
+    def killed(job, device):
+        raise runner.ChildFailed("measuring x with pytorch failed (exit -9)", -9)
+
+    job = {"batch": 50000, "label": "cifar/resnet20", "backend": "pytorch", "device": "cpu"}
+    monkeypatch.setattr(runner, "run_child", killed)
+    monkeypatch.setattr(runner, "job_for", lambda c, backend, settings: (job, {}))
+    with pytest.raises(runner.Refusal, match="ran out of memory") as err:
+        runner.measure_one(None, "pytorch", SimpleNamespace(device="cpu"))
+    assert "smaller --batch" in err.value.help
 
 
 def test_a_child_that_fails_otherwise_is_still_an_internal_error(monkeypatch):

@@ -95,7 +95,7 @@ def test_a_grid_above_the_limit_is_refused_at_once_in_little_memory():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--vary", "stages[0].blocks=1..3:1.0"], "none of the 3 variants is valid: specs/resnet18.yaml:"),
+        (["--vary", "stages[0].blocks=1..3:1.0"], "none of the 3 variants is valid: <built-in resnet18>:"),
         (["--vary", "stages[0].blocks=1..3", "--seed", "2"], "--seed without --sample"),
         (["--vary", "stages[0].blocks=1..3", "--jobs", "-1"], "--jobs: invalid count '-1'"),
         (["--vary", "stages[0].blocks=1..3", "--where", "macs<1", "--plot", "x.png"], "no variant matched --where"),
