@@ -56,15 +56,25 @@ class WeightPair:
     flatten_map: tuple[int, int, int] | None = None  # (C, H, W) before a flatten feeding a linear layer
 
 
+def torch_names(g) -> dict[str, str]:
+    """Every op's PyTorch module name: the model layout's (RegNet: torchvision's / timm's RegNet names),
+    else the naming profile's."""
+    layout = g.graph.get("model_layout")
+    if layout is not None:
+        return layout.names
+    profile = pytorch_profile(g)
+    return {n: d["names"][profile] for n, d in g.nodes(data=True)}
+
+
 def weight_pairs(compiled: Compiled) -> list[WeightPair]:
     """Every weight of the model, as a (PyTorch key, Keras layer, Keras weight) triple, in IR order."""
     g = compiled.graph
-    profile = pytorch_profile(g)
+    names = torch_names(g)
     pairs = []
     for node, data in g.nodes(data=True):
         if data["op"] not in _NAMES or not data["params"]:
             continue
-        torch_name, keras_name = data["names"][profile], data["names"]["keras"]
+        torch_name, keras_name = names[node], data["names"]["keras"]
         flat = _flattened_map(g, node) if data["op"] == "linear" else None
         for torch_part, keras_part in _NAMES[data["op"]]:
             if torch_part == "bias" and data["op"] not in _NORMS and not data["attrs"]["bias"]:

@@ -18,9 +18,9 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from archc.frameworks.convert import torch_names
 from archc.frameworks.generated import load_generated
 from archc.frameworks.quiet import import_keras
-from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -58,17 +58,22 @@ def _stage_shapes(c: Compiled) -> dict[str, list[int]]:
 def _torch_stage_module(c: Compiled, model, index: int) -> str | None:
     """The module whose (last) output is stage ``index``'s output: its container, else the output op."""
     g = c.graph
-    profile = pytorch_profile(g)
+    names = torch_names(g)
+    stage_of = {n: d["scope"][:2] for n, d in g.nodes(data=True)}
 
-    def heads(i: int) -> set[str]:
-        return {d["names"][profile].split(".")[0] for _, d in g.nodes(data=True) if d["scope"][:2] == ("stage", i)}
+    def heads(i: int) -> set[str]:  # layer1 (ResNet), s1 (timm's RegNet), trunk_output.block1 (torchvision's)
+        return {_container(names[n]) for n, scope in stage_of.items() if scope == ("stage", i)}
 
     mine, others = heads(index), set().union(*(heads(i) for i in range(len(g.graph["stages"])) if i != index))
     modules = dict(model.named_modules())
     if len(mine) == 1 and not mine & others and next(iter(mine)) in modules:  # layer1 … (not VGG's features)
         return next(iter(mine))
-    own = g.nodes[g.graph["stages"][index].output]["names"][profile]
+    own = names[g.graph["stages"][index].output]
     return own if own in modules else None
+
+
+def _container(name: str) -> str:
+    return ".".join(name.split(".")[:2]) if name.startswith("trunk_output.") else name.split(".")[0]
 
 
 def check_pytorch(c: Compiled) -> list[Check]:

@@ -20,32 +20,29 @@ new row, never a new code path. :func:`plan_blocks` builds the model from a vali
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Literal
 
+from archc.ir.expr import num
+from archc.ir.recipe import KINDS, Recipe, recipe_of
+from archc.ir.rules import eca_kernel_size
+from archc.ir.rules import make_divisible as make_divisible
 from archc.spec.schema import ConvLayer, Spec, Stage
+
+
+def eca_kernel(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int:
+    return eca_kernel_size(channels, gamma, beta)
 
 
 @dataclass(frozen=True)
 class BlockLayout:
-    """The conv slots of a block kind."""
+    """The conv slots of a block kind (a view of :data:`archc.ir.recipe.KINDS` for the naming profiles)."""
 
     kernels: tuple[int, ...]
-    widths: tuple[str, ...]  # "inner" (int(planes × base_width / 64) × groups) or "out" (planes × expansion)
-    stride_slot: dict[str, int]  # stride_at → which conv slot carries the block's stride
-    grouped_slot: int | None = None  # the conv slot that takes ``groups`` (ResNeXt's 3x3)
-
-    def __hash__(self) -> int:
-        return hash((self.kernels, self.widths, tuple(sorted(self.stride_slot.items())), self.grouped_slot))
 
 
-LAYOUTS = {
-    "basic": BlockLayout((3, 3), ("inner", "out"), {"1x1": 0, "3x3": 0}),
-    "bottleneck": BlockLayout((1, 3, 1), ("inner", "inner", "out"), {"1x1": 0, "3x3": 1}, grouped_slot=1),
-    "single": BlockLayout((3,), ("out",), {"1x1": 0, "3x3": 0}),  # one conv per block (VGG, plain stacks)
-}
+LAYOUTS = {kind: BlockLayout(tuple(s.kernel for s in slots)) for kind, slots in KINDS.items()}
+GROUPED = {kind for kind, slots in KINDS.items() if any(s.grouped for s in slots)}  # kinds with a grouped conv
 
 
 @dataclass(frozen=True)
@@ -97,33 +94,6 @@ class Attention:
     gamma: float = 2.0
     beta: float = 1.0
 
-    def squeezed(self, block: Block) -> int:
-        """The SE hidden width of ``block``."""
-        base = {"out": block.out, "in": block.in_channels, "inner": block.inner}[self.of]
-        if self.ratio is not None:
-            if self.divisor is None:
-                return max(1, int(round(self.ratio * base)))
-            return make_divisible(Fraction(self.ratio) * base, self.divisor, self.round_limit)
-        if self.divisor is None:
-            return max(1, base // self.reduction)
-        return make_divisible(Fraction(base, self.reduction), self.divisor, self.round_limit)
-
-    def eca_kernel(self, channels: int) -> int:
-        return self.kernel or eca_kernel(channels, self.gamma, self.beta)
-
-
-def make_divisible(value: Fraction, divisor: int, round_limit: float) -> int:
-    """timm's ``make_divisible``: the nearest multiple of ``divisor`` (halves up), at least ``divisor``, plus
-    one ``divisor`` when rounding down lost more than ``1 - round_limit`` (exact arithmetic, no floats)."""
-    rounded = max(divisor, math.floor(value + Fraction(divisor, 2)) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded
-
-
-def eca_kernel(channels: int, gamma: float, beta: float) -> int:
-    """ECA's kernel size from the channel count, as timm's ``EcaModule`` computes it."""
-    t = int(abs(math.log(channels, 2) + beta) / gamma)
-    return max(t if t % 2 else t + 1, 3)
-
 
 @dataclass(frozen=True)
 class BlockDef:
@@ -145,24 +115,31 @@ class BlockDef:
     attention: Attention | None = None
     activation: str = "relu"
     bottleneck_ratio: float | None = None  # inner = round(planes × expansion × ratio) (RegNet), else torchvision's
+    grouping: str = "groups"  # the grouped conv's groups: "groups" (fixed) or "group_width" (inner // group_width)
 
     @property
     def layout(self) -> BlockLayout:
         return LAYOUTS[self.kind]
 
     @property
+    def recipe(self) -> Recipe:
+        return recipe_of(self)
+
+    def constants(self) -> dict[str, int | float]:
+        """The values of the recipe's parameters that a definition fixes."""
+        a = self.attention
+        values = {"expansion": self.expansion, "groups": self.groups, "base_width": self.base_width}
+        values["bottleneck_ratio"] = self.bottleneck_ratio
+        values["reduction"] = a.reduction if a is not None else 16
+        return values
+
+    @property
     def projection_norm(self) -> bool:
         """A projection conv is followed by a BN when the residual branch ends in one (unit.last)."""
         return "bn" in self.unit.last and self.norm.kind != "none"
 
-    def inner_width(self, planes: int) -> int:
-        """torchvision's ``int(planes * base_width / 64) * groups``; RegNet's ``round(planes × expansion × b)``."""
-        if self.bottleneck_ratio is not None:
-            return int(round(planes * self.expansion * self.bottleneck_ratio))
-        return int(planes * (self.base_width / 64.0)) * self.groups
-
     def out_width(self, planes: int) -> int:
-        return planes * self.expansion
+        return self.recipe.widths({**self.constants(), "planes": planes, "in": 0, "group_width": 1})["out"]
 
     def bias(self, followed_by: tuple[str, ...]) -> bool:
         """Whether a conv followed by the unit tokens ``followed_by`` has a bias."""
@@ -191,17 +168,24 @@ class Block:
     names: dict[str, str] = field(default_factory=dict)  # {profile: name} (set by the names pass)
 
     @property
+    def env(self) -> dict[str, int | float]:
+        """Every parameter of its recipe, the named widths (``width``, ``out``) included."""
+        d = self.definition
+        env = {**d.constants(), "planes": self.planes, "in": self.in_channels, "group_width": self.group_width or 1}
+        return d.recipe.widths(env)
+
+    @property
     def inner(self) -> int:
-        return self.definition.inner_width(self.planes)
+        return self.env["width"]
 
     @property
     def out(self) -> int:
-        return self.definition.out_width(self.planes)
+        return self.env["out"]
 
     @property
     def groups(self) -> int:
         """Groups of the grouped slot: the definition's, or ``inner // group_width`` (a stage's group width)."""
-        return self.inner // self.group_width if self.group_width else self.definition.groups
+        return next((c.groups.value(self.env) for c in self.definition.recipe.convs() if c.groups != num(1)), 1)
 
     @property
     def residual(self) -> bool:
@@ -277,11 +261,14 @@ class BlockModel:
 
 
 def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
-    """The definition of a stage's blocks: the spec's knobs, with a stage's ``groups`` / ``group_width`` /
-    ``bottleneck_ratio`` (RegNet) where it gives them (a group width makes the groups per block)."""
+    """The definition of a stage's blocks: the spec's knobs, with the stage's own block knobs (``block``,
+    ``se``, ``unit``, …; :meth:`Spec.at`) and its ``groups`` / ``group_width`` / ``bottleneck_ratio``
+    (RegNet) where it gives them (a group width makes the groups per block)."""
+    spec = spec.at(stage)
     norm = spec.defaults.norm
-    groups = spec.groups if stage is None or stage.groups is None else stage.groups
-    if stage is not None and stage.group_width is not None:
+    groups = spec.groups
+    grouping = "group_width" if stage is not None and stage.group_width is not None else "groups"
+    if grouping == "group_width":
         groups = 1
     return BlockDef(
         kind=spec.block, unit=unit_of(spec), stride_at=spec.stride_at, expansion=spec.block_expansion,
@@ -290,11 +277,20 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         norm=Norm(norm.kind, norm.eps, norm.momentum, norm.groups), conv_bias=spec.defaults.conv_bias,
         explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
-        bottleneck_ratio=None if stage is None else stage.bottleneck_ratio,
+        bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
     )  # fmt: skip
 
 
 _OF = {"output": "out", "input": "in", "inner": "inner"}
+
+
+def stage_widths(spec: Spec, stage: Stage) -> tuple[int, int]:
+    """(inner width, groups of the grouped conv) of a stage's blocks, by its recipe's rules."""
+    d = definition_of(spec, stage)
+    env = {**d.constants(), "planes": stage.width, "in": stage.width, "group_width": stage.group_width or 1}
+    env = d.recipe.widths(env)
+    grouped = [c.groups for c in d.recipe.convs() if c.groups != num(1)]
+    return env["width"], grouped[0].value(env) if grouped and env["width"] > 0 else d.groups
 
 
 def attention_of(spec: Spec) -> Attention | None:

@@ -1,8 +1,8 @@
 """Expansion of one planned block into ops (part of the ``lower`` pass): the only expansion code path.
 
-Everything comes from the block's plan (:class:`archc.ir.blocks.Block` and its definition): conv slots
-from ``LAYOUTS``, where BN and ReLU sit from the unit, the shortcut from ``Block.projects`` /
-``subsample`` / ``pad``. Every op node gets ``block`` = the block's id.
+A block's ops are its recipe's steps (:mod:`archc.ir.recipe`), in order, with the expressions evaluated
+for the block's parameters; the shortcut from ``Block.projects`` / ``subsample`` / ``pad``. Every op node
+gets ``block`` = the block's id.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from archc.ir.blocks import Block, BlockDef, Norm, PlanError
+from archc.ir.blocks import Block, BlockDef, PlanError
 from archc.ir.graph import add_op
+from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, Pool, SqueezeExcite
 
 LoweringError = PlanError  # the name the pipeline catches
 
@@ -53,9 +54,9 @@ class Emitter:
             self.g.nodes[node]["attrs"]["explicit_padding"] = True  # a backend hint; no effect on shapes or costs
         return node
 
-    def norm(self, role: str, node: str, channels: int, main_path: bool = True) -> str:
-        """The definition's norm layer (batchnorm or groupnorm) on ``channels`` channels."""
-        norm: Norm = self.d.norm
+    def norm(self, role: str, node: str, channels: int, main_path: bool = True, norm=None) -> str:
+        """A norm layer (batchnorm or groupnorm; the definition's by default) on ``channels`` channels."""
+        norm = norm or self.d.norm
         if norm.kind == "batchnorm":
             return self.op(role, "batchnorm", [node], main_path, channels=channels, eps=norm.eps,
                            momentum=norm.momentum)  # fmt: skip
@@ -84,37 +85,33 @@ class Emitter:
 
 
 def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
-    d = block.definition
-    unit, layout = d.unit, d.layout
+    """Expand ``block``'s recipe (:attr:`BlockDef.recipe`) into ops: one op (or a few) per step."""
+    d, env = block.definition, block.env
     origin = ("stages", block.stage, "stride") if block.stride != 1 else ("stages", block.stage)
     e = Emitter(g, d, block.id, ("stage", block.stage, block.index), origin, block.id)
-    pre = e.apply(unit.preact, "preact", cur)
-    x, last, first3 = pre, len(layout.kernels) - 1, True
-    for i, kernel in enumerate(layout.kernels):
-        ops = unit.last if i == last else unit.inner
-        dilation = 1 if kernel == 1 else (block.first_dilation if first3 else block.dilation)
-        se_here = first3 and kernel != 1 and d.attention is not None and d.attention.after == "3x3"
-        first3 = first3 and kernel == 1
-        width = block.inner if layout.widths[i] == "inner" else block.out
-        conv = e.conv(
-            f"conv{i + 1}", x, width, kernel, followed_by=ops, dilation=dilation,
-            stride=block.stride if i == layout.stride_slot[d.stride_at] else 1,
-            groups=block.groups if i == layout.grouped_slot else 1,
-        )  # fmt: skip
-        x = e.apply(ops, str(i + 1), Cursor(conv, width))
-        if se_here:  # RegNetY: SE after the (first) 3x3 conv and its BN and ReLU
-            x = _squeeze_excite(e, x, d.attention.squeezed(block))
-    branch_norms = [n for n in e.norms if not g.nodes[n]["role"].startswith("preact")]
-    if d.zero_init and branch_norms:
-        g.nodes[branch_norms[-1]]["attrs"]["zero_init"] = True
-    if d.attention is not None and d.attention.kind == "eca":
-        x = _eca(e, x, d.attention.eca_kernel(x.channels))
-    elif d.attention is not None and d.attention.after == "last":
-        x = _squeeze_excite(e, x, d.attention.squeezed(block))
-    if block.residual:
-        short = _projection(e, block, pre) if block.projects else _identity(e, block, cur)
-        x = Cursor(e.op("add", "add", [x.node, short]), block.out)
-    x = e.apply(unit.after_add, "out", x)
+    x, branch = cur, cur
+    for step in d.recipe.steps:
+        if isinstance(step, Conv):
+            width = step.width.value(env)
+            dilation = 1 if step.dilation is None else getattr(block, step.dilation)
+            node = e.conv(step.role, x, width, step.kernel, bias=step.bias, dilation=dilation,
+                          stride=block.stride if step.stride else 1, groups=step.groups.value(env))  # fmt: skip
+            x = Cursor(node, width)
+        elif isinstance(step, Norm):
+            x = Cursor(e.norm(step.role, x.node, x.channels, norm=step.norm), x.channels)
+            if step.zero_init:
+                g.nodes[x.node]["attrs"]["zero_init"] = True
+        elif isinstance(step, Act):
+            x = Cursor(e.op(step.role, step.fn, [x.node]), x.channels)
+        elif isinstance(step, SqueezeExcite):
+            x = _squeeze_excite(e, x, step.hidden.value(env))
+        elif isinstance(step, ECA):
+            x = _eca(e, x, step.kernel.value(env))
+        elif isinstance(step, Branch):
+            branch = x
+        elif isinstance(step, Add):
+            short = _projection(e, block, branch, env) if block.projects else _identity(e, block, cur)
+            x = Cursor(e.op("add", "add", [x.node, short]), block.out)
     g.graph["block_outputs"][x.node] = (block.stage, block.index)
     block.nodes, block.input = e.created, cur.node
     return x
@@ -138,19 +135,18 @@ def _squeeze_excite(e: Emitter, x: Cursor, squeezed: int) -> Cursor:
     return Cursor(e.op("se_scale", "scale", [x.node, gate], False), x.channels)
 
 
-def _projection(e: Emitter, block: Block, pre: Cursor) -> str:
-    """A 1x1 projection from the pre-activated input (options B/C), ResNet-D: a 2x2 average pool first."""
-    d, e.origin = block.definition, ("shortcut",)
-    node, stride = pre.node, block.stride
-    if stride > 1 and d.projection == "avgpool":
-        node = e.op("down_pool", "avgpool", [node], False, kernel=(stride, stride), stride=(stride, stride),
-                    padding=(0, 0, 0, 0), ceil_mode=True, count_include_pad=False)  # fmt: skip
-        stride = 1
-    norm = ("bn",) if "bn" in d.unit.last else ()
-    node = e.conv("down_conv", Cursor(node, pre.channels), block.out, 1, followed_by=norm, main_path=False,
-                  stride=stride)  # fmt: skip
-    if d.projection_norm:
-        node = e.norm("down_bn", node, block.out, main_path=False)
+def _projection(e: Emitter, block: Block, pre: Cursor, env: dict) -> str:
+    """The recipe's projection steps from the pre-activated input (options B/C); a pool takes the stride."""
+    e.origin, node, stride = ("shortcut",), pre.node, block.stride
+    for step in block.definition.recipe.shortcut.projection:
+        if isinstance(step, Pool) and stride > 1:
+            node = e.op(step.role, "avgpool", [node], False, kernel=(stride, stride), stride=(stride, stride),
+                        padding=(0, 0, 0, 0), ceil_mode=True, count_include_pad=False)  # fmt: skip
+        elif isinstance(step, Conv):
+            node = e.conv(step.role, Cursor(node, pre.channels), step.width.value(env), step.kernel, main_path=False,
+                          stride=stride if step.stride else 1, bias=step.bias)  # fmt: skip
+        elif isinstance(step, Norm):
+            node = e.norm(step.role, node, block.out, main_path=False, norm=step.norm)
     return node
 
 

@@ -24,7 +24,7 @@ from archc.ir.graph import StageInfo, add_op, new_graph
 from archc.passes.blocks import Cursor, Emitter, LoweringError, lower_block
 from archc.spec.schema import Spec
 
-__all__ = ["LoweringError", "lower"]
+__all__ = ["LoweringError", "lower", "lower_block", "lower_head", "lower_stage_pool", "lower_stem"]
 
 
 def _mark_padded_max_pools(g: nx.DiGraph) -> None:
@@ -42,23 +42,19 @@ def lower(spec: Spec) -> nx.DiGraph:
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)
     )
-    cur = Cursor("input", c)
-    for layer in model.stem:
-        cur = _stem_layer(g, model, layer, cur)
+    cur = lower_stem(g, model, Cursor("input", c))
     for stage in model.stages:
-        s = stage.index
         for block in stage.blocks:
             cur = lower_block(g, block, cur)
-        if stage.pool is not None:
-            cur = _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, stage.pool + "pool", 2, 2, 0)
-        g.graph["stages"].append(StageInfo(stage.name, s, len(stage.blocks), stage.planes, stage.stride, cur.node))
+        cur = lower_stage_pool(g, stage.index, stage.pool, cur)
+        info = StageInfo(stage.name, stage.index, len(stage.blocks), stage.planes, stage.stride, cur.node)
+        g.graph["stages"].append(info)
     _mark_padded_max_pools(g)
     if spec.head.features_only:
         g.graph["outputs"] = [info.output for info in g.graph["stages"]]
         g.graph["output"] = cur.node
         return g
-    post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
-    g.graph["output"] = _head(g, spec, post)
+    g.graph["output"] = lower_head(g, spec, model, cur)
     g.graph["outputs"] = [g.graph["output"]]
     if g.graph["layout"] == "sequential":
         _mark_fused_activations(g)
@@ -80,6 +76,26 @@ def _pool(g, node_id: str, scope: tuple, origin: tuple, cur: Cursor, op: str, ke
         kernel=(kernel, kernel), stride=(stride, stride), padding=(pad, pad, pad, pad),
     )  # fmt: skip
     return Cursor(node, cur.channels)
+
+
+def lower_stem(g, model: BlockModel, cur: Cursor) -> Cursor:
+    """The stem's ops after ``cur``."""
+    for layer in model.stem:
+        cur = _stem_layer(g, model, layer, cur)
+    return cur
+
+
+def lower_stage_pool(g, s: int, pool: str | None, cur: Cursor) -> Cursor:
+    """A stage's pool after its last block (VGG: 2x2, stride 2), if it has one."""
+    if pool is None:
+        return cur
+    return _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, pool + "pool", 2, 2, 0)
+
+
+def lower_head(g, spec: Spec, model: BlockModel, cur: Cursor) -> str:
+    """The post-activation of a pre-activation net, then the head; returns the output node."""
+    post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
+    return _head(g, spec, post)
 
 
 def _stem_layer(g, model: BlockModel, layer: StemLayer, cur: Cursor) -> Cursor:

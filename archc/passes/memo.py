@@ -9,6 +9,12 @@ from collections.abc import Callable
 import networkx as nx
 
 
+def block_key(block) -> tuple:
+    """What a block's ops, shapes and costs depend on besides its input shape: its plan. The one memo key
+    of the passes here and of the sweep's fast path (:mod:`archc.sweep.fastcost`)."""
+    return (block.definition, block.instance)
+
+
 def by_block(g: nx.DiGraph, one: Callable[[str, dict], tuple], store: Callable[[str, dict, tuple], None]) -> None:
     """Run ``one(node, data) -> result`` over the graph in node order, and ``store(node, data, result)``;
     within a block, results are computed for the first block of each (definition, instance parameters,
@@ -22,7 +28,7 @@ def by_block(g: nx.DiGraph, one: Callable[[str, dict], tuple], store: Callable[[
             if data.get("block") is None:
                 store(node, data, one(node, data))
             continue
-        key = (block.definition, block.instance, g.nodes[block.input]["shape"])
+        key = (*block_key(block), g.nodes[block.input]["shape"])
         results = memo.get(key)
         if results is None:
             results = memo[key] = [_run(g, n, one, store) for n in block.nodes]

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
-from archc.ir.blocks import LAYOUTS
+from archc.ir.blocks import GROUPED, stage_widths
 from archc.settings import LIMITS
 from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, located_name, resolve, specs_dir
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
@@ -140,21 +140,25 @@ _BOTTLENECK_ONLY = {"groups": 1, "base_width": 64}
 
 
 def _bottleneck_only(spec: Spec, marks: Marks) -> None:
-    """``groups`` / ``base_width`` on a basic or single-conv block would be silently ignored or misapplied."""
-    if spec.block == "bottleneck":
-        return
-    errors = []
-    for key, neutral in _BOTTLENECK_ONLY.items():
-        value = getattr(spec, key)
-        if value != neutral:
-            message = (
-                f"{key}: {value} applies to a bottleneck block; a {spec.block} block supports only {key} {neutral}"
-            )
+    """``groups`` / ``base_width`` on a basic or single-conv block would be silently ignored or misapplied
+    (checked for each stage's block, with the stage's own knobs over the top level's)."""
+    errors, seen = [], set()
+    for i, stage in enumerate(spec.stages):
+        s = spec.at(stage)
+        if s.block == "bottleneck":
+            continue
+        for key, neutral in _BOTTLENECK_ONLY.items():
+            value = getattr(s, key)
+            where = ("stages", i, key) if getattr(stage, key) is not None else (key,)
+            if value == neutral or where in seen:
+                continue
+            seen.add(where)
+            message = f"{key}: {value} applies to a bottleneck block; a {s.block} block supports only {key} {neutral}"
             help = (
                 f"use 'block: bottleneck' (ResNeXt: groups 32, base_width 4), or remove '{key}'; "
-                f"to widen a {spec.block} block, raise the stages' width"
+                f"to widen a {s.block} block, raise the stages' width"
             )
-            errors.append(_at(marks.value((key,)), "E401", message, help))
+            errors.append(_at(marks.value(where), "E401", message, help))
     if errors:
         raise SpecError(errors)
 
@@ -173,8 +177,12 @@ def _inner_widths(spec: Spec, marks: Marks) -> None:
 
 def _one_attention(spec: Spec, marks: Marks) -> None:
     """A block carries one channel-attention module (timm's ``attn_layer``): SE or ECA, not both."""
-    if spec.se is not None and spec.eca is not None:
-        se, eca = marks.key(("se",)), marks.key(("eca",))
+    places = [()] if spec.se is not None and spec.eca is not None else []
+    places += [
+        ("stages", i) for i, st in enumerate(spec.stages) if st.se not in (None, False) and st.eca not in (None, False)
+    ]
+    for place in places[:1]:
+        se, eca = marks.key((*place, "se")), marks.key((*place, "eca"))
         where = f"line {se.line}" if se.path == eca.path else f"{se.path}:{se.line}"
         message = f"a block takes one attention module: 'eca' here and 'se' at {where}"
         help = "remove 'se:' or 'eca:' (timm's blocks have one attn_layer; ecaresnet* use ECA, seresnet* SE)"
@@ -187,11 +195,12 @@ _GROUP_KEYS = ("groups", "group_width", "bottleneck_ratio")
 def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
     """``(key, message, help)`` of what is wrong with a stage's inner width and groups, or None."""
     given = [k for k in _GROUP_KEYS if getattr(stage, k) is not None]
-    if given and LAYOUTS[spec.block].grouped_slot is None:
+    spec = spec.at(stage)
+    if given and spec.block not in GROUPED:
         return given[0], f"'{given[0]}' needs a bottleneck block (a {spec.block} block has no grouped 3x3)", _BOTTLE
     if stage.groups is not None and stage.group_width is not None:
         return "group_width", "give a stage 'groups' or 'group_width', not both", "remove one of them"
-    inner = spec.inner_width(stage.width, stage)
+    inner, groups = stage_widths(spec, stage)
     if inner < 1:
         if stage.bottleneck_ratio is not None:
             message = f"inner width round({stage.width} × bottleneck_ratio {stage.bottleneck_ratio}) is 0 channels"
@@ -201,7 +210,6 @@ def _stage_groups_problem(spec: Spec, stage) -> tuple[str, str, str] | None:
         )
         help = "use a larger width or base_width (ResNeXt-50 32x4d: width 64, groups 32, base_width 4)"
         return "width", message, help
-    groups = spec.stage_groups(stage, inner)
     if stage.group_width is not None and (groups < 1 or inner % stage.group_width):
         message = f"group_width {stage.group_width} does not divide the inner width {inner}"
         return "group_width", message, "use a group width that divides the inner width (RegNet quantises widths so)"

@@ -186,25 +186,6 @@ class PoolLayer(_Model):
 StemLayer = Annotated[ConvLayer | PoolLayer, Field(discriminator="op")]
 
 
-class Stage(_Model):
-    """One row of the stage table."""
-
-    name: Identifier
-    width: Channels  # the block's inner width (64 … 512 in ResNet); outputs are width × expansion
-    blocks: Annotated[int, Field(ge=1, le=LIMITS.max_blocks)]
-    stride: Stride = 1
-    pool: Literal["max", "avg"] | None = None  # a 2x2 stride-2 pool after the stage's last block (VGG)
-    groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
-        default=None, description="groups of this stage's 3x3 conv (overrides the spec's groups)"
-    )
-    group_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
-        default=None, description="channels per group of the 3x3 conv: groups = inner width // group_width (RegNet)"
-    )
-    bottleneck_ratio: Annotated[float, Field(gt=0, le=64)] | None = Field(
-        default=None, description="inner width = round(width × expansion × bottleneck_ratio) (RegNet's b)"
-    )
-
-
 class Head(_Model):
     pool: Literal["avg", "max", "none"] = "avg"
     pool_size: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] = Field(
@@ -282,6 +263,53 @@ class EfficientChannelAttention(_Model):
             help = "use an odd kernel (3, 5, 7, …), or leave 'kernel' out to derive it from the channels"
             raise PydanticCustomError("odd_kernel", "the ECA kernel must be odd, got {v}", {"v": v, "help": help})
         return v
+
+
+class Stage(_Model):
+    """One row of the stage table. Every block knob of the top level may be set on a row too, with the same
+    name and meaning (the top level is the default): ``block``, ``unit``, ``se``, ``eca``, ``expansion``,
+    ``groups``, ``base_width``, ``stride_at``, ``shortcut``, ``norm``, ``activation``; ``se: false`` /
+    ``eca: false`` turn the top level's attention off for the row."""
+
+    name: Identifier
+    width: Channels  # the block's inner width (64 … 512 in ResNet); outputs are width × expansion
+    blocks: Annotated[int, Field(ge=1, le=LIMITS.max_blocks)]
+    stride: Stride = 1
+    pool: Literal["max", "avg"] | None = None  # a 2x2 stride-2 pool after the stage's last block (VGG)
+    groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="groups of this stage's 3x3 conv (overrides the spec's groups)"
+    )
+    group_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="channels per group of the 3x3 conv: groups = inner width // group_width (RegNet)"
+    )
+    bottleneck_ratio: Annotated[float, Field(gt=0, le=64)] | None = Field(
+        default=None, description="inner width = round(width × expansion × bottleneck_ratio) (RegNet's b)"
+    )
+    block: Literal["basic", "bottleneck", "single"] | None = Field(default=None, description="this stage's block")
+    unit: (
+        Annotated[
+            Annotated[UnitName, Tag("unit[name]")] | Annotated[UnitSpec, Tag("unit[ordering]")],
+            Discriminator(lambda v: "unit[name]" if isinstance(v, str) else "unit[ordering]"),
+        ]
+        | None
+    ) = Field(default=None, description="this stage's unit ordering")
+    se: SqueezeExcite | Literal[False] | None = Field(
+        default=None, description="squeeze-and-excitation on this stage's blocks (false: none here)"
+    )
+    eca: EfficientChannelAttention | Literal[False] | None = Field(
+        default=None, description="efficient channel attention on this stage's blocks (false: none here)"
+    )
+    expansion: Annotated[int, Field(ge=1, le=64)] | None = Field(default=None, description="this stage's expansion")
+    base_width: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] | None = Field(
+        default=None, description="this stage's base width (bottleneck blocks)"
+    )
+    stride_at: Literal["1x1", "3x3"] | None = Field(default=None, description="this stage's stride placement")
+    shortcut: Literal["A", "B", "C", "none"] | None = Field(default=None, description="this stage's shortcut")
+    norm: NormSpec | None = Field(default=None, description="this stage's norm (default: defaults.norm)")
+    activation: Literal["relu"] | None = Field(default=None, description="this stage's activation")
+
+
+STAGE_KNOBS = ("block", "unit", "se", "eca", "expansion", "base_width", "stride_at", "shortcut")
 
 
 class Names(_Model):
@@ -371,26 +399,25 @@ class Spec(_Model):
     stages: list[Stage] = Field(min_length=1, max_length=64)
     head: Head = Head()
 
+    def at(self, stage: Stage | None) -> Spec:
+        """The spec as ``stage`` sees it: the row's block knobs over the top level's (validated values)."""
+        if stage is None:
+            return self
+        update = {k: getattr(stage, k) for k in STAGE_KNOBS if getattr(stage, k) is not None}
+        update |= {k: None for k in ("se", "eca") if update.get(k) is False}
+        if stage.groups is not None:
+            update["groups"] = stage.groups
+        if stage.norm is not None or stage.activation is not None:
+            d = {"norm": stage.norm, "activation": stage.activation}
+            update["defaults"] = self.defaults.model_copy(update={k: v for k, v in d.items() if v is not None})
+        if "se" in update and update["se"] is not None:
+            update.setdefault("eca", None)
+        if "eca" in update and update["eca"] is not None:
+            update.setdefault("se", None)
+        return self.model_copy(update=update) if update else self
+
     @property
     def block_expansion(self) -> int:
         if self.expansion is not None:
             return self.expansion
         return 4 if self.block == "bottleneck" else 1
-
-    def inner_width(self, width: int, stage: Stage | None = None) -> int:
-        """torchvision's ``int(planes * base_width / 64) * groups``; a stage's ``bottleneck_ratio`` gives
-        ``round(width × expansion × ratio)`` instead (timm's RegNet), its ``groups`` override the spec's."""
-        if stage is not None and stage.bottleneck_ratio is not None:
-            return int(round(width * self.block_expansion * stage.bottleneck_ratio))
-        if stage is not None and stage.group_width is not None:
-            return int(width * (self.base_width / 64.0))
-        return int(width * (self.base_width / 64.0)) * self.stage_groups(stage)
-
-    def stage_groups(self, stage: Stage | None, inner: int | None = None) -> int:
-        """Groups of a stage's 3x3 conv: its own ``groups``, ``inner // group_width``, or the spec's."""
-        if stage is None:
-            return self.groups
-        if stage.group_width is not None:
-            inner = self.inner_width(stage.width, stage) if inner is None else inner
-            return inner // stage.group_width
-        return stage.groups if stage.groups is not None else self.groups

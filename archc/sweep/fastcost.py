@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from archc.ir.blocks import Block, BlockModel, StagePlan, plan_blocks
 from archc.ir.graph import add_op, new_graph
 from archc.ir.ops import OPS
-from archc.passes.blocks import Cursor, Emitter, lower_block
+from archc.passes.blocks import Cursor
 from archc.passes.cost import count_costs
-from archc.passes.lower import _head, _pool, _stem_layer
+from archc.passes.lower import lower_block, lower_head, lower_stage_pool, lower_stem
+from archc.passes.memo import block_key
 from archc.passes.shapes import infer_shapes
 from archc.pipeline import check_ops, check_params, located
 from archc.spec.loader import LoadedSpec
@@ -82,9 +83,7 @@ def _shapes_and_costs(g) -> None:
 
 def _stem(model: BlockModel, shape: tuple) -> Totals:
     def build(g, cur):
-        for layer in model.stem:
-            cur = _stem_layer(g, model, layer, cur)
-        return cur
+        return lower_stem(g, model, cur)
 
     return _segment(("stem", tuple(model.stem), model.definitions[0]), shape, build)
 
@@ -95,20 +94,19 @@ def _block(block: Block, shape: tuple) -> Totals:
         g.graph["blocks"] = BlockModel([], [stage], [block.definition], (), "stages", "reference")
         return lower_block(g, block, cur)
 
-    return _segment(("block", block.definition, block.instance), shape, build)
+    return _segment(("block", *block_key(block)), shape, build)
 
 
 def _stage_pool(s: int, kind: str, shape: tuple) -> Totals:
     def build(g, cur):
-        return _pool(g, f"s{s}.pool", ("stage", s, "pool"), ("stages", s, "pool"), cur, kind + "pool", 2, 2, 0)
+        return lower_stage_pool(g, s, kind, cur)
 
     return _segment(("pool", kind), shape, build)
 
 
 def _head_totals(spec, model: BlockModel, shape: tuple) -> Totals:
     def build(g, cur):
-        post = Emitter(g, model.definitions[0], "post", ("head",), ("head",)).apply(model.post, "post", cur)
-        return _head(g, spec, post)
+        return lower_head(g, spec, model, cur)
 
     return _segment(("head", repr(spec.head), model.post, model.definitions[0]), shape, build)
 

@@ -1,13 +1,15 @@
-"""Block functions: one generated Keras function per block definition, printed from the block model.
+"""Block functions: one generated Keras function per block definition, printed from its recipe.
 
-keras.applications writes ``residual_block_v1(x, filters, stride, conv_shortcut, name)``: a definition
-(:class:`archc.ir.blocks.BlockDef`) fixes the body; what varies between its blocks
-(:class:`archc.ir.blocks.Block`) becomes a parameter, only where the blocks of this model differ: ``stride``,
-``dilation``, ``conv_shortcut`` (the block projects), ``pad_channels`` (option A's zero channels). Widths are
-the plan's: ``filters`` (the stage's planes), ``expansion * filters`` and ResNeXt's
-``int(filters * (base_width / 64.0)) * groups``. Layer names are the IR's keras names (``f"{name}_1_conv"``).
-Padding: a conv that may stride, or a spec with ``explicit_padding``, gets a ZeroPadding2D + ``"valid"``;
-any other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces exactly.
+keras.applications writes ``residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None)``. The body
+is the definition's recipe (:mod:`archc.ir.recipe`) walked step by step — the shortcut where its ``branch``
+step is, as keras.applications computes it first — with the widths printed from the recipe's expressions
+(``filters`` is the stage's planes; ``4 * filters``; ResNeXt's ``int(filters * (base_width / 64.0)) * groups``).
+What varies between the blocks of a definition (their plans' ``stride``, ``dilation``, whether they project,
+option A's zero channels, RegNet's group width) is a parameter, the rest literals; ``conv_shortcut``
+defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.applications'.
+Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding: a conv that may stride, or a spec with
+``explicit_padding``, gets a ZeroPadding2D + ``"valid"``; any other padded conv is stride 1 and symmetric,
+which Keras ``"same"`` reproduces exactly.
 """
 
 from __future__ import annotations
@@ -15,32 +17,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
-from archc.backends.keras.printers import (
-    Unsupported,
-    conv_kwargs,
-    eca_reshape_name,
-    eca_restore_name,
-    layer,
-    print_op,
-    render,
-)
+from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
-from archc.ir.graph import operands
+from archc.ir.expr import Expr, simplify
 from archc.ir.naming import pad_name
+from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, Pool, SqueezeExcite
 
-_SHORTCUT_ROLES = ("down_pool", "down_conv", "down_bn", "subsample", "pad")
 # What may vary between the blocks of one definition: parameter, its value for a block, its default.
 _VARYING = (
     ("stride", lambda b: b.stride, 1),
     ("first_dilation", lambda b: b.first_dilation, 1),
     ("dilation", lambda b: b.dilation, 1),
-    ("conv_shortcut", lambda b: b.projects, False),
+    ("conv_shortcut", lambda b: b.projects, None),  # default: the function's (v1 True, v2 False)
     ("pad_channels", lambda b: sum(b.pad), 0),
+    ("group_width", lambda b: b.group_width, 1),
 )
-
-
 _UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applications' ResNet and ResNetV2
 
 
@@ -71,239 +64,216 @@ def function_name(d: BlockDef) -> str:
     return f"{kind[d.kind]}_{_UNIT_WORDS.get(unit, unit)}"
 
 
-def _slot_dilations(d: BlockDef) -> list[str | None]:
-    """Per conv slot: the plan field of its dilation (the first 3x3 keeps the previous stage's dilation)."""
-    out, first = [], True
-    for kernel in d.layout.kernels:
-        out.append(None if kernel == 1 else ("first_dilation" if first else "dilation"))
-        first = first and kernel == 1
-    return out
-
-
-# RegNet: the group width of a stage (groups = width // group_width).
-_GROUP_WIDTH = (("group_width", lambda b: b.group_width, 1),)
-
-
 def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) -> BlockFunction:
-    used = set(_slot_dilations(d))
+    recipe = d.recipe
+    used = {c.dilation for c in recipe.convs()} | {"stride", "conv_shortcut", "pad_channels"}
+    used |= {"group_width"} if "group_width" in recipe.params else set()
     rename = {"first_dilation": "dilation"} if "dilation" not in used else {}  # a bottleneck's only 3x3
     params, varying, values = [], {}, {}
-    regnet = d.bottleneck_ratio is not None
-    if regnet != any(b.group_width is not None for b in blocks):
-        raise Unsupported(blocks[0].nodes[0], "a stage needs both group_width and bottleneck_ratio (or neither)")
-    for field, get, default in _VARYING + (_GROUP_WIDTH if regnet else ()):
-        if field in ("first_dilation", "dilation") and field not in used:
+    for field, get, default in _VARYING:
+        if field not in used:
             continue
         name, seen = rename.get(field, field), [get(b) for b in blocks]
+        if field == "conv_shortcut":  # keras.applications: True in its v1 (and v3) block, False in its v2 block
+            default = d.unit != UNITS["full_preactivation"]
         if len(set(seen)) > 1:
             params.append((name, default))
             varying[name] = get
             values[field] = Code(name)
         else:
             values[field] = seen[0]
-    if not regnet and (d.inner_width(64) != 64 or d.groups != 1):
+    bind = {"planes": "filters", "in": "in_channels", **d.constants()}
+    if "group_width" in values:
+        gw = values["group_width"]
+        bind["group_width"] = gw.text if isinstance(gw, Code) else gw
+    if {"groups", "base_width"} & set(recipe.params) and (d.groups, d.base_width) != (1, 64):
         params += [("groups", d.groups), ("base_width", d.base_width)]
-    if d.attention is not None and d.attention.kind == "se" and d.attention.ratio is None:
+        bind |= {"groups": "groups", "base_width": "base_width"}
+    if "reduction" in recipe.params:
         params.append(("se_reduction", d.attention.reduction))
+        bind["reduction"] = "se_reduction"
     fn = BlockFunction(fname, params, varying, [])
-    fn.body = _Body(g, d, blocks, values, dict(params)).lines()
+    fn.body = _Body(g, d, blocks, values, bind).lines()
     return fn
 
 
 class _Body:
-    """The statements of a block function, from one definition and the ops its blocks lowered to."""
+    """The statements of a block function, walking its definition's recipe."""
 
-    def __init__(self, g: nx.DiGraph, d: BlockDef, blocks: list[Block], values: dict, params: dict):
-        self.g, self.d, self.values, self.params = g, d, values, params
-        self.first, self.blocks = blocks[0], blocks
-        self.rep: dict[str, str] = {}  # role → a node of that role (shortcut roles: from any block)
-        for b in blocks:  # (a block that strides never dilates: output_stride dilates instead of striding)
+    def __init__(self, g: nx.DiGraph, d: BlockDef, blocks: list[Block], values: dict, bind: dict):
+        self.d, self.values, self.blocks, self.bind = d, values, blocks, bind
+        self.he = g.graph["blocks"].init == "he_normal"
+        self.names: dict[str, str] = {}  # role → the IR's keras name after the block's prefix (``_1_conv``)
+        for b in blocks:
             for node in b.nodes:
-                self.rep.setdefault(g.nodes[node]["role"], node)
-        out = "filters" if d.expansion == 1 else f"{d.expansion} * filters"
-        grouped = "groups" in params or d.bottleneck_ratio is not None
-        self.widths = {"out": Code(out), "inner": Code("width" if grouped else "filters")}
-        a = d.attention
-        self.se_channels = self.widths["inner" if a is not None and a.after == "3x3" else "out"]
-        pre = [n for n in self.first.nodes if g.nodes[n]["role"].startswith("preact_")]
-        self.preact = "preact" if pre and self.first.residual else "x"
+                self.names.setdefault(g.nodes[node]["role"], g.nodes[node]["names"]["keras"][len(b.names["keras"]) :])
 
-    def var(self, node: str, reader: str) -> str:
-        """The variable holding ``node`` when ``reader`` reads it (the block input is ``x``; the addition
-        reads an identity shortcut as ``shortcut``)."""
-        if self.g.nodes[node]["block"] != self.first.id:
-            return "shortcut" if g_role(self.g, reader) == "add" else "x"
-        part = _section(g_role(self.g, node))
-        return {"shortcut": "shortcut", "preact": self.preact, "se": "se"}.get(part, "x")
+    def text(self, e: Expr) -> Code:
+        return Code(simplify(e, self.bind).text())
+
+    def name(self, role: str, suffix=lambda n: n) -> Code:
+        if role not in self.names:
+            raise Unsupported(self.blocks[0].nodes[0], f"no keras name for the role {role!r}")
+        return fstring("", "name", suffix(self.names[role]))
 
     def lines(self) -> list[str]:
-        out, d = [], self.d
-        if "groups" in self.params:
-            out.append("width = int(filters * (base_width / 64.0)) * groups")
-        if d.bottleneck_ratio is not None:  # RegNet: timm's bottle_ratio; groups = width // group_width
-            out.append(f"width = int(round({self.widths['out'].text} * {d.bottleneck_ratio!r}))")
-        a = d.attention
-        out += ["in_channels = x.shape[-1]"] * (a is not None and a.kind == "se" and a.of == "in")
-        inside = a is not None and a.after == "3x3"  # RegNetY: SE within the branch
-        roles = [g_role(self.g, n) for n in self.first.nodes]
-        for part in ("preact", "shortcut", "main", "se", "se_scale", "add", "after"):
-            if part == "shortcut":
-                out += self.shortcut() if self.first.residual else []
+        out, steps, var = [], self.d.recipe.steps, "x"
+        for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
+            e = simplify(e, self.bind)
+            if name == "out" or e.op in ("var", "num"):
+                self.bind[name] = e
+            else:
+                out.append(f"{name} = {e.text()}")
+                self.bind[name] = name
+        if "in" in self.d.recipe.params:
+            out.append("in_channels = x.shape[-1]")
+        branch = next((i for i, s in enumerate(steps) if isinstance(s, Branch)), None)
+        var = "preact" if branch else "x"  # a pre-activation is kept for the projection
+        source = "x"
+        for step in steps:
+            if isinstance(step, Branch):
+                out += self.shortcut(source)
+                source = var
+                var = "x"
                 continue
-            if inside and part in ("se", "se_scale"):
-                continue  # printed with the main branch, in op order
-            group = ("main", "se", "se_scale") if inside and part == "main" else (part,)
-            out += [line for r in roles if _section(r) in group for line in self.op(self.rep[r], 1)]
+            out += self.step(step, source, var)
+            source = var
         return [*out, "return x"]
 
-    def op(self, node: str, indent: int, source: str | None = None, target: str | None = None) -> list[str]:
-        """One IR op as a statement; ``source`` / ``target`` override the variables read and written."""
-        role = g_role(self.g, node)
-        ins = [source] if source else [self.var(o, node) for o in operands(self.g, node)]
-        target = target or self.var(node, node)
-        if self.g.nodes[node]["op"] == "conv":
-            return self.conv(node, ins[0], target, indent)
-        if self.g.nodes[node]["op"] == "channel_conv":
-            return self.eca_conv(node, ins[0], target, indent)
-        if role == "subsample":
-            call = layer("layers.MaxPooling2D", (1,), (("strides", self.values["stride"]),), node)
-        elif role == "pad":
-            p = self.values["pad_channels"]
-            half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2
-            rest = Code(f"{p.text} - {p.text} // 2") if isinstance(p, Code) else p - p // 2
-            widths = ((0, 0), (0, 0), (0, 0), (half, rest))
-            return call_statement(target, "keras.ops.pad", [ins[0], literal(widths)], "", indent)
-        elif role == "down_pool":
-            s = self.values["stride"]
-            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), node)
-        else:
-            (call,) = print_op(self.g, node)
-            if not source:  # the operand order the printer chose (Add: shortcut first)
-                ins = [self.var(o, node) for o in call.inputs]
-        operand = ins[0] if len(ins) == 1 else f"[{', '.join(ins)}]"
-        return render(call, target, operand, indent, self.name(node))
+    def step(self, step, src: str, target: str) -> list[str]:
+        if isinstance(step, Conv):
+            return self.conv(step, src, target, 1)
+        if isinstance(step, Norm):
+            return self.norm(step, src, target, 1)
+        if isinstance(step, Act):
+            return render(layer("layers.Activation", (step.fn,), (), ""), target, src, 1, self.name(step.role))
+        if isinstance(step, Add):
+            return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
+        if isinstance(step, SqueezeExcite):
+            return self.squeeze_excite(step, src, target)
+        return self.eca(step, src, target)
 
-    def name(self, node: str, suffix_of=lambda n: n) -> Code:
-        prefix = self.g.graph["blocks"].block(self.g.nodes[node]["block"]).names["keras"]
-        full = suffix_of(self.g.nodes[node]["names"]["keras"])
-        if not full.startswith(prefix + "_"):
-            raise Unsupported(node, f"layer {full!r} is not named after its block {prefix!r}")
-        return fstring("", "name", full[len(prefix) :])
-
-    def conv(self, node: str, src: str, target: str, indent: int) -> list[str]:
-        a, role = self.g.nodes[node]["attrs"], g_role(self.g, node)
-        d, layout, k = self.d, self.d.layout, a["kernel"][0]
-        if role.startswith("conv"):
-            slot = int(role[4:]) - 1
-            width = self.widths[layout.widths[slot]]
-            stride = self.values["stride"] if slot == layout.stride_slot[d.stride_at] else 1
-            field = _slot_dilations(d)[slot]
-            dilation = self.values[field] if field else 1
-            groups = Code("groups") if slot == layout.grouped_slot and "groups" in self.params else a["groups"]
-            if slot == layout.grouped_slot and d.bottleneck_ratio is not None:
-                gw = self.values["group_width"]
-                groups = Code(f"width // {gw.text if isinstance(gw, Code) else gw}")
-        elif role.startswith("se_"):  # squeeze-and-excitation's 1x1 convs
-            width = Code(self.squeezed()) if role == "se_reduce" else self.se_channels
-            stride, dilation, groups = 1, 1, 1
-        else:  # the projection (stride 1 after ResNet-D's pool)
-            width = self.widths["out"]
-            stride = self.values["stride"] if role == "down_conv" and d.projection == "conv" else 1
-            dilation, groups = 1, 1
+    def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
+        v, k = self.values, step.kernel
+        stride = v["stride"] if step.stride else 1
+        dilation = v[step.dilation] if step.dilation else 1
         lines, padding = [], "valid"
-        if k > 1 and (d.explicit_padding or stride != 1):
+        if k > 1 and (self.d.explicit_padding or stride != 1):
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), node)
-            lines += render(pad, target, src, indent, self.name(node, pad_name))
+            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), "")
+            lines += render(pad, target, src, indent, self.name(step.role, pad_name))
             src = target
         elif k > 1:
             padding = "same"
-        kwargs = conv_kwargs(self.g, stride, padding, dilation, groups, None, a["bias"])
-        return lines + render(layer("layers.Conv2D", (width, k), kwargs, node), target, src, indent, self.name(node))
+        groups = self.text(step.groups)
+        groups = int(groups.text) if groups.text.isdigit() else groups
+        init = Code(CONV_INITIALIZER) if self.he else None
+        kwargs = (("strides", stride), ("padding", padding), ("dilation_rate", dilation), ("groups", groups),
+                  ("use_bias", step.bias), ("kernel_initializer", init))  # fmt: skip
+        call = layer("layers.Conv2D", (self.text(step.width), k), kwargs, "")
+        return lines + render(call, target, src, indent, self.name(step.role))
 
-    def squeezed(self) -> str:
-        """The SE hidden width: ``max(1, C // se_reduction)``, ``round(ratio × C)`` (RegNetY), or with a divisor
-        timm's ``make_divisible(…, divisor)``; C is the width the spec names (output, input or inner)."""
-        a = self.d.attention
-        base = {"out": self.widths["out"].text, "inner": self.widths["inner"].text, "in": "in_channels"}[a.of]
-        limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
-        if a.ratio is not None:
-            value = f"{base} * {a.ratio!r}"
-            return (
-                f"max(1, int(round({value})))" if a.divisor is None else f"make_divisible({value}, {a.divisor}{limit})"
-            )
-        if a.divisor is None:
-            return f"max(1, {base} // se_reduction)"
-        return f"make_divisible({base} / se_reduction, {a.divisor}{limit})"
+    def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
+        n, gamma = step.norm, "zeros" if step.zero_init else "ones"
+        if n.kind == "groupnorm":
+            kwargs = (("groups", n.groups), ("axis", 3), ("epsilon", n.eps), ("gamma_initializer", gamma))
+            call = layer("layers.GroupNormalization", (), kwargs, "")
+        else:  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
+            momentum = round(1.0 - n.momentum, 12)
+            kwargs = (("axis", 3), ("epsilon", n.eps), ("momentum", momentum), ("gamma_initializer", gamma))
+            call = layer("layers.BatchNormalization", (), kwargs, "")
+        return render(call, target, src, indent, self.name(step.role))
 
-    def eca_conv(self, node: str, src: str, target: str, indent: int) -> list[str]:
-        """ECA: ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → ``(N, 1, 1, C)``."""
-        a, out = self.d.attention, self.widths["out"].text
-        kernel = a.kernel or Code(
-            f"eca_kernel_size({out}" + (f", {a.gamma!r}, {a.beta!r})" if (a.gamma, a.beta) != (2.0, 1.0) else ")")
-        )
-        conv = layer("layers.Conv1D", (1, kernel), (("padding", "same"), ("use_bias", False)), node)
-        flat, back = layer("layers.Reshape", ((-1, 1),), (), node), layer("layers.Reshape", ((1, 1, -1),), (), node)
-        return [
-            *render(flat, target, src, indent, self.name(node, eca_reshape_name)),
-            *render(conv, target, target, indent, self.name(node)),
-            *render(back, target, target, indent, self.name(node, eca_restore_name)),
+    def squeeze_excite(self, step: SqueezeExcite, src: str, target: str) -> list[str]:
+        """Global average pool → 1x1 conv (hidden) → ReLU → 1x1 conv back → sigmoid → ``Multiply``."""
+        channels = self.text(self._channels(step))
+        calls = [
+            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),), ""), "se_pool", src),
+            (layer("layers.Conv2D", (self.text(step.hidden), 1), (), ""), "se_reduce", "se"),
+            (layer("layers.Activation", ("relu",), (), ""), "se_act", "se"),
+            (layer("layers.Conv2D", (channels, 1), (), ""), "se_expand", "se"),
+            (layer("layers.Activation", ("sigmoid",), (), ""), "se_gate", "se"),
         ]
+        out = [ln for call, role, s in calls for ln in render(call, "se", s, 1, self.name(role))]
+        return out + render(layer("layers.Multiply", (), (), ""), target, f"[{src}, se]", 1, self.name("se_scale"))
 
-    def shortcut(self) -> list[str]:
+    def _channels(self, step) -> Expr:
+        steps = self.d.recipe.steps
+        return [s for s in steps[: steps.index(step)] if isinstance(s, Conv)][-1].width
+
+    def eca(self, step: ECA, src: str, target: str) -> list[str]:
+        """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""
+        k = self.text(step.kernel)
+        k = int(k.text) if k.text.isdigit() else k
+        conv = layer("layers.Conv1D", (1, k), (("padding", "same"), ("use_bias", False)), "")
+        calls = [
+            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),), ""), "eca_pool", src, None),
+            (layer("layers.Reshape", ((-1, 1),), (), ""), "eca_conv", "se", lambda n: f"{n}_reshape"),
+            (conv, "eca_conv", "se", None),
+            (layer("layers.Reshape", ((1, 1, -1),), (), ""), "eca_conv", "se", lambda n: f"{n}_restore"),
+            (layer("layers.Activation", ("sigmoid",), (), ""), "eca_gate", "se", None),
+        ]
+        out = [ln for c, role, s, f in calls for ln in render(c, "se", s, 1, self.name(role, f or (lambda n: n)))]
+        return out + render(layer("layers.Multiply", (), (), ""), target, f"[{src}, se]", 1, self.name("eca_scale"))
+
+    def shortcut(self, preact: str) -> list[str]:
         """The shortcut: a projection, an identity (subsampled, zero-padded) or a ``conv_shortcut`` switch."""
-        d, v = self.d, self.values
+        rule, v = self.d.recipe.shortcut, self.values
+        if not rule.residual:
+            return []
         proj = [b for b in self.blocks if b.projects]
         ident = [b for b in self.blocks if not b.projects]
         strided = _condition([b.subsample > 1 for b in ident], "stride > 1")
         padded = _condition([sum(b.pad) > 0 for b in ident], "pad_channels")
-        pool = _condition([b.stride > 1 for b in proj], "stride > 1") if d.projection == "avgpool" else False
-        projection = [("down_pool", pool), ("down_conv", True), ("down_bn", d.projection_norm)]
+        pool = _condition([b.stride > 1 for b in proj], "stride > 1")
+        projection = [(s, pool if isinstance(s, Pool) else True) for s in rule.projection]
         identity = [("subsample", strided), ("pad", padded)]
-        projects = v["conv_shortcut"]
+        projects = v.get("conv_shortcut", False)
         if not isinstance(projects, Code):
-            return self.chain(projection if projects else identity, self.preact if projects else "x", 1)
+            return self.chain(projection if projects else identity, preact if projects else "x", 1)
         if [c for _, c in identity if c] == [strided] and isinstance(strided, str):  # keras ResNetV2's form
-            head = self.op(self.rep["subsample"], 2, "x", "shortcut")
-            other = ["else:", "    shortcut = x"]
-            return ["if conv_shortcut:", *_indent(self.chain(projection, self.preact, 2)), f"elif {strided}:",
-                    *_indent(head), *other]  # fmt: skip
-        return ["if conv_shortcut:", *_indent(self.chain(projection, self.preact, 2)), "else:",
+            head = self.shortcut_op("subsample", "x", 2)
+            return ["if conv_shortcut:", *_indent(self.chain(projection, preact, 2)), f"elif {strided}:",
+                    *_indent(head), "else:", "    shortcut = x"]  # fmt: skip
+        return ["if conv_shortcut:", *_indent(self.chain(projection, preact, 2)), "else:",
                 *_indent(self.chain(identity, "x", 2))]  # fmt: skip
 
-    def chain(self, ops: list[tuple[str, object]], source: str, indent: int) -> list[str]:
+    def chain(self, ops: list, source: str, indent: int) -> list[str]:
         """Shortcut ops applied in turn to ``source``; a condition that is a string becomes an ``if``."""
-        ops = [(role, cond) for role, cond in ops if cond]
+        ops = [(op, cond) for op, cond in ops if cond]
         if not ops:
             return [f"shortcut = {source}"]
         lines = [] if ops[0][1] is True else [f"shortcut = {source}"]
-        for i, (role, cond) in enumerate(ops):
+        for i, (op, cond) in enumerate(ops):
             src = source if i == 0 and cond is True else "shortcut"
-            stmt = self.op(self.rep[role], indent + (cond is not True), src, "shortcut")
+            stmt = self.shortcut_op(op, src, indent + (cond is not True))
             lines += stmt if cond is True else [f"if {cond}:", *_indent(stmt)]
         return lines
+
+    def shortcut_op(self, op, src: str, indent: int) -> list[str]:
+        v = self.values
+        if isinstance(op, Conv):
+            return self.conv(op, src, "shortcut", indent)
+        if isinstance(op, Norm):
+            return self.norm(op, src, "shortcut", indent)
+        if isinstance(op, Pool):
+            s = v["stride"]
+            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), "")
+        elif op == "subsample":
+            call = layer("layers.MaxPooling2D", (1,), (("strides", v["stride"]),), "")
+        else:  # option A: zero channels, half before and half after
+            p = v["pad_channels"]
+            half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2
+            rest = Code(f"{p.text} - {p.text} // 2") if isinstance(p, Code) else p - p // 2
+            widths = ((0, 0), (0, 0), (0, 0), (half, rest))
+            return call_statement("shortcut", "keras.ops.pad", [src, literal(widths)], "", indent)
+        role = op.role if isinstance(op, Pool) else op
+        return render(call, "shortcut", src, indent, self.name(role))
 
 
 def _condition(present: list[bool], test: str):
     """An op present in every block (True), in none (False) or in some: the test that says where."""
     return all(present) if all(present) or not any(present) else test
-
-
-def _section(role: str) -> str:
-    """Where a block's op is printed, in this order: preact, shortcut, main, se, se_scale, add, after."""
-    if role in _SHORTCUT_ROLES or role == "add":
-        return "shortcut" if role != "add" else "add"
-    return next((part for prefix, part in _PREFIXES if role.startswith(prefix)), "main")
-
-
-_PREFIXES = (
-    ("preact_", "preact"),
-    ("se_scale", "se_scale"),
-    ("se_", "se"),
-    ("eca_scale", "se_scale"),
-    ("eca_", "se"),
-    ("out_", "after"),
-)
 
 
 def _times(k: int, name: str) -> str:
@@ -312,7 +282,3 @@ def _times(k: int, name: str) -> str:
 
 def _indent(lines: list[str]) -> list[str]:
     return ["    " + line for line in lines]
-
-
-def g_role(g: nx.DiGraph, node: str) -> str:
-    return g.nodes[node]["role"]

@@ -137,26 +137,6 @@ def groupnorm(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.GroupNormalization", (), kwargs)]
 
 
-def channel_conv(g: nx.DiGraph, node: str) -> list[Call]:
-    """ECA's 1-D conv across the channels of a pooled ``(N, 1, 1, C)`` map: reshaped to ``(N, C, 1)``, a
-    ``Conv1D(1, k, padding="same")`` (zero padding k // 2 on both sides, as PyTorch's), reshaped back."""
-    a, name = g.nodes[node]["attrs"], _keras_name(g, node)
-    kwargs = (("padding", "same"), ("use_bias", a["bias"]))
-    return [
-        Call("layers.Reshape", ((-1, 1),), (), eca_reshape_name(name), tuple(operands(g, node)), f"{node}#in", node),
-        Call("layers.Conv1D", (1, a["kernel"]), kwargs, name, (f"{node}#in",), f"{node}#conv", node),
-        Call("layers.Reshape", ((1, 1, -1),), (), eca_restore_name(name), (f"{node}#conv",), node, node),
-    ]
-
-
-def eca_reshape_name(name: str) -> str:
-    return f"{name}_reshape"
-
-
-def eca_restore_name(name: str) -> str:
-    return f"{name}_restore"
-
-
 def relu(g: nx.DiGraph, node: str) -> list[Call]:
     """A ReLU with the IR hint ``fuse`` is printed as its conv/dense layer's ``activation="relu"`` (VGG)."""
     if g.nodes[node]["attrs"].get("fuse"):
@@ -231,25 +211,8 @@ def linear(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Dense", (units,), kwargs)]
 
 
-def add(g: nx.DiGraph, node: str) -> list[Call]:
-    """Shortcut operands first, as keras.applications writes ``Add()([shortcut, x])`` (this fixes the
-    order of ``model.layers``): an operand off the main path, or from outside the block, is a shortcut."""
-    scope = g.nodes[node]["scope"]
-    ins = sorted(operands(g, node), key=lambda n: g.nodes[n]["main_path"] and g.nodes[n]["scope"] == scope)
-    return [Call("layers.Add", (), (), _keras_name(g, node), tuple(ins), node, node)]
-
-
 def dropout(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Dropout", (g.nodes[node]["attrs"]["rate"],), ())]
-
-
-def sigmoid(g: nx.DiGraph, node: str) -> list[Call]:
-    return [_simple(g, node, "layers.Activation", ("sigmoid",), ())]
-
-
-def scale(g: nx.DiGraph, node: str) -> list[Call]:
-    """Channel-wise scaling ``x · gate`` (squeeze-and-excitation), the gate broadcast over H×W."""
-    return [_simple(g, node, "layers.Multiply", (), ())]
 
 
 def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> Call:
@@ -258,8 +221,8 @@ def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> 
 
 PRINTERS = {
     f.__name__: f
-    for f in (conv, batchnorm, relu, maxpool, avgpool, global_pool, adaptive_pool, flatten, linear, add, dropout)
-} | {"sigmoid": sigmoid, "scale": scale, "groupnorm": groupnorm, "channel_conv": channel_conv}
+    for f in (conv, batchnorm, groupnorm, relu, maxpool, avgpool, global_pool, adaptive_pool, flatten, linear, dropout)
+}
 
 
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:

@@ -15,6 +15,7 @@ from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
 
 from archc.codegen import provenance
+from archc.ir import rules
 from archc.ir.graph import operands
 from archc.ir.naming import keras_pool_name
 from archc.pipeline import Compiled
@@ -24,20 +25,6 @@ _WORDS = {"resnet": "ResNet", "resnext": "ResNeXt", "vgg": "VGG", "preact": "Pre
 _WORDS |= {"regnetx": "RegNetX", "regnety": "RegNetY", "seresnet": "SEResNet", "seresnext": "SEResNeXt"}
 _WORDS |= {"ecaresnet": "ECAResNet", "ecaresnext": "ECAResNeXt", "ecaresnetlight": "ECAResNetLight"}
 _TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
-
-
-MAKE_DIVISIBLE = '''\
-def make_divisible(value, divisor, round_limit=0.0):
-    """The nearest multiple of `divisor` (halves up), at least `divisor`; one more `divisor` when rounding
-    down lost more than `1 - round_limit` (timm's rule for squeeze-and-excitation widths)."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded'''
-
-ECA_KERNEL_SIZE = '''\
-def eca_kernel_size(channels, gamma=2.0, beta=1.0):
-    """ECA's 1-D kernel size from the channel count (Wang et al., 2020, as timm's EcaModule computes it)."""
-    t = int(abs(math.log(channels, 2) + beta) / gamma)
-    return max(t if t % 2 else t + 1, 3)'''
 
 
 def constructor_name(spec_name: str) -> str:
@@ -81,6 +68,8 @@ class _Printer:
             taken: set[str] = set()
             for d in model.definitions:
                 fname = function_name(d)
+                if fname in taken and d.attention is not None:  # stages with and without SE / ECA
+                    fname = f"{d.attention.kind}_{fname}"
                 while fname in taken:
                     fname += "_variant"
                 taken.add(fname)
@@ -178,9 +167,9 @@ def build_view(c: Compiled) -> FileView:
     view.body, view.head = _bodies(g, p)
     attention = [d.attention for d in g.graph["blocks"].definitions if d.attention is not None]
     if any(a.kind == "se" and a.divisor for a in attention):
-        view.helpers.append(MAKE_DIVISIBLE)
+        view.helpers.append(rules.source("make_divisible"))
     if any(a.kind == "eca" and not a.kernel for a in attention):
-        view.helpers.append(ECA_KERNEL_SIZE)
+        view.helpers.append(rules.source("eca_kernel_size"))
         view.imports.append("import math")
     for d, fn in p.blocks.items():
         view.functions.append({"fname": fn.fname, "signature": fn.signature, "body": fn.body})

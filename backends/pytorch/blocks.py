@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archc.ir.blocks import UNITS, BlockDef
+from archc.ir.expr import Expr, simplify, var
 from archc.ir.naming import torchvision_block_attr
+from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .printers import EmitError, norm_layer
+from .printers import norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
 UNIT_WORD = {
@@ -36,7 +38,7 @@ _OVERWRITABLE = {"conv", "bn", "add", "se"}
 class BlockClass:
     name: str
     doc: list[str]
-    expansion: int
+    expansion: int | None  # None: no class attribute (RegNet)
     signature: str
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
@@ -58,121 +60,111 @@ def class_name(d: BlockDef) -> str:
     return f"{plain}{attention}{word}{KIND[d.kind]}"
 
 
-def block_class(d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False) -> BlockClass:
+def block_class(
+    d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False, groups: bool = False
+) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
     the naming profile of its attributes (torchvision | timm); ``group_width``: its blocks have a group width
-    per stage (RegNet: ``groups = width // group_width``)."""
-    layout = d.layout
-    regnet = d.bottleneck_ratio is not None or group_width
-    if regnet and not (d.bottleneck_ratio is not None and group_width):
-        raise EmitError("a stage needs both group_width and bottleneck_ratio (or neither)", ("stages",))
-    takes_groups = not regnet and (
-        d.kind == "bottleneck" or ("inner" in layout.widths and (d.groups, d.base_width) != (1, 64))
-    )
-    threes = [i for i, k in enumerate(layout.kernels) if k > 1]
+    per stage (RegNet: ``groups = width // group_width``); ``groups``: it takes ``groups`` and ``base_width``
+    because another block class of the model does (torchvision's BasicBlock: it accepts and checks them)."""
+    recipe = d.recipe
+    regnet = d.grouping == "group_width"  # RegNet: groups = width // group_width, one group width per stage
+    uses_width = any(c.width == var("width") for c in recipe.convs())
+    grouped = not regnet and uses_width and (d.groups, d.base_width) != (1, 64)  # a net that groups or widens
+    takes_groups = grouped or groups
+    threes = [c for c in recipe.convs() if c.dilation is not None]
     dilations = (("first_dilation",) if len(threes) > 1 else ()) + ("dilation",) if dilated else ()
     params = ["inplanes: int", "planes: int", "stride: int = 1"]
-    params += ["downsample: nn.Module | None = None"] * (d.shortcut in ("B", "C"))
+    params += ["downsample: nn.Module | None = None"] * recipe.shortcut.projects
     params += ["groups: int = 1", "base_width: int = 64"] * takes_groups
     params += ["group_width: int = 1"] * regnet
     params += [f"{p}: int = 1" for p in dilations]
-    cls = BlockClass(class_name(d), _doc(d), d.expansion, ", ".join(params), takes_downsample=d.shortcut in ("B", "C"))
+    expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
+    cls = BlockClass(class_name(d), _doc(d), expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
-    cls.bottleneck_ratio = d.bottleneck_ratio
-    cls.init, cls.forward = _Writer(d, takes_groups, dilations, profile, regnet).lines()
+    ratio = d.bottleneck_ratio not in (None, 1.0)
+    cls.bottleneck_ratio = d.bottleneck_ratio if ratio else None
+    bind = {"planes": "planes", "in": "inplanes", "expansion": "self.expansion" if d.expansion != 1 else 1}
+    bind |= {"groups": "groups", "base_width": "base_width"} if grouped else {}
+    bind |= {"bottleneck_ratio": "self.bottleneck_ratio"} if ratio else {}
+    bind |= {"group_width": "group_width"} if regnet else {}
+    cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}).lines()
+    if takes_groups and not grouped:  # torchvision's BasicBlock check
+        message = f"{cls.name} only supports groups=1 and base_width=64"
+        cls.init[:0] = ["if groups != 1 or base_width != 64:", f'    raise ValueError("{message}")']
     return cls
 
 
 class _Writer:
-    """Walks the definition's ops once, writing ``__init__`` and ``forward`` side by side."""
+    """Walks the definition's recipe once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, takes_groups: bool, dilations: tuple[str, ...], profile: str, regnet: bool):
-        self.d, self.dilations, self.timm, self.regnet = d, dilations, profile == "timm", regnet
-        self.inner = "width" if takes_groups or regnet else "planes"
-        self.out = "planes" if d.expansion == 1 else "planes * self.expansion"
-        self.init = ["width = int(planes * (base_width / 64.0)) * groups"] if takes_groups else []
-        if regnet:  # RegNet's bottleneck width and group count (timm's ``bottle_ratio``, ``group_size``)
-            self.init = [f"width = int(round({self.out} * self.bottleneck_ratio))"]
-        self.forward: list[str] = ["identity = x"] if d.shortcut != "none" else []
+    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict):
+        self.d, self.dilations, self.timm, self.bind = d, dilations, profile == "timm", bind
+        self.init: list[str] = []
+        self.forward: list[str] = ["identity = x"] if d.recipe.shortcut.residual else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
+        for name, e in d.recipe.lets:  # a named width: a line of its own unless it is a parameter
+            e = simplify(e, self.bind)
+            if name == "out" or e.op in ("var", "num"):
+                self.bind[name] = e
+            else:
+                self.init.append(f"{name} = {e.text()}")
+                self.bind[name] = name
+
+    def text(self, e: Expr) -> str:
+        return simplify(e, self.bind).text()
 
     def lines(self) -> tuple[list[str], list[str]]:
-        d, layout = self.d, self.d.layout
-        self.tokens(d.unit.preact, "preact", "inplanes")
-        pre = self.var
-        if d.unit.preact:
-            self.shortcut(pre)
-        cin, threes = "inplanes", 0
-        for i, kernel in enumerate(layout.kernels):
-            width = self.inner if layout.widths[i] == "inner" else self.out
-            tokens = d.unit.last if i == len(layout.kernels) - 1 else d.unit.inner
-            self.conv(i + 1, cin, width, kernel, i, threes, tokens)
-            threes += kernel > 1
-            self.tokens(tokens, str(i + 1), width)
-            cin = width
-            if d.attention is not None and d.attention.after == "3x3" and kernel > 1 and threes == 1:
-                self.attention(width)  # RegNetY: after the 3x3 conv, its BN and ReLU
-        if d.attention is not None and d.attention.after == "last":
-            self.attention(self.out)
-        if d.shortcut != "none":
-            if not d.unit.preact:
-                self.shortcut(pre)
-            add = "out += identity" if self.src in _OVERWRITABLE else "out = out + identity"
-            self.forward.append(add)
-            self.src = "add"
-        self.tokens(d.unit.after_add, "out", self.out)
+        steps, pending, channels, cin = self.d.recipe.steps, None, "inplanes", "inplanes"
+        for i, step in enumerate(steps):
+            if isinstance(step, Conv):
+                self.conv(step, cin)
+                channels = cin = self.text(step.width)
+            elif isinstance(step, Norm):
+                self.module(self.attr(step.role), norm_layer(step.norm, channels), "bn")
+            elif isinstance(step, Act):
+                self.activation(step.role)
+            elif isinstance(step, SqueezeExcite):
+                hidden = self.text(step.hidden)
+                self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
+            elif isinstance(step, ECA):
+                self.eca(step, channels)
+            elif isinstance(step, Branch):
+                pending = self.var
+                if i:  # after a pre-activation: the shortcut's input is overwritten by the branch
+                    self.shortcut(pending)
+                    pending = None
+            elif isinstance(step, Add):
+                if pending is not None:
+                    self.shortcut(pending)
+                self.forward.append("out += identity" if self.src in _OVERWRITABLE else "out = out + identity")
+                self.src = "add"
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
         return self.init, [*self.forward, f"return {self.var}"]
 
-    def conv(self, slot: int, cin: str, width: str, kernel: int, i: int, threes: int, tokens) -> None:
-        d, layout = self.d, self.d.layout
-        args = [cin, width, f"kernel_size={kernel}"]
-        args += ["stride=stride"] * (i == layout.stride_slot[d.stride_at])
-        if kernel > 1:
-            dil = self.dilations[min(threes, len(self.dilations) - 1)] if self.dilations else None
-            half = kernel // 2
+    def conv(self, step: Conv, cin: str) -> None:
+        args = [cin, self.text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
+        if step.dilation is not None:
+            dil = (step.dilation if step.dilation in self.dilations else "dilation") if self.dilations else None
+            half = step.kernel // 2
             args.append(f"padding={dil if half == 1 else f'{half} * {dil}'}" if dil else f"padding={half}")
             args += [f"dilation={dil}"] if dil else []
-        if i == layout.grouped_slot and self.regnet:
-            args.append("groups=width // group_width")
-        args += ["groups=groups"] * (i == layout.grouped_slot and self.inner == "width" and not self.regnet)
-        args += ["bias=False"] * (not d.bias(tokens))
-        self.module(f"conv{slot}", f"nn.Conv2d({', '.join(args)})", "conv")
-
-    def tokens(self, tokens: tuple[str, ...], slot: str, channels: str) -> None:
-        for token in tokens:
-            kind = "bn" if token == "bn" else "act"
-            role = f"{kind}{slot}" if slot.isdigit() else f"{slot}_{kind}"
-            if token == "bn" and self.d.norm.kind != "none":
-                self.module(self.attr(role), norm_layer(self.d.norm, channels), "bn")
-            elif token == "relu":
-                self.activation(role)
+        groups = self.text(step.groups)
+        args += [f"groups={groups}"] * (groups != "1") + ["bias=False"] * (not step.bias)
+        self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
 
     def attr(self, role: str) -> str:
         return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role)
 
-    def attention(self, channels: str) -> None:
-        """``self.se = SqueezeExcitation(C, hidden)`` or ``EfficientChannelAttention(C)`` (timm: ``self.se``)."""
-        a = self.d.attention
-        if a.kind == "eca":
-            args = [channels] + [f"kernel_size={a.kernel}"] * bool(a.kernel)
-            args += [f"gamma={a.gamma!r}", f"beta={a.beta!r}"] * (not a.kernel and (a.gamma, a.beta) != (2.0, 1.0))
-            self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
-            return
-        base = {"out": self.out, "in": "inplanes", "inner": self.inner}[a.of]
-        limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
-        if a.ratio is not None:
-            value = f"{base} * {a.ratio!r}"
-            hidden = (
-                f"max(1, int(round({value})))" if a.divisor is None else f"make_divisible({value}, {a.divisor}{limit})"
-            )
-        elif a.divisor is None:
-            hidden = f"max(1, {base} // {a.reduction})"
-        else:
-            hidden = f"make_divisible({base} / {a.reduction}, {a.divisor}{limit})"
-        self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
+    def eca(self, step: ECA, channels: str) -> None:
+        """``EfficientChannelAttention(C)``: the kernel from C inside the module (timm's EcaModule), or given."""
+        k = step.kernel
+        args = [channels] + ([f"kernel_size={k.text()}"] if k.op == "num" else [])
+        extra = [] if k.op == "num" else [x.text() for x in k.args[2:]]
+        args += [f"gamma={extra[0]}", f"beta={extra[1]}"] if extra else []
+        self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
 
     def activation(self, role: str) -> None:
         if self.timm:  # timm: one module per activation (act1, act2, …)
@@ -213,8 +205,8 @@ class _Writer:
             lines.append("self.stride = stride")
         if d.shortcut == "A":  # option A: zero channels around the identity where the width grows
             lines += [
-                f"self.pad_before = ({self.out} - inplanes) // 2",
-                f"self.pad_after = {self.out} - inplanes - self.pad_before",
+                f"self.pad_before = ({self.text(var('out'))} - inplanes) // 2",
+                f"self.pad_after = {self.text(var('out'))} - inplanes - self.pad_before",
             ]
         return lines
 

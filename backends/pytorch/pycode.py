@@ -39,4 +39,7 @@ def reflow(line: str, indent: int) -> list[str]:
             break
     args.append(line[last:end].strip())
     pad = " " * lead
-    return [pad + ln for ln in wrap(line[lead : start + 1], args, line[end:], indent + lead // 4)]
+    lines = [pad + ln for ln in wrap(line[lead : start + 1], args, line[end:], indent + lead // 4)]
+    if len(lines) == 1:
+        return lines
+    return [out for ln in lines for out in reflow(ln, indent)]  # an argument that is a long call of its own

@@ -11,31 +11,30 @@ from .blocks import BlockClass
 from .printers import norm_layer
 from .pycode import wrap
 
-OUT = "planes * block.expansion"
 
-
-def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel) -> list[str]:
-    """The ``_make_layer`` method: lines of its body, first the signature."""
-    params = [f"block: type[{cls.name}]", "planes: int", "blocks: int", "stride: int = 1"]
+def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str]) -> list[str]:
+    """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes)."""
+    params = [f"block: type[{' | '.join(names)}]", "planes: int", "blocks: int", "stride: int = 1"]
     params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
     body = ["previous_dilation, self.dilation = self.dilation, dilation"] if cls.dilations else []
+    out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
     timm = model.pytorch_names == "timm"
     if not loop:  # torchvision's form: only the first block strides and changes the width
-        body += _downsample(d, "stride", timm)
+        body += _downsample(d, "stride", timm, out)
         body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", positional=True), ")]", 2)
-        body.append(f"self.inplanes = {OUT}")
+        body.append(f"self.inplanes = {out}")
         body.append("for _ in range(1, blocks):")
         body += ["    " + ln for ln in wrap("layers.append(block(", _args(cls, "", "self.dilation"), "))", 3)]
     else:  # a stride on the last block (keras.applications ResNetV2) or a projection on every block
         which = "blocks - 1" if model.stride_block == "last" else "0"
         body += ["layers = []", "for i in range(blocks):", f"    block_stride = stride if i == {which} else 1"]
         dilation = "previous_dilation if i == 0 else self.dilation"
-        inner = _downsample(d, "block_stride", timm) + wrap(
+        inner = _downsample(d, "block_stride", timm, out) + wrap(
             "layers.append(block(", _args(cls, "block_stride", dilation, True), "))", 3
         )
-        body += ["    " + ln for ln in [*inner, f"self.inplanes = {OUT}"]]
+        body += ["    " + ln for ln in [*inner, f"self.inplanes = {out}"]]
     return [
         *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
         *("    " + ln for ln in body),
@@ -55,11 +54,11 @@ def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = 
     return args + [values[p] if positional else f"{p}={values[p]}" for p in cls.dilations]
 
 
-def _downsample(d: BlockDef, stride: str, timm: bool) -> list[str]:
+def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     """``downsample = …`` for a definition whose shortcut may project (options B and C)."""
     if d.shortcut not in ("B", "C"):
         return []
-    conv = ["self.inplanes", OUT, "kernel_size=1"]
+    conv = ["self.inplanes", out, "kernel_size=1"]
     pool, avg = [], f"nn.AvgPool2d({stride}, {stride}, ceil_mode=True, count_include_pad=False)"
     if d.projection == "avgpool" and timm:  # timm: downsample = (pool or identity, conv, norm) always
         pool = ["pool: nn.Module = nn.Identity()", f"if {stride} != 1:", f"    pool = {avg}"]
@@ -70,11 +69,11 @@ def _downsample(d: BlockDef, stride: str, timm: bool) -> list[str]:
     conv += ["bias=False"] * (not d.bias(("bn",) if "bn" in d.unit.last else ()))
     layers = [("pool" if timm else "*pool")] * bool(pool) + [f"nn.Conv2d({', '.join(conv)})"]
     if d.projection_norm:
-        layers.append(norm_layer(d.norm, OUT))
+        layers.append(norm_layer(d.norm, out))
     make = [*pool, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
     if d.shortcut == "C":
         return make
-    cond = f"self.inplanes != {OUT}"
+    cond = f"self.inplanes != {out}"
     if d.strided_identity == "projection":
         cond = f"{stride} != 1 or {cond}"
     return ["downsample = None", f"if {cond}:", *("    " + ln for ln in make)]
@@ -127,9 +126,6 @@ def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], norms: 
 
 
 def last_branch_bn(d: BlockDef) -> str | None:
-    """The residual branch's last BN (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
-    if d.norm.kind == "none":
-        return None
-    n = len(d.layout.kernels)
-    slots = [i + 1 for i in range(n) if "bn" in (d.unit.last if i == n - 1 else d.unit.inner)]
-    return f"bn{slots[-1]}" if slots else None
+    """The residual branch's last norm (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
+    last = d.recipe.last_norm()
+    return None if last is None else last.role

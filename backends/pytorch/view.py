@@ -13,16 +13,19 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 
 from archc.codegen import provenance
+from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
+from . import regnet
 from .blocks import BlockClass, block_class
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
@@ -30,54 +33,6 @@ from .stages import init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
 _OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "add", "linear", "scale"}  # outputs no backward needs
-
-SQUEEZE_EXCITATION = '''\
-class SqueezeExcitation(nn.Module):
-    """Squeeze-and-excitation (Hu et al., 2018): global average pool → 1x1 conv → ReLU → 1x1 conv → sigmoid,
-    a gate per channel (module names as torchvision.ops.SqueezeExcitation); ``squeezed``: the hidden width."""
-
-    def __init__(self, channels: int, squeezed: int) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc1 = nn.Conv2d(channels, squeezed, kernel_size=1)
-        self.activation = nn.ReLU()
-        self.fc2 = nn.Conv2d(squeezed, channels, kernel_size=1)
-        self.scale_activation = nn.Sigmoid()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.avgpool(x)
-        scale = self.fc1(scale)
-        scale = self.activation(scale)
-        scale = self.fc2(scale)
-        scale = self.scale_activation(scale)
-        return x * scale'''
-
-MAKE_DIVISIBLE = '''\
-def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
-    """The nearest multiple of ``divisor`` (halves up), at least ``divisor``; one more ``divisor`` when rounding
-    down lost more than ``1 - round_limit`` (timm's rule for squeeze-and-excitation widths)."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded'''
-
-EFFICIENT_CHANNEL_ATTENTION = '''\
-class EfficientChannelAttention(nn.Module):
-    """ECA (Wang et al., 2020): global average pool → 1-D conv across the channels → sigmoid, a gate per
-    channel; the kernel grows with log2(channels) as timm's EcaModule computes it (module names as timm's)."""
-
-    def __init__(self, channels: int, kernel_size: int = 0, gamma: float = 2.0, beta: float = 1.0) -> None:
-        super().__init__()
-        if not kernel_size:
-            t = int(abs(math.log(channels, 2) + beta) / gamma)
-            kernel_size = max(t if t % 2 else t + 1, 3)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
-        self.gate = nn.Sigmoid()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.avgpool(x).flatten(1).unsqueeze(1)  # (N, 1, C): the channels are the 1-D axis
-        scale = self.conv(scale)
-        scale = self.gate(scale).transpose(1, 2).unsqueeze(-1)
-        return x * scale'''
 
 
 @dataclass
@@ -104,20 +59,23 @@ class ModelView:
 def build_view(c: Compiled) -> ModelView:
     g, spec = c.graph, c.spec
     model: BlockModel = g.graph["blocks"]
+    layout = g.graph.get("model_layout")
+    if layout is not None and layout.family == "regnet":
+        return _regnet_view(c, layout)
     residual = model.layout == "stages"
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
-    if residual and len(model.definitions) > 1:  # e.g. stages with different groups or bottleneck ratios
-        raise EmitError(
-            "stages whose blocks differ in groups or bottleneck ratio (one block class per model)", ("stages",)
-        )
     group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
     classes = {d: block_class(d, dilated, profile, group_width) for d in model.definitions} if residual else {}
+    if len({c.takes_groups for c in classes.values()}) > 1:  # as torchvision's BasicBlock beside Bottleneck
+        classes = {d: block_class(d, dilated, profile, group_width, True) for d in model.definitions}
+    _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
     methods = [_init_method(spec.head.classes, init)]
     if residual:
-        methods.append(make_layer(model.definitions[0], classes[model.definitions[0]], model))
+        d0 = model.definitions[0]
+        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()]))
     methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
@@ -143,15 +101,65 @@ def build_view(c: Compiled) -> ModelView:
     )
 
 
+def _regnet_view(c: Compiled, layout) -> ModelView:
+    """torchvision's or timm's RegNet (:mod:`.regnet`): one block class, stages by ``_make_stage``."""
+    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
+    name, signature, init, forward = regnet.block_class(layout, model)
+    block = ClassView(name, [f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."], [], [
+        _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
+        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
+    ])  # fmt: skip
+    body, make_stage, model_forward = regnet.model_body(layout, model, g, name, spec.head.classes)
+    make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
+    methods = [_init_method(spec.head.classes, body), make_stage, _method("def forward(self, x: torch.Tensor) -> ",
+               model_forward, g)]  # fmt: skip
+    s = summary(c)
+    se = any(d.attention is not None for d in model.definitions)
+    return ModelView(
+        header=provenance(c.loaded.source, c.loaded.sha256),
+        title=_title(spec),
+        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
+        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
+        imports=["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"],
+        helpers=[_text("squeeze_excitation")] * se + [_text("conv_norm_act")] * (layout.profile == "timm"),
+        classes=[block, ClassView("RegNet", [_title(spec)], [], methods)],
+        class_name="RegNet",
+        num_classes=spec.head.classes,
+        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
+    )
+
+
+def _one_make_layer(model: BlockModel, classes: dict) -> None:
+    """Stages of several block classes share one ``_make_layer``: one shortcut rule and one signature."""
+    if len(classes) < 2:
+        return
+    defs = list(classes)
+    signature = {(c.takes_downsample, c.takes_groups, c.takes_group_width, c.dilations) for c in classes.values()}
+    for differs, what in (
+        (len({d.recipe.shortcut for d in defs}) > 1, "shortcut, projection or norm"),
+        (len({(d.groups, d.base_width) for d in defs}) > 1, "groups or base_width"),
+        (len(signature) > 1, "constructor arguments (dilation, group width)"),
+    ):
+        if differs:
+            stage = next(s.index for s in model.stages if s.blocks[0].definition != defs[0])
+            raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
+
+
 def _helpers(attention: list) -> list[str]:
     """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA."""
     kinds = {a.kind for a in attention if a is not None}
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
-        [MAKE_DIVISIBLE] * rounding
-        + [SQUEEZE_EXCITATION] * ("se" in kinds)
-        + [EFFICIENT_CHANNEL_ATTENTION] * ("eca" in kinds)
+        [rules.source("make_divisible")] * rounding
+        + [rules.source("eca_kernel_size")] * ("eca" in kinds)
+        + [_text("squeeze_excitation")] * ("se" in kinds)
+        + [_text("efficient_channel_attention")] * ("eca" in kinds)
     )
+
+
+def _text(name: str) -> str:
+    """A fixed helper class, printed as it is (``templates/<name>.py.txt``)."""
+    return (Path(__file__).resolve().parent / "templates" / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
 
 
 def model_class_name(model: BlockModel) -> str:
@@ -180,7 +188,7 @@ def _title(spec) -> str:
 def _class_view(cls: BlockClass) -> ClassView:
     init = _method("def __init__(", ["super().__init__()", *cls.init], None, "self, " + cls.signature)
     forward = _method("def forward(self, x: torch.Tensor) -> ", cls.forward, None)
-    attributes = [f"expansion: int = {cls.expansion}"]
+    attributes = [f"expansion: int = {cls.expansion}"] * (cls.expansion is not None)
     attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
     return ClassView(cls.name, cls.doc, attributes, [init, forward])
 
@@ -215,7 +223,10 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
             stage = staged[node]
             attr = stage.blocks[0].names[pytorch_profile(g)].split(".")[0]
             body.close()
-            body.init += [stage_line(stage, classes[d], attr, dilated), *_stage_pool(g, stage, attr)]
+            body.init += [
+                stage_line(stage, classes[stage.blocks[0].definition], attr, dilated),
+                *_stage_pool(g, stage, attr),
+            ]
             body.forward.append(f"x = self.{attr}(x)")
         elif data["op"] != "input" and not (classes and (data["block"] is not None or data["scope"][0] == "stage")):
             body.op(node)

@@ -75,9 +75,16 @@ class Cache:
         return self.items[ref]
 
 
+def _names(g) -> dict[str, str]:
+    """The PyTorch module name of every op, as the model layout names it (RegNet: the library's names)."""
+    from archc.frameworks.convert import torch_names
+
+    return torch_names(g)
+
+
 def stage_modules(g) -> list[str]:
     """The module name of each stage (``layer1``…) as the IR names it, in stage order."""
-    return [g.nodes[info.output]["names"]["torchvision"].split(".")[0] for info in g.graph["stages"]]
+    return [_names(g)[info.output].split(".")[0] for info in g.graph["stages"]]
 
 
 def hook_stage_outputs(model, g) -> list:
@@ -85,7 +92,7 @@ def hook_stage_outputs(model, g) -> list:
     stage-output node (``layer1`` … or ``features.4``); the last call of a shared module counts."""
     seen = [None] * len(g.graph["stages"])
     for i, info in enumerate(g.graph["stages"]):
-        parts = g.nodes[info.output]["names"]["torchvision"].split(".")
+        parts = _names(g)[info.output].split(".")
         for k in range(len(parts), 0, -1):
             try:
                 module = model.get_submodule(".".join(parts[:k]))

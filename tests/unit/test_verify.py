@@ -52,14 +52,22 @@ def test_negative_cost(graph):
 def test_block_view_and_op_view_must_agree(graph):
     """The block model says what each block is; an op that disagrees with its block's plan is caught."""
     graph.nodes["s1.b0.conv1"]["attrs"]["stride"] = (1, 1)  # the plan strides s1.b0 on its first 3x3
-    with pytest.raises(IRVerifyError, match=r"s1\.b0: conv1 is .* the plan says"):
+    with pytest.raises(IRVerifyError, match=r"s1\.b0: conv1 is .* the recipe says"):
         verify(graph, "lower")
 
 
 def test_a_block_that_projects_against_its_plan(graph):
     graph.graph["blocks"].block("s2.b0").projects = False  # its ops have a projection: the views disagree
-    with pytest.raises(IRVerifyError, match=r"s2\.b0: has down_conv: True, the plan says False"):
+    with pytest.raises(IRVerifyError, match=r"s2\.b0: has ops \[.*'down_conv'.*\], its recipe says \[(?!.*down_conv)"):
         verify(graph, "lower")
+
+
+def test_an_se_width_against_its_recipe():
+    """SE's hidden width is the recipe's expression (timm: make_divisible(C / 16, 8)) evaluated per block."""
+    g = compile_spec("timm/seresnet18").graph
+    g.nodes["s0.b0.se_reduce"]["attrs"]["out_channels"] = 4  # SENet's floor 64 // 16, not timm's rounding to 8
+    with pytest.raises(IRVerifyError, match=r"s0\.b0: SE squeezes to 4, the recipe says 8"):
+        verify(g, "lower")
 
 
 def test_an_op_tagged_with_another_block(graph):

@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, groups=8, base_width=64, name=None):
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, groups=8, base_width=64, name=None):
     width = int(filters * (base_width / 64.0)) * groups
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
@@ -28,9 +28,9 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, groups=8, base_
 
 
 def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
-    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=stride1, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
     return x
 
 

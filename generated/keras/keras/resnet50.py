@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
         shortcut = layers.BatchNormalization(axis=3, epsilon=1.001e-05, name=f"{name}_0_bn")(shortcut)
@@ -26,9 +26,9 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
 
 
 def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
-    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=stride1, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
     return x
 
 

@@ -6,25 +6,24 @@ import keras
 from keras import layers
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
-    width = int(round(filters * 1.0))
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
     in_channels = x.shape[-1]
     if conv_shortcut:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(x)
         shortcut = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_0_bn")(shortcut)
     else:
         shortcut = x
-    x = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(x)
+    x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_1_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_1_bn")(x)
     x = layers.Activation("relu", name=f"{name}_1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=f"{name}_2_pad")(x)
-    x = layers.Conv2D(width, 3, strides=stride, groups=width // 16, use_bias=False, name=f"{name}_2_conv")(x)
+    x = layers.Conv2D(filters, 3, strides=stride, groups=filters // 16, use_bias=False, name=f"{name}_2_conv")(x)
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name=f"{name}_2_bn")(x)
     x = layers.Activation("relu", name=f"{name}_2_relu")(x)
     se = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
     se = layers.Conv2D(max(1, int(round(in_channels * 0.25))), 1, name=f"{name}_se_reduce")(se)
     se = layers.Activation("relu", name=f"{name}_se_relu")(se)
-    se = layers.Conv2D(width, 1, name=f"{name}_se_expand")(se)
+    se = layers.Conv2D(filters, 1, name=f"{name}_se_expand")(se)
     se = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(se)
     x = layers.Multiply(name=f"{name}_se_excite")([x, se])
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_3_conv")(x)
@@ -37,9 +36,9 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
 
 
 def stack_residual_blocks_v1(x, filters, blocks, name=None):
-    x = residual_block_v1(x, filters, stride=2, conv_shortcut=True, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=2, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
     return x
 
 

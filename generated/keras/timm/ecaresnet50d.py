@@ -8,13 +8,13 @@ import keras
 from keras import layers
 
 
-def eca_kernel_size(channels, gamma=2.0, beta=1.0):
+def eca_kernel_size(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int:
     """ECA's 1-D kernel size from the channel count (Wang et al., 2020, as timm's EcaModule computes it)."""
     t = int(abs(math.log(channels, 2) + beta) / gamma)
     return max(t if t % 2 else t + 1, 3)
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
     if conv_shortcut:
         shortcut = x
         if stride > 1:
@@ -40,15 +40,15 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
     se = layers.Reshape((1, 1, -1), name=f"{name}_eca_conv_restore")(se)
     se = layers.Activation("sigmoid", name=f"{name}_eca_sigmoid")(se)
     x = layers.Multiply(name=f"{name}_eca_excite")([x, se])
-    x = layers.Add(name=f"{name}_add")([x, shortcut])
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
     x = layers.Activation("relu", name=f"{name}_out")(x)
     return x
 
 
 def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
-    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=stride1, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
     return x
 
 

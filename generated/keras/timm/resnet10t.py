@@ -6,7 +6,7 @@ import keras
 from keras import layers
 
 
-def basic_residual_block_v1(x, filters, stride=1, conv_shortcut=False, name=None):
+def basic_residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
     if conv_shortcut:
         shortcut = layers.AveragePooling2D(stride, strides=stride, padding="same", name=f"{name}_0_pool")(x)
         shortcut = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_0_conv")(shortcut)

@@ -6,14 +6,14 @@ import keras
 from keras import layers
 
 
-def make_divisible(value, divisor, round_limit=0.0):
-    """The nearest multiple of `divisor` (halves up), at least `divisor`; one more `divisor` when rounding
-    down lost more than `1 - round_limit` (timm's rule for squeeze-and-excitation widths)."""
+def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
+    """The nearest multiple of ``divisor`` (halves up), at least ``divisor``; one more ``divisor`` when rounding
+    down lost more than ``1 - round_limit`` (timm's rule for squeeze-and-excitation widths)."""
     rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
     return rounded + divisor if rounded < round_limit * value else rounded
 
 
-def residual_block_v1(x, filters, stride=1, conv_shortcut=False, groups=32, base_width=4, se_reduction=16, name=None):
+def residual_block_v1(x, filters, stride=1, conv_shortcut=True, groups=32, base_width=4, se_reduction=16, name=None):
     width = int(filters * (base_width / 64.0)) * groups
     if conv_shortcut:
         shortcut = x
@@ -40,15 +40,15 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=False, groups=32, base
     se = layers.Conv2D(4 * filters, 1, name=f"{name}_se_expand")(se)
     se = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(se)
     x = layers.Multiply(name=f"{name}_se_excite")([x, se])
-    x = layers.Add(name=f"{name}_add")([x, shortcut])
+    x = layers.Add(name=f"{name}_add")([shortcut, x])
     x = layers.Activation("relu", name=f"{name}_out")(x)
     return x
 
 
 def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
-    x = residual_block_v1(x, filters, stride=stride1, conv_shortcut=True, name=f"{name}_block1")
+    x = residual_block_v1(x, filters, stride=stride1, name=f"{name}_block1")
     for i in range(2, blocks + 1):
-        x = residual_block_v1(x, filters, name=f"{name}_block{i}")
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=f"{name}_block{i}")
     return x
 
 

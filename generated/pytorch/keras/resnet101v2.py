@@ -18,23 +18,14 @@ class PreActBottleneck(nn.Module):
 
     expansion: int = 4
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        groups: int = 1,
-        base_width: int = 64,
-    ) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
         super().__init__()
-        width = int(planes * (base_width / 64.0)) * groups
         self.preact_bn = nn.BatchNorm2d(inplanes, eps=1.001e-05, momentum=0.01)
-        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False)
-        self.bn2 = nn.BatchNorm2d(width, eps=1.001e-05, momentum=0.01)
-        self.conv3 = nn.Conv2d(width, planes * self.expansion, kernel_size=1)
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes, eps=1.001e-05, momentum=0.01)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes, eps=1.001e-05, momentum=0.01)
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.stride = stride
@@ -64,8 +55,6 @@ class PreActResNet(nn.Module):
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         self.inplanes = 64
-        self.groups = 1
-        self.base_width = 64
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2)
         self.layer1 = self._make_layer(PreActBottleneck, 64, 3, stride=2)
@@ -92,7 +81,7 @@ class PreActResNet(nn.Module):
                 downsample = nn.Sequential(
                     nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=block_stride),
                 )
-            layers.append(block(self.inplanes, planes, block_stride, downsample, self.groups, self.base_width))
+            layers.append(block(self.inplanes, planes, block_stride, downsample))
             self.inplanes = planes * block.expansion
         return nn.Sequential(*layers)
 

@@ -4,6 +4,9 @@
 Input 3×224×224 · 39,381,472 params · 8,473,070,592 MACs (FLOPs = 2 × MACs) · depth 53.
 """
 
+import math
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -29,54 +32,76 @@ class SqueezeExcitation(nn.Module):
         return x * scale
 
 
-class SEBottleneck(nn.Module):
-    """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 1 output channels.
+class BatchNormAct2d(nn.BatchNorm2d):
+    """A batch norm with its activation inside (timm's BatchNormAct2d: the ReLU is ``bn.act``); its forward is
+    BatchNorm2d's (running statistics always tracked), written out as timm's is, for TorchScript."""
 
-    Unit 'original' (Identity Mappings, Fig. 4(a)); the stride on the 3x3 conv.
-    Shortcut: ``downsample`` (a projection) where the stride or the width changes, else the identity.
-    Squeeze-and-excitation after the 3x3 conv, hidden width 0.25 × the block input width, rounded.
-    Width round(planes × bottleneck_ratio), groups = width // group_width (RegNet).
-    """
-
-    expansion: int = 1
-
-    bottleneck_ratio: float = 1.0
-
-    def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, group_width: int = 1
-    ) -> None:
-        super().__init__()
-        width = int(round(planes * self.bottleneck_ratio))
-        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.act1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(
-            width, width, kernel_size=3, stride=stride, padding=1, groups=width // group_width, bias=False
-        )
-        self.bn2 = nn.BatchNorm2d(width)
-        self.act2 = nn.ReLU(inplace=True)
-        self.se = SqueezeExcitation(width, max(1, int(round(inplanes * 0.25))))
-        self.conv3 = nn.Conv2d(width, planes, kernel_size=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes)
-        self.act3 = nn.ReLU(inplace=True)
-        self.downsample = downsample
+    def __init__(self, num_features: int, apply_act: bool = True) -> None:
+        super().__init__(num_features)
+        self.act = nn.ReLU(inplace=True) if apply_act else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.act1(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.act2(out)
-        out = self.se(out)
-        out = self.conv3(out)
-        out = self.bn3(out)
+        if self.training and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+        momentum = 0.1 if self.momentum is None else self.momentum
+        x = nn.functional.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
+        )
+        return self.act(x)
+
+
+class ConvNormAct(nn.Module):
+    """Conv (no bias) → batch norm → ReLU, as timm's ConvNormAct (``conv``, ``bn``)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        groups: int = 1,
+        apply_act: bool = True,
+    ) -> None:
+        super().__init__()
+        padding = kernel_size // 2
+        self.conv = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            groups=groups,
+            bias=False,
+        )
+        self.bn = BatchNormAct2d(out_channels, apply_act)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(self.conv(x))
+
+
+class Bottleneck(nn.Module):
+    """RegNet's residual bottleneck block, as timm's regnet.py writes it."""
+
+    def __init__(self, width_in: int, width_out: int, stride: int = 1, group_width: int = 1) -> None:
+        super().__init__()
+        self.conv1 = ConvNormAct(width_in, width_out, 1)
+        self.conv2 = ConvNormAct(width_out, width_out, 3, stride, groups=width_out // group_width)
+        self.se = SqueezeExcitation(width_out, max(1, int(round(width_in * 0.25))))
+        self.conv3 = ConvNormAct(width_out, width_out, 1, apply_act=False)
+        self.act3 = nn.ReLU(inplace=True)
+        self.downsample = None
+        if width_in != width_out or stride != 1:
+            self.downsample = ConvNormAct(width_in, width_out, 1, stride, apply_act=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x
+        x = self.conv1(x)
+        x = self.conv2(x)
+        x = self.se(x)
+        x = self.conv3(x)
         if self.downsample is not None:
-            identity = self.downsample(x)
-        out += identity
-        out = self.act3(out)
-        return out
+            shortcut = self.downsample(shortcut)
+        return self.act3(x + shortcut)
 
 
 class RegNet(nn.Module):
@@ -84,53 +109,46 @@ class RegNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
-        self.inplanes = 32
-        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.act1 = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(SEBottleneck, 224, 2, stride=2, group_width=56)
-        self.layer2 = self._make_layer(SEBottleneck, 448, 4, stride=2, group_width=56)
-        self.layer3 = self._make_layer(SEBottleneck, 896, 10, stride=2, group_width=56)
-        self.layer4 = self._make_layer(SEBottleneck, 2016, 1, stride=2, group_width=56)
-        self.global_pool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(2016, num_classes)
+        self.stem = ConvNormAct(3, 32, 3, 2)
+        self.s1 = self._make_stage(32, 224, 2, 2, 56)
+        self.s2 = self._make_stage(224, 448, 4, 2, 56)
+        self.s3 = self._make_stage(448, 896, 10, 2, 56)
+        self.s4 = self._make_stage(896, 2016, 1, 2, 56)
+        self.head = nn.Sequential(
+            OrderedDict(
+                global_pool=nn.AdaptiveAvgPool2d((1, 1)),
+                flatten=nn.Flatten(1),
+                fc=nn.Linear(2016, num_classes),
+            )
+        )
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
+                fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
+                nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
                 nn.init.zeros_(m.bias)
         for m in self.modules():
-            if isinstance(m, SEBottleneck):
-                nn.init.zeros_(m.bn3.weight)
+            if isinstance(m, Bottleneck):
+                nn.init.zeros_(m.conv3.bn.weight)
 
-    def _make_layer(
-        self, block: type[SEBottleneck], planes: int, blocks: int, stride: int = 1, group_width: int = 1
-    ) -> nn.Sequential:
-        downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
-                nn.BatchNorm2d(planes * block.expansion),
-            )
-        layers = [block(self.inplanes, planes, stride, downsample, group_width)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            layers.append(block(self.inplanes, planes, group_width=group_width))
-        return nn.Sequential(*layers)
+    @staticmethod
+    def _make_stage(width_in: int, width_out: int, depth: int, stride: int, group_width: int) -> nn.Sequential:
+        stage = nn.Sequential()
+        for i in range(depth):
+            block = Bottleneck(width_in if i == 0 else width_out, width_out, stride if i == 0 else 1, group_width)
+            stage.add_module(f"b{i + 1}", block)
+        return stage
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)
-        x = self.bn1(x)
-        x = self.act1(x)
-        x = self.layer1(x)
-        x = self.layer2(x)
-        x = self.layer3(x)
-        x = self.layer4(x)
-        x = self.global_pool(x)
-        x = torch.flatten(x, 1)
-        x = self.fc(x)
-        return x
+        x = self.stem(x)
+        x = self.s1(x)
+        x = self.s2(x)
+        x = self.s3(x)
+        x = self.s4(x)
+        return self.head(x)
 
 
 def build_model(num_classes: int = 1000) -> RegNet:

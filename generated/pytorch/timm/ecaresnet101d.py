@@ -10,15 +10,19 @@ import torch
 from torch import nn
 
 
+def eca_kernel_size(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int:
+    """ECA's 1-D kernel size from the channel count (Wang et al., 2020, as timm's EcaModule computes it)."""
+    t = int(abs(math.log(channels, 2) + beta) / gamma)
+    return max(t if t % 2 else t + 1, 3)
+
+
 class EfficientChannelAttention(nn.Module):
     """ECA (Wang et al., 2020): global average pool → 1-D conv across the channels → sigmoid, a gate per
     channel; the kernel grows with log2(channels) as timm's EcaModule computes it (module names as timm's)."""
 
     def __init__(self, channels: int, kernel_size: int = 0, gamma: float = 2.0, beta: float = 1.0) -> None:
         super().__init__()
-        if not kernel_size:
-            t = int(abs(math.log(channels, 2) + beta) / gamma)
-            kernel_size = max(t if t % 2 else t + 1, 3)
+        kernel_size = kernel_size or eca_kernel_size(channels, gamma, beta)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
         self.gate = nn.Sigmoid()
@@ -40,24 +44,15 @@ class ECABottleneck(nn.Module):
 
     expansion: int = 4
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        groups: int = 1,
-        base_width: int = 64,
-    ) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
         super().__init__()
-        width = int(planes * (base_width / 64.0)) * groups
-        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
         self.act1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
         self.act2 = nn.ReLU(inplace=True)
-        self.conv3 = nn.Conv2d(width, planes * self.expansion, kernel_size=1, bias=False)
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.se = EfficientChannelAttention(planes * self.expansion)
         self.act3 = nn.ReLU(inplace=True)
@@ -87,8 +82,6 @@ class ResNet(nn.Module):
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         self.inplanes = 64
-        self.groups = 1
-        self.base_width = 64
         self.conv1 = nn.Sequential(
             nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(32),
@@ -128,10 +121,10 @@ class ResNet(nn.Module):
                 nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, bias=False),
                 nn.BatchNorm2d(planes * block.expansion),
             )
-        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width)]
+        layers = [block(self.inplanes, planes, stride, downsample)]
         self.inplanes = planes * block.expansion
         for _ in range(1, blocks):
-            layers.append(block(self.inplanes, planes, groups=self.groups, base_width=self.base_width))
+            layers.append(block(self.inplanes, planes))
         return nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

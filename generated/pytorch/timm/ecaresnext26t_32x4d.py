@@ -10,15 +10,19 @@ import torch
 from torch import nn
 
 
+def eca_kernel_size(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int:
+    """ECA's 1-D kernel size from the channel count (Wang et al., 2020, as timm's EcaModule computes it)."""
+    t = int(abs(math.log(channels, 2) + beta) / gamma)
+    return max(t if t % 2 else t + 1, 3)
+
+
 class EfficientChannelAttention(nn.Module):
     """ECA (Wang et al., 2020): global average pool → 1-D conv across the channels → sigmoid, a gate per
     channel; the kernel grows with log2(channels) as timm's EcaModule computes it (module names as timm's)."""
 
     def __init__(self, channels: int, kernel_size: int = 0, gamma: float = 2.0, beta: float = 1.0) -> None:
         super().__init__()
-        if not kernel_size:
-            t = int(abs(math.log(channels, 2) + beta) / gamma)
-            kernel_size = max(t if t % 2 else t + 1, 3)
+        kernel_size = kernel_size or eca_kernel_size(channels, gamma, beta)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
         self.gate = nn.Sigmoid()

@@ -4,53 +4,54 @@
 Input 3×224×224 · 107,811,560 params · 31,735,929,792 MACs (FLOPs = 2 × MACs) · depth 71.
 """
 
+import math
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
 
-class Bottleneck(nn.Module):
-    """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 1 output channels.
+class ResBottleneckBlock(nn.Module):
+    """RegNet's residual bottleneck block, as torchvision's regnet.py writes it."""
 
-    Unit 'original' (Identity Mappings, Fig. 4(a)); the stride on the 3x3 conv.
-    Shortcut: ``downsample`` (a projection) where the stride or the width changes, else the identity.
-    Width round(planes × bottleneck_ratio), groups = width // group_width (RegNet).
-    """
-
-    expansion: int = 1
-
-    bottleneck_ratio: float = 1.0
-
-    def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None, group_width: int = 1
-    ) -> None:
+    def __init__(self, width_in: int, width_out: int, stride: int = 1, group_width: int = 1) -> None:
         super().__init__()
-        width = int(round(planes * self.bottleneck_ratio))
-        self.conv1 = nn.Conv2d(inplanes, width, kernel_size=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(
-            width, width, kernel_size=3, stride=stride, padding=1, groups=width // group_width, bias=False
+        self.proj = None
+        if width_in != width_out or stride != 1:
+            self.proj = nn.Sequential(
+                nn.Conv2d(width_in, width_out, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(width_out)
+            )
+        self.f = nn.Sequential(
+            OrderedDict(
+                a=nn.Sequential(
+                    nn.Conv2d(width_in, width_out, kernel_size=1, bias=False),
+                    nn.BatchNorm2d(width_out),
+                    nn.ReLU(inplace=True),
+                ),
+                b=nn.Sequential(
+                    nn.Conv2d(
+                        width_out,
+                        width_out,
+                        kernel_size=3,
+                        stride=stride,
+                        padding=1,
+                        groups=width_out // group_width,
+                        bias=False,
+                    ),
+                    nn.BatchNorm2d(width_out),
+                    nn.ReLU(inplace=True),
+                ),
+                c=nn.Sequential(nn.Conv2d(width_out, width_out, kernel_size=1, bias=False), nn.BatchNorm2d(width_out)),
+            )
         )
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, planes, kernel_size=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
+        self.activation = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        identity = x
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.relu(out)
-        out = self.conv3(out)
-        out = self.bn3(out)
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        out += identity
-        out = self.relu(out)
-        return out
+        if self.proj is not None:
+            x = self.proj(x) + self.f(x)
+        else:
+            x = x + self.f(x)
+        return self.activation(x)
 
 
 class RegNet(nn.Module):
@@ -58,50 +59,48 @@ class RegNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
-        self.inplanes = 32
-        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(Bottleneck, 336, 2, stride=2, group_width=168)
-        self.layer2 = self._make_layer(Bottleneck, 672, 7, stride=2, group_width=168)
-        self.layer3 = self._make_layer(Bottleneck, 1344, 13, stride=2, group_width=168)
-        self.layer4 = self._make_layer(Bottleneck, 2520, 1, stride=2, group_width=168)
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 32, kernel_size=3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True)
+        )
+        self.trunk_output = nn.Sequential(
+            OrderedDict(
+                block1=self._make_stage(1, 32, 336, 2, 2, 168),
+                block2=self._make_stage(2, 336, 672, 7, 2, 168),
+                block3=self._make_stage(3, 672, 1344, 13, 2, 168),
+                block4=self._make_stage(4, 1344, 2520, 1, 2, 168),
+            )
+        )
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(2520, num_classes)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
+                nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, mean=0.0, std=0.01)
+                nn.init.zeros_(m.bias)
 
-    def _make_layer(
-        self, block: type[Bottleneck], planes: int, blocks: int, stride: int = 1, group_width: int = 1
+    @staticmethod
+    def _make_stage(
+        index: int, width_in: int, width_out: int, depth: int, stride: int, group_width: int
     ) -> nn.Sequential:
-        downsample = None
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
-                nn.BatchNorm2d(planes * block.expansion),
+        stage = nn.Sequential()
+        for i in range(depth):
+            block = ResBottleneckBlock(
+                width_in if i == 0 else width_out, width_out, stride if i == 0 else 1, group_width
             )
-        layers = [block(self.inplanes, planes, stride, downsample, group_width)]
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            layers.append(block(self.inplanes, planes, group_width=group_width))
-        return nn.Sequential(*layers)
+            stage.add_module(f"block{index}-{i}", block)
+        return stage
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv1(x)
-        x = self.bn1(x)
-        x = self.relu(x)
-        x = self.layer1(x)
-        x = self.layer2(x)
-        x = self.layer3(x)
-        x = self.layer4(x)
+        x = self.stem(x)
+        x = self.trunk_output(x)
         x = self.avgpool(x)
-        x = torch.flatten(x, 1)
-        x = self.fc(x)
-        return x
+        x = x.flatten(start_dim=1)
+        return self.fc(x)
 
 
 def build_model(num_classes: int = 1000) -> RegNet:

@@ -1,0 +1,284 @@
+"""Block recipes: a block definition compiled once into an ordered list of typed steps.
+
+A :class:`Recipe` is what a block *does*, as data: its named widths (``lets``: ``width``, ``out``) and its
+steps in order — :class:`Conv` (kernel, width, whether it takes the block's stride, groups, which dilation),
+:class:`Norm`, :class:`Act`, :class:`SqueezeExcite` / :class:`ECA`, :class:`Branch` (where the shortcut leaves
+the main path), :class:`Add` — plus the :class:`Shortcut` rule with its own projection steps. Every width,
+group count and SE size is an :class:`~archc.ir.expr.Expr` of the block's parameters (``planes``, ``in``,
+``expansion``, ``groups``, ``base_width``, ``group_width``, ``bottleneck_ratio``, ``reduction``).
+
+Lowering (:mod:`archc.passes.blocks`) expands the steps into ops, the verifier (:mod:`archc.ir.verify_blocks`)
+checks the ops against them, and both printers write their block class / function from them; none of them
+knows a block kind. The kinds and the five units are data (:data:`KINDS`, :data:`archc.ir.blocks.UNITS`);
+:func:`recipe_of` combines them with a definition's knobs. Every step is a frozen dataclass with a ``kind``
+tag (:func:`as_dict` serialises a recipe), so a spec may later write recipes of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+from archc.ir.expr import Expr, num, parse, var
+
+if TYPE_CHECKING:
+    from archc.ir.blocks import BlockDef
+
+
+@dataclass(frozen=True)
+class NormSpec:
+    kind: str  # "batchnorm" | "groupnorm"
+    eps: float = 1e-5
+    momentum: float = 0.1  # batchnorm only
+    groups: int = 32  # groupnorm only
+
+
+@dataclass(frozen=True)
+class Conv:
+    role: str  # "conv1" …; the projection's "down_conv"
+    kernel: int
+    width: Expr  # output channels
+    stride: bool = False  # takes the block's stride
+    groups: Expr = num(1)
+    dilation: str | None = None  # the block parameter its dilation is: "first_dilation" | "dilation"
+    bias: bool = False
+    kind: str = "conv"
+
+
+@dataclass(frozen=True)
+class Norm:
+    role: str  # "bn1", "preact_bn", "out_bn", "down_bn"
+    norm: NormSpec
+    zero_init: bool = False  # gamma starts at 0 (the residual branch's last norm, ``zero_init_last_bn``)
+    kind: str = "norm"
+
+
+@dataclass(frozen=True)
+class Act:
+    role: str  # "act1", "preact_act", "out_act"
+    fn: str = "relu"
+    kind: str = "act"
+
+
+@dataclass(frozen=True)
+class SqueezeExcite:
+    """Global average pool → 1x1 conv to ``hidden`` → ReLU → 1x1 conv back → sigmoid → scale."""
+
+    hidden: Expr
+    role: str = "se"
+    kind: str = "se"
+
+
+@dataclass(frozen=True)
+class ECA:
+    """Global average pool → 1-D conv across the channels (``kernel``, no bias) → sigmoid → scale."""
+
+    kernel: Expr
+    channels: Expr
+    role: str = "eca"
+    kind: str = "eca"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """The shortcut leaves the main path here: first (the block input) or after a pre-activation."""
+
+    kind: str = "branch"
+
+
+@dataclass(frozen=True)
+class Add:
+    role: str = "add"
+    kind: str = "add"
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The projection's average pool (ResNet-D), present where the block strides; it takes the stride."""
+
+    role: str = "down_pool"
+    kind: str = "pool"
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """``A``: identity, subsampled and zero-padded where needed; ``B``: a projection where the shape changes
+    (``strided_identity: subsample``: a strided identity with equal channels is subsampled instead); ``C``: a
+    projection always; ``none``: no shortcut and no addition."""
+
+    kind: str
+    strided_identity: str = "projection"
+    projection: tuple = ()  # its steps: [Pool], Conv, [Norm]
+
+    @property
+    def residual(self) -> bool:
+        return self.kind != "none"
+
+    @property
+    def projects(self) -> bool:
+        return self.kind in ("B", "C")
+
+    @property
+    def subsamples(self) -> bool:
+        return self.kind == "A" or (self.kind == "B" and self.strided_identity == "subsample")
+
+
+Step = Conv | Norm | Act | SqueezeExcite | ECA | Branch | Add | Pool
+
+
+@dataclass(frozen=True)
+class Recipe:
+    lets: tuple[tuple[str, Expr], ...]  # named widths in order: ("width", …), ("out", …)
+    steps: tuple  # the main path, in order
+    shortcut: Shortcut
+    params: tuple[str, ...] = field(default=())  # the block parameters its expressions read
+
+    def let(self, name: str) -> Expr:
+        return dict(self.lets)[name]
+
+    def convs(self) -> list[Conv]:
+        return [s for s in self.steps if isinstance(s, Conv)]
+
+    def widths(self, env: dict) -> dict:
+        """``env`` with the recipe's named widths added (``width``, ``out``), in order."""
+        env = dict(env)
+        for name, e in self.lets:
+            env[name] = e.value(env)
+        return env
+
+    def last_norm(self) -> Norm | None:
+        """The residual branch's last norm (what ``zero_init_last_bn`` zeroes)."""
+        return next((s for s in self.steps if isinstance(s, Norm) and s.zero_init), None)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A conv slot of a block kind: kernel, width (a let's name), where it takes the stride, grouped."""
+
+    kernel: int
+    width: str
+    stride_at: tuple[str, ...] = ()  # the ``stride_at`` values under which this slot takes the block's stride
+    grouped: bool = False
+
+
+# The block kinds, as data: their conv slots in order.
+KINDS = {
+    "basic": (Slot(3, "width", ("1x1", "3x3")), Slot(3, "out")),
+    "bottleneck": (Slot(1, "width", ("1x1",)), Slot(3, "width", ("3x3",), grouped=True), Slot(1, "out")),
+    "single": (Slot(3, "out", ("1x1", "3x3")),),  # one conv per block (VGG, plain stacks)
+}
+
+# The width rules, written once.
+WIDTH = parse("int(planes * (base_width / 64.0)) * groups")  # torchvision's Bottleneck
+REGNET_WIDTH = parse("int(round(out * bottleneck_ratio))")  # timm's RegNet ``bottle_ratio``
+OUT = parse("planes * expansion")
+GROUPS = var("groups")
+GROUPS_OF_WIDTH = parse("width // group_width")  # RegNet: the group width of a stage
+_SE_BASE = {"out": "out", "in": "in", "inner": "width"}
+
+
+def se_hidden(a) -> Expr:
+    """The SE hidden width of an attention knob (:class:`archc.ir.blocks.Attention`)."""
+    base = _SE_BASE[a.of]
+    limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
+    if a.ratio is not None:
+        value = f"{base} * {a.ratio!r}"
+        return parse(
+            f"max(1, int(round({value})))" if a.divisor is None else f"make_divisible({value}, {a.divisor}{limit})"
+        )
+    if a.divisor is None:
+        return parse(f"max(1, {base} // reduction)")
+    return parse(f"make_divisible({base} / reduction, {a.divisor}{limit})")
+
+
+def eca_kernel(a) -> Expr:
+    if a.kernel:
+        return num(a.kernel)
+    extra = f", {a.gamma!r}, {a.beta!r}" if (a.gamma, a.beta) != (2.0, 1.0) else ""
+    return parse(f"eca_kernel_size(out{extra})")
+
+
+@functools.cache
+def recipe_of(d: BlockDef) -> Recipe:
+    """The recipe of a definition: its kind's slots, its unit's norms and activations around them, its
+    attention, its shortcut. Compiled once per definition (definitions are frozen and hashable)."""
+    unit, slots = d.unit, KINDS[d.kind]
+    norm = None if d.norm.kind == "none" else NormSpec(d.norm.kind, d.norm.eps, d.norm.momentum, d.norm.groups)
+    steps: list = []
+
+    def tokens(ops: tuple[str, ...], slot: str) -> None:
+        for token in ops:
+            role = (
+                f"{'bn' if token == 'bn' else 'act'}{slot}"
+                if slot.isdigit()
+                else f"{slot}_{'bn' if token == 'bn' else 'act'}"
+            )
+            if token == "bn" and norm is not None:
+                steps.append(Norm(role, norm))
+            elif token == "relu":
+                steps.append(Act(role, d.activation))
+
+    residual = d.shortcut != "none"
+    tokens(unit.preact, "preact")
+    if residual:  # the shortcut leaves at the block input, or after the pre-activation
+        steps.append(Branch())
+    a, first3, branch_start = d.attention, True, len(steps)
+    for i, slot in enumerate(slots):
+        ops = unit.last if i == len(slots) - 1 else unit.inner
+        dilation = None if slot.kernel == 1 else ("first_dilation" if first3 else "dilation")
+        se_here = first3 and slot.kernel != 1 and a is not None and a.kind == "se" and a.after == "3x3"
+        first3 = first3 and slot.kernel == 1
+        groups = (GROUPS_OF_WIDTH if d.grouping == "group_width" else GROUPS) if slot.grouped else num(1)
+        steps.append(Conv(f"conv{i + 1}", slot.kernel, var(slot.width), d.stride_at in slot.stride_at, groups,
+                          dilation, d.bias(ops)))  # fmt: skip
+        tokens(ops, str(i + 1))
+        if se_here:  # RegNetY: after the 3x3 conv, its norm and activation
+            steps.append(SqueezeExcite(se_hidden(a)))
+    norms = [j for j, s in enumerate(steps) if isinstance(s, Norm) and j >= branch_start]
+    if d.zero_init and norms:
+        steps[norms[-1]] = Norm(steps[norms[-1]].role, norm, zero_init=True)
+    if a is not None and a.kind == "eca":
+        steps.append(ECA(eca_kernel(a), var("out")))
+    elif a is not None and a.after == "last":
+        steps.append(SqueezeExcite(se_hidden(a)))
+    if residual:
+        steps.append(Add())
+    tokens(unit.after_add, "out")
+    width = REGNET_WIDTH if d.bottleneck_ratio is not None else WIDTH
+    lets = (("out", OUT), ("width", width)) if d.bottleneck_ratio is not None else (("width", width), ("out", OUT))
+    recipe = Recipe(lets, tuple(steps), _shortcut(d, norm))
+    return Recipe(lets, recipe.steps, recipe.shortcut, tuple(sorted(_params(recipe))))
+
+
+def _shortcut(d: BlockDef, norm: NormSpec | None) -> Shortcut:
+    if d.shortcut not in ("B", "C"):
+        return Shortcut(d.shortcut, d.strided_identity)
+    pooled = d.projection == "avgpool"
+    follow = ("bn",) if "bn" in d.unit.last else ()
+    steps = [Pool()] * pooled + [Conv("down_conv", 1, var("out"), not pooled, bias=d.bias(follow))]
+    if d.projection_norm:
+        steps.append(Norm("down_bn", norm))
+    return Shortcut(d.shortcut, d.strided_identity, tuple(steps))
+
+
+def _params(r: Recipe) -> set[str]:
+    exprs = [e for _, e in r.lets]
+    for s in (*r.steps, *r.shortcut.projection):
+        exprs += [v for v in vars(s).values() if isinstance(v, Expr)]
+    return {n for e in exprs for n in e.names()} - {name for name, _ in r.lets}
+
+
+def as_dict(r: Recipe) -> dict:
+    """The recipe as plain data (expressions as their text): what a spec's ``blocks:`` would write."""
+
+    def plain(v):
+        if isinstance(v, Expr):
+            return v.text()
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        if hasattr(v, "__dataclass_fields__"):
+            return {f.name: plain(getattr(v, f.name)) for f in fields(v)}
+        return v
+
+    return {"lets": {name: e.text() for name, e in r.lets}, "steps": plain(r.steps), "shortcut": plain(r.shortcut)}

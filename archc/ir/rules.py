@@ -1,0 +1,29 @@
+"""The width rules a block recipe's expressions may call, each written once.
+
+They are plain Python, written exactly as the generated files print them (both backends print these very
+functions' source with :func:`source`), so the IR's figures and the generated code's sizes come from one
+text. ``make_divisible`` is timm's SE rounding; ``eca_kernel_size`` is ECA's kernel from the channel count.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+
+def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
+    """The nearest multiple of ``divisor`` (halves up), at least ``divisor``; one more ``divisor`` when rounding
+    down lost more than ``1 - round_limit`` (timm's rule for squeeze-and-excitation widths)."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < round_limit * value else rounded
+
+
+def eca_kernel_size(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int:
+    """ECA's 1-D kernel size from the channel count (Wang et al., 2020, as timm's EcaModule computes it)."""
+    t = int(abs(math.log(channels, 2) + beta) / gamma)
+    return max(t if t % 2 else t + 1, 3)
+
+
+def source(name: str) -> str:
+    """The text of the rule ``name``, as a generated file prints it."""
+    return inspect.getsource({"make_divisible": make_divisible, "eca_kernel_size": eca_kernel_size}[name]).rstrip()

@@ -1,0 +1,184 @@
+"""RegNet as torchvision's and timm's ``regnet.py`` lay it out (``family: regnet``), printed from the recipe.
+
+The module names are the IR's (:func:`archc.ir.layouts.model_layout`): torchvision's ``stem.0``,
+``trunk_output.blockN.blockN-k`` with ``proj`` and ``f.a`` / ``f.b`` / ``f.se`` / ``f.c``, ``fc``; timm's
+``stem.conv``, ``sN.bK.conv1.conv`` / ``.bn``, ``se``, ``downsample``, ``head.fc``. The block class walks its
+definition's recipe: each conv with the norm and activation after it is one unit (torchvision: an
+``nn.Sequential`` in ``f``; timm: a ``ConvNormAct``), SE where its step is; widths and SE sizes are the
+recipe's expressions of ``width_in`` / ``width_out`` / ``group_width``. The initialisation is the layout's
+scheme (:mod:`archc.ir.inits`), so one seed gives the library's weights.
+"""
+
+from __future__ import annotations
+
+from archc.ir.expr import simplify
+from archc.ir.layouts import ModelLayout
+from archc.ir.recipe import Act, Add, Branch, Conv, Norm, NormSpec, SqueezeExcite
+from archc.ir.regnet_names import block_attr
+
+from .printers import EmitError, batchnorm, conv, norm_layer, pair
+from .pycode import wrap
+
+
+def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
+    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the model's one RegNet block."""
+    if len(model.definitions) != 1:
+        raise EmitError("a RegNet layout with more than one block definition", ("stages",))
+    d, tv = model.definitions[0], layout.profile == "torchvision"
+    recipe = d.recipe
+    roles = {s.role for s in (*recipe.steps, *recipe.shortcut.projection) if hasattr(s, "role")}
+    attr = {r: block_attr(layout.profile, r, roles) for r in roles if r != "se"} | {"se": block_attr(
+        layout.profile, "se_scale", roles)}  # fmt: skip
+    bind = {**d.constants(), "in": "width_in", "planes": "width_out", "group_width": "group_width"}
+    for name, e in recipe.lets:
+        bind[name] = simplify(e, bind)
+    modules = [(attr[u[0].role].rsplit(".", 1)[0] if isinstance(u[0], Conv) else attr["se"], _module(u, tv, bind))
+               for u in _units(recipe.steps, "width_in", bind)]  # fmt: skip
+    down = attr["down_conv"].rsplit(".", 1)[0]
+    proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(recipe.shortcut, tv)}"]
+    act = attr["out_act"]
+    if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
+        init = ["self.proj = None", *proj, "self.f = nn.Sequential(", "    OrderedDict(",
+                *(f"        {n.split('.')[-1]}={m}," for n, m in modules), "    )", ")",
+                f"self.{act} = nn.ReLU(inplace=True)"]  # fmt: skip
+        forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
+                   f"return self.{act}(x)"]  # fmt: skip
+    else:  # timm: conv1, conv2, se, conv3, act3, downsample
+        init = [*(f"self.{n} = {m}" for n, m in modules), f"self.{act} = nn.ReLU(inplace=True)",
+                f"self.{down} = None", *proj]  # fmt: skip
+        forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules), f"if self.{down} is not None:",
+                   f"    shortcut = self.{down}(shortcut)", f"return self.{act}(x + shortcut)"]  # fmt: skip
+    signature = ["width_in: int", "width_out: int", "stride: int = 1", "group_width: int = 1"]
+    return "ResBottleneckBlock" if tv else "Bottleneck", signature, init, forward
+
+
+def _units(steps, cin: str, bind: dict) -> list[tuple]:
+    """The recipe's main path as units: (conv, input width, the norm / activation steps after it) or (SE, width)."""
+    units, current = [], None
+    for step in steps:
+        if isinstance(step, Conv):
+            current = (step, cin, [])
+            units.append(current)
+            cin = simplify(step.width, bind).text()
+        elif isinstance(step, Norm | Act) and current is not None:
+            current[2].append(step)
+        elif isinstance(step, SqueezeExcite):
+            units.append((step, cin, []))
+            current = None
+        elif isinstance(step, Add | Branch):
+            current = None
+    return units
+
+
+def _module(unit: tuple, tv: bool, bind: dict) -> str:
+    """One unit's module: ``nn.Sequential(conv, norm, act)`` (torchvision), ``ConvNormAct`` (timm), or SE."""
+    step, cin, after = unit
+    text = lambda e: simplify(e, bind).text()  # noqa: E731
+    if isinstance(step, SqueezeExcite):
+        return f"SqueezeExcitation({cin}, {text(step.hidden)})"
+    groups = text(step.groups)
+    if not tv:
+        if any(isinstance(s, Norm) and s.norm != NormSpec("batchnorm") for s in after):
+            raise EmitError(
+                "timm's RegNet layout prints BatchNorm2d with PyTorch's defaults only", ("defaults", "norm")
+            )
+        act = "" if any(isinstance(s, Act) for s in after) else ", apply_act=False"
+        grp = f", groups={groups}" if groups != "1" else ""
+        return f"ConvNormAct({cin}, {text(step.width)}, {step.kernel}{', stride' * step.stride}{grp}{act})"
+    args = [cin, text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
+    args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) + [f"groups={groups}"] * (groups != "1")
+    parts = [f"nn.Conv2d({', '.join(args)}, bias=False)"]
+    parts += [norm_layer(s.norm, text(step.width)) if isinstance(s, Norm) else "nn.ReLU(inplace=True)" for s in after]
+    return f"nn.Sequential({', '.join(parts)})"
+
+
+def _projection(rule, tv: bool) -> str:
+    """The projection shortcut from the recipe's projection steps (conv 1x1 with the stride, norm)."""
+    if [type(s) for s in rule.projection] != [Conv, Norm] or not rule.projection[0].stride:
+        raise EmitError("a RegNet projection is a strided 1x1 conv and a norm", ("shortcut",))
+    if not tv:
+        return "ConvNormAct(width_in, width_out, 1, stride, apply_act=False)"
+    conv = "nn.Conv2d(width_in, width_out, kernel_size=1, stride=stride, bias=False)"
+    return f"nn.Sequential({conv}, {norm_layer(rule.projection[1].norm, 'width_out')})"
+
+
+def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[list[str], list[str], list[str]]:
+    """The model class's ``__init__`` lines, its ``_make_stage`` method and its ``forward`` lines."""
+    tv = layout.profile == "torchvision"
+    stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
+    conv_node = next(n for n in stem if g.nodes[n]["op"] == "conv")
+    a = g.nodes[conv_node]["attrs"]
+    if tv:
+        parts = [conv(a), *(batchnorm(str(a["out_channels"]), g.nodes[n]["attrs"]["eps"], g.nodes[n]["attrs"]["momentum"])
+                            if g.nodes[n]["op"] == "batchnorm" else "nn.ReLU(inplace=True)"
+                            for n in stem if n != conv_node)]  # fmt: skip
+        init = [f"self.stem = nn.Sequential({', '.join(parts)})"]
+    else:
+        stride = pair(a["stride"])
+        init = [f"self.stem = ConvNormAct({a['in_channels']}, {a['out_channels']}, {a['kernel'][0]}, {stride})"]
+    rows = []
+    for stage, name in zip(model.stages, layout.stages, strict=True):
+        b = stage.blocks[0]
+        args = [str(stage.index + 1)] * tv + [str(b.in_channels), str(stage.planes), str(len(stage.blocks)),
+                                              str(b.stride), str(b.group_width or 1)]  # fmt: skip
+        rows.append((name.split(".")[-1], f"self._make_stage({', '.join(args)})"))
+    if tv:
+        init += ["self.trunk_output = nn.Sequential(", "    OrderedDict(", *(f"        {n}={m}," for n, m in rows),
+                 "    )", ")"]  # fmt: skip
+    else:
+        init += [f"self.{n} = {m}" for n, m in rows]
+    width = model.stages[-1].blocks[-1].out
+    if tv:
+        init += ["self.avgpool = nn.AdaptiveAvgPool2d((1, 1))", f"self.fc = nn.Linear({width}, num_classes)"]
+        forward = ["x = self.stem(x)", "x = self.trunk_output(x)", "x = self.avgpool(x)", "x = x.flatten(start_dim=1)",
+                   "return self.fc(x)"]  # fmt: skip
+    else:
+        init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d((1, 1)),",
+                 "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
+        forward = ["x = self.stem(x)", *(f"x = self.{n}(x)" for n, _ in rows), "return self.head(x)"]
+    block = 'f"block{index}-{i}"' if tv else 'f"b{i + 1}"'
+    make_stage = [
+        "@staticmethod",
+        *wrap("def _make_stage(", ["index: int"] * tv + [f"{p}: int" for p in STAGE_ARGS], ") -> nn.Sequential:", 1),
+        "    stage = nn.Sequential()",
+        "    for i in range(depth):",
+        f"        block = {cls}(width_in if i == 0 else width_out, width_out, stride if i == 0 else 1, group_width)",
+        f"        stage.add_module({block}, block)",
+        "    return stage",
+    ]
+    return init + _init_weights(layout, g, cls), make_stage, forward
+
+
+STAGE_ARGS = ("width_in", "width_out", "depth", "stride", "group_width")
+
+
+def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
+    """The layout's initialisation scheme (:class:`archc.ir.inits.InitScheme`), in module order."""
+    s = layout.init
+    lines = ["for m in self.modules():"]
+    if s.conv is not None:
+        per_group = " // m.groups" if s.conv == "normal_fan_out_per_group" else ""
+        lines += ["    if isinstance(m, nn.Conv2d):",
+                  f"        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}",
+                  "        nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"]  # fmt: skip
+        lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"] * s.conv_bias_zero
+    if s.norm:
+        lines += [
+            "    elif isinstance(m, nn.BatchNorm2d):",
+            "        nn.init.ones_(m.weight)",
+            "        nn.init.zeros_(m.bias)",
+        ]
+    if s.linear_std is not None:
+        lines += ["    elif isinstance(m, nn.Linear):", f"        nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})",
+                  "        nn.init.zeros_(m.bias)"]  # fmt: skip
+    if len(lines) > 1 and lines[1].startswith("    elif"):
+        lines[1] = lines[1].replace("elif", "if", 1)
+    lines = lines if len(lines) > 1 else []
+    block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
+    for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
+        lines += [
+            "for m in self.modules():",
+            f"    if isinstance(m, {cls}):",
+            f"        nn.init.zeros_(m.{attr}.weight)",
+        ]
+    return lines
