@@ -399,7 +399,7 @@ class Spec(_Model):
     stages: list[Stage] = Field(min_length=1, max_length=64)
     head: Head = Head()
 
-    def at(self, stage: Stage | None) -> Spec:
+    def at(self, stage: Stage | None) -> "Spec":
         """The spec as ``stage`` sees it: the row's block knobs over the top level's (validated values)."""
         if stage is None:
             return self
