@@ -46,10 +46,23 @@ def resolve(ref: str) -> tuple[Path, str, str | None]:
                 1,
                 "E302",
                 f"no spec file or built-in spec named '{ref}'",
-                did_you_mean(ref, builtin_names()) + " (see `archc list`)",
+                suggest_builtin(ref) + " (see `archc list`)",
             )
         ]
     )
+
+
+def suggest_builtin(ref: str) -> str:
+    """``did you mean …?`` for an unknown built-in name: the same model in another folder first (``timm/vgg16``
+    → ``torchvision/vgg16``), else the closest name."""
+    names = builtin_names()
+    base = ref.rpartition("/")[2]
+    elsewhere = [n for n in names if n.rpartition("/")[2] == base and n != ref]
+    if len(elsewhere) == 1:
+        return f"did you mean '{elsewhere[0]}'?"
+    if elsewhere:
+        return "did you mean one of " + ", ".join(f"'{n}'" for n in elsewhere) + "?"
+    return did_you_mean(ref, names)
 
 
 def _builtin_of(path: Path) -> str | None:
