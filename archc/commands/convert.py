@@ -13,6 +13,7 @@ from pathlib import Path
 
 from archc.diagnostics import Diagnostic, SpecError, usage_error
 from archc.files import atomic_save
+from archc.frameworks.keras_backends import add_argument as add_keras_backend
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin")  # .bin: the Hugging Face hub's pytorch_model.bin (timm's weights)
 KERAS_SUFFIX = ".weights.h5"
@@ -26,6 +27,7 @@ def register(parser) -> None:
     parser.add_argument(
         "--to", dest="target", required=True, metavar="FILE", help="weights to write (.weights.h5 or .pt/.pth/.bin)"
     )
+    add_keras_backend(parser)
 
 
 def _kind(path: str) -> str | None:
@@ -51,6 +53,10 @@ def run(args) -> int:
             f"convert needs PyTorch and Keras; not installed: {', '.join(missing)}",
             "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)",
         )
+    if args.keras_backend:  # Keras on that backend, in a process of its own (the same command, checked again there)
+        from archc.frameworks.keras_backends import rerun_command
+
+        return rerun_command(["convert", args.spec, "--from", args.source, "--to", args.target], args.keras_backend)
     from archc.frameworks.convert import keras_to_torch, torch_to_keras
     from archc.frameworks.generated import load_generated
     from archc.frameworks.quiet import import_keras

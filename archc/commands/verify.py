@@ -11,12 +11,14 @@ import sys
 
 from archc.commands.common import add_specs_argument
 from archc.diagnostics import EXIT_DIFFERENCE
+from archc.frameworks.keras_backends import add_argument as add_keras_backend
 from archc.pipeline import compile_all
 
 
 def register(parser) -> None:
     add_specs_argument(parser)
     parser.add_argument("--backend", choices=["pytorch", "keras", "all"], default="all", help="default all")
+    add_keras_backend(parser)
 
 
 def run(args) -> int:
@@ -25,7 +27,7 @@ def run(args) -> int:
     compiled = compile_all(args.specs)
     frameworks = list(FRAMEWORKS) if args.backend == "all" else [args.backend]
     results = []
-    for result in each_result(compiled, frameworks):  # each line as soon as its check is done
+    for result in each_result(compiled, frameworks, args.keras_backend):  # each line as soon as its check is done
         print(report([result]), flush=True)
         results.append(result)
     if all(r.skipped for r in results):
