@@ -35,7 +35,9 @@ OPTIONAL = {
     "keras": {"archc/frameworks/quiet.py", "archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
     "tensorflow": {"archc/bench/steps_keras.py"},
     "absl": {"archc/frameworks/quiet.py"},
-    "numpy": {"archc/bench/steps_keras.py"},  # comes with keras (extra keras)  # comes with tensorflow (extra keras); imported under try/except
+    "numpy": {
+        "archc/bench/steps_keras.py"
+    },  # comes with keras (extra keras)  # comes with tensorflow (extra keras); imported under try/except
     "matplotlib": {"archc/reports/plot.py", "archc/sweep/plot.py"},
 }
 
