@@ -94,6 +94,7 @@ def test_bench_on_a_chosen_keras_backend():
     assert row["output_shape"] == [10] and row["images_per_s"]["median"] > 0
 
 
+@pytest.mark.slow
 def test_convert_on_a_chosen_keras_backend(tmp_path):
     torch = pytest.importorskip("torch")
     from archc.frameworks.generated import load_generated
