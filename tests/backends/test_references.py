@@ -39,9 +39,13 @@ def _param(cp, small_only: bool = False):
     return pytest.param(cp, id=cp.id, marks=marks)
 
 
+# Compared on the meta device only: 194 M and 468 M parameters (timm/resnext101_32x8d keeps the family's real
+# same-seed and output checks).
+HUGE = {"timm/resnext101_32x16d", "timm/resnext101_32x32d"}
 ALL = list(COUNTERPARTS.values())
 SAME = [c for c in ALL if c.same_modules or c.builtin in BLOCKED]
-OUTPUTS = [c for c in SAME if c.same_macs]
+REAL = [c for c in SAME if c.builtin not in HUGE]
+OUTPUTS = [c for c in REAL if c.same_macs]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +105,7 @@ def test_state_dict_is_the_librarys(meta_models, cp):
     assert shapes(meta_models(cp, "generated")) == shapes(meta_models(cp, "library"))
 
 
-@pytest.mark.parametrize("cp", [_param(c, small_only=True) for c in SAME])
+@pytest.mark.parametrize("cp", [_param(c, small_only=True) for c in REAL])
 def test_same_seed_gives_bit_identical_weights(cp):
     torch.manual_seed(0)
     theirs = library_model(cp).state_dict()
