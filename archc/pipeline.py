@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from archc.diagnostics import Diagnostic, SpecError
+from archc.ir.layouts import LayoutError
 from archc.passes.cost import count_costs
 from archc.passes.lower import LoweringError, lower
 from archc.passes.names import assign_names
@@ -57,7 +58,7 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
                 verify(data, after=name)
     except ShapeFailure as exc:
         raise located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", SHRINK_HELP) from None
-    except LoweringError as exc:
+    except (LoweringError, LayoutError) as exc:
         raise located(loaded, exc.origin, "E401", exc.message, exc.help) from None
     _check_params(loaded, data)
     return Compiled(loaded, data)

@@ -13,6 +13,41 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "tests" / "reference"  # copies of ../shared/reference (torchvision / keras / paper figures)
 UPDATE = os.environ.get("ARCHC_UPDATE_SNAPSHOTS") == "1"
+# Built-ins with more than HUGE_PARAMS parameters (torchvision's regnet_y_128gf: 645 M, 2.6 GB a copy) are too big
+# to build as real PyTorch / Keras models in every per-built-in test on a 2-core machine; their figures and names
+# are compared with the library itself on the meta device (tests/unit/test_regnet_libraries.py, which also keeps
+# this set equal to the built-ins over the limit). ARCHC_HUGE=1 builds them everywhere.
+HUGE_PARAMS = 300_000_000
+HUGE_BUILTINS = frozenset({"torchvision/regnet_y_128gf", "timm/resnext101_32x32d"})  # 645 M, 468 M
+HUGE = frozenset() if os.environ.get("ARCHC_HUGE") == "1" else HUGE_BUILTINS
+
+
+# The quick tier's representatives when a framework test walks every built-in: the first of each folder plus the
+# headline models; the others run in the slow tier (README "Development").
+QUICK_BUILTINS = frozenset({"resnet50", "torchvision/resnet50", "timm/seresnet50", "regnet/regnety_032"})
+
+
+def tiered(names: list[str]) -> list:
+    """``names`` as pytest params: one representative per folder (and QUICK_BUILTINS) quick, the rest ``slow``."""
+    seen: set[str] = set()
+    params = []
+    for name in names:
+        folder = name.rpartition("/")[0]
+        quick = name in QUICK_BUILTINS or folder not in seen
+        seen.add(folder)
+        params.append(pytest.param(name, marks=() if quick else pytest.mark.slow))
+    return params
+
+
+def pytest_configure(config):
+    """fvcore, ptflops and timm import torchvision; on this CPU torch its CUDA wheel needs tests/libs.py's import
+    (a no-op where torchvision imports as it is). Done once per process, before any test module is collected."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is not None and importlib.util.find_spec("torch") is not None:
+        from tests.libs import _import_torchvision
+
+        _import_torchvision()
 
 
 @pytest.fixture(autouse=True, scope="session")

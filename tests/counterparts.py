@@ -12,6 +12,7 @@ files under ``generated/pytorch`` (``archc build --check`` keeps them equal to w
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from dataclasses import dataclass
 
@@ -36,8 +37,9 @@ class Counterpart:
 
 _PAPER = {"resnet18": True, "resnet34": True, "resnet50": False, "resnet101": False, "resnet152": False}
 REGNET_LAYOUT = (
-    "the PyTorch backend prints RegNets in ResNet's layout (conv1, layer1.0.conv1 …), not timm's "
-    "(stem.conv, s1.b1.conv1.conv …): needs the backend's RegNet layout"
+    "the PyTorch backend prints RegNets in the ResNet skeleton (conv1, layer1.0.conv1 …), not the library's "
+    "layout (timm's stem.conv, s1.b1.conv1.conv …; torchvision's stem.0, trunk_output.block1 …): issue 20's "
+    "backend part"
 )
 
 
@@ -45,6 +47,8 @@ def _counterpart(builtin: str) -> Counterpart | None:
     folder, _, name = builtin.rpartition("/")
     if folder == "timm":
         return Counterpart(builtin, "timm", name)
+    if folder == "torchvision" and name.startswith("regnet_"):
+        return Counterpart(builtin, "torchvision", name, same_modules=False, blocked=REGNET_LAYOUT)
     if folder == "torchvision":
         return Counterpart(builtin, "torchvision", name)
     if folder == "regnet":
@@ -63,7 +67,28 @@ def library_model(cp: Counterpart, **kwargs):
     """The library's own model (``pretrained=False``): build it under ``torch.device("meta")`` for figures."""
     if cp.library == "timm":
         return timm().create_model(cp.name, **kwargs)
-    return getattr(torchvision_models(), cp.name)(**kwargs)
+    models = torchvision_models()
+    with regnet_table_on_cpu(models.regnet):
+        return getattr(models, cp.name)(**kwargs)
+
+
+@contextlib.contextmanager
+def regnet_table_on_cpu(regnet_module):
+    """torchvision computes a RegNet's stage table with torch tensors and ``.tolist()``, which a meta-device
+    default cannot do: within this context that table is computed on the CPU while the modules are built on meta."""
+    import torch
+
+    original = regnet_module.BlockParams.__dict__["from_init_params"]
+
+    def on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return original.__func__(cls, *args, **kwargs)
+
+    regnet_module.BlockParams.from_init_params = classmethod(on_cpu)
+    try:
+        yield
+    finally:
+        regnet_module.BlockParams.from_init_params = original
 
 
 def default_size(cp: Counterpart) -> int:

@@ -16,6 +16,7 @@ pytest.importorskip("torch")
 pytest.importorskip("matplotlib")
 
 
+@pytest.mark.slow
 def test_quick_benchmarks_run_and_write_the_report(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],

@@ -51,6 +51,7 @@ def test_plan_on_a_gpu_and_in_the_dry_run():
     assert all(s.device == "cpu" and s.batch == 2 and s.amp in (None, "bf16") for _, _, _, s, _ in dry)
 
 
+@pytest.mark.slow
 def test_cpu_dry_run_prints_the_table():
     if importlib.util.find_spec("torch") is None:
         pytest.skip("torch is not installed")

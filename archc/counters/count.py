@@ -49,7 +49,7 @@ def count(
     forms: dict[str, list[str]] = {}
     profile = code or pytorch_profile(g)  # the library whose code the model is written as (counts follow code)
     for node, d in g.nodes(data=True):
-        kind = kind_of(d["op"], d["attrs"], d.get("role"), profile)
+        kind = kind_of(d["op"], d["attrs"], d.get("role"), profile, g.graph.get("family", ""))
         ins = [g.nodes[p]["shape"] for p in operands(g, node)]
         for tool in tools:
             rule = rules[tool][kind]

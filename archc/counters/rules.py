@@ -45,6 +45,7 @@ KINDS = (
     "conv",
     "linear",
     "batchnorm",
+    "timm_batchnorm_act",
     "groupnorm",
     "timm_groupnorm",
     "channel_conv",
@@ -115,8 +116,8 @@ FORMS = {
     "torch.mul / Tensor.mul (1 per element) but not the operators, so nothing counts them.",
     "timm-code": "a timm-named model (names: {pytorch: timm}) is counted as timm's own code: the squeeze of SE and "
     "ECA is x.mean((2, 3)) (an aten::mean no counter handles and no module for the hooks: 0 everywhere) and a "
-    "GroupNorm is timm.layers.GroupNorm, an nn.GroupNorm subclass ptflops does not match (0; thop and fvcore count "
-    "it as nn.GroupNorm).",
+    "GroupNorm is timm.layers.GroupNorm and a RegNet's BatchNorm timm's BatchNormAct2d (norm and activation in one "
+    "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d).",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -146,6 +147,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "channel_conv": Rule((_M,)),  # conv_flop_jit (the Conv1d is an aten::_convolution too)
         "linear": Rule((_M,)),  # linear_flop_jit on aten::linear, bias ignored
         "batchnorm": Rule((Count("in", 2, "batchnorm_flop_jit, eval, affine: 2 × input elements"),), forms=("eval",)),
+        "timm_batchnorm_act": Rule(
+            (Count("in", 2, "batchnorm_flop_jit (BatchNormAct2d calls F.batch_norm), eval: 2 × input"),),
+            forms=("eval",),
+        ),
         "groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
         "timm_groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
@@ -176,6 +181,9 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "conv": Rule((_M,), forms=("module",)),  # count_convNd, bias ignored
         "linear": Rule((_M,), forms=("module",)),  # count_linear: in_features × output elements
         "batchnorm": Rule((Count("in", 4, "count_normalization: 2 × input elements, × 2 affine"),), forms=("module",)),
+        "timm_batchnorm_act": Rule(
+            (Count("in", 4, "count_normalization (subclasses too): 2 × input, × 2 affine"),), forms=("module",)
+        ),
         "groupnorm": Rule(
             (Count("in", 4, "count_normalization on nn.GroupNorm: 2 × input, × 2 affine"),), forms=("module",)
         ),
@@ -201,6 +209,9 @@ ZERO = {  # zero rules that depend on how the code is written
     ("ptflops", "scale"): Rule(why="ptflops patches torch.mul / Tensor.mul, not the * operator", forms=("operators",)),
     ("ptflops", "timm_groupnorm"): Rule(
         why="MODULES_MAPPING matches exact classes: timm.layers.GroupNorm is a subclass", forms=("timm-code",)
+    ),
+    ("ptflops", "timm_batchnorm_act"): Rule(
+        why="MODULES_MAPPING matches exact classes: timm's BatchNormAct2d is a subclass", forms=("timm-code",)
     ),
     **{
         (tool, "mean"): Rule(why="x.mean((2, 3)): " + why, forms=("timm-code",))

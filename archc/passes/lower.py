@@ -3,9 +3,10 @@
 Pre:  a validated :class:`~archc.spec.schema.Spec`.
 Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origin``, ``main_path``, ``block``,
       inserted in topological order; graph attributes ``input``, ``output``, ``outputs`` (the returned
-      tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages``, ``blocks`` and
-      ``block_outputs`` are set. No shapes yet (the ``shapes`` pass adds them). In a sequential layout
-      (VGG) a ReLU right after a conv or linear carries the backend hint ``fuse: True``.
+      tensors: ``[output]``, or every stage's output for ``head.features_only``), ``stages``, ``blocks``,
+      ``block_outputs`` and ``family`` (the spec's layout family) are set. No shapes yet (the ``shapes`` pass
+      adds them). In a sequential layout (VGG) a ReLU right after a conv or linear carries the backend hint
+      ``fuse: True``.
       Max-pool padding is *zero* padding (Keras ZeroPadding2D, keras.applications); a padded max pool
       carries ``nonnegative_input`` (its input is a ReLU output, where zero and PyTorch's -inf padding agree).
 
@@ -36,7 +37,7 @@ def _mark_padded_max_pools(g: nx.DiGraph) -> None:
 def lower(spec: Spec) -> nx.DiGraph:
     model = plan_blocks(spec)
     g = new_graph(spec.name)
-    g.graph.update(layout=model.layout, blocks=model)
+    g.graph.update(layout=model.layout, blocks=model, family=spec.family)
     c, (h, w) = spec.input.channels, spec.input.size
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)

@@ -3,7 +3,8 @@
 Pre:  lowered IR (``scope`` and ``role`` on every node; graph ``stages`` and ``blocks`` set).
 Post: every node has ``names``: ``{profile: name}``; names of ops with weights are unique per profile;
       every :class:`~archc.ir.blocks.Block` of ``g.graph["blocks"]`` has ``names`` (``layer2.0``,
-      ``conv3_block1``).
+      ``conv3_block1``); graph attribute ``model_layout`` is the :class:`~archc.ir.layouts.ModelLayout` of the
+      spec's family and PyTorch profile (a RegNet's ``stem.0`` / ``s1.b1.conv1.conv`` names live there).
 
 In residual stages an op's name is its block's name and a local part (``layer2.0`` + ``.conv1``,
 ``conv3_block1`` + ``_1_conv``) that depends only on the block's definition and ops: the local parts are
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from archc.ir.layouts import model_layout
 from archc.ir.naming import block_names, keras_name, stem_counters, torchvision_name
 from archc.ir.timm_names import timm_name
 
@@ -37,6 +39,7 @@ def assign_names(g: nx.DiGraph) -> nx.DiGraph:
     for node, data in g.nodes(data=True):
         if "names" not in data:
             data["names"] = {profile: namer(g, node, stem_index) for profile, namer in NAMERS.items()}
+    g.graph["model_layout"] = model_layout(g)
     return g
 
 

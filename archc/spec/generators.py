@@ -8,7 +8,11 @@ timm's ``regnet.py`` do:
    and rounded to a multiple of ``quant`` (8), in float32 as timm computes it;
 2. each distinct width is a stage, its block count the number of blocks with that width;
 3. widths made compatible with the group width: bottleneck ``int(w·b)``, group width ``min(g, int(w·b))``,
-   bottleneck rounded to a multiple of the group width, ``w = int(bottleneck / b)``.
+   bottleneck rounded to a multiple of the group width, ``w = int(bottleneck / b)``. ``width_rounding``
+   says how: ``round`` is timm's ``quantize_float`` (``round(w / g) · g``, Python's round: halves to even,
+   pycls and timm's ``regnet*``); ``make_divisible`` is torchvision's ``_make_divisible(w, g)`` (halves up,
+   at least ``g``, one more ``g`` when rounding down lost more than 10 %: torchvision's ``regnet_*`` and
+   timm's ``*_tv`` variants, ``group_min_ratio=0.9``).
 
 Each stage strides by 2 on its first block's 3x3 (``stride_at: 3x3`` in the RegNet built-ins). ``se_ratio``
 (RegNetY) sets ``se: {ratio: se_ratio, width_of: input, after: 3x3}``.
@@ -23,11 +27,13 @@ from __future__ import annotations
 import difflib
 import math
 import struct
-from typing import Annotated
+from fractions import Fraction
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError
+from archc.ir.blocks import make_divisible
 from archc.settings import LIMITS
 from archc.spec.locate import to_diagnostics
 from archc.spec.yamlread import Marks
@@ -49,6 +55,12 @@ class RegNetParams(BaseModel):
     )
     quant: Annotated[int, Field(ge=1, le=1024)] = Field(default=8, description="widths are multiples of this")
     stride: Annotated[int, Field(ge=1, le=LIMITS.max_stride)] = Field(default=2, description="stride of each stage")
+    width_rounding: Literal["round", "make_divisible"] = Field(
+        default="round",
+        description="how a bottleneck width is rounded to a multiple of the group width. round: round(w / g) × g,"
+        " halves to even (pycls, timm's regnet*); make_divisible: torchvision's _make_divisible(w, g), halves up,"
+        " never below g nor 90 % of w (torchvision's regnet_*, timm's *_tv)",
+    )
 
 
 class StageGenerator(BaseModel):
@@ -93,7 +105,7 @@ def regnet_stages(p: RegNetParams) -> list[dict]:
         if bottleneck < 1:
             raise ValueError(f"stage width {w} × bottleneck_ratio {p.bottleneck_ratio} leaves 0 channels")
         group = min(p.group_width, bottleneck)
-        bottleneck = int(round(bottleneck / group) * group)
+        bottleneck = _round_to_group(bottleneck, group, p.width_rounding)
         width = int(bottleneck / p.bottleneck_ratio)
         if width < 1:
             raise ValueError(f"stage width {w} quantised with group width {group} leaves 0 channels")
@@ -101,6 +113,13 @@ def regnet_stages(p: RegNetParams) -> list[dict]:
             {"width": width, "blocks": widths.count(w), "group_width": group, "bottleneck_ratio": p.bottleneck_ratio}
         )
     return stages
+
+
+def _round_to_group(bottleneck: int, group: int, rounding: str) -> int:
+    """Step 3's rounding of a bottleneck width to a multiple of its group width (``width_rounding``)."""
+    if rounding == "make_divisible":
+        return make_divisible(Fraction(bottleneck), group, 0.9)
+    return int(round(bottleneck / group) * group)
 
 
 def _check(p: RegNetParams) -> tuple[str, str, str] | None:

@@ -283,8 +283,9 @@ class Names(_Model):
 
     pytorch: Literal["torchvision", "timm"] = Field(
         default="torchvision",
-        description="torchvision (conv1, layer1.0.downsample.0, …) or timm (deep stem conv1.0/.1/.3…,"
-        " downsample.0 the pool, se.fc1 / se.conv, act1): timm checkpoints load with strict=True",
+        description="torchvision (conv1, layer1.0.downsample.0, …; a RegNet's stem.0, trunk_output.block1.block1-0.f.a.0)"
+        " or timm (deep stem conv1.0/.1/.3…, downsample.0 the pool, se.fc1 / se.conv, act1; a RegNet's stem.conv,"
+        " s1.b1.conv1.conv, head.fc): the library's checkpoints load with strict=True",
     )
 
 
@@ -342,6 +343,12 @@ class Spec(_Model):
     se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
     eca: EfficientChannelAttention | None = Field(
         default=None, description="efficient channel attention on every block (instead of se)"
+    )
+    family: Literal["resnet", "regnet"] = Field(
+        default="resnet",
+        description="the model skeleton around the blocks and its module names: resnet (torchvision's conv1,"
+        " layer1…4, fc or timm's; a plain stack of single-conv blocks is VGG's features/classifier) or regnet"
+        " (torchvision's stem, trunk_output.blockN, fc or timm's stem, s1…s4, head)",
     )
     names: Names = Field(default=Names(), description="naming profile of each backend")
     zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")

@@ -14,6 +14,7 @@ import pytest
 from archc.pipeline import compile_spec
 from archc.spec.loader import builtin_names
 from tests.backends.keras_util import generated
+from tests.conftest import HUGE
 
 np = pytest.importorskip("numpy")
 torch = pytest.importorskip("torch")
@@ -33,7 +34,7 @@ def _cases() -> list[str]:
     out = []
     for name in builtin_names():
         spec = compile_spec(name).spec
-        if name not in ALREADY | ILL_CONDITIONED and sum(s.blocks for s in spec.stages) <= MAX_BLOCKS:
+        if name not in ALREADY | ILL_CONDITIONED | HUGE and sum(s.blocks for s in spec.stages) <= MAX_BLOCKS:
             out.append(name)
     return out
 

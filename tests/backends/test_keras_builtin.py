@@ -17,7 +17,7 @@ import pytest
 
 from archc.spec.loader import builtin_names
 from tests.backends.keras_util import generated
-from tests.conftest import REPO, run_cli
+from tests.conftest import HUGE, REPO, run_cli
 
 keras = pytest.importorskip("keras")
 np = pytest.importorskip("numpy")
@@ -28,7 +28,7 @@ GIANT_BLOCKS = 300
 SLOW = os.environ.get("ARCHC_SLOW_KERAS") == "1"
 # compared with keras.applications itself in test_keras_applications.py
 COVERED = {f"keras/resnet{d}{v}" for d in (50, 101, 152) for v in ("", "v2")} | {"keras/vgg16"}
-NAMES = [n for n in builtin_names() if n not in COVERED]
+NAMES = [n for n in builtin_names() if n not in COVERED | HUGE]
 
 
 @pytest.mark.slow

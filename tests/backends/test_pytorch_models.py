@@ -16,20 +16,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from archc.reports.summary import summary
 from archc.spec.loader import builtin_names
 from tests.backends.torch_models import Cache, hook_stage_outputs, stage_modules
-from tests.conftest import REFERENCE
+from tests.conftest import HUGE, REFERENCE, tiered
 
-SPECS = builtin_names()
-# timm's deeper / wider ResNets repeat the modules of smaller timm built-ins (same blocks, stems, attention):
-# the slow tier runs them.
-REPEATS = {
-    f"timm/{n}"
-    for n in (
-        "wide_resnet50_2 wide_resnet101_2 resnext101_32x4d resnext101_32x8d resnext101_32x16d resnext101_32x32d "
-        "resnext101_64x4d resnet101c resnet101s resnet152c resnet152s seresnext101_32x8d seresnext101_64x4d "
-        "seresnext101d_32x8d seresnet200d seresnet269d ecaresnet200d ecaresnet269d ecaresnext50t_32x4d"
-    ).split()
-}
-CASES = [pytest.param(n, marks=pytest.mark.slow) if n in REPEATS else n for n in SPECS]
+SPECS = tiered([n for n in builtin_names() if n not in HUGE])
 DEEP = 60
 
 
@@ -39,7 +28,7 @@ def generated(tmp_path_factory):
     return Cache(tmp_path_factory.mktemp("pytorch_models"))
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SPECS)
 def test_params_and_buffers_equal_archc_cost(generated, name):
     gen = generated(name)
     model = gen.build()
@@ -49,7 +38,7 @@ def test_params_and_buffers_equal_archc_cost(generated, name):
     assert sum(b.numel() for b in stats) == s["buffers"]
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SPECS)
 def test_forward_flops_and_shapes_equal_the_ir(generated, name):
     """One forward pass: FlopCounterMode = 2 × MACs exactly; output and stage shapes = inferred shapes."""
     gen = generated(name)
@@ -66,7 +55,7 @@ def test_forward_flops_and_shapes_equal_the_ir(generated, name):
     assert seen == [row["output_shape"] for row in s["stages"]]
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", SPECS)
 def test_torchscript_equals_eager(generated, name):
     """Every generated class compiles with TorchScript and runs as in eager mode.
 

@@ -6,11 +6,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_readme_pytorch_example_trains():
     section = README.split("## PyTorch backend", 1)[1].split("\n## ", 1)[0]
     (code,) = re.findall(r"```python\n(.*?)```", section, re.S)

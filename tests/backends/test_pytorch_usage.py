@@ -127,6 +127,7 @@ def test_autocast_bf16_on_cpu(generated):
     assert cosine > 0.99
 
 
+@pytest.mark.slow
 def test_torch_compile_equals_eager(tiny):
     """Inductor on a two-block model (compiling C++ kernels on two CPU cores takes tens of seconds)."""
     model = tiny["micro"].build().eval()
@@ -136,6 +137,7 @@ def test_torch_compile_equals_eager(tiny):
         torch.testing.assert_close(compiled(x), model(x), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_onnx_export_runs_in_onnxruntime(generated, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     model = generated("torchvision/resnet18").build().eval()

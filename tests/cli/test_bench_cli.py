@@ -233,6 +233,7 @@ def test_measured_chart_is_throughput_against_macs():
     assert to_markdown(result).splitlines()[2].endswith("| 500.0 | 4.0 | 20.28 G | 300 MiB |")
 
 
+@pytest.mark.slow
 def test_train_a_features_only_model_in_both_frameworks(tmp_path):
     """No classifier: the model returns every stage's output; training uses a stand-in loss on all of them."""
     needs("torch", "keras")

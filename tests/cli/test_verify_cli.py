@@ -109,6 +109,7 @@ def test_each_result_is_printed_as_soon_as_it_is_checked(monkeypatch):
     ]
 
 
+@pytest.mark.slow
 def test_no_tensorflow_start_up_noise():
     """TensorFlow's C++ start-up lines (``absl::InitializeLog``, ``oneDNN custom operations``) used to reach
     the terminal; a fresh process shows only archc's own output."""

@@ -4,8 +4,8 @@ For every built-in with a counterpart in timm or torchvision (tests/counterparts
 (FlopCounterMode, fvcore, ptflops on both backends, thop) run on ``timm.create_model(name)`` /
 ``torchvision.models.<name>()`` at the library's default input size and at an odd size, and archc's counter
 figures of the built-in (from the IR alone) equal them exactly. timm writes the SE / ECA squeeze as
-``x.mean((2, 3))`` and its GroupNorm as a subclass: the rules follow (code form ``timm-code``). The small models
-run by default; the rest are marked slow.
+``x.mean((2, 3))``, its GroupNorm and its RegNet's BatchNorm as subclasses: the rules follow (code form
+``timm-code``). The small models run by default; the rest are marked slow.
 """
 
 from __future__ import annotations
@@ -23,11 +23,15 @@ from tests.counters.tools import run_all  # noqa: E402
 for _tool in ("fvcore", "ptflops", "thop"):
     pytest.importorskip(_tool)
 
-DEFAULT = {"torchvision/resnet18", "timm/resnet10t", "timm/seresnet18", "timm/ecaresnet26t", "timm/resnet26t"}
-REGNET_CODE = (
-    "timm's RegNet is written with timm's BatchNormAct2d (an nn.BatchNorm2d subclass: ptflops counts 0) and an "
-    "x.mean squeeze; RegNet specs are not timm-named yet (the backend prints ResNet's layout)"
-)
+DEFAULT = {
+    "torchvision/resnet18",
+    "timm/resnet10t",
+    "timm/seresnet18",
+    "timm/ecaresnet26t",
+    "timm/resnet26t",
+    "regnet/regnety_002",
+    "torchvision/regnet_y_400mf",
+}
 
 
 def _cases():
@@ -35,10 +39,6 @@ def _cases():
         if not cp.same_macs:
             continue  # the paper's ResNet-50 … is not torchvision's computation
         marks = [] if cp.builtin in DEFAULT else [pytest.mark.slow]
-        if cp.builtin.startswith("regnet/"):
-            if cp.builtin not in ("regnet/regnetx_002", "regnet/regnety_002"):
-                continue
-            marks = [pytest.mark.xfail(strict=True, reason=REGNET_CODE)]
         default = default_size(cp)
         for size in (default, default + 1 if cp.library == "timm" else 193):
             yield pytest.param(cp, size, id=f"{cp.builtin}-{size}", marks=marks)

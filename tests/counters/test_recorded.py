@@ -79,11 +79,12 @@ def test_timm_seresnet50_is_the_recorded_one():
 
 def test_every_tool_has_a_rule_for_every_op_kind_the_ir_has():
     kinds = {
-        kind_of(op, {"mode": m}, role, profile)
+        kind_of(op, {"mode": m}, role, profile, family)
         for op in OPS
         for m in ("avg", "max")
         for role in (None, "se_pool", "eca_pool")
         for profile in ("torchvision", "timm")
+        for family in ("resnet", "regnet")
     }
     assert kinds <= set(KINDS)
     for tool in TOOLS:
