@@ -29,7 +29,6 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 SMALL = {"torchvision/resnet18", "resnet18", "timm/resnet10t", "timm/resnet14t", "timm/seresnet18", "timm/ecaresnet26t"}
 # one per library and kind of what the backend does not print yet (the other RegNets: the same layout)
 BLOCKED = {"regnet/regnetx_002", "regnet/regnety_002", "torchvision/regnet_x_400mf", "torchvision/regnet_y_400mf"}
-BIG = 40_000_000  # params: figures on the meta device stay in the default run; above this, the odd size is slow
 
 
 def _param(cp, small_only: bool = False):
@@ -39,6 +38,10 @@ def _param(cp, small_only: bool = False):
     if small_only and cp.builtin not in SMALL:
         marks.append(pytest.mark.slow)
     return pytest.param(cp, id=cp.id, marks=marks)
+
+
+def _tiered(cp):
+    return pytest.param(cp, id=cp.id, marks=[] if cp.builtin in SMALL else [pytest.mark.slow])
 
 
 # Compared on the meta device only: 194 M parameters and the HUGE_BUILTINS (timm/resnext101_32x8d keeps the real
@@ -88,16 +91,8 @@ def test_params_and_macs_at_the_librarys_default_size(meta_models, cp):
     _check_figures(meta_models, cp, None)
 
 
-@pytest.mark.parametrize("cp", [pytest.param(c, id=c.id) for c in ALL])
+@pytest.mark.parametrize("cp", [_tiered(c) for c in ALL])
 def test_params_and_macs_at_an_odd_size(meta_models, cp):
-    if cp.builtin not in SMALL and summary(compile_spec(cp.builtin))["params"] > BIG:
-        pytest.skip("a big model: the slow tier's test_big_models_at_an_odd_size runs it")
-    _check_figures(meta_models, cp, 225 if cp.library == "timm" else 193)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("cp", [pytest.param(c, id=c.id) for c in ALL])
-def test_big_models_at_an_odd_size(meta_models, cp):
     _check_figures(meta_models, cp, 225 if cp.library == "timm" else 193)
 
 
