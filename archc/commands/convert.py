@@ -46,13 +46,19 @@ def run(args) -> int:
         )
     if not Path(args.source).is_file():
         raise usage_error("E601", f"no such file: {args.source}", "check the --from path")
-    missing = [m for m in ("torch", "keras") if importlib.util.find_spec(m) is None]
+    needed = ("torch", "keras", *([args.keras_backend] if args.keras_backend else []))
+    missing = [m for m in dict.fromkeys(needed) if importlib.util.find_spec(m) is None]
     if missing:
         raise usage_error(
             "E602",
-            f"convert needs PyTorch and Keras; not installed: {', '.join(missing)}",
-            "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)",
+            f"convert needs PyTorch and Keras{f' on {args.keras_backend}' if args.keras_backend else ''}; "
+            f"not installed: {', '.join(missing)}",
+            "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)"
+            + (f"; pip install {args.keras_backend}" if args.keras_backend else ""),
         )
+    from archc.pipeline import compile_all
+
+    (compiled,) = compile_all([args.spec])  # a spec error is reported here, before any framework starts
     if args.keras_backend:  # Keras on that backend, in a process of its own (the same command, checked again there)
         from archc.frameworks.keras_backends import rerun_command
 
@@ -60,9 +66,7 @@ def run(args) -> int:
     from archc.frameworks.convert import keras_to_torch, torch_to_keras
     from archc.frameworks.generated import load_generated
     from archc.frameworks.quiet import import_keras
-    from archc.pipeline import compile_all
 
-    (compiled,) = compile_all([args.spec])
     import_keras()
     import torch
 

@@ -176,7 +176,11 @@ def verify(compiled: list[Compiled], frameworks: list[str], keras_backend: str |
 
 def each_result(compiled: list[Compiled], frameworks: list[str], keras_backend: str | None = None) -> Iterator[Result]:
     """:func:`verify`, one result at a time as each check finishes (``archc verify`` prints them so)."""
-    installed = {name: importlib.util.find_spec(FRAMEWORKS[name]) is not None for name in frameworks}
+    needs = {
+        name: [FRAMEWORKS[name], *([keras_backend] if name == "keras" and keras_backend else [])] for name in frameworks
+    }
+    missing = {name: [m for m in needs[name] if importlib.util.find_spec(m) is None] for name in frameworks}
+    installed = {name: not missing[name] for name in frameworks}
     children = None
     if installed.get("keras") and keras_backend:
         children = _keras_children(compiled, keras_backend)  # one process for every spec, started lazily
@@ -189,7 +193,7 @@ def each_result(compiled: list[Compiled], frameworks: list[str], keras_backend: 
                 measured = (next(children),) if name == "keras" and children else ()  # from the Keras child
                 result.checks = CHECKERS[name](c, *measured)
             else:
-                result.skipped = f"{FRAMEWORKS[name]} is not installed"
+                result.skipped = f"{' and '.join(missing[name])} is not installed"
             yield result
 
 

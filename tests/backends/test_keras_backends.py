@@ -117,3 +117,12 @@ def test_keras_backend_is_one_of_three(command):
     code, out, err = run_cli(command, "cifar/resnet20", *args, "--keras-backend", "theano")
     assert code == 2 and out == ""
     assert "theano" in err and "tensorflow" in err
+
+
+def test_verify_skips_a_keras_backend_that_is_not_installed(monkeypatch):
+    import archc.frameworks.verify as fv
+
+    real = fv.importlib.util.find_spec
+    monkeypatch.setattr(fv.importlib.util, "find_spec", lambda name: None if name == "jax" else real(name))
+    code, out, err = run_cli("verify", "cifar/resnet20", "--backend", "keras", "--keras-backend", "jax")
+    assert out == "cifar/resnet20 · keras/jax: skipped (jax is not installed)\n"
