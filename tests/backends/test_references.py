@@ -8,8 +8,9 @@
 - the library model's weights (norms randomised) load strictly into the generated model and give the same
   outputs.
 
-The figures come from the libraries at the versions the test extra pins. The small models run by default;
-the big ones (same checks, more of the same modules) are marked slow.
+The figures come from the libraries at the versions the test extra pins. The quick tier runs the small models
+(and, on the meta device, the first model of each folder and the headline QUICK_BUILTINS); every other built-in,
+same checks, runs in the slow tier.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 from archc.pipeline import compile_spec
 from archc.reports.summary import summary
-from tests.conftest import HUGE_BUILTINS
+from tests.conftest import HUGE_BUILTINS, QUICK_BUILTINS
 from tests.counterparts import COUNTERPARTS, default_size, golden, library_model, randomise_norms, shapes
 
 torch = pytest.importorskip("torch")
@@ -31,17 +32,23 @@ SMALL = {"torchvision/resnet18", "resnet18", "timm/resnet10t", "timm/resnet14t",
 BLOCKED = {"regnet/regnetx_002", "regnet/regnety_002", "torchvision/regnet_x_400mf", "torchvision/regnet_y_400mf"}
 
 
-def _param(cp, small_only: bool = False):
-    marks = []
+def _meta_quick() -> set[str]:
+    """On the meta device the quick tier takes the small models, QUICK_BUILTINS and the first of each folder."""
+    first = {}
+    for name in COUNTERPARTS:
+        first.setdefault(name.rpartition("/")[0], name)
+    return SMALL | QUICK_BUILTINS | set(first.values()) | BLOCKED
+
+
+def _param(cp, quick: set[str]):
+    marks = [] if cp.builtin in quick else [pytest.mark.slow]
     if cp.blocked:
         marks.append(pytest.mark.xfail(strict=True, reason=cp.blocked))
-    if small_only and cp.builtin not in SMALL:
-        marks.append(pytest.mark.slow)
     return pytest.param(cp, id=cp.id, marks=marks)
 
 
-def _tiered(cp):
-    return pytest.param(cp, id=cp.id, marks=[] if cp.builtin in SMALL else [pytest.mark.slow])
+def _figures_param(cp, quick: set[str]):
+    return pytest.param(cp, id=cp.id, marks=[] if cp.builtin in quick else [pytest.mark.slow])
 
 
 # Compared on the meta device only: 194 M parameters and the HUGE_BUILTINS (timm/resnext101_32x8d keeps the real
@@ -51,6 +58,7 @@ ALL = list(COUNTERPARTS.values())
 SAME = [c for c in ALL if c.same_modules or c.builtin in BLOCKED]
 REAL = [c for c in SAME if c.builtin not in HUGE]
 OUTPUTS = [c for c in REAL if c.same_macs]
+META_QUICK = _meta_quick()
 
 
 @pytest.fixture(scope="module")
@@ -86,23 +94,23 @@ def _check_figures(meta_models, cp, size: int | None) -> None:
         assert s["macs"] == macs
 
 
-@pytest.mark.parametrize("cp", [pytest.param(c, id=c.id) for c in ALL])
+@pytest.mark.parametrize("cp", [_figures_param(c, META_QUICK) for c in ALL])
 def test_params_and_macs_at_the_librarys_default_size(meta_models, cp):
     _check_figures(meta_models, cp, None)
 
 
-@pytest.mark.parametrize("cp", [_tiered(c) for c in ALL])
+@pytest.mark.parametrize("cp", [_figures_param(c, SMALL) for c in ALL])
 def test_params_and_macs_at_an_odd_size(meta_models, cp):
     _check_figures(meta_models, cp, 225 if cp.library == "timm" else 193)
 
 
-@pytest.mark.parametrize("cp", [_param(c) for c in SAME])
+@pytest.mark.parametrize("cp", [_param(c, META_QUICK) for c in SAME])
 def test_state_dict_is_the_librarys(meta_models, cp):
     """Keys in order and shapes: the library's checkpoints load with ``strict=True``."""
     assert shapes(meta_models(cp, "generated")) == shapes(meta_models(cp, "library"))
 
 
-@pytest.mark.parametrize("cp", [_param(c, small_only=True) for c in REAL])
+@pytest.mark.parametrize("cp", [_param(c, SMALL | BLOCKED) for c in REAL])
 def test_same_seed_gives_bit_identical_weights(cp):
     torch.manual_seed(0)
     theirs = library_model(cp).state_dict()
@@ -113,7 +121,7 @@ def test_same_seed_gives_bit_identical_weights(cp):
     assert not different, different[:5]
 
 
-@pytest.mark.parametrize("cp", [_param(c, small_only=True) for c in OUTPUTS])
+@pytest.mark.parametrize("cp", [_param(c, SMALL | BLOCKED) for c in OUTPUTS])
 def test_library_weights_give_the_same_outputs(cp):
     torch.manual_seed(1)
     theirs = library_model(cp).eval()
