@@ -25,8 +25,10 @@ from tests.conftest import REPO, run_cli
 pytest.importorskip("torch")
 pytest.importorskip("keras")
 
-SMALL = [("cifar/resnet20", 32), ("timm/seresnet18", 64)]  # basic blocks, option A, SE, timm names
-MORE = [  # ECA + deep stem + average-pool projections, pre-activation with explicit pads, groups, GroupNorm
+SMALL = [("cifar/resnet20", 32)]  # basic blocks, option A shortcuts (channel padding, subsampling)
+MORE = [  # SE with timm's names, ECA + deep stem + average-pool projections, pre-activation with explicit pads,
+    # groups, GroupNorm
+    ("timm/seresnet18", 64),
     ("timm/ecaresnet26t", 64),
     ("keras/resnet50v2", 64),
     ("regnet/regnetx_002", 64),
@@ -63,8 +65,8 @@ def _check(backend: str, cases: list) -> None:
 
 
 @pytest.mark.parametrize(
-    "backend", [pytest.param(b, marks=[pytest.mark.slow] if b == "tensorflow" else []) for b in BACKENDS]
-)  # TensorFlow: every other Keras test runs on it in-process; here in the slow tier
+    "backend", [pytest.param(b, marks=[] if b == "jax" else [pytest.mark.slow]) for b in BACKENDS]
+)  # quick: JAX (every other Keras test runs on TensorFlow in-process); PyTorch and TensorFlow in the slow tier
 def test_builtins_on_every_keras_backend(backend):
     if not _installed(backend):
         pytest.skip(f"{backend} is not installed")
