@@ -25,7 +25,7 @@ def cells(row: dict) -> list[str]:
     ms = row["step_ms"]
     return [
         row["label"],
-        row["backend"],
+        row["backend"] + (f"/{row['keras_backend']}" if row.get("keras_backend") else ""),
         setup(row),
         str(row["batch"]),
         render.scaled(row["params"], "").rstrip(),

@@ -24,10 +24,12 @@ from archc.reports.summary import summary
 TRAIN_MAC_FACTOR = 3
 
 
-def child_env(device: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env["KERAS_BACKEND"] = "tensorflow"
+def child_env(device: str, keras_backend: str | None = None) -> dict[str, str]:
+    """The measuring child's environment: Keras on ``keras_backend`` (None: Keras' own setting)."""
+    from archc.frameworks.keras_backends import child_env as keras_env
+
+    env = keras_env(keras_backend)
+    env["TF_CPP_MIN_LOG_LEVEL"] = env.get("TF_CPP_MIN_LOG_LEVEL") or "2"
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""  # a CPU figure stays a CPU figure on a GPU machine
     return env
@@ -59,7 +61,7 @@ def run_child(job: dict, device: str, die_with_parent: bool = False) -> dict:
         input=json.dumps(job),
         capture_output=True,
         text=True,
-        env=child_env(device),
+        env=child_env(device, job.get("keras_backend")),
         check=False,
         preexec_fn=_die_with_parent() if die_with_parent and linux else None,
     )
@@ -136,6 +138,7 @@ def make_row(c: Compiled | None, s: dict, job: dict, result: dict, load: list[fl
         "spec": s["spec"],
         "backend": job["backend"],
         "framework": result["framework"],
+        "keras_backend": result.get("keras_backend"),  # Keras 3's backend (Keras rows), else None
         "device": job["device"],
         "device_name": result["device_name"],
         "threads": result["threads"],

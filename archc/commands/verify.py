@@ -13,6 +13,7 @@ import sys
 
 from archc.commands.common import add_specs_argument
 from archc.diagnostics import EXIT_DIFFERENCE
+from archc.frameworks.keras_backends import add_argument as add_keras_backend
 from archc.output import add_output_arguments, chosen_format, emit, to_csv, to_json
 
 CHECK_COLUMNS = ["spec", "framework", "key", "item", "expected", "actual", "ok", "skipped"]
@@ -31,6 +32,7 @@ def register(parser) -> None:
     add_specs_argument(parser)
     parser.add_argument("--backend", choices=["pytorch", "keras", "all"], default="all", help="default all")
     add_output_arguments(parser, ["text", "json", "csv"], aliases=("json",))
+    add_keras_backend(parser)
 
 
 def run(args) -> int:
@@ -42,7 +44,7 @@ def run(args) -> int:
     frameworks = list(FRAMEWORKS) if args.backend == "all" else [args.backend]
     streaming = fmt == "text" and args.out in (None, "-")
     results = []
-    for result in each_result(compiled, frameworks):  # each line as soon as its check is done
+    for result in each_result(compiled, frameworks, args.keras_backend):  # each line as soon as its check is done
         if streaming:
             print(report([result]), flush=True)
         results.append(result)

@@ -15,10 +15,18 @@ from pathlib import Path, PurePosixPath
 import yaml
 from pydantic import ValidationError
 
-from archc.diagnostics import Diagnostic, SpecError, did_you_mean
+from archc.diagnostics import Diagnostic, SpecError
 from archc.ir.blocks import GROUPED, stage_widths
 from archc.settings import LIMITS
-from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, located_name, resolve, specs_dir
+from archc.spec.paths import (
+    _BUILTIN_NAME,
+    builtin_names,
+    closest_builtins,
+    display_path,
+    located_name,
+    resolve,
+    specs_dir,
+)
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
@@ -282,7 +290,12 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
     elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
     close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)
-    help = did_you_mean(target, close) if close and not target.endswith((".yaml", ".yml")) else _EXT_HELP
+    if target.endswith((".yaml", ".yml")):
+        help = _EXT_HELP
+    elif target.rpartition("/")[2] in {n.rpartition("/")[2] for n in builtin_names()} or close:
+        help = closest_builtins(target)
+    else:
+        help = _EXT_HELP
     raise SpecError([_at(mark, "E300", f"extends: '{target}' not found", help)])
 
 

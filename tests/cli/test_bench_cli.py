@@ -35,6 +35,7 @@ ROW_KEYS = {
     "channels_last", "compile", "jit_compile", "warmup", "steps", "repeats", "threads_requested", "input_shape",
     "output_shape", "params", "buffers", "keras_params", "macs", "first_step_s", "step_ms", "spread_pct", "images_per_s", "mac_factor",
     "achieved_macs_per_s", "cpu_utilisation", "peak_memory_bytes", "peak_memory_kind", "memory", "load_1min",
+    "keras_backend",
 }  # fmt: skip
 
 
