@@ -36,11 +36,6 @@ class Counterpart:
 
 
 _PAPER = {"resnet18": True, "resnet34": True, "resnet50": False, "resnet101": False, "resnet152": False}
-REGNET_LAYOUT = (
-    "the PyTorch backend prints RegNets in the ResNet skeleton (conv1, layer1.0.conv1 …), not the library's "
-    "layout (timm's stem.conv, s1.b1.conv1.conv …; torchvision's stem.0, trunk_output.block1 …): issue 20's "
-    "backend part"
-)
 
 
 def _counterpart(builtin: str) -> Counterpart | None:
@@ -48,11 +43,11 @@ def _counterpart(builtin: str) -> Counterpart | None:
     if folder == "timm":
         return Counterpart(builtin, "timm", name)
     if folder == "torchvision" and name.startswith("regnet_"):
-        return Counterpart(builtin, "torchvision", name, same_modules=False, blocked=REGNET_LAYOUT)
+        return Counterpart(builtin, "torchvision", name)
     if folder == "torchvision":
         return Counterpart(builtin, "torchvision", name)
     if folder == "regnet":
-        return Counterpart(builtin, "timm", name, same_modules=False, blocked=REGNET_LAYOUT)
+        return Counterpart(builtin, "timm", name)
     if not folder and name in _PAPER:
         return Counterpart(builtin, "torchvision", name, same_macs=_PAPER[name])
     return None

@@ -28,8 +28,8 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 # Built and run on the CPU in the default run: one per family and block kind (basic, SE, ECA + deep tiered stem,
 # GroupNorm-free bottleneck, torchvision's and timm's names).
 SMALL = {"torchvision/resnet18", "resnet18", "timm/resnet10t", "timm/resnet14t", "timm/seresnet18", "timm/ecaresnet26t"}
-# one per library and kind of what the backend does not print yet (the other RegNets: the same layout)
-BLOCKED = {"regnet/regnetx_002", "regnet/regnety_002", "torchvision/regnet_x_400mf", "torchvision/regnet_y_400mf"}
+# the small RegNets of each library's layout (timm's stem/s1.b1/head, torchvision's stem/trunk_output/fc) run quick
+SMALL_REGNETS = {"regnet/regnetx_002", "regnet/regnety_002", "torchvision/regnet_x_400mf", "torchvision/regnet_y_400mf"}
 
 
 def _meta_quick() -> set[str]:
@@ -37,7 +37,7 @@ def _meta_quick() -> set[str]:
     first = {}
     for name in COUNTERPARTS:
         first.setdefault(name.rpartition("/")[0], name)
-    return SMALL | QUICK_BUILTINS | set(first.values()) | BLOCKED
+    return SMALL | QUICK_BUILTINS | set(first.values()) | SMALL_REGNETS
 
 
 def _param(cp, quick: set[str]):
@@ -55,7 +55,7 @@ def _figures_param(cp, quick: set[str]):
 # same-seed and output checks).
 HUGE = {"timm/resnext101_32x16d", *HUGE_BUILTINS}
 ALL = list(COUNTERPARTS.values())
-SAME = [c for c in ALL if c.same_modules or c.builtin in BLOCKED]
+SAME = [c for c in ALL if c.same_modules]
 REAL = [c for c in SAME if c.builtin not in HUGE]
 OUTPUTS = [c for c in REAL if c.same_macs]
 META_QUICK = _meta_quick()
@@ -110,7 +110,7 @@ def test_state_dict_is_the_librarys(meta_models, cp):
     assert shapes(meta_models(cp, "generated")) == shapes(meta_models(cp, "library"))
 
 
-@pytest.mark.parametrize("cp", [_param(c, SMALL | BLOCKED) for c in REAL])
+@pytest.mark.parametrize("cp", [_param(c, SMALL | SMALL_REGNETS) for c in REAL])
 def test_same_seed_gives_bit_identical_weights(cp):
     torch.manual_seed(0)
     theirs = library_model(cp).state_dict()
@@ -121,7 +121,7 @@ def test_same_seed_gives_bit_identical_weights(cp):
     assert not different, different[:5]
 
 
-@pytest.mark.parametrize("cp", [_param(c, SMALL | BLOCKED) for c in OUTPUTS])
+@pytest.mark.parametrize("cp", [_param(c, SMALL | SMALL_REGNETS) for c in OUTPUTS])
 def test_library_weights_give_the_same_outputs(cp):
     torch.manual_seed(1)
     theirs = library_model(cp).eval()
