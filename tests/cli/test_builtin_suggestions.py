@@ -10,10 +10,13 @@ from tests.conftest import run_cli
 @pytest.mark.parametrize(
     "name, help",
     [
-        ("timm/vgg16", "did you mean one of 'keras/vgg16', 'torchvision/vgg16'?"),
-        ("keras/wide_resnet50_2", "did you mean one of 'timm/wide_resnet50_2', 'torchvision/wide_resnet50_2'?"),
+        ("timm/vgg16", "did you mean 'keras/vgg16' or 'torchvision/vgg16'?"),
+        ("keras/wide_resnet50_2", "did you mean 'timm/wide_resnet50_2' or 'torchvision/wide_resnet50_2'?"),
         ("torchvision/seresnet50", "did you mean 'timm/seresnet50'?"),
-        ("timm/wide_resnet102_2", "did you mean 'timm/wide_resnet101_2'?"),  # no such model anywhere: the closest
+        (
+            "timm/wide_resnet102_2",
+            "did you mean 'timm/wide_resnet101_2', 'timm/wide_resnet50_2' or 'timm/seresnet152'?",
+        ),  # the closest
     ],
 )
 def test_unknown_builtin_suggests_the_same_model_elsewhere(name, help):
