@@ -189,25 +189,177 @@ def verify(*specs: SpecRef | Model, backend: str = "all") -> list:
     return _verify(_compiled_all(specs), frameworks)
 
 
-def measure(*specs: SpecRef | Model, backend: str = "all", device: str = "cpu", **options) -> list[dict]:
+def measure(*specs: SpecRef | Model, backend: str = "pytorch", device: str = "cpu", **options) -> list[dict]:
     """``archc bench --json`` (``archc.bench`` is the package that measures, hence the name): measured img/s,
     step time, peak memory and achieved MAC/s of the generated models, one row per (spec, backend), each
     measured in a fresh process. ``options`` are :class:`archc.bench.options.Settings` fields (``batch``,
-    ``train``, ``amp``, ``threads``, ``warmup``, ``steps``, ``repeats``, …); an impossible request raises
-    ``SpecError`` (E600 / E602) before any framework is imported."""
-    from archc.bench.options import DEFAULTS, Refusal, Settings, check
+    ``train``, ``amp``, ``threads``, ``warmup``, ``steps``, ``repeats``, …), checked as the CLI checks them
+    (a ValueError naming the choices); an impossible request raises ``SpecError`` (E600 / E602) before any
+    framework is imported."""
+    from archc.bench.options import DEFAULTS, Refusal, Settings, check, options_from_api
     from archc.bench.runner import measure as run
 
     _choice("backend", backend, ("pytorch", "keras", "all"))
     batch, warmup, steps, repeats = DEFAULTS[_choice("device", device, tuple(DEFAULTS))]
     defaults = {"batch": batch, "warmup": warmup, "steps": steps, "repeats": repeats}
     backends = ("pytorch", "keras") if backend == "all" else (backend,)
-    settings = Settings(backends=backends, device=device, **{**defaults, **options})
+    settings = Settings(backends=backends, device=device, **{**defaults, **options_from_api(options)})
     try:
         check(settings)
         return run(_compiled_all(specs), settings)
     except Refusal as exc:
         raise exc.usage_error() from None
+
+
+SWEEP_OPTIONS = ("batch", "train", "amp", "channels_last", "compile", "jit_compile", "threads", "warmup", "steps",
+                 "repeats")  # fmt: skip
+
+
+def sweep(
+    base: SpecRef,
+    vary: dict | list[str],
+    *,
+    sample: int | None = None,
+    seed: int | None = None,
+    where: str | None = None,
+    pareto: str | None = None,
+    out: SpecRef | None = None,
+    resume: bool = False,
+    plot: SpecRef | None = None,
+    jobs: int | None = None,
+    measure: bool = False,
+    backend: str | None = None,
+    device: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    cpus_per_task: float | None = None,
+    gpus_per_task: float | None = None,
+    retries: int | None = None,
+    **options,
+) -> dict:
+    """``archc sweep --format json``: the completed sweep as a dict (the counts, ``rows`` in variant order and,
+    with ``measure=True``, ``predictors``). ``vary`` maps each key to its values (``{"stages[0].blocks":
+    "1..4", "groups": [1, 32]}``) or is a list of ``KEY=VALUES``. ``out`` is the sweep's log, as on the command
+    line (``resume=True`` continues it); ``options`` are the measuring options of ``archc bench``
+    (``batch``, ``steps``, ``warmup``, ``repeats``, ``threads``, ``train``, ``amp``, …). An unknown choice raises
+    ValueError naming the choices; what the CLI refuses with exit 2 raises :class:`SpecError`.
+
+    >>> [r["stages[0].blocks"] for r in sweep("resnet18", {"stages[0].blocks": "1..3"})["rows"]]
+    [1, 2, 3]
+    """
+    from archc.commands.sweep import _plot, plan
+    from archc.sweep.driver import run
+
+    _choice("executor", executor, ("local", "ray"))
+    for name, value, choices in (
+        ("backend", backend, ("pytorch", "keras", "all")),
+        ("device", device, ("cpu", "cuda")),
+    ):
+        if value is not None:
+            _choice(name, value, choices)
+    for name in options:
+        _choice("measuring option", name, SWEEP_OPTIONS)
+    given = dict(sample=sample, seed=seed, where=where, pareto=pareto, out=out, jobs=jobs, backend=backend,
+                 device=device, ray_address=ray_address, cpus_per_task=cpus_per_task, gpus_per_task=gpus_per_task,
+                 retries=retries, executor=executor, resume=resume, measure=measure, plot=plot)  # fmt: skip
+    request = plan(_parse("sweep", _sweep_argv(base, vary, given, options)))
+    result = run(request, _Quiet(), keep_rows=True, to_stdout=False)
+    if plot is not None:
+        _plot(request, result, str(plot))
+    return {**result.head, "rows": result.rows}
+
+
+def _sweep_argv(base, vary, given: dict, options: dict) -> list[str]:
+    from archc.sweep.columns import cell
+
+    axes = vary.items() if isinstance(vary, dict) else [str(v).partition("=")[::2] for v in vary]
+    argv = ["sweep", str(base)]
+    for key, values in axes:
+        text = (
+            ",".join("null" if v is None else cell(v) for v in values) if isinstance(values, list | tuple) else values
+        )
+        argv += ["--vary", f"{key}={text}"]
+    flags = {"sample", "seed", "where", "pareto", "out", "plot", "jobs", "backend", "device", "ray_address",
+             "cpus_per_task", "gpus_per_task", "retries"}  # fmt: skip
+    for name in sorted(flags):
+        if given[name] is not None:
+            argv += [f"--{name.replace('_', '-')}", str(given[name])]
+    if given["executor"] != "local":
+        argv += ["--executor", given["executor"]]
+    argv += (
+        ["--format", "json"] + (["--resume"] if given["resume"] else []) + (["--measure"] if given["measure"] else [])
+    )
+    for name, value in sorted(options.items()):
+        if isinstance(value, bool):
+            argv += [f"--{name.replace('_', '-')}"] if value else []
+        elif value is not None:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    return argv
+
+
+def _parse(command: str, argv: list[str]):
+    """Parse ``argv`` with the CLI's own parser; a value it refuses is a ValueError with its message."""
+    from archc.cli import build_parser
+    from archc.diagnostics import SpecError
+
+    try:
+        args, extra = build_parser(argv).parse_known_args(argv)
+    except SpecError as exc:
+        d = exc.diagnostics[0]
+        raise ValueError(f"{command}: {d.message.removeprefix('argument ')}") from None
+    if extra:
+        raise ValueError(f"{command}: unexpected {' '.join(extra)}")
+    return args
+
+
+class _Quiet:
+    """stderr for the driver's progress: the API prints nothing."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def check(*specs: SpecRef | dict) -> list:
+    """``archc check``: every diagnostic of every spec (:class:`archc.diagnostics.Diagnostic`, with ``path``,
+    ``line``, ``col``, ``code``, ``message``, ``help``), an empty list when all are valid.
+
+    >>> check("resnet50")
+    []
+    """
+    from archc.diagnostics import SpecError
+
+    if not specs:
+        raise ValueError("give at least one spec (a path, a built-in name such as 'resnet50', or a dict)")
+    try:
+        compile_all([_ref(s) for s in specs])  # a dict is read inside the try: its mistakes are diagnostics too
+    except SpecError as exc:
+        return exc.diagnostics
+    return []
+
+
+def list_specs(*patterns: str) -> list[dict]:
+    """``archc list --format json`` (``archc.list``): one row per built-in spec matching a pattern (a glob such as
+    ``'cifar/*'`` or a prefix such as ``'cifar'``; none: all), with ``label, name, spec, depth, params, buffers,
+    keras_params, macs, flops, description``. A pattern that matches nothing raises ValueError.
+
+    >>> [(r["label"], r["depth"]) for r in list_specs("cifar/resnet120")]
+    [('cifar/resnet1202', 1202)]
+    """
+    from archc.commands.listing import matching, rows_of
+    from archc.diagnostics import SpecError
+
+    try:
+        names = matching(list(patterns))
+    except SpecError as exc:
+        d = exc.diagnostics[0]
+        raise ValueError(f"{d.message}; {d.help}") from None
+    return rows_of(names)
 
 
 def schema() -> dict:
@@ -217,4 +369,17 @@ def schema() -> dict:
     return spec_schema()
 
 
-__all__ = ["Model", "load", "compare", "build", "table", "graph", "verify", "measure", "schema"]
+__all__ = [
+    "Model",
+    "load",
+    "check",
+    "list_specs",
+    "compare",
+    "build",
+    "table",
+    "graph",
+    "verify",
+    "measure",
+    "sweep",
+    "schema",
+]

@@ -3,7 +3,8 @@
 Key: SHA-256 of the archc version, the bytes of archc's own source files, the ``ARCHC_*`` settings, the
 spec as named (display path, built-in name, resolved file, the built-in folder), the spec file's bytes and
 the input size. The entry records every file of its ``extends:`` chain with the SHA-256 of its bytes; a hit
-re-reads and re-hashes them all, so an edited parent spec is a miss, never a stale answer. Only successful
+re-reads and re-hashes them all, so an edited parent spec is a miss, never a stale answer; it also records the
+SHA-256 of the summary itself, so an entry whose numbers were changed is a miss, never printed. Only successful
 compilations are stored (errors are always recomputed and reported in full).
 
 Safe under concurrent runs: an entry is written to a temporary file in the cache folder and renamed over
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from archc._version import __version__
 
-FORMAT = "archc-summary-cache-1"
+FORMAT = "archc-summary-cache-2"
 _OWN_ENV = ("ARCHC_CACHE_DIR", "ARCHC_NO_CACHE")
 
 
@@ -80,13 +81,27 @@ def lookup(where: Path, hexkey: str) -> dict | None:
     chain = entry.get("chain")
     if not isinstance(chain, list) or not chain or any(_sha(p) != digest for p, digest in chain):
         return None
-    return entry.get("summary")
+    summary = entry.get("summary")
+    if entry.get("sha256") != checksum(summary):  # an entry whose numbers were changed is a miss
+        return None
+    return summary
+
+
+def checksum(summary: object) -> str:
+    """SHA-256 of the summary as canonical JSON (sorted keys): stored with each entry, checked on each hit."""
+    text = json.dumps(summary, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+_noted: set[str] = set()
 
 
 def store(where: Path, hexkey: str, chain: tuple, summary: dict) -> None:
-    """Write the entry atomically; a cache that cannot be written is skipped silently (it is only a cache).
+    """Write the entry atomically; a cache that cannot be written is skipped with one note on stderr per
+    process (it is only a cache, but a user who set ``ARCHC_CACHE_DIR`` should learn that it is not used).
     ``chain``: ``((absolute path, sha256), …)`` of the bytes the compiler read (``LoadedSpec.files``)."""
     entry = {"format": FORMAT, "key": hexkey, "chain": [list(pair) for pair in chain], "summary": summary}
+    entry["sha256"] = checksum(summary)
     try:
         where.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{hexkey}.", suffix=".tmp", dir=where)
@@ -97,5 +112,22 @@ def store(where: Path, hexkey: str, chain: tuple, summary: dict) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except OSError:
+    except OSError as exc:
+        _note_unusable(where, exc)
+
+
+def _note_unusable(where: Path, exc: OSError) -> None:
+    if str(where) in _noted:
         return
+    _noted.add(str(where))
+    import sys
+
+    named = "ARCHC_CACHE_DIR=" if os.environ.get("ARCHC_CACHE_DIR") else "the summary cache "
+    reason = (
+        "it is a file, not a folder" if where.exists() and not where.is_dir() else exc.strerror or type(exc).__name__
+    )
+    print(
+        f"note: {named}{where} cannot be used as the summary cache ({reason}); archc compiles every time. Point ARCHC_CACHE_DIR "
+        "at a writable folder, or pass --no-cache (ARCHC_NO_CACHE=1) to silence this",
+        file=sys.stderr,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from archc._version import __version__
@@ -100,14 +101,30 @@ def unknown_command(argv: list[str]) -> SpecError | None:
 
 
 def unknown_arguments(sub: argparse.ArgumentParser, extra: list[str]) -> SpecError:
-    """``archc cost resnet18 --jsn``: name the first stray argument, with the closest option of that command."""
+    """``archc cost resnet18 --jsn``: name the first stray argument, with the closest option of that command,
+    else the commands that have it (``compare --where`` → an option of ``archc sweep``), else nothing."""
     options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
     word = extra[0].split("=")[0]
     command = sub.prog.split()[-1]
-    hint = did_you_mean(word, options) if word.startswith("-") else "it takes no further argument there"
-    return usage_error(
-        "E600", f"unknown argument '{extra[0]}' for `archc {command}`", f"{hint} (see `archc {command} --help`)"
-    )
+    if not word.startswith("-"):
+        hint = "it takes no further argument there"
+    else:
+        hint = did_you_mean(word, options, list_limit=0) or _elsewhere(word, command)
+    hint = f"{hint} (see `archc {command} --help`)" if hint else f"see `archc {command} --help`"
+    return usage_error("E600", f"unknown argument '{extra[0]}' for `archc {command}`", hint)
+
+
+def _elsewhere(option: str, command: str) -> str:
+    """Which other commands take ``option`` (an error path: every command module is imported here)."""
+    parser = build_parser()
+    owners = [
+        name
+        for name, sub in parser.commands.items()
+        if name != command and any(option in a.option_strings for a in sub._actions)
+    ]
+    if not owners:
+        return ""
+    return f"{option} is an option of {' and '.join(f'`archc {o}`' for o in owners[:3])}, not of `archc {command}`"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,4 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    # The console script validates only archc's own models: no pydantic plugin applies to them, and looking for
+    # plugins reads the metadata of every installed distribution on the first validation (a slower first run).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(main())

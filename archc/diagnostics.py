@@ -7,7 +7,6 @@ pipeline; the CLI renders them and exits with :data:`EXIT_INVALID`.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable
@@ -164,11 +163,20 @@ def _gh_property(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def did_you_mean(word: object, choices: Iterable[str]) -> str:
-    """``did you mean 'x'?`` for the closest choice, or a list of the valid choices."""
+def did_you_mean(word: object, choices: Iterable[str], list_limit: int | None = None) -> str:
+    """``did you mean 'x'?`` for a close choice, else a list of the valid choices (or ``""`` when there are
+    more than ``list_limit``). Options are compared without their dashes: ``--where`` is not close to
+    ``--threads`` just because both start with ``--``."""
+    import difflib  # here, not at the top: a cache hit of `archc cost` never suggests anything
+
     options = sorted(set(choices))
-    same = [o for o in options if o.lower() == str(word).lower()]
-    close = same or difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    bare = {}
+    for o in options:
+        bare.setdefault(o.lstrip("-").lower(), o)
+    text = str(word).lstrip("-").lower()
+    close = [text] if text in bare else difflib.get_close_matches(text, list(bare), n=1, cutoff=0.6)
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{bare[close[0]]}'?"
+    if list_limit is not None and len(options) > list_limit:
+        return ""
     return "expected one of: " + ", ".join(f"'{o}'" for o in options)

@@ -73,6 +73,8 @@ def chosen_format(args: argparse.Namespace) -> str:
     if fmt is None and args.out not in (None, "-"):
         fmt = EXTENSIONS.get(Path(args.out).suffix.lower())
     fmt = fmt or args.output_default
+    if args.out not in (None, "-"):
+        check_writable(Path(args.out))  # before any work: a run that cannot be saved is refused up front
     if fmt not in formats:
         raise usage_error(
             "E600",
@@ -83,8 +85,8 @@ def chosen_format(args: argparse.Namespace) -> str:
 
 
 def emit(text: str, out: str | None) -> None:
-    """Print ``text`` (ending in one newline) to stdout, or write it atomically to ``out``."""
-    if not text.endswith("\n"):
+    """Print ``text`` (ending in one newline; nothing stays nothing) to stdout, or write it atomically to ``out``."""
+    if text and not text.endswith("\n"):
         text += "\n"
     if out in (None, "-"):
         sys.stdout.write(text)
@@ -106,3 +108,38 @@ def check_writable(target: Path) -> None:
             f"create it first (mkdir -p {folder.as_posix()}) or choose another --out",
             path=target.as_posix(),
         )
+
+
+def to_json(doc) -> str:
+    """JSON as every command prints it: indented, exact integers, non-ASCII kept."""
+    import json
+
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _flat(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "x".join(map(str, value))
+    return str(value)
+
+
+def to_csv(rows: list[dict], columns: list[str]) -> str:
+    """CSV with a header row: exact values, shapes as ``2048x7x7``, None as an empty cell."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[_flat(r.get(c)) for c in columns] for r in rows])
+    return buf.getvalue()
+
+
+def to_markdown(rows: list[dict], columns: list[str]) -> str:
+    """A markdown table of exact values (``|`` in a cell escaped)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        lines.append("| " + " | ".join(_flat(r.get(c)).replace("|", "\\|") for c in columns) + " |")
+    return "\n".join(lines)

@@ -24,6 +24,7 @@ class Limits:
     max_blocks: int = 10_000  # blocks in one stage
     max_ops: int = 20_000  # IR nodes of a whole model (ResNet-1202: ~7,000; compiling 20,000 takes ~1.5 s)
     max_params: int = 10**12  # trainable parameters of a whole model
+    max_sweep_variants: int = 10**7  # a full `archc sweep` grid larger than this is refused (--sample draws from any)
 
 
 def _from_env() -> Limits:

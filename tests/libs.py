@@ -55,6 +55,13 @@ def _import_torchvision():
         torch.library.register_fake = original
 
 
+def torchvision_if_installed() -> None:
+    """Import torchvision through the helper when it is installed (ptflops imports ``torchvision.ops``, which
+    would fail on CPU torch); nothing when it is not."""
+    if importlib.util.find_spec("torchvision") is not None and importlib.util.find_spec("torch") is not None:
+        _import_torchvision()
+
+
 def torchvision_models():
     """``torchvision.models`` (skips the test when torchvision is not installed)."""
     if importlib.util.find_spec("torchvision") is None:

@@ -1,7 +1,10 @@
-"""An independent, hand-written PyTorch ResNet (from the paper's description, torchvision-style names).
+"""An independent, hand-written PyTorch ResNet v1 as the paper describes it (torchvision-style names).
 
-It does not use archc in any way: tests build it from the paper's stage numbers and compare its real
-forward pass (shapes, FlopCounterMode, numel) with archc's IR. Imported only by tests that need torch.
+The paper's bottleneck strides on its first 1×1 conv, which no library ships (torchvision's ResNet, "v1.5",
+strides on the 3×3; keras.applications' ResNet50 has biased convs): this model is the reference for the paper's
+built-ins. Where the library has the model (torchvision's ResNets) tests use torchvision itself (tests/libs.py).
+It does not use archc in any way: tests build it from the paper's stage numbers and compare its real forward
+pass (shapes, FlopCounterMode, numel) with archc's IR. Imported only by tests that need torch.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from torch import nn
 class Basic(nn.Module):
     expansion = 1
 
-    def __init__(self, cin, width, stride, stride_on_3x3):
+    def __init__(self, cin, width, stride):
         super().__init__()
         out = width
         self.conv1 = nn.Conv2d(cin, width, 3, stride, 1, bias=False)
@@ -34,10 +37,10 @@ class Basic(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, cin, width, stride, stride_on_3x3):
+    def __init__(self, cin, width, stride):
         super().__init__()
         out = width * 4
-        s1, s3 = (1, stride) if stride_on_3x3 else (stride, 1)
+        s1, s3 = stride, 1  # the paper's placement: the stride on the first 1x1 conv
         self.conv1 = nn.Conv2d(cin, width, 1, s1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.conv2 = nn.Conv2d(width, width, 3, s3, 1, bias=False)
@@ -61,7 +64,7 @@ LAYERS = {18: (Basic, [2, 2, 2, 2]), 34: (Basic, [3, 4, 6, 3]), 50: (Bottleneck,
 
 
 class ResNet(nn.Module):
-    def __init__(self, depth: int, stride_on_3x3: bool = True, classes: int = 1000):
+    def __init__(self, depth: int, classes: int = 1000):
         super().__init__()
         block, counts = LAYERS[depth]
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
@@ -73,7 +76,7 @@ class ResNet(nn.Module):
             blocks = []
             for b in range(n):
                 stride = 2 if i > 0 and b == 0 else 1
-                blocks.append(block(cin, width, stride, stride_on_3x3))
+                blocks.append(block(cin, width, stride))
                 cin = width * block.expansion
             setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -86,7 +89,7 @@ class ResNet(nn.Module):
 
 
 def measure(model: nn.Module, h: int, w: int) -> dict:
-    """Real forward pass: stage output shapes (hooks), MACs (FlopCounterMode / 2) and numel."""
+    """Real forward pass of a ResNet with ``layer1`` … ``layer4`` (this one or torchvision's): stage output shapes (hooks), MACs (FlopCounterMode / 2) and numel."""
     from torch.utils.flop_counter import FlopCounterMode
 
     shapes = {}

@@ -25,7 +25,7 @@ def cells(row: dict) -> list[str]:
     ms = row["step_ms"]
     return [
         row["label"],
-        row["backend"],
+        row["backend"] + (f"/{row['keras_backend']}" if row.get("keras_backend") else ""),
         setup(row),
         str(row["batch"]),
         render.scaled(row["params"], "").rstrip(),
@@ -76,3 +76,19 @@ def to_markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(HEADER) + " |", "|---|---|---|" + "---:|" * (len(HEADER) - 3)]
     lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
     return "\n".join(lines) + "\n\n" + "\n".join(f"- {line}" for line in caption(rows))
+
+
+# `archc bench --format csv`: one line per row, the nested figures flattened (``step_ms`` → its median, with
+# ``step_ms_min`` / ``step_ms_max``); every key is also a key of the JSON rows.
+CSV_COLUMNS = ["label", "name", "spec", "backend", "framework", "device", "mode", "batch", "amp", "channels_last",
+               "compile", "jit_compile", "threads", "params", "buffers", "keras_params", "macs", "images_per_s",
+               "step_ms", "step_ms_min", "step_ms_max", "spread_pct", "achieved_macs_per_s", "peak_memory_bytes",
+               "peak_memory_kind", "cpu_utilisation", "first_step_s"]  # fmt: skip
+
+
+def flat(row: dict) -> dict:
+    """A bench row with its median figures as plain columns (for CSV)."""
+    out = dict(row)
+    out["images_per_s"] = row["images_per_s"]["median"]
+    out["step_ms"], out["step_ms_min"], out["step_ms_max"] = (row["step_ms"][k] for k in ("median", "min", "max"))
+    return out

@@ -1,36 +1,45 @@
-"""Keras steps for ``archc bench`` (imported only in the measuring child; Keras 3 on TensorFlow).
+"""Keras steps for ``archc bench`` (imported only in the measuring child; Keras 3 on the backend the child's
+``KERAS_BACKEND`` names: TensorFlow, JAX or PyTorch, ``--keras-backend``).
 
 The model is the generated Keras source's ``build_model(weights=None, input_shape=…)``, compiled once with
 ``SGD(learning_rate=1e-4, momentum=0.9)``, sparse categorical cross-entropy and an explicit ``jit_compile``
-(``--jit-compile`` → XLA; Keras's own default ``"auto"`` would switch XLA on by itself on a GPU, so the flag
-is always passed). A step is the idiomatic single-batch call: ``predict_on_batch(x)`` for inference (Keras's
-compiled predict function, ``training=False``), ``train_on_batch(x, y)`` for ``--train`` (its compiled
+(``--jit-compile`` → XLA on TensorFlow and JAX; Keras's own default ``"auto"`` would switch it on by itself, so
+the flag is always passed). A step is the idiomatic single-batch call: ``predict_on_batch(x)`` for inference
+(Keras's compiled predict function, ``training=False``), ``train_on_batch(x, y)`` for ``--train`` (its compiled
 train step: forward, loss, gradients, SGD update; a model without a classifier — feature maps, several
-outputs — trains on the mean squared error of every output against zeros). Both return host values (logits / loss as NumPy), so each
-step ends synchronised; on the CPU that copy is batch × classes floats, negligible beside the model.
-``--amp`` sets the global mixed policy (``mixed_bfloat16`` / ``mixed_float16``; Keras wraps the optimizer
-in a loss-scale optimizer for float16) before the model is built. Peak memory on a GPU:
-``get_memory_info("GPU:0")["peak"]`` after ``reset_memory_stats`` (memory growth on, so TensorFlow does not
-reserve the whole GPU up front).
+outputs — trains on the mean squared error of every output against zeros). Both return host values (logits /
+loss as NumPy), so each step ends synchronised; on the CPU that copy is batch × classes floats, negligible
+beside the model. The batch is a backend tensor (``keras.ops.convert_to_tensor``). ``--amp`` sets the global
+mixed policy (``mixed_bfloat16`` / ``mixed_float16``; Keras wraps the optimizer in a loss-scale optimizer for
+float16) before the model is built. ``--threads``: TensorFlow's intra-op threads, or ``torch.set_num_threads``
+on the torch backend (JAX fixes its threads at start-up: the figure reports what it uses). Peak memory on a GPU
+(TensorFlow only): ``get_memory_info("GPU:0")["peak"]`` after ``reset_memory_stats`` (memory growth on, so
+TensorFlow does not reserve the whole GPU up front).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 
 import keras
-import tensorflow as tf
+import numpy as np
 
 from archc.bench.prepared import Prepared, Unavailable
+
+BACKEND = keras.config.backend()
+tf = importlib.import_module("tensorflow") if BACKEND == "tensorflow" else None
 
 POLICIES = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
 
 def _gpu(job: dict) -> str | None:
-    gpus = tf.config.list_physical_devices("GPU")
     if job["device"] != "cuda":
         return None
+    if tf is None:
+        raise Unavailable(f"bench measures Keras on a GPU with TensorFlow only, not {BACKEND}")
+    gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         raise Unavailable(f"TensorFlow {tf.__version__} sees no GPU (tensorflow-cpu, or no GPU visible)")
     for gpu in gpus:
@@ -38,9 +47,28 @@ def _gpu(job: dict) -> str | None:
     return "GPU:0"
 
 
+def _threads(requested: int | None) -> int:
+    """Apply ``--threads`` where the backend can (before its runtime starts), and say how many it uses."""
+    if BACKEND == "tensorflow":
+        if requested:
+            tf.config.threading.set_intra_op_parallelism_threads(requested)
+        return tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+    if BACKEND == "torch":
+        import torch
+
+        if requested:
+            torch.set_num_threads(requested)
+        return torch.get_num_threads()
+    return len(os.sched_getaffinity(0))
+
+
+def _framework() -> str:
+    engine = importlib.import_module(BACKEND)
+    return f"keras {keras.__version__} ({BACKEND} {engine.__version__})"
+
+
 def prepare(job: dict, module) -> Prepared:
-    if job["threads"]:  # before TensorFlow's runtime starts
-        tf.config.threading.set_intra_op_parallelism_threads(job["threads"])
+    threads = _threads(job["threads"])
     gpu = _gpu(job)
     keras.utils.set_random_seed(0)
     if job["amp"]:
@@ -55,21 +83,23 @@ def prepare(job: dict, module) -> Prepared:
         loss=keras.losses.SparseCategoricalCrossentropy() if classifier else keras.losses.MeanSquaredError(),
         jit_compile=bool(job["jit_compile"]),
     )
-    x = tf.random.normal((n, h, w, c), seed=0)
+    rng = np.random.default_rng(0)
+    x = keras.ops.convert_to_tensor(rng.standard_normal((n, h, w, c), dtype=np.float32))
     out_shape = list(shapes[-1])
     if classifier:
-        y = tf.random.uniform((n,), maxval=int(out_shape[-1]), dtype=tf.int32, seed=0)
+        y = keras.ops.convert_to_tensor(rng.integers(0, int(out_shape[-1]), (n,), dtype=np.int32))
     else:
-        y = [tf.zeros((n, *shape)) for shape in shapes] if len(shapes) > 1 else tf.zeros((n, *shapes[0]))
+        zeros = [keras.ops.zeros((n, *shape)) for shape in shapes]
+        y = zeros if len(shapes) > 1 else zeros[0]
     if job["train"]:
         step = lambda: model.train_on_batch(x, y)  # noqa: E731
     else:
         step = lambda: model.predict_on_batch(x)  # noqa: E731
-    sync_devices = getattr(tf.test.experimental, "sync_devices", None)
-    sync = sync_devices if gpu and sync_devices else (lambda: None)
-    threads = tf.config.threading.get_intra_op_parallelism_threads() or len(os.sched_getaffinity(0))
+    sync_devices = getattr(tf.test.experimental, "sync_devices", None) if gpu else None
+    sync = sync_devices or (lambda: None)
     info = {
-        "framework": f"keras {keras.__version__} (tensorflow {tf.__version__})",
+        "framework": _framework(),
+        "keras_backend": BACKEND,
         "threads": threads,
         "device_name": tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0]).get(
             "device_name"

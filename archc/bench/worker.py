@@ -68,9 +68,25 @@ def cpu_name() -> str:
     return platform.processor() or "CPU"
 
 
+# What the frameworks raise when an allocation fails (the type's name: no framework import needed to test it).
+OUT_OF_MEMORY_TYPES = {"MemoryError", "OutOfMemoryError", "ResourceExhaustedError"}
+OUT_OF_MEMORY_TEXT = ("can't allocate memory", "out of memory", "oom when allocating", "failed to allocate")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """An allocation that failed (a batch too large for the machine), as opposed to a bug."""
+    text = str(exc).lower()
+    return type(exc).__name__ in OUT_OF_MEMORY_TYPES or any(t in text for t in OUT_OF_MEMORY_TEXT)
+
+
 def main() -> int:
     job = json.loads(sys.stdin.read())
-    result = run(job)
+    try:
+        result = run(job)
+    except Exception as exc:  # noqa: BLE001 - only an allocation failure is answered; the rest propagates
+        if not out_of_memory(exc):
+            raise
+        result = {"out_of_memory": " ".join(str(exc).split())[:300] or type(exc).__name__}
     print(f"{RESULT_TAG} {json.dumps(result)}", flush=True)
     return 0
 

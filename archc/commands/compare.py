@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from archc.bench.options import add_arguments as add_measure_arguments
 from archc.commands.common import add_specs_argument, input_size
 from archc.counters.rules import TOOLS
 from archc.diagnostics import usage_error
+from archc.output import add_output_arguments, chosen_format, emit, to_json
 from archc.pipeline import compile_all
 from archc.reports.comparison import SORT_KEYS, Comparison, compare, parse_sort
 from archc.reports.comparison_text import fit, to_csv, to_markdown, to_plain
@@ -26,10 +26,7 @@ from archc.reports.comparison_text import fit, to_csv, to_markdown, to_plain
 
 def register(parser) -> None:
     add_specs_argument(parser)
-    fmt = parser.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true", help="one object per spec, exact integers")
-    fmt.add_argument("--csv", action="store_true", help="CSV with a header row, exact integers")
-    fmt.add_argument("--markdown", action="store_true", help="a markdown table (as in the README)")
+    add_output_arguments(parser, ["text", "json", "csv", "markdown"], aliases=("json", "csv", "markdown"))
     parser.add_argument(
         "--sort",
         metavar="KEY",
@@ -48,10 +45,11 @@ def register(parser) -> None:
         action="store_true",
         help="also measure img/s, ms/step, achieved MAC/s and peak memory (as archc bench; default --backend pytorch)",
     )
-    add_measure_arguments(parser, default_backend="pytorch")
+    add_measure_arguments(parser)
 
 
 def run(args) -> int:
+    fmt = chosen_format(args)
     _check_options(args)
     sort = args.sort or args.counter
     sort = f"-{sort}" if sort and args.reverse and not sort.startswith("-") else sort
@@ -60,16 +58,16 @@ def run(args) -> int:
         from archc.reports.plot import plot_comparison
 
         plot_comparison(result, args.plot, data=_measured_chart(result) if args.measure else None)
-    if args.json:
-        print(json.dumps(result.rows, indent=2, ensure_ascii=False))
-    elif args.csv:
-        print(to_csv(result), end="")
-    elif args.markdown:
-        print(to_markdown(result))
-    elif (width := terminal_width()) is not None:
-        print(fit(result, width))
+    if fmt == "json":
+        emit(to_json(result.rows), args.out)
+    elif fmt == "csv":
+        emit(to_csv(result), args.out)
+    elif fmt == "markdown":
+        emit(to_markdown(result), args.out)
+    elif args.out in (None, "-") and (width := terminal_width()) is not None:
+        emit(fit(result, width), args.out)
     else:
-        print(to_plain(result))
+        emit(to_plain(result), args.out)
     if args.plot:
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0

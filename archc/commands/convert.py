@@ -13,6 +13,7 @@ from pathlib import Path
 
 from archc.diagnostics import Diagnostic, SpecError, usage_error
 from archc.files import atomic_save
+from archc.frameworks.keras_backends import add_argument as add_keras_backend
 
 TORCH_SUFFIXES = (".pt", ".pth", ".bin")  # .bin: the Hugging Face hub's pytorch_model.bin (timm's weights)
 KERAS_SUFFIX = ".weights.h5"
@@ -26,6 +27,7 @@ def register(parser) -> None:
     parser.add_argument(
         "--to", dest="target", required=True, metavar="FILE", help="weights to write (.weights.h5 or .pt/.pth/.bin)"
     )
+    add_keras_backend(parser)
 
 
 def _kind(path: str) -> str | None:
@@ -44,19 +46,27 @@ def run(args) -> int:
         )
     if not Path(args.source).is_file():
         raise usage_error("E601", f"no such file: {args.source}", "check the --from path")
-    missing = [m for m in ("torch", "keras") if importlib.util.find_spec(m) is None]
+    needed = ("torch", "keras", *([args.keras_backend] if args.keras_backend else []))
+    missing = [m for m in dict.fromkeys(needed) if importlib.util.find_spec(m) is None]
     if missing:
         raise usage_error(
             "E602",
-            f"convert needs PyTorch and Keras; not installed: {', '.join(missing)}",
-            "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)",
+            f"convert needs PyTorch and Keras{f' on {args.keras_backend}' if args.keras_backend else ''}; "
+            f"not installed: {', '.join(missing)}",
+            "pip install 'archc[torch,keras]' (install CPU torch first: pip install torch)"
+            + (f"; pip install {args.keras_backend}" if args.keras_backend else ""),
         )
+    from archc.pipeline import compile_all
+
+    (compiled,) = compile_all([args.spec])  # a spec error is reported here, before any framework starts
+    if args.keras_backend:  # Keras on that backend, in a process of its own (the same command, checked again there)
+        from archc.frameworks.keras_backends import rerun_command
+
+        return rerun_command(["convert", args.spec, "--from", args.source, "--to", args.target], args.keras_backend)
     from archc.frameworks.convert import keras_to_torch, torch_to_keras
     from archc.frameworks.generated import load_generated
     from archc.frameworks.quiet import import_keras
-    from archc.pipeline import compile_all
 
-    (compiled,) = compile_all([args.spec])
     import_keras()
     import torch
 

@@ -6,19 +6,22 @@ nothing heavy is imported at module level: a cache hit never loads pydantic, net
 
 from __future__ import annotations
 
-import json
-
 from archc.commands.common import add_specs_argument, input_size
-from archc.diagnostics import SpecError
+from archc.diagnostics import SpecError, usage_error
+from archc.output import add_output_arguments, chosen_format, emit, to_csv, to_json, to_markdown
 from archc.reports import text
 
 PROFILES = ("torchvision", "timm", "keras")  # = archc.api.PROFILES (tested); not imported: it would load the compiler
 MAX_DEPTH = 3  # = archc.reports.layers.MAX_DEPTH (tested)
+# The scalar keys of `cost --format json`, the columns of --format csv / markdown (the same names as compare's).
+COLUMNS = ["name", "spec", "input_shape", "output_shape", "params", "buffers", "keras_params", "macs", "flops",
+           "depth", "activations"]  # fmt: skip
+LAYER_COLUMNS = ["spec", "id", "name", "op", "output_shape", "params", "macs"]
 
 
 def register(parser) -> None:
     add_specs_argument(parser)
-    parser.add_argument("--json", action="store_true", help="machine-readable output (see README 'JSON')")
+    add_output_arguments(parser, ["text", "json", "csv", "markdown"], aliases=("json",))
     parser.add_argument(
         "--per-layer", action="store_true", help="a tree: stages, blocks, ops, with %% of params and MACs"
     )
@@ -37,51 +40,75 @@ def register(parser) -> None:
         "--counters",
         action="store_true",
         help="what FlopCounterMode, fvcore, ptflops and thop print for the generated PyTorch model (README"
-        " 'Which number is which'); replaces the stage table",
+        " 'Which number is which'); replaces the stage table (after the tree with --per-layer)",
     )
-    parser.add_argument("--by-kind", action="store_true", help="with --counters: each counter's figure per op kind")
+    parser.add_argument("--by-kind", action="store_true", help="each counter's figure per op kind (implies --counters)")
     parser.add_argument("--no-cache", action="store_true", help="recompile even when a cached summary is fresh")
 
 
 def run(args) -> int:
+    fmt = chosen_format(args)
     if args.depth is not None:
         args.per_layer = True
+    _check_options(args, fmt)
     if args.per_layer or args.counters or args.by_kind:
-        return _compiled_report(args)
-    docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
-    if args.json:
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        emit(_compiled_report(args, fmt), args.out)
         return 0
-    print("\n\n".join(_human(doc, _stage_table(doc)) for doc in docs))
+    docs = summaries(args.specs, args.input_size, use_cache=not args.no_cache)
+    if fmt == "json":
+        emit(to_json(docs[0] if len(docs) == 1 else docs), args.out)
+    elif fmt in ("csv", "markdown"):
+        emit((to_csv if fmt == "csv" else to_markdown)(docs, COLUMNS), args.out)
+    else:
+        emit("\n\n".join(_human(doc, _stage_table(doc)) for doc in docs), args.out)
     return 0
 
 
-def _compiled_report(args) -> int:
-    """``--per-layer`` / ``--depth`` and ``--counters`` / ``--by-kind``: always a full compile (no cache)."""
+def _check_options(args, fmt: str) -> None:
+    """Options that would be ignored are mistakes to report, not to drop silently."""
+    if args.profile is not None and not args.per_layer:
+        raise usage_error(
+            "E600",
+            f"--profile {args.profile} names the layers of --per-layer, and there is no --per-layer",
+            f"add --per-layer (archc cost {' '.join(args.specs)} --per-layer --profile {args.profile})",
+        )
+    if args.by_kind and not args.counters:
+        args.counters = True  # --by-kind implies --counters (as --depth implies --per-layer)
+    if fmt in ("csv", "markdown") and args.counters:
+        raise usage_error("E600", f"--counters prints text or json, not {fmt}", "use --format text or --format json")
+    if fmt == "markdown" and args.per_layer:
+        raise usage_error("E600", "--per-layer prints text, json or csv, not markdown", "use --format csv or json")
+
+
+def _compiled_report(args, fmt: str) -> str:
+    """``--per-layer`` / ``--depth`` and ``--counters`` / ``--by-kind``: always a full compile (no cache); both
+    together print the tree, then the counters."""
     from archc.counters import report
     from archc.pipeline import compile_all
     from archc.reports import layers
     from archc.reports.summary import per_layer, summary
 
     compiled = compile_all(args.specs, args.input_size)
-    counters = args.counters or args.by_kind
-    if args.json:
+    if fmt == "json":
         docs = []
         for c in compiled:
             doc = summary(c)
             if args.per_layer:
                 doc["layers"] = per_layer(c, args.profile)
-            if counters:
+            if args.counters:
                 doc.update(report.json_keys(c, args.by_kind))
             docs.append(doc)
-        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
-        return 0
-    if counters:
-        print(report.text(compiled, args.by_kind))
-        return 0
-    bodies = [(summary(c), layers.render(c, args.profile, args.depth or MAX_DEPTH)) for c in compiled]
-    print("\n\n".join(_human(s, body) for s, body in bodies))
-    return 0
+        return to_json(docs[0] if len(docs) == 1 else docs)
+    if fmt == "csv":  # --per-layer: one row per op of every spec
+        rows = [{"spec": c.loaded.key, **r} for c in compiled for r in per_layer(c, args.profile)]
+        return to_csv(rows, LAYER_COLUMNS)
+    parts = []
+    if args.per_layer:
+        bodies = [(summary(c), layers.render(c, args.profile, args.depth or MAX_DEPTH)) for c in compiled]
+        parts.append("\n\n".join(_human(s, body) for s, body in bodies))
+    if args.counters:
+        parts.append(report.text(compiled, args.by_kind))
+    return "\n\n".join(parts)
 
 
 def summaries(refs: list[str], input_size, use_cache: bool) -> list[dict]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import fnmatch
 
 from archc.diagnostics import did_you_mean, usage_error
-from archc.pipeline import compile_spec
+from archc.output import add_output_arguments, chosen_format, emit, to_csv, to_json, to_markdown
 from archc.reports import text
-from archc.reports.summary import summary
-from archc.spec.loader import builtin_names
+from archc.spec.paths import builtin_names
+
+# The keys of `archc list --format json|csv|markdown`: compare's names for the same quantities.
+COLUMNS = ["label", "name", "spec", "depth", "params", "buffers", "keras_params", "macs", "flops", "description"]
 
 
 def register(parser) -> None:
@@ -20,6 +22,7 @@ def register(parser) -> None:
         "patterns", nargs="*", metavar="PATTERN", help="only names matching a glob ('cifar/*') or starting with it"
     )
     parser.add_argument("--names", action="store_true", help="only the names, one per line (for scripts)")
+    add_output_arguments(parser, ["text", "json", "csv", "markdown"], aliases=("json", "csv", "markdown"))
 
 
 def matching(patterns: list[str]) -> list[str]:
@@ -41,22 +44,33 @@ def matching(patterns: list[str]) -> list[str]:
 
 
 def run(args) -> int:
+    fmt = chosen_format(args)
     names = matching(args.patterns)
     if args.names:
-        print("\n".join(names))
+        if fmt != "text":
+            raise usage_error("E600", f"--names prints plain lines, not {fmt}", f"drop --names for --format {fmt}")
+        emit("\n".join(names), args.out)
         return 0
+    rows = rows_of(names)
+    if fmt == "json":
+        emit(to_json(rows), args.out)
+    elif fmt in ("csv", "markdown"):
+        emit((to_csv if fmt == "csv" else to_markdown)(rows, COLUMNS), args.out)
+    else:
+        cells = [[r["label"], str(r["depth"]), text.scaled(r["params"], "").rstrip(), text.scaled(r["macs"], "MACs"),
+                  r["description"]] for r in rows]  # fmt: skip
+        emit(text.table(["spec", "depth", "params", "MACs", "description"], cells, right={1, 2, 3}), args.out)
+    return 0
+
+
+def rows_of(names: list[str]) -> list[dict]:
+    """One row per built-in spec: :data:`COLUMNS` (the ``archc.list()`` rows)."""
+    from archc.pipeline import compile_spec
+    from archc.reports.summary import summary
+
     rows = []
     for name in names:
         c = compile_spec(name)
         s = summary(c)
-        rows.append(
-            [
-                name,
-                str(s["depth"]),
-                text.scaled(s["params"], "").rstrip(),
-                text.scaled(s["macs"], "MACs"),
-                c.spec.description,
-            ]
-        )
-    print(text.table(["spec", "depth", "params", "MACs", "description"], rows, right={1, 2, 3}))
-    return 0
+        rows.append({"label": name, **{k: s[k] for k in COLUMNS[1:-1]}, "description": c.spec.description})
+    return rows

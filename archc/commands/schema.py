@@ -1,19 +1,19 @@
-"""``archc schema``: print the JSON Schema of the spec language (see :mod:`archc.spec.json_schema`).
+"""``archc schema [--out FILE]``: print the JSON Schema of the spec language (see :mod:`archc.spec.json_schema`).
 
-The repository commits it as ``archc-spec.schema.json``; refresh it with ``archc schema > archc-spec.schema.json``.
+The repository commits it as ``archc-spec.schema.json``; refresh it with ``archc schema --out archc-spec.schema.json``.
 """
 
 from __future__ import annotations
 
-import sys
-
+from archc.output import add_output_arguments, chosen_format, emit
 from archc.spec.json_schema import schema_text
 
 
 def register(parser) -> None:
-    del parser  # no options
+    add_output_arguments(parser, ["json"], default="json")
 
 
 def run(args) -> int:
-    sys.stdout.write(schema_text())
+    chosen_format(args)  # json is the one format; a wrong --format or a missing --out folder is refused
+    emit(schema_text(), args.out)
     return 0

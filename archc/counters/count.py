@@ -12,6 +12,7 @@ import networkx as nx
 from archc.counters.rules import FORMS, KINDS, RULES, Rule, rules_for
 from archc.counters.terms import TERMS, explicit_padding, kind_of
 from archc.ir.graph import operands
+from archc.ir.naming import pytorch_profile
 
 
 @dataclass
@@ -36,15 +37,19 @@ def rule_value(rule: Rule, op: str, attrs: dict, ins: list, out: tuple, macs: in
 APPLIES = {"explicit-pad": explicit_padding}
 
 
-def count(g: nx.DiGraph, tools: list[str] | None = None, versions: dict[str, str] | None = None) -> CounterFigures:
+def count(
+    g: nx.DiGraph, tools: list[str] | None = None, versions: dict[str, str] | None = None, code: str | None = None
+) -> CounterFigures:
     """Every tool's figure (``tools``: a subset of :data:`~archc.counters.rules.RULES`, default all), with the
-    rules of the pinned versions or of ``versions`` (tool → a version in ``OTHER_VERSIONS``)."""
+    rules of the pinned versions or of ``versions`` (tool → a version in ``OTHER_VERSIONS``), for the model
+    written as ``code``'s library writes it (default: the spec's PyTorch naming profile)."""
     tools = list(RULES) if tools is None else tools
     rules = {t: rules_for(t, (versions or {}).get(t)) for t in tools}
     by_kind = {t: {} for t in tools}
     forms: dict[str, list[str]] = {}
+    profile = code or pytorch_profile(g)  # the library whose code the model is written as (counts follow code)
     for node, d in g.nodes(data=True):
-        kind = kind_of(d["op"], d["attrs"])
+        kind = kind_of(d["op"], d["attrs"], d.get("role"), profile, g.graph.get("family", ""))
         ins = [g.nodes[p]["shape"] for p in operands(g, node)]
         for tool in tools:
             rule = rules[tool][kind]

@@ -52,7 +52,7 @@ def legend() -> str:
 
 def notes(forms: dict[str, list[str]]) -> str:
     """The code forms the figures rest on (what the IR cannot see), wrapped."""
-    out = ["Code forms assumed (the IR cannot see how code is written; archc's PyTorch backend writes it so):"]
+    out = ["Code forms assumed (the IR cannot see how code is written; the library's code, as below):"]
     for name in FORMS:
         if name in forms:
             text = f"- {name} ({', '.join(forms[name])}): {FORMS[name]}"

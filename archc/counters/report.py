@@ -22,7 +22,8 @@ def text(compiled: list[Compiled], by_kind: bool) -> str:
     figures = [(c, count(c.graph)) for c in compiled]
     rows = [(c.loaded.key, fmt.shape(c.graph.nodes[c.graph.graph["input"]]["shape"]), f) for c, f in figures]
     parts = [
-        "What each counter prints for the generated PyTorch model (batch 1, eval mode):",
+        "What each counter prints for the PyTorch model (batch 1, eval mode; a timm- or torchvision-named spec: "
+        "the library's own model):",
         render.figures_table(rows),
     ]
     if by_kind:

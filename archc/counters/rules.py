@@ -45,13 +45,16 @@ KINDS = (
     "conv",
     "linear",
     "batchnorm",
+    "timm_batchnorm_act",
     "groupnorm",
+    "timm_groupnorm",
     "channel_conv",
     "relu",
     "maxpool",
     "avgpool",
     "adaptive_avgpool",
     "adaptive_maxpool",
+    "mean",
     "add",
     "scale",
     "sigmoid",
@@ -130,6 +133,10 @@ FORMS = {
     "layer-scale-mul": "layer scale is x.mul(gamma) where timm writes it (N×C×H×W: layer_scale_mul) and the * "
     "operator elsewhere (channels-last, torchvision's layer_scale * block(x)): ptflops' patch of Tensor.mul counts "
     "the first, 1 per element, not the operator.",
+    "timm-code": "a timm-named model (names: {pytorch: timm}) is counted as timm's own code: the squeeze of SE and "
+    "ECA is x.mean((2, 3)) (an aten::mean no counter handles and no module for the hooks: 0 everywhere) and a "
+    "GroupNorm is timm.layers.GroupNorm and a RegNet's BatchNorm timm's BatchNormAct2d (norm and activation in one "
+    "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d).",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -159,7 +166,12 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "channel_conv": Rule((_M,)),  # conv_flop_jit (the Conv1d is an aten::_convolution too)
         "linear": Rule((_M,)),  # linear_flop_jit on aten::linear, bias ignored
         "batchnorm": Rule((Count("in", 2, "batchnorm_flop_jit, eval, affine: 2 × input elements"),), forms=("eval",)),
+        "timm_batchnorm_act": Rule(
+            (Count("in", 2, "batchnorm_flop_jit (BatchNormAct2d calls F.batch_norm), eval: 2 × input"),),
+            forms=("eval",),
+        ),
         "groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
+        "timm_groupnorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::group_norm, affine: 5 × input"),)),
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
         "layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
         "layernorm2d": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
@@ -200,8 +212,14 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "conv": Rule((_M,), forms=("module",)),  # count_convNd, bias ignored
         "linear": Rule((_M,), forms=("module",)),  # count_linear: in_features × output elements
         "batchnorm": Rule((Count("in", 4, "count_normalization: 2 × input elements, × 2 affine"),), forms=("module",)),
+        "timm_batchnorm_act": Rule(
+            (Count("in", 4, "count_normalization (subclasses too): 2 × input, × 2 affine"),), forms=("module",)
+        ),
         "groupnorm": Rule(
             (Count("in", 4, "count_normalization on nn.GroupNorm: 2 × input, × 2 affine"),), forms=("module",)
+        ),
+        "timm_groupnorm": Rule(
+            (Count("in", 4, "count_normalization (subclasses too): 2 × input, × 2 affine"),), forms=("module",)
         ),
         "channel_conv": Rule((_M,), forms=("module",)),  # count_convNd on nn.Conv1d, bias ignored
         "avgpool": Rule(_THOP_AVG, forms=("module", "explicit-pad")),  # count_avgpool
@@ -241,6 +259,20 @@ ZERO = {  # zero rules that depend on how the code is written
     ("thop", "gelu"): Rule(why="no rule for nn.GELU (warned, counted as zero)", forms=("activation-module",)),
     ("thop", "silu"): Rule(why="no rule for nn.SiLU (warned, counted as zero)", forms=("activation-module",)),
     ("thop", "hardswish"): Rule(why="no rule for nn.Hardswish (warned, counted as zero)", forms=("activation-module",)),
+    ("ptflops", "timm_groupnorm"): Rule(
+        why="MODULES_MAPPING matches exact classes: timm.layers.GroupNorm is a subclass", forms=("timm-code",)
+    ),
+    ("ptflops", "timm_batchnorm_act"): Rule(
+        why="MODULES_MAPPING matches exact classes: timm's BatchNormAct2d is a subclass", forms=("timm-code",)
+    ),
+    **{
+        (tool, "mean"): Rule(why="x.mean((2, 3)): " + why, forms=("timm-code",))
+        for tool, why in {
+            "fvcore": "aten::mean has no handle in _DEFAULT_SUPPORTED_OPS",
+            "ptflops": "not a module, and torch.mean / Tensor.mean are not patched",
+            "thop": "not a module: thop's hooks never see it",
+        }.items()
+    },
 }
 
 # Other versions of a tool whose rules differ from the pinned one (:data:`TOOLS`): tool → {version: changed kinds}.

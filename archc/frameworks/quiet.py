@@ -40,9 +40,9 @@ def captured_stderr():
 
 
 def import_keras():
-    """``import keras`` on the TensorFlow backend, quietly; returns the module."""
+    """``import keras`` quietly, on Keras' own backend setting (``KERAS_BACKEND``, keras.json, else TensorFlow:
+    :mod:`archc.frameworks.keras_backends` runs another backend in a child process); returns the module."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     if "keras" in sys.modules:
         return sys.modules["keras"]
     with captured_stderr():

@@ -131,47 +131,86 @@ def keras_macs(model) -> int:
     return total
 
 
-def check_keras(c: Compiled) -> list[Check]:
-    s = summary(c)
-    model = load_generated(c, "keras").build_model()
-    g = c.graph
-    checks = [
-        Check("input shape", s["input_shape"], _chw(model.inputs[0].shape)),
-        Check("keras_params", s["keras_params"], model.count_params()),
-        Check("MACs", s["macs"], keras_macs(model)),
-    ]
+def measure_keras(model, layers: list[str]) -> dict:
+    """What :func:`check_keras` compares, measured on a built Keras model (in this process or a Keras child)."""
     names = {layer.name for layer in model.layers}
+    return {
+        "input_shape": _chw(model.inputs[0].shape),
+        "keras_params": model.count_params(),
+        "macs": keras_macs(model),
+        "layers": {name: _chw(model.get_layer(name).output.shape) if name in names else None for name in layers},
+        "outputs": [_chw(o.shape) for o in model.outputs],
+    }
+
+
+def _stage_layers(c: Compiled) -> list[str]:
+    """Each stage output's Keras layer; ConvNeXt's ends in ``shortcut + x`` (an op, no layer): its main path."""
+    g, out = c.graph, []
     for info in g.graph["stages"]:
-        name = g.nodes[info.output]["names"]["keras"]
-        if name not in names and g.nodes[info.output]["op"] == "add":  # ConvNeXt's `shortcut + x`: no layer
-            name = g.nodes[operands(g, info.output)[0]]["names"]["keras"]  # the main path, same shape
-        actual = _chw(model.get_layer(name).output.shape) if name in names else f"no layer {name!r}"
+        node = info.output
+        if g.graph.get("family") == "convnext" and g.nodes[node]["op"] == "add":
+            node = operands(g, node)[0]  # the main path into the addition: the same shape
+        out.append(g.nodes[node]["names"]["keras"])
+    return out
+
+
+def _keras_children(compiled: list[Compiled], keras_backend: str) -> Iterator[dict]:
+    """Each spec's Keras measurements, from one child process with Keras on ``keras_backend``."""
+    from archc.codegen import emit
+    from archc.frameworks.keras_backends import run_child
+
+    jobs = [{"source": emit(c, "keras"), "name": c.loaded.key, "layers": _stage_layers(c)} for c in compiled]
+    return run_child("verify", jobs, keras_backend)
+
+
+def check_keras(c: Compiled, got: dict | None = None) -> list[Check]:
+    """The Keras model against the IR: measured here (Keras' own backend), or ``got`` from a Keras child."""
+    s = summary(c)
+    g = c.graph
+    layers = _stage_layers(c)
+    got = got or measure_keras(load_generated(c, "keras").build_model(), layers)
+    checks = [
+        Check("input shape", s["input_shape"], got["input_shape"]),
+        Check("keras_params", s["keras_params"], got["keras_params"]),
+        Check("MACs", s["macs"], got["macs"]),
+    ]
+    for info, name in zip(g.graph["stages"], layers):
+        actual = got["layers"][name] or f"no layer {name!r}"
         checks.append(Check(f"stage {info.name} shape", list(g.nodes[info.output]["shape"]), actual))
-    if len(model.outputs) == 1:
-        checks.append(Check("output shape", s["output_shape"], _chw(model.outputs[0].shape)))
+    if len(got["outputs"]) == 1:
+        checks.append(Check("output shape", s["output_shape"], got["outputs"][0]))
     return checks
 
 
 CHECKERS = {"pytorch": check_pytorch, "keras": check_keras}
 
 
-def verify(compiled: list[Compiled], frameworks: list[str]) -> list[Result]:
-    """Check every spec in every framework (spec by spec); frameworks not installed are skipped."""
-    return list(each_result(compiled, frameworks))
+def verify(compiled: list[Compiled], frameworks: list[str], keras_backend: str | None = None) -> list[Result]:
+    """Check every spec in every framework (spec by spec); frameworks not installed are skipped.
+    ``keras_backend``: Keras on that backend, in a child process (default: Keras' own setting, here)."""
+    return list(each_result(compiled, frameworks, keras_backend))
 
 
-def each_result(compiled: list[Compiled], frameworks: list[str]) -> Iterator[Result]:
+def each_result(compiled: list[Compiled], frameworks: list[str], keras_backend: str | None = None) -> Iterator[Result]:
     """:func:`verify`, one result at a time as each check finishes (``archc verify`` prints them so)."""
-    installed = {name: importlib.util.find_spec(FRAMEWORKS[name]) is not None for name in frameworks}
-    if installed.get("keras"):
+    needs = {
+        name: [FRAMEWORKS[name], *([keras_backend] if name == "keras" and keras_backend else [])] for name in frameworks
+    }
+    missing = {name: [m for m in needs[name] if importlib.util.find_spec(m) is None] for name in frameworks}
+    installed = {name: not missing[name] for name in frameworks}
+    children = None
+    if installed.get("keras") and keras_backend:
+        children = _keras_children(compiled, keras_backend)  # one process for every spec, started lazily
+    elif installed.get("keras"):
         import_keras()  # before the generated code imports it: no TensorFlow start-up chatter
     for c in compiled:
         for name in frameworks:
-            result = Result(c.loaded.key, name)
+            result = Result(c.loaded.key, f"keras/{keras_backend}" if name == "keras" and keras_backend else name)
             if installed[name]:
-                result.checks = CHECKERS[name](c)
+                measured = (next(children),) if name == "keras" and children else ()  # from the Keras child
+                result.checks = CHECKERS[name](c, *measured)
             else:
-                result.skipped = f"{FRAMEWORKS[name]} is not installed"
+                result.skipped = f"{' and '.join(missing[name])} is not installed"
             yield result
 
 

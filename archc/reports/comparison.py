@@ -18,6 +18,8 @@ from archc.reports.summary import summary
 # Error rates (percent) a spec may declare in its metadata, with their column headers.
 ERROR_KEYS = {"top1_error": "top-1 err %", "top5_error": "top-5 err %", "cifar10_error": "CIFAR-10 err %"}
 COST_KEYS = ("depth", "params", "macs", "flops", "activations")
+# In the JSON / CSV rows too, under the names `archc cost` and `archc sweep` use (not sort keys: params decides).
+SIZE_KEYS = ("buffers", "keras_params")
 RATIO_KEYS = ("params", "macs")
 COUNTERS = tuple(t for t in TOOLS if t not in COST_KEYS)  # `archc compare --counter NAME` adds a column
 SORT_KEYS = ("label", "name", *COST_KEYS, *ERROR_KEYS, *COUNTERS)
@@ -37,14 +39,15 @@ class Comparison:
         """The keys of every row, in the order of the JSON / CSV output."""
         ratios = [f"{k}_ratio" for k in RATIO_KEYS]
         extra = [self.counter] if self.counter in COUNTERS else []
-        return ["label", "name", "spec", *COST_KEYS, *extra, *ratios, *self.error_keys]
+        return ["label", "name", "spec", "depth", "params", *SIZE_KEYS, "macs", "flops", "activations", *extra,
+                *ratios, *self.error_keys]  # fmt: skip
 
 
 def row(c: Compiled) -> dict:
     s = summary(c)
     meta = c.spec.metadata
     # label: the built-in key (``torchvision/resnet50``) or the spec's name; names alone can repeat.
-    out = {"label": c.loaded.key, "name": s["name"], "spec": s["spec"], **{k: s[k] for k in COST_KEYS}}
+    out = {"label": c.loaded.key, "name": s["name"], "spec": s["spec"], **{k: s[k] for k in COST_KEYS + SIZE_KEYS}}
     out.update({k: getattr(meta, k) for k in ERROR_KEYS})
     return out
 

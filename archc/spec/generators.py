@@ -42,7 +42,7 @@ from archc.spec.yamlread import Marks
 class RegNetParams(BaseModel):
     """The RegNet design space's parameters (the paper's w0, wa, wm, d, g, b; timm's RegNetCfg)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     w0: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(description="initial width (a multiple of quant)")
     wa: Annotated[float, Field(ge=0, le=LIMITS.max_channels)] = Field(description="width slope per block")
@@ -66,13 +66,14 @@ class RegNetParams(BaseModel):
 class StageGenerator(BaseModel):
     """``stages:`` written as a generator instead of a table."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
     regnet: RegNetParams = Field(description="the RegNet rule (Radosavovic et al., 2020)")
 
 
 class _Wrapper(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # defer_build: the validators are built when a spec uses a generator, not on every import (archc cost's start-up)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
     stages: StageGenerator
 
 
@@ -125,7 +126,9 @@ def _round_to_group(bottleneck: int, group: int, rounding: str) -> int:
 def _check(p: RegNetParams) -> tuple[str, str, str] | None:
     """``(key, message, help)`` for parameters the rule cannot use, or None."""
     if p.w0 % p.quant:
-        return "w0", f"w0 {p.w0} is not a multiple of quant {p.quant}", f"use a multiple of {p.quant}, e.g. 24 or 48"
+        below, above = p.w0 // p.quant * p.quant, (p.w0 // p.quant + 1) * p.quant
+        near = f"{below} or {above}" if below else str(above)
+        return "w0", f"w0 {p.w0} is not a multiple of quant {p.quant}", f"use a multiple of {p.quant}: {near}"
     return None
 
 

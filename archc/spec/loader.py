@@ -19,9 +19,15 @@ from archc.diagnostics import Diagnostic, SpecError, did_you_mean
 from archc.ir import user_blocks
 from archc.ir.blocks import GROUPED, stage_widths
 from archc.settings import LIMITS
-from archc.spec.generators import expand_generators
-from archc.spec.locate import describe, to_diagnostics
-from archc.spec.paths import _BUILTIN_NAME, builtin_names, display_path, resolve, specs_dir
+from archc.spec.paths import (
+    _BUILTIN_NAME,
+    builtin_names,
+    closest_builtins,
+    display_path,
+    located_name,
+    resolve,
+    specs_dir,
+)
 from archc.spec.recipes import BUILTIN_KINDS
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
@@ -65,16 +71,25 @@ def validate_data(
     data: object, marks: Marks, shown: str, builtin: str | None, sha256: str, files: tuple = ()
 ) -> LoadedSpec:
     """Expand stage generators, validate, and check what the schema cannot (names, widths, groups)."""
+    # The generators and the locator of validation errors are imported when a spec needs them (a generator, a
+    # mistake), not on every run: `archc cost` on a plain stage table starts faster without them.
     if not isinstance(data, dict):
+        from archc.spec.locate import describe
+
         m = marks.value(())
         raise SpecError(
             [Diagnostic(m.path, m.line, m.col, "E202", f"a spec must be a mapping, got {describe(data)}", _START)]
         )
-    data = expand_generators(data, marks)
+    if isinstance(data.get("stages"), dict):
+        from archc.spec.generators import expand_generators
+
+        data = expand_generators(data, marks)
     key_errors = _metadata_key_errors(data, marks) + _block_name_errors(data, marks)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
+        from archc.spec.locate import to_diagnostics
+
         raise SpecError(to_diagnostics(exc, data, marks, Spec) + key_errors) from None
     if key_errors:
         raise SpecError(key_errors)
@@ -267,7 +282,7 @@ _START = "start the file with 'archc: 1', 'name: …', 'block: …' and a 'stage
 
 
 def _read_chain(file: Path, shown: str, stack: list[Path], files: list | None = None):
-    data, marks = read_yaml(str(file), shown)
+    data, marks = read_yaml(str(file), located_name(file, shown))
     raw = file.read_bytes()
     digest = hashlib.sha256(raw)
     if files is not None:  # the extends chain, child first: (absolute path, sha256 of its bytes)
@@ -298,6 +313,8 @@ def _with_parent(data, marks: Marks, digest, file: Path, stack: list[Path], file
 
 def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
     if not isinstance(target, str) or not target:
+        from archc.spec.locate import describe
+
         raise SpecError([_at(mark, "E202", f"'extends' must be a string, got {describe(target)}", _EXT_HELP)])
     if target.endswith((".yaml", ".yml")):
         candidate = file.parent / target
@@ -306,7 +323,12 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
     elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
     close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)
-    help = did_you_mean(target, close) if close and not target.endswith((".yaml", ".yml")) else _EXT_HELP
+    if target.endswith((".yaml", ".yml")):
+        help = _EXT_HELP
+    elif target.rpartition("/")[2] in {n.rpartition("/")[2] for n in builtin_names()} or close:
+        help = closest_builtins(target)
+    else:
+        help = _EXT_HELP
     raise SpecError([_at(mark, "E300", f"extends: '{target}' not found", help)])
 
 

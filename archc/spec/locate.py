@@ -208,7 +208,10 @@ def _unknown_key(path: tuple, data: object, marks: Marks, root: type[BaseModel])
         return _diag(m, "E200", "YAML merge keys ('<<') are not supported", "write the keys out, or use 'extends:'")
     close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
     home = _home_of(key, parent)
-    if close or not home:
+    if len(path) > 1 and key in root.model_fields and parent is not root:
+        # a spec-level key written inside a stage (`block:`): not a typo of a stage key (`blocks`)
+        help = f"'{key}' is a top-level key of the spec (it applies to every stage); move it out of '{path[0]}:'"
+    elif close or not home:
         help = did_you_mean(key, fields)
     else:
         help = f"'{key}' belongs under '{home}:'"
@@ -323,9 +326,13 @@ def _short_value(value: object) -> str:
 
 def _range_help(error: dict, name: str) -> str:
     ctx = error.get("ctx", {})
-    upper = ctx.get("le", ctx.get("lt"))
+    if "gt" in ctx:  # strict bounds say so: `wm: 1.0` against gt 1 is not helped by "at least 1.0"
+        return f"use a value greater than {ctx['gt']}"
+    if "lt" in ctx:
+        return f"use a value less than {ctx['lt']}"
+    upper = ctx.get("le")
     if upper is None:
-        return f"use a value of at least {ctx.get('ge', ctx.get('gt'))}"
+        return f"use a value of at least {ctx.get('ge')}"
     limit = _LIMIT_OF.get(name.split("[")[0])
     if limit and getattr(LIMITS, limit) == upper:
         return f"the limit is {limit} (raise it with ARCHC_{limit.upper()}, see README 'Limits')"

@@ -5,7 +5,7 @@ mistyped key is an error with a location, never a silent default. ``archc schema
 generated from these models.
 """
 
-from __future__ import annotations
+# (no `from __future__ import annotations`: real annotations spare pydantic an eval per field at import)
 
 import builtins
 import keyword
@@ -61,6 +61,12 @@ MetaText = Annotated[
     str,
     StringConstraints(max_length=2000, pattern=_TEXT_PATTERN),
 ]
+
+
+# Start-up (archc cost's first run): an empty-list default comes from a Python function, not the builtin
+# ``list``, whose signature pydantic reads through the tokenizer (compiling its large regular expression).
+def _no_items() -> list:
+    return []
 
 
 class _Model(BaseModel):
@@ -192,7 +198,7 @@ class Head(_Model):
     pool_size: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] = Field(
         default=1, description="output size of the adaptive pool (torchvision VGG: 7)"
     )
-    hidden: list[Channels] = Field(default_factory=list, max_length=8, description="hidden fc widths (VGG)")
+    hidden: list[Channels] = Field(default_factory=_no_items, max_length=8, description="hidden fc widths (VGG)")
     dropout: Annotated[float, Field(ge=0, lt=1)] = Field(default=0.0, description="dropout before hidden fcs")
     classes: Annotated[int, Field(ge=1, le=LIMITS.max_channels * 16)] = 1000
     features_only: bool = Field(default=False, description="no classifier: return every stage's output")
@@ -218,7 +224,7 @@ UnitName = Literal[
 class UnitSpec(_Model):
     """A residual-unit ordering written out (the names of ``unit:`` are five such orderings)."""
 
-    preact: list[UnitOp] = Field(default_factory=list, max_length=4, description="on the block input")
+    preact: list[UnitOp] = Field(default_factory=_no_items, max_length=4, description="on the block input")
     inner: list[UnitOp] = Field(default=["bn", "relu"], max_length=4, description="after every conv but the last")
     last: list[UnitOp] = Field(default=["bn"], max_length=4, description="after the last conv, before the add")
     after_add: list[UnitOp] = Field(default=["relu"], max_length=4, description="after the addition")
@@ -350,7 +356,7 @@ class Spec(_Model):
     metadata: Metadata = Metadata()
     input: InputSpec = InputSpec()
     defaults: Defaults = Defaults()
-    stem: list[StemLayer] = Field(default_factory=list, max_length=32)
+    stem: list[StemLayer] = Field(default_factory=_no_items, max_length=32)
     blocks: dict[Identifier, BlockRecipe] = Field(
         default_factory=dict, max_length=16, description="user-defined blocks: name → recipe (steps)"
     )
@@ -424,7 +430,7 @@ class Spec(_Model):
     stages: list[Stage] = Field(min_length=1, max_length=64)
     head: Head = Head()
 
-    def at(self, stage: Stage | None) -> Spec:
+    def at(self, stage: Stage | None) -> "Spec":
         """The spec as ``stage`` sees it: the row's block knobs over the top level's (validated values)."""
         if stage is None:
             return self

@@ -1,4 +1,5 @@
-"""``archc sweep --plot``: every kept variant as a point of Y vs X, the Pareto front as a highlighted line.
+"""``archc sweep --plot``: every kept variant as a point of Y vs X, the Pareto front as a highlighted line
+(a measured sweep: measured img/s against MACs, the default ``--pareto`` of ``--measure``).
 
 matplotlib is imported inside the function (the ``plot`` extra); no pyplot; deterministic bytes.
 """
@@ -11,29 +12,39 @@ from archc.files import atomic_save
 from archc.reports.plot import _STYLE, unit
 
 _LABELS = {"params": "params", "macs": "MACs", "flops": "FLOPs", "activations": "activations", "depth": "depth"}
+_MEASURED = {"img_per_s": "measured img/s", "ms_per_step": "measured ms/step", "macs_per_s": "achieved MAC/s",
+             "peak_mem_bytes": "peak memory (bytes)"}  # fmt: skip
 
 
-def _axis(rows: list[dict], column: str):
-    values = [r[column] for r in rows]
-    factor, prefix = unit(values) if column != "depth" else (1.0, "")
-    label = f"{_LABELS.get(column, column)} ({prefix})" if prefix else _LABELS.get(column, column)
+def _label(column: str) -> str:
+    for suffix, label in _MEASURED.items():
+        if column.endswith("_" + suffix):
+            return f"{label} ({column.removesuffix('_' + suffix)})"
+    return _LABELS.get(column, column)
+
+
+def _axis(values, column: str):
+    scaled = column in _LABELS and column != "depth"
+    factor, prefix = unit(list(values)) if scaled else (1.0, "")
+    label = f"{_label(column)} ({prefix})" if prefix else _label(column)
     return [v / factor for v in values], label
 
 
-def plot_front(rows: list[dict], axes, path: str | Path, title: str) -> Path:
+def plot_front(points, axes, path: str | Path, title: str) -> Path:
+    """``points``: (xs, ys, on-front flags) of the kept rows."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     (x, sx), (y, sy) = axes
-    xs, xlabel = _axis(rows, x)
-    ys, ylabel = _axis(rows, y)
-    front = sorted((xs[i], ys[i]) for i, r in enumerate(rows) if r["pareto"])
+    xs, xlabel = _axis(points[0], x)
+    ys, ylabel = _axis(points[1], y)
+    front = sorted((xs[i], ys[i]) for i, on in enumerate(points[2]) if on)
     with matplotlib.rc_context(_STYLE):
         fig = Figure(figsize=(8, 5.2), dpi=150, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
-        ax.scatter(xs, ys, s=9, color="#9bb0c8", alpha=0.6, linewidths=0, label=f"{len(rows):,} variants")
+        ax.scatter(xs, ys, s=9, color="#9bb0c8", alpha=0.6, linewidths=0, label=f"{len(xs):,} variants")
         if front:
             fx, fy = zip(*front)
             ax.plot(fx, fy, "-o", drawstyle="steps-post", color="#c0392b", markersize=4, linewidth=1.5,

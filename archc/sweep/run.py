@@ -1,15 +1,24 @@
-"""Compile every variant of a sweep: in-process for small spaces, else in worker processes, in chunks.
+"""Cost every variant of a sweep, as a stream: in-process for small spaces, else in worker processes, in chunks.
 
 Each worker holds the base spec's merged data and the axes (sent once, at start-up) and receives only
-variant indices; block costs are memoised per worker (:mod:`archc.sweep.fastcost`). A variant that does
-not compile is a diagnostic code in the result (counted by the caller), never an exception.
+ranges of variant indices (a grid's chunk is a ``range``: nothing is listed); block costs are memoised per
+worker (:mod:`archc.sweep.fastcost`). At most a few chunks per worker are in flight, and outcomes come back
+in index order as they are ready, so memory does not grow with the grid. A variant that does not compile is
+a diagnostic code in the result (counted by the caller), never an exception.
+
+Each valid variant carries its **key**: a hash of the variant's spec (the base spec's merged data with the
+axes' values set) and of the measuring options, which names it in a sweep's log (:mod:`archc.sweep.log`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
+import signal
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from archc.diagnostics import SpecError
@@ -21,6 +30,7 @@ from archc.sweep.space import Space, with_values
 METRICS = ("params", "buffers", "macs", "flops", "depth", "activations", "stages")
 CHUNK = 200
 IN_PROCESS_BELOW = 400  # variants; a pool costs more than it saves below this
+IN_FLIGHT_PER_WORKER = 4  # chunks
 
 
 @dataclass(frozen=True)
@@ -40,11 +50,22 @@ class Outcome:
     row: dict | None  # metrics, or None when the variant is invalid
     code: str = ""  # the first diagnostic's code of an invalid variant
     message: str = ""
+    key: str = ""  # the variant's key (valid variants)
 
 
-def evaluate(base: Base, space: Space, index: int) -> Outcome:
+def variant_key(data: dict, options: str) -> str:
+    """16 hex digits of sha256 over the variant's spec data (sorted keys) and the measuring options' text."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{text}\n{options}".encode()).hexdigest()[:16]
+
+
+def variant_data(base: Base, space: Space, index: int) -> tuple[tuple, dict]:
     values = space.variant(index)
-    data = with_values(base.data, space, values)
+    return values, with_values(base.data, space, values)
+
+
+def evaluate(base: Base, space: Space, index: int, options: str = "") -> Outcome:
+    values, data = variant_data(base, space, index)
     try:
         loaded = validate_data(data, base.marks, base.shown, base.builtin, base.sha256)
         total, stages = fast_totals(loaded)
@@ -60,20 +81,21 @@ def evaluate(base: Base, space: Space, index: int) -> Outcome:
         "activations": total.activations,
         "stages": len(stages),
     }
-    return Outcome(index, values, row)
+    return Outcome(index, values, row, key=variant_key(data, options))
 
 
-_WORKER: tuple[Base, Space] | None = None
+_WORKER: tuple[Base, Space, str] | None = None
 
 
-def _init(base: Base, space: Space) -> None:
+def _init(base: Base, space: Space, options: str) -> None:
     global _WORKER
-    _WORKER = (base, space)
+    _WORKER = (base, space, options)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool ends its workers with SIGTERM: not the sweep's handler
 
 
-def _chunk(indices: list[int]) -> list[Outcome]:
-    base, space = _WORKER
-    return [evaluate(base, space, i) for i in indices]
+def _chunk(indices: Sequence[int]) -> list[Outcome]:
+    base, space, options = _WORKER
+    return [evaluate(base, space, i, options) for i in indices]
 
 
 def default_jobs() -> int:
@@ -83,21 +105,19 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run(base: Base, space: Space, indices: Iterable[int], jobs: int, tick: Callable[[int], None]) -> list[Outcome]:
-    """Every variant's outcome, in index order; ``tick(n)`` after each ``n`` variants done."""
-    indices = list(indices)
+def costs(base: Base, space: Space, indices: Sequence[int], jobs: int, options: str = "") -> Iterator[Outcome]:
+    """Every variant's outcome, in index order, as they are ready (``indices``: a range or a sorted list)."""
     if jobs <= 1 or len(indices) < IN_PROCESS_BELOW:
-        out = []
         for i in indices:
-            out.append(evaluate(base, space, i))
-            tick(1)
-        return out
-    chunks = [indices[k : k + CHUNK] for k in range(0, len(indices), CHUNK)]
+            yield evaluate(base, space, i, options)
+        return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    out = []
-    with ctx.Pool(jobs, initializer=_init, initargs=(base, space)) as pool:
-        for part in pool.imap(_chunk, chunks):
-            out.extend(part)
-            tick(len(part))
-    return out
+    with ctx.Pool(jobs, initializer=_init, initargs=(base, space, options)) as pool:
+        pending: deque = deque()
+        for start in range(0, len(indices), CHUNK):
+            pending.append(pool.apply_async(_chunk, (indices[start : start + CHUNK],)))
+            if len(pending) >= IN_FLIGHT_PER_WORKER * jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()

@@ -79,3 +79,46 @@ def pareto_front(rows: list[dict], axes) -> set[int]:
             best = low
         n = m
     return front
+
+
+class Front:
+    """The Pareto front of rows added one at a time, in memory proportional to the front (not the rows).
+
+    Same rule as :func:`pareto_front`: a point is dominated by another at least as good on both axes and
+    different; equal points share their fate. ``ids`` are the variants on the front after every ``add``.
+    """
+
+    def __init__(self, axes):
+        self.axes = axes
+        self.xs: list = []  # the front's distinct points, x ascending (and then y strictly descending)
+        self.points: list = []  # (x, y, [ids]) in the same order
+
+    def add(self, row: dict, ident) -> None:
+        from bisect import bisect_right
+
+        (cx, sx), (cy, sy) = self.axes
+        x, y = sx * row[cx], sy * row[cy]
+        at = start = bisect_right(self.xs, x)
+        if at:
+            px, py, ids = self.points[at - 1]
+            if (px, py) == (x, y):
+                ids.append(ident)
+                return
+            if py <= y:
+                return  # dominated
+            start = at - 1 if px == x else at  # same x, worse y: dominated by the new point
+        end = at
+        while end < len(self.points) and self.points[end][1] >= y:
+            end += 1  # dominated by the new point
+        self.xs[start:end] = [x]
+        self.points[start:end] = [(x, y, [ident])]
+
+    @property
+    def ids(self) -> set:
+        return {i for _, _, ids in self.points for i in ids}
+
+
+def split_where(conditions: list[Condition], measured: list[str]) -> tuple[list[Condition], list[Condition]]:
+    """(conditions on costs and axes — decided before measuring, conditions on measured columns)."""
+    late = set(measured)
+    return [c for c in conditions if c.column not in late], [c for c in conditions if c.column in late]

@@ -5,11 +5,13 @@
   It must exist in the base spec or be a key the schema allows there (did-you-mean otherwise, located at
   the nearest key the base spec writes).
 - VALUES: ``1,32`` (a list), ``2..8`` (inclusive), ``160..288:32`` (a step), ``20..40:2.5`` (a decimal step,
-  exact: 20, 22.5, …); integers stay integers, ``1.5`` is a number, ``true``/``false`` booleans, anything else
-  a string (``stride_at=1x1,3x3``).
+  exact: 20, 22.5, …); integers stay integers, ``1.5`` is a number, ``true``/``false`` booleans, ``null`` (or
+  ``~``) is None, anything else a string (``stride_at=1x1,3x3``).
 
 Variant ``i`` of the space is the mixed-radix digit expansion of ``i`` over the axes (the last axis fastest),
-so workers only need the axes and an index.
+so workers only need the axes and an index: a grid is never listed. A full grid above the setting
+``max_sweep_variants`` (``ARCHC_MAX_SWEEP_VARIANTS``, default 10⁷) is refused before anything is computed;
+``--sample N`` draws N distinct indices from a grid of any size.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from archc.diagnostics import Diagnostic, SpecError, did_you_mean
 from archc.spec.yamlread import Marks
 
 MAX_AXIS_VALUES = 100_000
-MAX_VARIANTS = 10_000_000
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)")
 _INT = re.compile(r"^[-+]?\d+$")
@@ -78,7 +79,7 @@ def _scalar(text: str):
         return int(text)
     if _NUM.match(text):
         return float(text)
-    return {"true": True, "false": False}.get(text, text)
+    return {"true": True, "false": False, "null": None, "~": None}.get(text, text)
 
 
 def _decimal_range(text: str, start: str, stop: str, step: str | None) -> list:
@@ -119,11 +120,23 @@ def parse_axis(arg: str) -> Axis:
     return Axis(key.strip(), parse_path(key.strip()), parse_values(values))
 
 
-def sample_indices(size: int, n: int | None, seed: int) -> list[int] | range:
-    """Every index (grid), or ``n`` distinct indices drawn with ``random.Random(seed)``, in order."""
+def sample_indices(size: int, n: int | None, seed: int | None) -> list[int] | range:
+    """Every index (a lazy range: the grid), or ``n`` distinct indices drawn with ``random.Random(seed)``
+    (default seed 0) from ``range(size)`` — which ``random.sample`` never lists — in order."""
     if n is None:
         return range(size)
-    return sorted(random.Random(seed).sample(range(size), n))
+    return sorted(random.Random(seed or 0).sample(range(size), n))
+
+
+def too_large(space: Space, sample: int | None, limit: int) -> str | None:
+    """Why the sweep is refused (a grid or a sample above ``limit``), or None; decided from the axes alone."""
+    size = space.size
+    if sample is None and size > limit:
+        sizes = " × ".join(str(len(a.values)) for a in space.axes)
+        return f"the grid has {size:,} variants ({sizes}), more than the limit of {limit:,}"
+    if sample is not None and sample > limit:
+        return f"--sample {sample:,} is more than the limit of {limit:,} variants"
+    return None
 
 
 def apply(data: dict, path: tuple, value) -> dict:

@@ -33,8 +33,9 @@ RESNET20 = {"params": 269_722, "macs": 40_551_040}  # tests/reference/figures.md
 ROW_KEYS = {
     "label", "name", "spec", "backend", "framework", "device", "device_name", "threads", "mode", "batch", "amp",
     "channels_last", "compile", "jit_compile", "warmup", "steps", "repeats", "threads_requested", "input_shape",
-    "output_shape", "params", "macs", "first_step_s", "step_ms", "spread_pct", "images_per_s", "mac_factor",
+    "output_shape", "params", "buffers", "keras_params", "macs", "first_step_s", "step_ms", "spread_pct", "images_per_s", "mac_factor",
     "achieved_macs_per_s", "cpu_utilisation", "peak_memory_bytes", "peak_memory_kind", "memory", "load_1min",
+    "keras_backend",
 }  # fmt: skip
 
 
@@ -238,7 +239,7 @@ def test_train_a_features_only_model_in_both_frameworks(tmp_path):
     needs("torch", "keras")
     spec = tmp_path / "feat.yaml"
     spec.write_text("archc: 1\nextends: cifar/resnet20\nname: feat20\nhead: {features_only: true}\n", encoding="utf-8")
-    code, out, err = run_cli("bench", str(spec), "--train", "--json", *TINY[:2], "--warmup", "1", "--steps", "1",
+    code, out, err = run_cli("bench", str(spec), "--backend", "all", "--train", "--json", *TINY[:2], "--warmup", "1", "--steps", "1",
                              "--repeats", "1", "--threads", "1")  # fmt: skip
     assert code == 0, err
     rows = json.loads(out)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from archc import cache
 from tests.conftest import REPO, run_cli
 
 
@@ -40,10 +41,37 @@ def test_no_cache_neither_reads_nor_writes(cache_dir):
     run_cli("cost", "resnet18")
     (entry,) = cache_dir.glob("*.json")
     doc = json.loads(entry.read_text(encoding="utf-8"))
-    doc["summary"]["params"] = 1  # a tampered entry would show here …
+    doc["summary"]["params"] = 1  # an entry rewritten with its checksum would show here …
+    doc["sha256"] = cache.checksum(doc["summary"])
     entry.write_text(json.dumps(doc), encoding="utf-8")
     assert "11,689,512" not in run_cli("cost", "resnet18")[1]
     assert "11,689,512" in run_cli("cost", "resnet18", "--no-cache")[1]  # … but --no-cache compiles
+
+
+def test_an_entry_whose_numbers_do_not_match_its_checksum_is_a_miss(cache_dir):
+    run_cli("cost", "resnet18")
+    (entry,) = cache_dir.glob("*.json")
+    doc = json.loads(entry.read_text(encoding="utf-8"))
+    doc["summary"]["params"], doc["summary"]["macs"] = 1, 2  # readable, well-formed, other numbers
+    entry.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = run_cli("cost", "resnet18")
+    assert code == 0 and err == ""
+    assert "11.69 M params" in out and "1 params" not in out
+    assert json.loads(entry.read_text(encoding="utf-8"))["summary"]["params"] == 11689512  # rewritten
+    del doc["sha256"]  # an entry without a checksum (an older format) is a miss too
+    entry.write_text(json.dumps(doc), encoding="utf-8")
+    assert "11.69 M params" in run_cli("cost", "resnet18")[1]
+
+
+def test_an_unusable_cache_folder_is_one_note(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("ARCHC_CACHE_DIR", str(blocker))
+    monkeypatch.setattr(cache, "_noted", set())
+    code, out, err = run_cli("cost", "resnet18", "resnet34")
+    assert code == 0 and "resnet34" in out
+    assert err.count("note:") == 1 and f"ARCHC_CACHE_DIR={blocker}" in err and "not a folder" in err
+    assert run_cli("cost", "resnet18", "--no-cache")[2] == ""  # --no-cache never touches it
 
 
 def _write(path, text):

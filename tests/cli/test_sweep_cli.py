@@ -90,7 +90,7 @@ def test_generator_parameters_and_invalid_variants_by_code():
     )
     assert {r["stages.regnet.w0"] for r in rows} == {"16", "24", "32"}  # 20 and 28 are not multiples of 8
     assert "10 variants, 6 valid" in err
-    assert "invalid: 4 × E401, e.g. specs/regnet/regnetx_002.yaml:" in err and "not a multiple of quant 8" in err
+    assert "invalid: 4 × E401, e.g. <built-in regnet/regnetx_002>:" in err and "not a multiple of quant 8" in err
 
 
 def test_json_output_and_plot(tmp_path):

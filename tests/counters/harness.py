@@ -53,8 +53,9 @@ def generated_model(compiled):
     return namespace["build_model"]().eval()
 
 
-def compare(ref: str, size: tuple[int, int]) -> tuple[dict[str, int], dict[str, int], dict]:
-    """(what the tools print, what archc says, archc's per-kind figures) for ``ref`` at ``size``."""
+def compare(ref: str, size: tuple[int, int], code: str | None = None) -> tuple[dict[str, int], dict[str, int], dict]:
+    """(what the tools print, what archc says, archc's per-kind figures) for ``ref`` at ``size``; ``code``: the
+    library whose code form archc assumes (default: the spec's naming profile)."""
     compiled = compile_spec(ref, input_size=size)
     model = generated_model(compiled)
     channels = compiled.spec.input.channels
@@ -65,7 +66,7 @@ def compare(ref: str, size: tuple[int, int]) -> tuple[dict[str, int], dict[str, 
             got = run_all(model, torch.randn(1, channels, *size))
     finally:
         torch.set_num_threads(threads)
-    figs = count(compiled.graph, versions=rule_versions())
+    figs = count(compiled.graph, versions=rule_versions(), code=code)
     return got, {t: figs.totals[t] for t in got}, figs.by_kind
 
 

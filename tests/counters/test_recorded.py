@@ -70,8 +70,22 @@ def test_seresnet50_differs_only_by_how_the_se_branch_pools():
     assert {k: figures[k] - RECORDED["seresnet50"][k] for k in COLUMNS} == expected
 
 
+def test_timm_seresnet50_is_the_recorded_one():
+    """The figures recorded on timm's own seresnet50 (x.mean squeezes) are the ``timm/seresnet50`` built-in's."""
+    g = compile_spec("timm/seresnet50").graph
+    assert count(g, versions={"thop": OLD_THOP}).totals == RECORDED["seresnet50"]
+    assert count(g).totals["fvcore"] == 4_114_027_520  # fvcore on timm's model; "timm's GMACs"
+
+
 def test_every_tool_has_a_rule_for_every_op_kind_the_ir_has():
-    kinds = {kind_of(op, {"mode": m}) for op in OPS for m in ("avg", "max")}
+    kinds = {
+        kind_of(op, {"mode": m}, role, profile, family)
+        for op in OPS
+        for m in ("avg", "max")
+        for role in (None, "se_pool", "eca_pool")
+        for profile in ("torchvision", "timm")
+        for family in ("resnet", "regnet")
+    }
     assert kinds <= set(KINDS)
     for tool in TOOLS:
         for version in [None, *CHANGED.get(tool, {})]:

@@ -14,6 +14,10 @@ from importlib.metadata import version
 
 import torch
 
+from tests.libs import torchvision_if_installed
+
+torchvision_if_installed()  # ptflops imports torchvision.ops: through the helper on CPU torch (tests/libs.py)
+
 DISTRIBUTIONS = {"torch": "torch", "fvcore": "fvcore", "ptflops": "ptflops", "thop": "ultralytics-thop"}
 
 

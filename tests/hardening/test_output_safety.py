@@ -185,7 +185,7 @@ def test_a_backend_limit_is_e403_and_writes_nothing(tmp_path, monkeypatch):
         if ln.startswith("block:")
     )
     assert err.startswith(
-        f"specs/resnet34.yaml:{line}:8: error[E403]: the pytorch backend cannot emit this spec: BasicBlock"
+        f"<built-in resnet34>:{line}:8: error[E403]: the pytorch backend cannot emit this spec: BasicBlock"
     )
     assert "\n  help: " in err and err.endswith("Found 1 error.\n")
     assert not out.exists()

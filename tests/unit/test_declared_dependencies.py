@@ -30,11 +30,17 @@ OPTIONAL = {
         "archc/frameworks/checkpoint.py",
         "archc/commands/convert.py",
         "archc/bench/steps_torch.py",
+        "archc/bench/steps_keras.py",  # Keras on its torch backend (--keras-backend torch)
     },
     "keras": {"archc/frameworks/quiet.py", "archc/bench/steps_keras.py"},  # the keras extra: keras + tensorflow-cpu
     "tensorflow": {"archc/bench/steps_keras.py"},
-    "absl": {"archc/frameworks/quiet.py"},  # comes with tensorflow (extra keras); imported under try/except
+    "absl": {"archc/frameworks/quiet.py"},
+    "numpy": {
+        "archc/bench/steps_keras.py"
+    },  # comes with keras (extra keras)  # comes with tensorflow (extra keras); imported under try/except
     "matplotlib": {"archc/reports/plot.py", "archc/sweep/plot.py"},
+    "ray": {"archc/sweep/executors.py"},  # the ray extra: `archc sweep --measure --executor ray`
+    "tqdm": {"archc/sweep/output.py"},  # the progress extra: the sweep's progress bar on a terminal
 }
 
 

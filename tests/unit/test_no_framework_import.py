@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import REPO
 
-FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "torchvision")
+FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "torchvision", "ray")
 LAZY = ("jinja2", "rich", "matplotlib")
 
 PROBE = """
@@ -48,6 +48,7 @@ def loaded_after(*args: str) -> set[str]:
         ("cost", "--json", "--per-layer", "resnet18"),
         ("list",),
         ("compare", "--markdown", "resnet18", "resnet50"),
+        ("sweep", "resnet18", "--vary", "stages[0].blocks=1..3", "--vary", "stages[1].width=64,128"),
     ],
     ids=lambda a: "-".join(a),
 )

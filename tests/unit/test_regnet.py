@@ -1,4 +1,6 @@
-"""RegNet generators and built-ins: timm's recorded figures, a hand-written torch RegNet, diagnostics."""
+"""RegNet generators and built-ins: timm's recorded figures, timm's own RegNet rule and model, diagnostics.
+
+Every built-in's params and MACs against timm's model: tests/backends/test_references.py."""
 
 from __future__ import annotations
 
@@ -31,35 +33,25 @@ def test_timm_figures_exactly(name):
     assert (s["params"], s["macs"]) == (params, macs)
 
 
+def _timm_regnet():
+    from tests.libs import timm
+
+    return timm().models.regnet
+
+
+def timm_stage_table(cfg) -> list[tuple[int, int, int]]:
+    """``[(width, blocks, group width), …]`` as timm's RegNet computes them (float32 torch arithmetic)."""
+    stages, _ = _timm_regnet().RegNet._get_stage_args(None, cfg)
+    return [(s["out_chs"], s["depth"], s["group_size"]) for s in stages]
+
+
 @pytest.mark.parametrize("name", REGNETS)
 def test_generated_table_equals_timms_float32_rule(name):
-    torch = pytest.importorskip("torch")  # noqa: F841 - the reference generator computes in torch float32
-    from tests.reference_regnet import config, stage_table
-
-    (w0, wa, wm, g, d), _ = config(name.split("/")[1])
+    cfg = _timm_regnet().model_cfgs[name.split("/")[1]]  # timm's RegNetCfg of regnetx_002 …
     spec = load_spec(name).spec
-    assert [(s.width, s.blocks, s.group_width) for s in spec.stages] == stage_table(w0, wa, wm, g, d)
+    assert [(s.width, s.blocks, s.group_width) for s in spec.stages] == timm_stage_table(cfg)
     assert [s.name for s in spec.stages] == ["s1", "s2", "s3", "s4"]
     assert all(s.stride == 2 and s.bottleneck_ratio == 1.0 for s in spec.stages)
-
-
-@pytest.mark.parametrize("name", REGNETS)
-def test_hand_written_torch_regnet(name):
-    torch = pytest.importorskip("torch")
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from tests.reference_regnet import build
-
-    with torch.device("meta"):
-        model = build(name.split("/")[1]).eval()
-        x = torch.empty(1, 3, 224, 224)
-    with FlopCounterMode(display=False) as counter:
-        out = model(x)
-    s = summary(compile_spec(name))
-    assert s["params"] == sum(p.numel() for p in model.parameters())
-    assert s["buffers"] == sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
-    assert 2 * s["macs"] == counter.get_total_flops()
-    assert s["output_shape"] == list(out.shape[1:])
 
 
 def _random_params(rng) -> dict:
@@ -73,12 +65,16 @@ def _random_params(rng) -> dict:
     }
 
 
+def _cfg(p: dict, se: float | None = None):
+    return _timm_regnet().RegNetCfg(
+        w0=p["w0"], wa=p["wa"], wm=p["wm"], depth=p["depth"], group_size=p["group_width"],
+        bottle_ratio=p["bottleneck_ratio"], se_ratio=se or 0.0,
+    )  # fmt: skip
+
+
 def test_the_rule_is_timms_float32_rule_on_random_parameters():
     """300 seeded draws over the design space, and the halfway case where float32 and float64 differ."""
-    pytest.importorskip("torch")
     import random
-
-    from tests.reference_regnet import stage_table
 
     rng = random.Random(15)
     draws = [_random_params(rng) for _ in range(300)] + [
@@ -86,30 +82,30 @@ def test_the_rule_is_timms_float32_rule_on_random_parameters():
     ]
     for p in draws:
         ours = [(r["width"], r["blocks"], r["group_width"]) for r in regnet_stages(RegNetParams(**p))]
-        theirs = stage_table(p["w0"], p["wa"], p["wm"], p["group_width"], p["depth"], bottle=p["bottleneck_ratio"])
-        assert ours == theirs, p
+        assert ours == timm_stage_table(_cfg(p)), p
     assert ours[1][0] == 248  # 120 × 2.1 = 251.99998 in float32 (timm); float64 (pycls) would give 256
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_random_regnets_equal_a_hand_written_torch_model(tmp_path, seed):
+def test_random_regnets_equal_timms_regnet(tmp_path, seed):
+    """timm's own RegNet of the same RegNetCfg: params and FlopCounterMode MACs (meta device). timm's RegNet
+    has exactly four stages: draws with other stage counts are drawn again (the rule test covers them)."""
     torch = pytest.importorskip("torch")
     import random
 
     from torch.utils.flop_counter import FlopCounterMode
 
-    from tests.reference_regnet import RegNet, stage_table
-
     rng = random.Random(seed)
     p, se = _random_params(rng), rng.choice([None, 0.25])
+    while len(timm_stage_table(_cfg(p))) != 4:
+        p = _random_params(rng)
     gen = {**p, **({"se_ratio": se} if se else {})}
     body = "archc: 1\nextends: regnet/regnetx_002\nname: r\ninput: {size: 96}\nstages:\n  regnet: {"
     path = tmp_path / "r.yaml"
     path.write_text(body + ", ".join(f"{k}: {v}" for k, v in gen.items()) + "}\n", encoding="utf-8")
     s = summary(compile_spec(str(path), verify_each=True))
-    stages = stage_table(p["w0"], p["wa"], p["wm"], p["group_width"], p["depth"], bottle=p["bottleneck_ratio"])
     with torch.device("meta"):
-        model = RegNet(stages, se or 0.0, bottle=p["bottleneck_ratio"]).eval()
+        model = _timm_regnet().RegNet(_cfg(p, se)).eval()
         x = torch.empty(1, 3, 96, 96)
     with FlopCounterMode(display=False) as counter:
         model(x)

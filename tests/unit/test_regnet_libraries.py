@@ -18,30 +18,12 @@ from archc.pipeline import compile_spec
 from archc.reports.summary import summary
 from archc.spec.generators import RegNetParams, regnet_stages
 from archc.spec.loader import builtin_names
+from tests.counterparts import regnet_table_on_cpu
 from tests.libs import timm, torchvision_models
 
 torch = pytest.importorskip("torch")
 
 REGNETS = [n for n in builtin_names() if n.startswith("regnet/") or n.startswith("torchvision/regnet")]
-
-
-def _block_params_on_cpu(regnet_module):
-    """torchvision computes a RegNet's stage table with torch tensors and ``.tolist()``, which a meta-device
-    default cannot do: this context computes that table on the CPU while the modules are built on meta."""
-    original = regnet_module.BlockParams.__dict__["from_init_params"]
-
-    def on_cpu(cls, *args, **kwargs):
-        with torch.device("cpu"):
-            return original.__func__(cls, *args, **kwargs)
-
-    class Patch:
-        def __enter__(self):
-            regnet_module.BlockParams.from_init_params = classmethod(on_cpu)
-
-        def __exit__(self, *exc):
-            regnet_module.BlockParams.from_init_params = original
-
-    return Patch()
 
 
 def library_model(builtin: str):
@@ -50,7 +32,7 @@ def library_model(builtin: str):
     if family == "regnet":
         return timm().create_model(name, pretrained=False)
     models = torchvision_models()
-    with _block_params_on_cpu(models.regnet):
+    with regnet_table_on_cpu(models.regnet):
         return getattr(models, name)()
 
 
@@ -227,7 +209,7 @@ def test_a_spec_a_regnet_has_no_module_for_is_located_at_family(tmp_path):
     spec.write_text("archc: 1\nextends: regnet/regnetx_002\nname: eca_regnet\neca: {}\n", encoding="utf-8")
     code, out, err = run_cli("check", str(spec))
     assert code == 2 and out == ""
-    assert "regnetx_002.yaml:11:9: error[E401]: a RegNet block has no 'eca_pool' op" in err
+    assert "<built-in regnet/regnetx_002>:11:9: error[E401]: a RegNet block has no 'eca_pool' op" in err
     assert "help: use family: resnet" in err
 
 
