@@ -91,7 +91,7 @@ def test_any_python_file_is_not_a_spec(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "help"),
-    [("timm/convnext_nonexistent", "`archc list timm/` lists the timm family"),
+    [("timm/vit_base_patch16_224", "`archc list timm/` lists the timm family"),
      ("resnet51", "did you mean 'resnet50', 'resnet18' or 'resnet152'?"),
      ("keras/resnet18", "did you mean 'resnet18', 'timm/resnet18' or 'torchvision/resnet18'?"),
      ("nothing_like_it", "`archc list` lists the")],
