@@ -84,7 +84,7 @@ def emit(c: Compiled) -> str:
 def constructor_name(spec_name: str) -> str:
     """keras.applications' constructor: ``convnext_tiny`` → ``ConvNeXtTiny``."""
     rest = spec_name.removeprefix("convnext")
-    return "ConvNeXt" + "".join(p.capitalize() for p in rest.split("_") if p)
+    return "ConvNeXt" + "".join({"xlarge": "XLarge"}.get(p, p.capitalize()) for p in rest.split("_") if p)
 
 
 def block_function(d) -> list[str]:
