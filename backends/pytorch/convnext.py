@@ -300,7 +300,8 @@ def torchvision_body(model, g, block_cls: str) -> tuple[list[str], list[str]]:
     down = f"LayerNorm2d(width, eps={eps!r}), nn.Conv2d(width, stages[i + 1][0], kernel_size=2, stride=2)"
     init = [
         f"stages = [{table}]  # (width, blocks) of each stage",
-        f"layers: list[nn.Module] = [{stem.removeprefix('self.stem = ')}]",
+        f"stem = {stem.removeprefix('self.stem = ')}",
+        "layers: list[nn.Module] = [stem]",
         "for i, (width, depth) in enumerate(stages):",
         f"    layers.append(nn.Sequential(*[{block_cls}(width) for _ in range(depth)]))",
         "    if i + 1 < len(stages):",

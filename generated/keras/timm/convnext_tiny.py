@@ -63,6 +63,21 @@ def convnext_block(x, dim, name):
     return shortcut + x
 
 
+def convnext_stage(x, dim, depth, name, index):
+    """Stage `index`: a downsampling block in front (not in the first stage), then `depth` blocks."""
+    if index > 0:
+        x = keras.Sequential(
+            [
+                layers.LayerNormalization(epsilon=1e-06, name=f"{name}_downsampling_layernorm_{index - 1}"),
+                layers.Conv2D(dim, 2, strides=2, name=f"{name}_downsampling_conv_{index - 1}"),
+            ],
+            name=f"{name}_downsampling_block_{index - 1}",
+        )(x)
+    for j in range(depth):
+        x = convnext_block(x, dim, f"{name}_stage_{index}_block_{j}")
+    return x
+
+
 def ConvNeXtTiny(
     include_top=True,
     include_preprocessing=True,
@@ -117,16 +132,7 @@ def ConvNeXtTiny(
         name=f"{name}_stem",
     )(x)
     for i, (dim, depth) in enumerate(stages):
-        if i > 0:
-            x = keras.Sequential(
-                [
-                    layers.LayerNormalization(epsilon=1e-06, name=f"{name}_downsampling_layernorm_{i - 1}"),
-                    layers.Conv2D(dim, 2, strides=2, name=f"{name}_downsampling_conv_{i - 1}"),
-                ],
-                name=f"{name}_downsampling_block_{i - 1}",
-            )(x)
-        for j in range(depth):
-            x = convnext_block(x, dim, f"{name}_stage_{i}_block_{j}")
+        x = convnext_stage(x, dim, depth, name, i)
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)

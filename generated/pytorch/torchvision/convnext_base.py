@@ -58,9 +58,8 @@ class ConvNeXt(nn.Module):
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         stages = [(128, 3), (256, 3), (512, 27), (1024, 3)]  # (width, blocks) of each stage
-        layers: list[nn.Module] = [nn.Sequential(
-            nn.Conv2d(3, 128, kernel_size=4, stride=4), LayerNorm2d(128, eps=1e-06)
-        )]
+        stem = nn.Sequential(nn.Conv2d(3, 128, kernel_size=4, stride=4), LayerNorm2d(128, eps=1e-06))
+        layers: list[nn.Module] = [stem]
         for i, (width, depth) in enumerate(stages):
             layers.append(nn.Sequential(*[ConvnextBlock(width) for _ in range(depth)]))
             if i + 1 < len(stages):

@@ -58,7 +58,8 @@ class ConvNeXt(nn.Module):
     def __init__(self, num_classes: int = 1000) -> None:
         super().__init__()
         stages = [(96, 3), (192, 3), (384, 27), (768, 3)]  # (width, blocks) of each stage
-        layers: list[nn.Module] = [nn.Sequential(nn.Conv2d(3, 96, kernel_size=4, stride=4), LayerNorm2d(96, eps=1e-06))]
+        stem = nn.Sequential(nn.Conv2d(3, 96, kernel_size=4, stride=4), LayerNorm2d(96, eps=1e-06))
+        layers: list[nn.Module] = [stem]
         for i, (width, depth) in enumerate(stages):
             layers.append(nn.Sequential(*[ConvnextBlock(width) for _ in range(depth)]))
             if i + 1 < len(stages):
