@@ -125,7 +125,7 @@ class _Writer:
                 self.conv(step, cin)
                 channels = cin = self.text(step.width)
             elif isinstance(step, Norm):
-                self.module(self.attr(step.role), norm_layer(step.norm, channels), "bn")
+                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm), "bn")
             elif isinstance(step, Act):
                 self.activation(step.role, step.fn)
             elif isinstance(step, SqueezeExcite):

@@ -67,14 +67,19 @@ def batchnorm(channels: str, eps: float, momentum: float) -> str:
     return f"nn.BatchNorm2d({', '.join(args)})"
 
 
-def groupnorm(groups: int, channels: str, eps: float) -> str:
-    return f"nn.GroupNorm({groups}, {channels}{'' if eps == 1e-5 else f', eps={eps!r}'})"
+def groupnorm(groups: int, channels: str, eps: float, timm: bool = False) -> str:
+    """``nn.GroupNorm(groups, channels)``, or timm's subclass (the generated ``GroupNorm``: channels first)."""
+    eps_arg = "" if eps == 1e-5 else f", eps={eps!r}"
+    if timm:
+        return f"GroupNorm({channels}, num_groups={groups}{eps_arg})"
+    return f"nn.GroupNorm({groups}, {channels}{eps_arg})"
 
 
-def norm_layer(norm, channels: str) -> str:
-    """The constructor of a block definition's norm (:class:`archc.ir.blocks.Norm`) on ``channels``."""
+def norm_layer(norm, channels: str, timm: bool = False) -> str:
+    """The constructor of a block definition's norm (:class:`archc.ir.blocks.Norm`) on ``channels``; ``timm``:
+    the spec's PyTorch naming profile is timm's (its GroupNorm class)."""
     if norm.kind == "groupnorm":
-        return groupnorm(norm.groups, channels, norm.eps)
+        return groupnorm(norm.groups, channels, norm.eps, timm)
     return batchnorm(channels, norm.eps, norm.momentum)
 
 
@@ -125,7 +130,13 @@ PRINTERS: dict[str, Printer] = {
 }
 
 
-def printer(op: str, origin: tuple = ()) -> Printer:
+_TIMM = {"groupnorm": Printer(lambda a, i: groupnorm(a["groups"], str(a["channels"]), a["eps"], True))}
+
+
+def printer(op: str, origin: tuple = (), profile: str = "torchvision") -> Printer:
+    """How ``op`` is written outside a block; the timm profile writes its GroupNorm as timm's class."""
+    if profile == "timm" and op in _TIMM:
+        return _TIMM[op]
     try:
         return PRINTERS[op]
     except KeyError:

@@ -69,7 +69,7 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     conv += ["bias=False"] * (not d.bias(("bn",) if "bn" in d.unit.last else ()))
     layers = [("pool" if timm else "*pool")] * bool(pool) + [f"nn.Conv2d({', '.join(conv)})"]
     if d.projection_norm:
-        layers.append(norm_layer(d.norm, out))
+        layers.append(norm_layer(d.norm, out, timm))
     make = [*pool, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
     if d.shortcut == "C":
         return make

@@ -95,7 +95,7 @@ def build_view(c: Compiled) -> ModelView:
             *(["import torch.nn.functional as F"] * bool(re.search(r"\bF\.", body))),
             "from torch import nn",
         ],
-        helpers=_helpers(attention),
+        helpers=_helpers(attention, profile, norms(g)),
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
@@ -123,7 +123,8 @@ def _regnet_view(c: Compiled, layout) -> ModelView:
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"],
-        helpers=[_text("squeeze_excitation")] * se + [_text("conv_norm_act")] * (layout.profile == "timm"),
+        helpers=[_text(_form("squeeze_excitation", layout.profile))] * se
+        + [_text("conv_norm_act")] * (layout.profile == "timm"),
         classes=[block, ClassView("RegNet", [_title(spec)], [], methods)],
         class_name="RegNet",
         num_classes=spec.head.classes,
@@ -152,16 +153,29 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
             raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
 
 
-def _helpers(attention: list) -> list[str]:
-    """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA."""
+def _helpers(attention: list, profile: str, norm_ops: set[str]) -> list[str]:
+    """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
+    for the timm profile timm's GroupNorm class; SE and ECA written as the profile's library writes them."""
     kinds = {a.kind for a in attention if a is not None}
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
         [rules.source("make_divisible")] * rounding
         + [rules.source("eca_kernel_size")] * ("eca" in kinds)
-        + [_text("squeeze_excitation")] * ("se" in kinds)
-        + [_text("efficient_channel_attention")] * ("eca" in kinds)
+        + [_text(_form("squeeze_excitation", profile))] * ("se" in kinds)
+        + [_text(_form("efficient_channel_attention", profile))] * ("eca" in kinds)
+        + [_text("group_norm_timm")] * (profile == "timm" and "groupnorm" in norm_ops)
     )
+
+
+def _form(helper: str, profile: str) -> str:
+    """A helper's template in the profile's code form: timm's (``<helper>_timm``: the squeeze as ``x.mean``, as
+    timm's SEModule / EcaModule; fvcore, ptflops and thop count it as on timm's model) or torchvision's."""
+    return f"{helper}_timm" if profile == "timm" else helper
+
+
+def norms(g: nx.DiGraph) -> set[str]:
+    """The norm ops of the graph (``batchnorm``, ``groupnorm``)."""
+    return {op for _, op in g.nodes(data="op")} & {"batchnorm", "groupnorm"}
 
 
 def _text(name: str) -> str:
@@ -247,8 +261,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
         forward = ["features: list[torch.Tensor] = []", *forward, "return features"]
     else:
         forward.append("return x")
-    norms = {op for _, op in g.nodes(data="op")} & {"batchnorm", "groupnorm"}
-    return body.init + init_weights(model, classes, sorted(norms)), forward
+    return body.init + init_weights(model, classes, sorted(norms(g))), forward
 
 
 def _stage_pool(g: nx.DiGraph, stage, attr: str) -> list[str]:
@@ -280,7 +293,7 @@ class _Body:
         data = self.g.nodes[node]
         if data["role"].startswith("se_"):  # VGG's flat features name every op features.N: no SE module fits
             raise EmitError("squeeze-and-excitation inside a flat 'features' container", ("se",))
-        p, a, origin = printer(data["op"], data["origin"]), data["attrs"], data["origin"]
+        p, a, origin = printer(data["op"], data["origin"], pytorch_profile(self.g)), data["attrs"], data["origin"]
         if node == self.g.graph["output"] and data["op"] == "linear":
             a = {**a, "out_features": "num_classes"}  # the classifier's width is the constructor's argument
         ins = operands(self.g, node)

@@ -15,7 +15,7 @@ import os
 import pytest
 
 from archc.counters.rules import CHANGED, TOOLS
-from archc.spec.loader import builtin_names, load_spec
+from archc.spec.loader import builtin_names
 from tests.conftest import HUGE, REPO
 from tests.counters.harness import compare, explain, installed
 
@@ -47,31 +47,14 @@ def _sizes(ref: str) -> tuple[int, int]:
     return (32, 33) if ref.startswith("cifar/") else (224, 193)
 
 
-TIMM_CODE = (
-    "the counters follow timm's own code for a timm-named model (code form timm-code: the SE / ECA squeeze as "
-    "x.mean((2, 3)), GroupNorm as timm.layers.GroupNorm, a RegNet's BatchNorm as BatchNormAct2d); the PyTorch "
-    "backend still prints nn.AdaptiveAvgPool2d, nn.GroupNorm and nn.BatchNorm2d there (issue 23's note)"
-)
-
-
-def _timm_code(ref: str) -> bool:
-    """Whether the spec's counts rest on code form ``timm-code`` (timm names with SE, ECA, GroupNorm or a RegNet)."""
-    spec = load_spec(ref).spec
-    attention = spec.se is not None or spec.eca is not None
-    written_as_timm = attention or spec.defaults.norm.kind == "groupnorm" or spec.family == "regnet"
-    return spec.names.pytorch == "timm" and written_as_timm
-
-
 def _cases():
     for ref in [n for n in builtin_names() if n not in HUGE]:
         marks = [] if ref in DEFAULT else [pytest.mark.slow]
-        marks += [pytest.mark.xfail(strict=True, reason=TIMM_CODE)] if _timm_code(ref) else []
         for size in _sizes(ref):
             yield pytest.param(ref, size, id=f"{ref}-{size}", marks=marks)
     for path in DATA:
-        marks = [pytest.mark.xfail(strict=True, reason=TIMM_CODE)] if _timm_code(str(path)) else []
         for size in (40, 43):
-            yield pytest.param(str(path), size, id=f"{path.stem}-{size}", marks=marks)
+            yield pytest.param(str(path), size, id=f"{path.stem}-{size}")
 
 
 def test_installed_tools_are_the_versions_the_rules_were_read_from():
@@ -93,12 +76,3 @@ def test_counters_equal_the_tools(ref, size):
 
 def compare_macs(by_kind: dict) -> int:
     return sum(by_kind["macs"].values())
-
-
-@pytest.mark.parametrize("path", [p for p in DATA if _timm_code(str(p))], ids=lambda p: p.stem)
-def test_timm_named_code_is_counted_as_printed_today(path):
-    """Until the PyTorch backend writes timm's code forms, its timm-named output is counted as torchvision-style
-    code (modules everywhere): the GroupNorm, ECA and SE rules keep their check on generated code. When the
-    backend lands, the xfail above passes and this test goes."""
-    got, want, by_kind = compare(str(path), (40, 40), code="torchvision")
-    assert got == want, explain(str(path), (40, 40), got, want, by_kind)

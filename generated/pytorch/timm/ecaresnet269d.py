@@ -18,20 +18,19 @@ def eca_kernel_size(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int
 
 class EfficientChannelAttention(nn.Module):
     """ECA (Wang et al., 2020): global average pool → 1-D conv across the channels → sigmoid, a gate per
-    channel; the kernel grows with log2(channels) as timm's EcaModule computes it (module names as timm's)."""
+    channel; the kernel grows with log2(channels); written as timm's EcaModule (the squeeze is ``x.mean``)."""
 
     def __init__(self, channels: int, kernel_size: int = 0, gamma: float = 2.0, beta: float = 1.0) -> None:
         super().__init__()
         kernel_size = kernel_size or eca_kernel_size(channels, gamma, beta)
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.conv = nn.Conv1d(1, 1, kernel_size=kernel_size, padding=(kernel_size - 1) // 2, bias=False)
         self.gate = nn.Sigmoid()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.avgpool(x).flatten(1).unsqueeze(1)  # (N, 1, C): the channels are the 1-D axis
-        scale = self.conv(scale)
-        scale = self.gate(scale).transpose(1, 2).unsqueeze(-1)
-        return x * scale
+        y = x.mean((2, 3)).view(x.shape[0], 1, -1)  # (N, 1, C): the channels are the 1-D axis
+        y = self.conv(y)
+        y = self.gate(y).view(x.shape[0], -1, 1, 1)
+        return x * y.expand_as(x)
 
 
 class ECABottleneck(nn.Module):

@@ -8,6 +8,17 @@ import torch
 from torch import nn
 
 
+class GroupNorm(nn.GroupNorm):
+    """Group normalisation as timm's GroupNorm (timm.layers): an nn.GroupNorm subclass whose first argument is
+    the channel count (as a batch norm's), computed by ``group_norm``."""
+
+    def __init__(self, num_channels: int, num_groups: int = 32, eps: float = 1e-5, affine: bool = True) -> None:
+        super().__init__(num_groups, num_channels, eps=eps, affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+
 class Bottleneck(nn.Module):
     """Bottleneck: 1x1 → 3x3 → 1x1 convs, planes × 4 output channels.
 
@@ -20,13 +31,13 @@ class Bottleneck(nn.Module):
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, kernel_size=1, bias=False)
-        self.bn1 = nn.GroupNorm(32, planes)
+        self.bn1 = GroupNorm(planes, num_groups=32)
         self.act1 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.GroupNorm(32, planes)
+        self.bn2 = GroupNorm(planes, num_groups=32)
         self.act2 = nn.ReLU(inplace=True)
         self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
-        self.bn3 = nn.GroupNorm(32, planes * self.expansion)
+        self.bn3 = GroupNorm(planes * self.expansion, num_groups=32)
         self.act3 = nn.ReLU(inplace=True)
         self.downsample = downsample
 
@@ -54,7 +65,7 @@ class ResNet(nn.Module):
         super().__init__()
         self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.GroupNorm(32, 64)
+        self.bn1 = GroupNorm(64, num_groups=32)
         self.act1 = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = self._make_layer(Bottleneck, 64, 3)
@@ -78,7 +89,7 @@ class ResNet(nn.Module):
         if stride != 1 or self.inplanes != planes * block.expansion:
             downsample = nn.Sequential(
                 nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=stride, bias=False),
-                nn.GroupNorm(32, planes * block.expansion),
+                GroupNorm(planes * block.expansion, num_groups=32),
             )
         layers = [block(self.inplanes, planes, stride, downsample)]
         self.inplanes = planes * block.expansion

@@ -17,23 +17,22 @@ def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
 
 class SqueezeExcitation(nn.Module):
     """Squeeze-and-excitation (Hu et al., 2018): global average pool → 1x1 conv → ReLU → 1x1 conv → sigmoid,
-    a gate per channel (module names as torchvision.ops.SqueezeExcitation); ``squeezed``: the hidden width."""
+    a gate per channel, written as timm's SEModule (the squeeze is ``x.mean``; module names as timm's);
+    ``squeezed``: the hidden width."""
 
     def __init__(self, channels: int, squeezed: int) -> None:
         super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc1 = nn.Conv2d(channels, squeezed, kernel_size=1)
-        self.activation = nn.ReLU()
+        self.act = nn.ReLU(inplace=True)
         self.fc2 = nn.Conv2d(squeezed, channels, kernel_size=1)
-        self.scale_activation = nn.Sigmoid()
+        self.gate = nn.Sigmoid()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.avgpool(x)
-        scale = self.fc1(scale)
-        scale = self.activation(scale)
-        scale = self.fc2(scale)
-        scale = self.scale_activation(scale)
-        return x * scale
+        x_se = x.mean((2, 3), keepdim=True)
+        x_se = self.fc1(x_se)
+        x_se = self.act(x_se)
+        x_se = self.fc2(x_se)
+        return x * self.gate(x_se)
 
 
 class SEBottleneck(nn.Module):
