@@ -52,6 +52,23 @@ def pytest_configure(config):
         _import_torchvision()
 
 
+@pytest.fixture(autouse=True)
+def _release_big_models(request):
+    """After a slow test (full-size models in two libraries), hand freed memory back to the system: glibc keeps
+    a Python process's freed tensors mapped otherwise, and a worker's RSS only grows over the slow tier."""
+    yield
+    if request.node.get_closest_marker("slow") is None:
+        return
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_summary_cache(tmp_path_factory):
     """`archc cost` caches summaries (archc/cache.py): the tests use a folder of their own, not ~/.cache."""

@@ -145,6 +145,7 @@ def test_driver_killed_mid_sweep_then_resumed_writes_nothing_twice(tmp_path, loc
 ray = pytest.importorskip("ray")
 
 
+@pytest.mark.slow
 def test_ray_driver_killed_then_resumed_same_rows_as_local_and_no_ray_process_left(tmp_path, local_file):
     """The issue's done-when check, at three variants: kill after the first row, resume, same file as local."""
     out = tmp_path / "s.csv"
