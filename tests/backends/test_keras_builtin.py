@@ -53,7 +53,9 @@ def test_count_params_and_output_shape_equal_the_ir(name):
             c, h, w = g.nodes[info.output]["shape"]
             assert tuple(layers[name].output.shape) == (None, h, w, c), name
             checked += 1
-    assert checked
+    # keras.applications' ConvNeXt ends a stage in an unnamed `x + shortcut` inside its block function: no layer
+    # carries the stage's name; test_convnext_keras.py compares those models layer by layer with keras.applications
+    assert checked or compiled.spec.family == "convnext"
     keras.backend.clear_session()
 
 
