@@ -33,7 +33,9 @@ _TV_BLOCK = {
     "eca_gate": "eca.gate",
     "eca_scale": "eca",
 }
-_TV_DOWNSAMPLE = ("down_pool", "down_conv", "down_bn")  # numbered in order: downsample.0, .1, …
+# numbered in order: downsample.0, .1, …; a projection that is one conv (pre-activation: no norm) is the bare
+# module ``downsample``, as a hand-written torchvision-style block would hold it
+_TV_DOWNSAMPLE = ("down_pool", "down_conv", "down_bn")
 _TV_HEAD = {"post_bn": "post_bn", "post_act": "relu", "pool": "avgpool", "flatten": "flatten", "fc": "fc"}
 
 # keras.applications: role → suffix inside a block ``{stage}_block{b}``.
@@ -127,13 +129,19 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
 def torchvision_block_attr(role: str, downsample: list[str] | tuple[str, ...] = _TV_DOWNSAMPLE) -> str:
     """The name of an op inside a torchvision block module (``conv1``, ``bn2``, ``relu``, ``preact_bn``,
     ``downsample.1`` given the projection roles ``downsample`` present, ``se.fc1``)."""
+    if role in _TV_DOWNSAMPLE:
+        return downsample_attr(role, downsample)
     m = _SLOT.match(role)
     if m:
         kind, i = m.groups()
         return "relu" if kind == "act" else f"{kind}{i}"
-    if role in _TV_DOWNSAMPLE:
-        return f"downsample.{list(downsample).index(role)}"
     return _TV_BLOCK.get(role, role)  # a user block's step: its role
+
+
+def downsample_attr(role: str, present: list[str] | tuple[str, ...]) -> str:
+    """A projection op's name in the block: ``downsample.{i}`` in the ``nn.Sequential`` of the roles ``present``,
+    or ``downsample`` itself where the projection is one module (a pre-activation net's bare 1x1 conv)."""
+    return "downsample" if len(present) == 1 else f"downsample.{list(present).index(role)}"
 
 
 def _head_fc(role: str, act: str, drop: str) -> str:

@@ -25,7 +25,7 @@ from itertools import islice, takewhile
 import networkx as nx
 
 from archc.ir.blocks import BlockDef
-from archc.ir.naming import torchvision_block_attr, torchvision_name
+from archc.ir.naming import downsample_attr, torchvision_block_attr, torchvision_name
 
 _BLOCK = {
     "se_pool": "se.pool",
@@ -73,7 +73,7 @@ def timm_block_attr(role: str, d: BlockDef, downsample: list[str] | tuple[str, .
     if role in DOWNSAMPLE:
         if d.projection == "avgpool":  # (AvgPool2d or Identity, conv, norm): fixed positions
             return f"downsample.{DOWNSAMPLE.index(role)}"
-        return f"downsample.{list(downsample).index(role)}"
+        return downsample_attr(role, downsample)
     return _BLOCK.get(role) or torchvision_block_attr(role, downsample)
 
 

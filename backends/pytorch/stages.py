@@ -70,7 +70,13 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     layers = [("pool" if timm else "*pool")] * bool(pool) + [f"nn.Conv2d({', '.join(conv)})"]
     if d.projection_norm:
         layers.append(norm_layer(d.norm, out, timm))
-    make = [*pool, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
+    if len(layers) == 1 or (pool and not timm and not d.projection_norm):
+        # One conv (pre-activation: no norm) is the bare module ``downsample`` (archc.ir.naming.downsample_attr);
+        # where a pool strides in front of it (torchvision-style ResNet-D), the two are ``downsample.0`` / ``.1``.
+        make = [f"downsample = {layers[-1]}"]
+        make += [f"if {stride} != 1:", f"    downsample = nn.Sequential({avg}, downsample)"] * bool(pool)
+    else:
+        make = [*pool, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
     if d.shortcut == "C":
         return make
     cond = f"self.inplanes != {out}"

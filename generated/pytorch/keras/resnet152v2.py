@@ -78,9 +78,7 @@ class PreActResNet(nn.Module):
             block_stride = stride if i == blocks - 1 else 1
             downsample = None
             if self.inplanes != planes * block.expansion:
-                downsample = nn.Sequential(
-                    nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=block_stride),
-                )
+                downsample = nn.Conv2d(self.inplanes, planes * block.expansion, kernel_size=1, stride=block_stride)
             layers.append(block(self.inplanes, planes, block_stride, downsample))
             self.inplanes = planes * block.expansion
         return nn.Sequential(*layers)
