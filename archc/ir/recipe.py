@@ -200,7 +200,7 @@ _SE_BASE = {"out": "out", "in": "in", "inner": "width"}
 def se_hidden(a) -> Expr:
     """The SE hidden width of an attention knob (:class:`archc.ir.blocks.Attention`)."""
     base = _SE_BASE[a.of]
-    limit = f", round_limit={a.round_limit!r}" if a.round_limit else ""
+    limit = "" if a.round_limit == 0.9 else f", round_limit={float(a.round_limit)!r}"  # 0.9: make_divisible's default
     if a.ratio is not None:
         value = f"{base} * {a.ratio!r}"
         return parse(

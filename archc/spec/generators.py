@@ -119,7 +119,7 @@ def regnet_stages(p: RegNetParams) -> list[dict]:
 def _round_to_group(bottleneck: int, group: int, rounding: str) -> int:
     """Step 3's rounding of a bottleneck width to a multiple of its group width (``width_rounding``)."""
     if rounding == "make_divisible":
-        return make_divisible(Fraction(bottleneck), group, 0.9)
+        return make_divisible(Fraction(bottleneck), group)
     return int(round(bottleneck / group) * group)
 
 

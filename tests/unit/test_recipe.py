@@ -64,7 +64,7 @@ def test_seresnext_recipe_as_data():
     data = as_dict(recipe)
     assert json.loads(json.dumps(data)) == data
     assert data["lets"] == {"width": "int(planes * (base_width / 64.0)) * groups", "out": "planes * expansion"}
-    assert data["steps"][-3]["hidden"] == "make_divisible(out / reduction, 8)"
+    assert data["steps"][-3]["hidden"] == "make_divisible(out / reduction, 8, round_limit=0.0)"
     assert [s["kind"] for s in data["shortcut"]["projection"]] == ["pool", "conv", "norm"]
 
 

@@ -144,8 +144,27 @@ def test_make_divisible_is_timms_rule():
     for c in (8, 24, 64, 100, 120, 256, 1000, 2048):
         for r in (1, 2, 4, 8, 16, 32):
             for d, limit in ((8, 0.0), (8, 0.9), (1, 0.0), (4, 0.9)):
-                assert make_divisible(Fraction(c, r), d, limit) == timm(c / r, d, limit), (c, r, d, limit)
-    assert make_divisible(Fraction(64, 16), 8, 0.0) == 8  # seresnet18's first stage: not 64 // 16 = 4
+                assert make_divisible(Fraction(c, r), d, round_limit=limit) == timm(c / r, d, limit), (c, r, d, limit)
+    assert make_divisible(Fraction(64, 16), 8, round_limit=0.0) == 8  # seresnet18's first stage: not 64 // 16 = 4
+
+
+def test_make_divisible_has_timms_signature_and_defaults():
+    """The printed helper is called as timm calls its own: positional ``(v, divisor, min_value)``, keyword
+    ``round_limit`` (default 0.9, torchvision's ``_make_divisible``); every argument form agrees with timm's."""
+    import inspect
+
+    from tests.libs import timm as timm_lib
+
+    theirs = timm_lib().layers.make_divisible
+    assert list(inspect.signature(make_divisible).parameters) == list(inspect.signature(theirs).parameters)
+    for name, p in inspect.signature(theirs).parameters.items():
+        assert inspect.signature(make_divisible).parameters[name].default == p.default, name
+    for v in (3.0, 7.5, 12.0, 20.0, 37.0, 100.0, 250.0, 1000.0):
+        for d in (1, 4, 8, 16):
+            assert make_divisible(v) == theirs(v)
+            assert make_divisible(v, d) == theirs(v, d), (v, d)
+            assert make_divisible(v, d, 32) == theirs(v, d, 32), (v, d)
+            assert make_divisible(v, d, round_limit=0.0) == theirs(v, d, round_limit=0.0), (v, d)
 
 
 def test_eca_kernel_rule():
