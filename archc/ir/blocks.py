@@ -371,13 +371,18 @@ class PlanError(Exception):
 def plan_blocks(spec: Spec) -> BlockModel:
     """The block model of a validated spec: the stage loop decides each block's stride and dilation."""
     stem, channels, total_stride = _stem(spec)
-    stages, dilation, definitions = [], 1, {}
+    stages, dilation, factor, definitions = [], 1, 1, {}
     for s, stage in enumerate(spec.stages):
         d = definition_of(spec, stage)
         d = definitions.setdefault(d, d)  # equal plans share one definition object
         stride, previous = stage.stride, dilation
         if spec.output_stride is not None and total_stride * stride > spec.output_stride:
-            dilation, stride = dilation * stride, 1  # dilate instead of striding (dense prediction)
+            factor, stride = factor * stride, 1  # dilate instead of striding (dense prediction)
+        dilation = spec.at(stage).dilation * factor  # the stage's (or the top level's) times output_stride's
+        if dilation != 1 and not any(c.dilation for c in d.recipe.convs()):
+            raise PlanError(_dilation_origin(spec, s), f"dilation {dilation}: the blocks of stage '{stage.name}' "
+                            "have no conv that dilates", "dilation applies to the 3x3 convs of basic, bottleneck "
+                            "and single blocks; remove it (or output_stride) for this block")  # fmt: skip
         total_stride *= stride * (2 if stage.pool is not None else 1)
         strided = 0 if spec.stride_block == "first" else stage.blocks - 1
         blocks, down = [], spec.at(stage).downsample
@@ -405,6 +410,13 @@ def plan_blocks(spec: Spec) -> BlockModel:
     layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     post = () if spec.head.features_only else d.unit.preact
     return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block, spec.names.pytorch)
+
+
+def _dilation_origin(spec: Spec, s: int) -> tuple:
+    """Where a stage's dilation comes from: its row's ``dilation``, the top level's, or ``output_stride``."""
+    if spec.stages[s].dilation is not None:
+        return ("stages", s, "dilation")
+    return ("dilation",) if spec.dilation != 1 else ("output_stride",)
 
 
 def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:

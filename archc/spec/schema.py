@@ -324,6 +324,9 @@ class Stage(_Model):
         default=None, description="this stage's base width (bottleneck blocks)"
     )
     stride_at: Literal["1x1", "3x3"] | None = Field(default=None, description="this stage's stride placement")
+    dilation: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None, description="dilation of this stage's 3x3 convs (its first block's first keeps the previous)"
+    )
     shortcut: Literal["A", "B", "C", "none"] | None = Field(default=None, description="this stage's shortcut")
     norm: NormSpec | None = Field(default=None, description="this stage's norm (default: defaults.norm)")
     activation: Activation | None = Field(default=None, description="this stage's activation")
@@ -332,7 +335,9 @@ class Stage(_Model):
     )
 
 
-STAGE_KNOBS = ("downsample", "block", "unit", "se", "eca", "expansion", "base_width", "stride_at", "shortcut")
+STAGE_KNOBS = (
+    "downsample", "block", "unit", "se", "eca", "expansion", "base_width", "stride_at", "shortcut", "dilation",
+)  # fmt: skip
 
 
 class Names(_Model):
@@ -423,6 +428,11 @@ class Spec(_Model):
         " (PyTorch: torchvision's ResNet/VGG init, convs kaiming_normal_ fan_out, BN weight 1 bias 0; Keras:"
         " keras.applications' layer defaults); framework: the framework's layer defaults only; he_normal:"
         " He et al. (2015) normal, fan_out, for every conv in both backends, BN weight 1 bias 0",
+    )
+    dilation: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=1,
+        description="dilation (and padding) of the blocks' 3x3 convs; a stage's first block's first 3x3 keeps the"
+        " previous stage's (torchvision, timm); output_stride multiplies it",
     )
     output_stride: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] | None = Field(
         default=None, description="dilate instead of striding once the total stride reaches this (8, 16)"

@@ -39,3 +39,27 @@ def test_errors_are_the_pipelines(case):
     with pytest.raises(SpecError) as slow:
         compile_spec(path)
     assert fast.value.diagnostics == slow.value.diagnostics
+
+
+def test_stage_dilation_totals_equal_the_pipeline():
+    """A stage row's ``dilation`` and ``output_stride`` (tests/data/counters/tiny_backbone.yaml) plan once, in
+    the sweep's fast path as in the pipeline."""
+    from tests.conftest import REPO
+
+    path = str(REPO / "tests" / "data" / "counters" / "tiny_backbone.yaml")
+    s = summary(compile_spec(path))
+    total, stages = fast_totals(load_spec(path))
+    assert (total.params, total.macs, list(total.shape)) == (s["params"], s["macs"], s["output_shape"])
+    assert [(t.macs, list(t.shape)) for t in stages] == [(r["macs"], r["output_shape"]) for r in s["stages"]]
+
+
+def test_dilation_without_a_dilating_conv_is_the_pipelines_error(tmp_path):
+    from archc.diagnostics import SpecError
+
+    path = tmp_path / "x.yaml"
+    path.write_text("archc: 1\nextends: timm/convnext_atto\nname: x\ndilation: 2\n", encoding="utf-8")
+    with pytest.raises(SpecError) as fast:
+        fast_totals(load_spec(str(path)))
+    with pytest.raises(SpecError) as slow:
+        compile_spec(str(path))
+    assert str(fast.value) == str(slow.value)
