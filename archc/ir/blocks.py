@@ -113,7 +113,6 @@ class BlockDef:
     projection: str  # a strided projection: "conv" (stride on the 1x1) | "avgpool" (ResNet-D: pool first)
     norm: Norm
     conv_bias: bool | str  # True | False | "auto" (a bias unless a norm follows the conv; Keras V2)
-    explicit_padding: bool  # a backend hint: print padding as its own layer
     zero_init: bool  # the residual branch's last BN starts with gamma 0
     attention: Attention | None = None
     activation: str = "relu"
@@ -270,7 +269,6 @@ class BlockModel:
     layout: str  # "stages" (residual) | "sequential" (VGG: a stack of single-conv blocks)
     init: str  # the spec's ``init`` knob
     stride_block: str = "first"  # which block of a stage takes its stride: "first" | "last" (Keras V2)
-    pytorch_names: str = "torchvision"  # the naming profile the PyTorch backend prints (spec ``names.pytorch``)
 
     @property
     def blocks(self) -> list[Block]:
@@ -304,7 +302,7 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         groups=groups, base_width=spec.base_width, shortcut=custom.shortcut.kind if custom else spec.shortcut,
         strided_identity=spec.strided_identity, projection=spec.projection_stride,
         norm=Norm(norm.kind, norm.eps, norm.momentum, norm.groups), conv_bias=spec.defaults.conv_bias,
-        explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
+        zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
         custom=custom, custom_params=params,
@@ -409,7 +407,7 @@ def plan_blocks(spec: Spec) -> BlockModel:
         stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks, down))
     layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     post = () if spec.head.features_only else d.unit.preact
-    return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block, spec.names.pytorch)
+    return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block)
 
 
 def _dilation_origin(spec: Spec, s: int) -> tuple:

@@ -70,7 +70,7 @@ _SLOT = re.compile(r"^(conv|bn|act)(\d+)$")
 
 def pytorch_profile(g: nx.DiGraph) -> str:
     """The profile whose names the PyTorch backend prints: the spec's ``names.pytorch`` (torchvision | timm)."""
-    return getattr(g.graph.get("blocks"), "pytorch_names", "torchvision")
+    return g.graph.get("pytorch_names", "torchvision")
 
 
 def stem_counters(g: nx.DiGraph) -> dict[str, int]:

@@ -183,7 +183,7 @@ OPS: dict[str, OpDef] = {
                 "dilation",
                 "groups",
                 "bias",
-            ),  # optional: explicit_padding (a backend hint)
+            ),
             _conv_shape,
             params=_conv_params,
             macs=_conv_macs,

@@ -15,6 +15,7 @@ import networkx as nx
 from archc.ir.blocks import Block, BlockDef, PlanError
 from archc.ir.channels_last import walk
 from archc.ir.graph import add_op
+from archc.ir.naming import pytorch_profile
 from archc.ir.recipe import ECA, Act, Add, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
 LoweringError = PlanError  # the name the pipeline catches
@@ -51,8 +52,6 @@ class Emitter:
             kernel=(kernel, kernel), stride=(stride, stride), padding=(pad, pad, pad, pad),
             dilation=(dilation, dilation), groups=groups, bias=kw.get("bias", self.d.bias(followed_by)),
         )  # fmt: skip
-        if pad and self.d.explicit_padding:
-            self.g.nodes[node]["attrs"]["explicit_padding"] = True  # a backend hint; no effect on shapes or costs
         return node
 
     def norm(self, role: str, node: str, channels: int, main_path: bool = True, norm=None) -> str:
@@ -97,7 +96,7 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
         raise LoweringError(_origin(block), f"{block.id} strides by {block.stride} but no conv step takes the stride",
                             "add 'stride: true' to a conv step, or a separate 'downsample:' layer")  # fmt: skip
     layouts = [cl for item, cl in walk(d.recipe.steps) if not isinstance(item, str)]  # channels-last per step
-    mul_call = g.graph.get("blocks") is not None and g.graph["blocks"].pytorch_names == "timm"
+    mul_call = pytorch_profile(g) == "timm"
     for step, cl in zip(d.recipe.steps, layouts, strict=True):
         if isinstance(step, Conv):
             width, groups = step.width.value(env), step.groups.value(env)

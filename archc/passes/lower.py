@@ -38,6 +38,9 @@ def lower(spec: Spec) -> nx.DiGraph:
     model = plan_blocks(spec)
     g = new_graph(spec.name)
     g.graph.update(layout=model.layout, blocks=model, family=spec.family)
+    # What the spec declares for the printers (not part of the plan): the PyTorch naming profile, and whether
+    # every padded conv prints its padding as its own layer (Keras ZeroPadding2D + "valid", as ResNetV2 does).
+    g.graph.update(pytorch_names=spec.names.pytorch, explicit_padding=spec.defaults.explicit_padding)
     c, (h, w) = spec.input.channels, spec.input.size
     g.graph["input"] = add_op(
         g, "input", "input", [], scope=("input",), role="input", origin=("input",), channels=c, size=(h, w)

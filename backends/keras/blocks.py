@@ -8,8 +8,8 @@ What varies between the blocks of a definition (their plans' ``stride``, ``dilat
 option A's zero channels, RegNet's group width) is a parameter, the rest literals; ``conv_shortcut``
 defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.applications'.
 Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding: a conv that may stride, or a spec with
-``explicit_padding``, gets a ZeroPadding2D + ``"valid"``; any other padded conv is stride 1 and symmetric,
-which Keras ``"same"`` reproduces exactly.
+``defaults.explicit_padding`` (graph attribute ``explicit_padding``), gets a ZeroPadding2D + ``"valid"``; any
+other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces exactly.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ class _Body:
     def __init__(self, g: nx.DiGraph, d: BlockDef, blocks: list[Block], values: dict, bind: dict):
         self.d, self.values, self.blocks, self.bind = d, values, blocks, bind
         self.he = g.graph["blocks"].init == "he_normal"
+        self.explicit = g.graph.get("explicit_padding", False)  # the spec's defaults.explicit_padding
         self.names: dict[str, str] = {}  # role → the IR's keras name after the block's prefix (``_1_conv``)
         for b in blocks:
             for node in b.nodes:
@@ -158,7 +159,7 @@ class _Body:
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
         lines, padding = [], "valid"
-        if k > 1 and (self.d.explicit_padding or stride != 1):
+        if k > 1 and (self.explicit or stride != 1):
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
             pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), "")
             lines += render(pad, target, src, indent, self.name(step.role, pad_name))

@@ -107,8 +107,8 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
     activation = _fused_activation(g, node)
     kwargs = conv_kwargs(g, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
-    # ``explicit_padding`` (an IR hint, Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
-    same = not a.get("explicit_padding", False)
+    # the spec's ``defaults.explicit_padding`` (Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
+    same = not g.graph.get("explicit_padding", False)
     return _windowed(g, node, "layers.Conv2D", (a["out_channels"], _pair(a["kernel"])), kwargs, same)
 
 

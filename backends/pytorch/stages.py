@@ -12,15 +12,16 @@ from .printers import norm_layer
 from .pycode import wrap
 
 
-def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str]) -> list[str]:
-    """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes)."""
+def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str) -> list[str]:
+    """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes;
+    ``profile``: the PyTorch naming profile, torchvision | timm)."""
     params = [f"block: type[{' | '.join(names)}]", "planes: int", "blocks: int", "stride: int = 1"]
     params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
     body = ["previous_dilation, self.dilation = self.dilation, dilation"] if cls.dilations else []
     out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
-    timm = model.pytorch_names == "timm"
+    timm = profile == "timm"
     if not loop:  # torchvision's form: only the first block strides and changes the width
         body += _downsample(d, "stride", timm, out)
         body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", positional=True), ")]", 2)

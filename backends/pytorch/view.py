@@ -77,7 +77,7 @@ def build_view(c: Compiled) -> ModelView:
     methods = [_init_method(spec.head.classes, init)]
     if residual:
         d0 = model.definitions[0]
-        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()]))
+        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile))
     methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
