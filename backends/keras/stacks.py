@@ -4,11 +4,14 @@ call. What a position passes and differs between stages becomes a stack paramete
 ``conv_shortcut``, ``pad_channels``, ``dilation``; RegNet's ``group_width``, one value per stage), the rest
 literals. Stages that do not fit (one block where the last call differs; a parameter differing at two positions
 within a stage) are printed as explicit block calls.
+
+A stack parameter's default is a rule, not the stages' majority: ``stride1`` defaults to the largest stride
+(keras.applications' ``stride1=2``: a stage halves the map), ``group_width`` has none (every stage's call shows
+its own), any other parameter defaults to the block function's.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from archc.backends.keras.blocks import BlockFunction
@@ -17,6 +20,14 @@ from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 from archc.ir.blocks import StagePlan
 
 POSITIONS = ("first", "middle", "last")
+REQUIRED = Code("")  # a stack parameter without a default: every stage passes it
+
+
+def _default(param: str, seen: list, block_default):
+    """A stack parameter's default (see the module docstring); ``seen``: the stages' values."""
+    if param == "stride":
+        return max(seen)
+    return REQUIRED if param == "group_width" else block_default
 
 
 @dataclass
@@ -32,7 +43,9 @@ class StackFunction:
 
     @property
     def signature(self) -> str:
-        return ", ".join(["x", "filters", "blocks", *(f"{p}={literal(v)}" for p, v in self.params), "name=None"])
+        required = [p for p, v in self.params if v is REQUIRED]  # before the parameters with a default
+        params = required + [f"{p}={literal(v)}" for p, v in self.params if v is not REQUIRED]
+        return ", ".join(["x", "filters", "blocks", *params, "name=None"])
 
     def body(self) -> list[str]:
         lines = self._call("first", fstring("", "name", "_block1"), 1)
@@ -52,7 +65,11 @@ class StackFunction:
         """The model's line that builds ``stage``."""
         values = self._values(stage)
         args = [literal(stage.planes), literal(len(stage.blocks))]
-        args += [f"{p}={literal(values[p])}" for p, default in self.params if values.get(p, default) != default]
+        args += [
+            f"{p}={literal(values[p])}"
+            for p, default in self.params
+            if default is REQUIRED or values.get(p, default) != default
+        ]
         return call_statement("x", self.fname, ["x", *args, f"name={literal(stage.name)}"], "", 1)
 
     def _values(self, stage: StagePlan) -> dict:
@@ -93,15 +110,13 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
     loop = bool(per_position["middle"])
     stack = StackFunction("stack_" + fn.fname.replace("_block", "_blocks", 1), fn, tail, loop, stages=fitting)
     defaults = dict(fn.params)
-    varying = Counter(k for p in POSITIONS for k in fn.varying if len({c[k] for c in per_position[p]}) > 1)
     # A parameter differing between stages at two positions is one stack parameter when each stage passes one
     # value to all its blocks (RegNet's group width); otherwise the stages are explicit block calls.
-    per_stage = {k for k, n in varying.items() if n > 1}
+    per_stage = {k for k in fn.varying if sum(len({c[k] for c in per_position[p]}) > 1 for p in POSITIONS) > 1}
     if any(len({fn.varying[k](b) for b in s.blocks}) > 1 for s in fitting for k in per_stage):
         return None
     for k in sorted(per_stage):
-        seen = [fn.varying[k](s.blocks[0]) for s in fitting]
-        stack.params.append((k, Counter(seen).most_common(1)[0][0]))
+        stack.params.append((k, _default(k, [fn.varying[k](s.blocks[0]) for s in fitting], defaults[k])))
     for position in POSITIONS:
         if not per_position[position]:
             continue
@@ -114,7 +129,7 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
             elif len(set(seen)) > 1:
                 name = "stride1" if k == "stride" else k  # keras.applications' name for the stage's stride
                 stack.slots[position, k] = name
-                stack.params.append((name, Counter(seen).most_common(1)[0][0]))
+                stack.params.append((name, _default(k, seen, defaults[k])))
                 stack.calls[position][k] = Code(name)
             elif seen[0] != defaults[k]:
                 stack.calls[position][k] = seen[0]

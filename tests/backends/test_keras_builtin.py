@@ -180,3 +180,27 @@ def test_goldens_say_what_the_spec_says():
     assert dict(_signature(resnext["residual_block_v1"]))["base_width"] == 4
     text = (REPO / "generated" / "keras" / "torchvision" / "resnext50_32x4d.py").read_text(encoding="utf-8")
     assert "width = int(filters * (base_width / 64.0)) * groups" in text and "groups=groups" in text
+
+
+def test_stack_defaults_are_a_rule_not_the_majority(tmp_path):
+    """``stride1`` defaults to a stage's stride (2, keras.applications') even where most stages keep the map
+    size; a RegNet's group width has no default, so each stage's call shows its own (regnetx_080: 80, 120, …)."""
+    from archc.backends.keras.emitter import emit
+
+    from archc.pipeline import compile_spec
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "archc: 1\nname: s\ninput: {channels: 3, size: [32, 32]}\nstem: [{op: conv, kernel: 3, width: 16}]\n"
+        "block: basic\nstages:\n  - {name: a, width: 16, blocks: 2}\n  - {name: b, width: 32, blocks: 2}\n"
+        "  - {name: c, width: 64, blocks: 2}\n  - {name: d, width: 64, blocks: 2, stride: 2}\nhead: {classes: 10}\n",
+        encoding="utf-8",
+    )
+    text = emit(compile_spec(str(path)))
+    assert "def stack_basic_residual_blocks_v1(x, filters, blocks, stride1=2, " in text
+    assert text.count("stride1=1,") == 3 and 'x = stack_basic_residual_blocks_v1(x, 64, 2, name="d")' in text
+    regnet = _functions(REPO / "generated" / "keras" / "regnet" / "regnetx_080.py")
+    assert _signature(regnet["stack_residual_blocks_v1"])[3] == ("group_width", None)  # required
+    calls = (REPO / "generated" / "keras" / "regnet" / "regnetx_080.py").read_text(encoding="utf-8")
+    stages = [ln for ln in calls.splitlines() if ln.startswith("    x = stack_residual_blocks_v1(x, ")]
+    assert len(stages) == 4 and all(", group_width=" in ln for ln in stages)

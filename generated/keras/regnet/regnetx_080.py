@@ -30,7 +30,7 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=True, group_width=1, n
     return x
 
 
-def stack_residual_blocks_v1(x, filters, blocks, group_width=120, name=None):
+def stack_residual_blocks_v1(x, filters, blocks, group_width, name=None):
     x = residual_block_v1(x, filters, stride=2, group_width=group_width, name=f"{name}_block1")
     for i in range(2, blocks + 1):
         x = residual_block_v1(x, filters, conv_shortcut=False, group_width=group_width, name=f"{name}_block{i}")
@@ -79,9 +79,9 @@ def RegNetX_080(
     x = layers.BatchNormalization(axis=3, epsilon=1e-05, momentum=0.9, name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
     x = stack_residual_blocks_v1(x, 80, 2, group_width=80, name="s1")
-    x = stack_residual_blocks_v1(x, 240, 5, name="s2")
-    x = stack_residual_blocks_v1(x, 720, 15, name="s3")
-    x = stack_residual_blocks_v1(x, 1920, 1, name="s4")
+    x = stack_residual_blocks_v1(x, 240, 5, group_width=120, name="s2")
+    x = stack_residual_blocks_v1(x, 720, 15, group_width=120, name="s3")
+    x = stack_residual_blocks_v1(x, 1920, 1, group_width=120, name="s4")
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
