@@ -156,6 +156,9 @@ class _Body:
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
+        for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
+            if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
+                raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
         lines, padding = [], "valid"

@@ -117,3 +117,38 @@ def test_a_block_without_a_dilating_conv_is_refused(tmp_path, key, col):
     assert code == 2 and out == ""
     assert f"x.yaml:4:{col}: error[E401]: dilation 2: the blocks of stage 'stage" in err
     assert "help: dilation applies to the 3x3 convs" in err and "Traceback" not in err
+
+
+TV_LAYER3_DILATED = """archc: 1
+extends: torchvision/resnet50
+name: r50_dilated
+input: {channels: 3, size: [64, 64]}
+stages:
+  - {name: layer1, width: 64, blocks: 3}
+  - {name: layer2, width: 128, blocks: 4, stride: 2}
+  - {name: layer3, width: 256, blocks: 6, stride: 1, dilation: 2}
+  - {name: layer4, width: 512, blocks: 3, stride: 2, dilation: 2}
+"""
+
+
+def test_a_dilated_stage_may_stride_after(tmp_path):
+    """torchvision's ``resnet50(replace_stride_with_dilation=[False, True, False])``: layer3 dilates instead of
+    striding, layer4 strides and keeps dilation 2 (its first 3x3 strides with dilation 2), as rows say it. PyTorch
+    builds torchvision's network; Keras cannot stride a dilated conv: an E403 at layer4's stride."""
+    from archc.frameworks.generated import load_generated
+    from tests.conftest import run_cli
+    from tests.libs import torchvision_models
+
+    path = tmp_path / "r50.yaml"
+    path.write_text(TV_LAYER3_DILATED, encoding="utf-8")
+    c = compile_spec(str(path), verify_each=True)
+    reference = torchvision_models().resnet50(replace_stride_with_dilation=[False, True, False]).eval()
+    model = load_generated(c, "pytorch").build_model().eval()
+    assert _convs(model) == _convs(reference)
+    model.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x))
+    code, _, err = run_cli("build", str(path), "--backend", "keras", "--out", str(tmp_path / "out"))
+    assert code == 2 and "r50.yaml:9:51: error[E403]: keras: Keras convolutions cannot combine a stride" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.py"))
