@@ -211,10 +211,6 @@ def measure(*specs: SpecRef | Model, backend: str = "pytorch", device: str = "cp
         raise exc.usage_error() from None
 
 
-SWEEP_OPTIONS = ("batch", "train", "amp", "channels_last", "compile", "jit_compile", "threads", "warmup", "steps",
-                 "repeats")  # fmt: skip
-
-
 def sweep(
     base: SpecRef,
     vary: dict | list[str],
@@ -248,6 +244,7 @@ def sweep(
     [1, 2, 3]
     """
     from archc.commands.sweep import _plot, plan
+    from archc.sweep.argv import SWEEP_OPTIONS, sweep_argv
     from archc.sweep.driver import run
 
     _choice("executor", executor, ("local", "ray"))
@@ -262,39 +259,11 @@ def sweep(
     given = dict(sample=sample, seed=seed, where=where, pareto=pareto, out=out, jobs=jobs, backend=backend,
                  device=device, ray_address=ray_address, cpus_per_task=cpus_per_task, gpus_per_task=gpus_per_task,
                  retries=retries, executor=executor, resume=resume, measure=measure, plot=plot)  # fmt: skip
-    request = plan(_parse("sweep", _sweep_argv(base, vary, given, options)))
+    request = plan(_parse("sweep", sweep_argv(base, vary, given, options)))
     result = run(request, _Quiet(), keep_rows=True, to_stdout=False)
     if plot is not None:
         _plot(request, result, str(plot))
     return {**result.head, "rows": result.rows}
-
-
-def _sweep_argv(base, vary, given: dict, options: dict) -> list[str]:
-    from archc.sweep.columns import cell
-
-    axes = vary.items() if isinstance(vary, dict) else [str(v).partition("=")[::2] for v in vary]
-    argv = ["sweep", str(base)]
-    for key, values in axes:
-        text = (
-            ",".join("null" if v is None else cell(v) for v in values) if isinstance(values, list | tuple) else values
-        )
-        argv += ["--vary", f"{key}={text}"]
-    flags = {"sample", "seed", "where", "pareto", "out", "plot", "jobs", "backend", "device", "ray_address",
-             "cpus_per_task", "gpus_per_task", "retries"}  # fmt: skip
-    for name in sorted(flags):
-        if given[name] is not None:
-            argv += [f"--{name.replace('_', '-')}", str(given[name])]
-    if given["executor"] != "local":
-        argv += ["--executor", given["executor"]]
-    argv += (
-        ["--format", "json"] + (["--resume"] if given["resume"] else []) + (["--measure"] if given["measure"] else [])
-    )
-    for name, value in sorted(options.items()):
-        if isinstance(value, bool):
-            argv += [f"--{name.replace('_', '-')}"] if value else []
-        elif value is not None:
-            argv += [f"--{name.replace('_', '-')}", str(value)]
-    return argv
 
 
 def _parse(command: str, argv: list[str]):

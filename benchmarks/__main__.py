@@ -10,13 +10,14 @@ reported, not an error), 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from benchmarks import build_speed, cost_speed, model_speed, report, scaling, sweep_speed
+from benchmarks import build_speed, cost_speed, model_speed, report, scaling, sweep_ray, sweep_speed
 from benchmarks.timing import REPO
 
 SECTIONS = {
@@ -25,7 +26,9 @@ SECTIONS = {
     "sweep": sweep_speed.run,
     "scaling": scaling.run,
     "models": model_speed.run,
+    "sweep_ray": sweep_ray.run,  # measured sweeps, local executor vs Ray (issue 22)
 }
+NEEDS = {"sweep_ray": "ray"}  # a section whose optional extra is not installed is skipped, and says so
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     sections, failures = [], []
     for key in args.only or SECTIONS:
+        if key in NEEDS and importlib.util.find_spec(NEEDS[key]) is None:
+            print(f"[benchmarks] {key} skipped: {NEEDS[key]} is not installed (pip install 'archc[{NEEDS[key]}]')")
+            continue
         start = time.perf_counter()
         print(f"[benchmarks] {key} …", file=sys.stderr, flush=True)
         try:

@@ -3,12 +3,16 @@
 ``python -m benchmarks.reference_speed [--device cpu|cuda] [--batch N] [--size S] [--repeats N] [--threads N]
 [--json FILE] [--quick]``
 
-Pairs (same architecture, same computation; the first two also the same modules, weights loaded across):
+Pairs (same architecture, same computation):
 
 - generated ``torchvision/resnet50`` vs ``torchvision.models.resnet50()``;
 - generated ``timm/seresnet50`` vs ``timm.create_model("seresnet50")``;
-- generated ``regnet/regnety_032`` vs ``timm.create_model("regnety_032")`` (timm's RegNet module layout differs:
-  random weights on both sides).
+- generated ``regnet/regnety_032`` vs ``timm.create_model("regnety_032")``;
+- generated ``timm/convnext_tiny`` (a user-block family: LayerNorm, GELU, layer scale) vs
+  ``timm.create_model("convnext_tiny")``.
+
+Where the state dicts have the same keys the reference's weights are loaded into the generated model; where they
+do not, both sides keep their own random weights (reported per pair).
 
 For each pair, the forward pass (eval, ``torch.inference_mode``) and the training step (forward, cross-entropy,
 backward, SGD with momentum) are timed step by step, *interleaved*: each repeat times one generated step and one
@@ -36,6 +40,7 @@ PAIRS = [
     ("torchvision/resnet50", "torchvision", "resnet50"),
     ("timm/seresnet50", "timm", "seresnet50"),
     ("regnet/regnety_032", "timm", "regnety_032"),
+    ("timm/convnext_tiny", "timm", "convnext_tiny"),
 ]
 
 

@@ -29,16 +29,18 @@ HUGE = frozenset() if os.environ.get("ARCHC_HUGE") == "1" else HUGE_BUILTINS
 QUICK_BUILTINS = frozenset({"resnet50", "torchvision/resnet50", "timm/seresnet50", "regnet/regnety_032"})
 
 
+def quick_names(names) -> set[str]:
+    """The quick tier's share of ``names``: the first of each folder and those in QUICK_BUILTINS."""
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(name.rpartition("/")[0], name)
+    return set(first.values()) | (QUICK_BUILTINS & set(names))
+
+
 def tiered(names: list[str]) -> list:
     """``names`` as pytest params: one representative per folder (and QUICK_BUILTINS) quick, the rest ``slow``."""
-    seen: set[str] = set()
-    params = []
-    for name in names:
-        folder = name.rpartition("/")[0]
-        quick = name in QUICK_BUILTINS or folder not in seen
-        seen.add(folder)
-        params.append(pytest.param(name, marks=() if quick else pytest.mark.slow))
-    return params
+    quick = quick_names(names)
+    return [pytest.param(name, marks=() if name in quick else pytest.mark.slow) for name in names]
 
 
 def pytest_configure(config):

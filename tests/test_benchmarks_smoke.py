@@ -5,6 +5,7 @@ is that every section ran, every correctness check inside it passed (e.g. FlopCo
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 
@@ -32,7 +33,10 @@ def test_quick_benchmarks_run_and_write_the_report(tmp_path):
     assert "section failed" not in report
     assert "\n- ❌" not in report  # a failed correctness check
     titles = [line for line in report.splitlines() if line.startswith("## ")]
-    for part in ("vs the framework counters", "`archc build`", "Compile time vs model size", "Generated models"):
+    parts = ["vs the framework counters", "`archc build`", "Compile time vs model size", "Generated models"]
+    if importlib.util.find_spec("ray") is not None:
+        parts.append("local executor vs Ray")
+    for part in parts:
         assert any(part in title for title in titles), part
     labels = [row[0] for row in markdown_rows(report, "benchmark")]
     assert any("vs torch + FlopCounterMode" in label for label in labels)

@@ -19,7 +19,7 @@ import pytest
 
 from archc.pipeline import compile_spec
 from archc.reports.summary import summary
-from tests.conftest import HUGE_BUILTINS, QUICK_BUILTINS
+from tests.conftest import HUGE_BUILTINS, quick_names
 from tests.counterparts import COUNTERPARTS, default_size, golden, library_model, randomise_norms, shapes
 
 torch = pytest.importorskip("torch")
@@ -33,11 +33,8 @@ SMALL_REGNETS = {"regnet/regnetx_002", "regnet/regnety_002", "torchvision/regnet
 
 
 def _meta_quick() -> set[str]:
-    """On the meta device the quick tier takes the small models, QUICK_BUILTINS and the first of each folder."""
-    first = {}
-    for name in COUNTERPARTS:
-        first.setdefault(name.rpartition("/")[0], name)
-    return SMALL | QUICK_BUILTINS | set(first.values()) | SMALL_REGNETS
+    """On the meta device the quick tier takes the small models besides conftest's representatives."""
+    return SMALL | SMALL_REGNETS | quick_names(COUNTERPARTS)
 
 
 def _param(cp, quick: set[str]):
