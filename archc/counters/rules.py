@@ -66,6 +66,7 @@ KINDS = (
     "layernorm",
     "layernorm2d",
     "gelu",
+    "timm_gelu",
     "relu6",
     "silu",
     "hardswish",
@@ -136,7 +137,9 @@ FORMS = {
     "timm-code": "a timm-named model (names: {pytorch: timm}) is counted as timm's own code: the squeeze of SE and "
     "ECA is x.mean((2, 3)) (an aten::mean no counter handles and no module for the hooks: 0 everywhere) and a "
     "GroupNorm is timm.layers.GroupNorm and a RegNet's BatchNorm timm's BatchNormAct2d (norm and activation in one "
-    "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d).",
+    "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d); a "
+    "GELU is timm.layers.GELU (get_act_layer('gelu')), an nn.Module whose forward calls F.gelu: ptflops counts it "
+    "once (its F.gelu patch, 1 per input; no hook, as it is not nn.GELU), thop not at all.",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -202,6 +205,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "relu6": Rule((Count("out", 1, "relu_flops_counter_hook on nn.ReLU6"),), forms=("activation-module",)),
         "layer_scale_mul": Rule((Count("out", 1, "patched Tensor.mul: output elements"),), forms=("layer-scale-mul",)),
         "silu": Rule((Count("in", 1, "patched F.silu: input elements"),), forms=("activation-module",)),
+        "timm_gelu": Rule(
+            (Count("in", 1, "patched F.gelu, which timm.layers.GELU.forward calls: input (no hook: not nn.GELU)"),),
+            forms=("timm-code",),
+        ),
     },
     "ptflops_aten": {
         "conv": Rule((_M, _BIAS)),  # conv_flop on aten.convolution, with its bias
@@ -257,6 +264,10 @@ ZERO = {  # zero rules that depend on how the code is written
         why="no hook for nn.Hardswish, F.hardswish not patched", forms=("activation-module",)
     ),
     ("thop", "gelu"): Rule(why="no rule for nn.GELU (warned, counted as zero)", forms=("activation-module",)),
+    ("thop", "timm_gelu"): Rule(
+        why="no rule for timm.layers.GELU (an nn.Module, not a subclass of any class thop registers)",
+        forms=("timm-code",),
+    ),
     ("thop", "silu"): Rule(why="no rule for nn.SiLU (warned, counted as zero)", forms=("activation-module",)),
     ("thop", "hardswish"): Rule(why="no rule for nn.Hardswish (warned, counted as zero)", forms=("activation-module",)),
     ("ptflops", "timm_groupnorm"): Rule(

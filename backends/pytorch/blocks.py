@@ -176,7 +176,7 @@ class _Writer:
 
     def activation(self, role: str, fn: str = "relu") -> None:
         if fn != "relu":  # a user block's GELU, ReLU6, SiLU, Hardswish: one module per position, named by role
-            self.module(self.attr(role), _ACTIVATION[fn], "act")
+            self.module(self.attr(role), "GELU()" if fn == "gelu" and self.timm else _ACTIVATION[fn], "act")
             return
         if self.timm:  # timm: one module per activation (act1, act2, …)
             inplace = "inplace=True" if self.src in _OVERWRITABLE else ""

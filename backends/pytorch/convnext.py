@@ -2,7 +2,8 @@
 
 The user block (``blocks:``) becomes one class whose ``__init__`` and ``forward`` walk the recipe's steps: a conv
 is an ``nn.Conv2d`` (an ``nn.Linear`` on channels-last where the recipe says ``linear``), a LayerNorm an
-``nn.LayerNorm`` on channels-last or ``LayerNorm2d`` on N×C×H×W, layer scale timm's ``gamma`` parameter,
+``nn.LayerNorm`` on channels-last or ``LayerNorm2d`` on N×C×H×W, a GELU timm's own ``GELU`` class (not
+``nn.GELU``: counters that hook modules see the difference), layer scale timm's ``gamma`` parameter,
 drop path ``nn.Identity`` at rate 0; steps whose module names share a container (timm's ``mlp.fc1`` /
 ``mlp.act`` / ``mlp.fc2``) are one ``nn.Sequential``. The permutes to and from channels-last sit where timm
 puts them: before the norm that feeds the first ``nn.Linear``, after the last. The model is timm's: ``stem``
@@ -92,8 +93,8 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
             cin = width
         elif isinstance(step, Norm):
             modules.append((name, _norm(step, cin, cl)))
-        elif isinstance(step, Act):
-            modules.append((name, _ACT[step.fn]))
+        elif isinstance(step, Act):  # timm's GELU is its own class (timm.layers.GELU), its others torch's
+            modules.append((name, "GELU()" if step.fn == "gelu" else _ACT[step.fn]))
         elif isinstance(step, LayerScale):
             params.append(f"self.{name} = nn.Parameter({step.init!r} * torch.ones({cin}))")
             forward.append(f"x = x * self.{name}" if cl else f"x = x.mul(self.{name}.reshape(1, -1, 1, 1))")
@@ -194,7 +195,7 @@ def view(c, layout):
     from archc.codegen import provenance
     from archc.reports.summary import summary
 
-    from .view import ClassView, ModelView, _init_method, _method, _title, model_constructor
+    from .view import ClassView, ModelView, _init_method, _method, _text, _title, model_constructor
 
     g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
@@ -228,7 +229,9 @@ def view(c, layout):
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=["import math", "from collections import OrderedDict", ""] * (not tv)
         + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
-        helpers=[LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D],
+        helpers=[LAYER_NORM_2D, PERMUTE]
+        if tv
+        else [TRUNC_NORMAL, LAYER_NORM_2D, *[_text("gelu_timm")] * any(op == "gelu" for _, op in g.nodes(data="op"))],
         classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
         class_name="ConvNeXt",
         num_classes=spec.head.classes,
