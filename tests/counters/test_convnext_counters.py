@@ -7,11 +7,16 @@ rules for a timm-named spec assume timm's forms (code form ``timm-code``, stated
 
 from __future__ import annotations
 
+import os
+
 import torch
 
+from archc.codegen import emit
 from archc.counters.count import count
 from archc.pipeline import compile_spec
+from tests.conftest import REPO
 from tests.counters import tools
+from tests.counters.harness import compare, explain
 from tests.libs import timm
 
 SPEC = "timm/convnext_atto"
@@ -31,3 +36,19 @@ def test_convnext_counters_equal_the_tools_on_timms_model():
         "thop": tools.thop_macs(model, x),
     }
     assert figures == measured
+
+
+def test_a_timm_named_user_block_counts_as_timms_gelu(tmp_path):
+    """A user block in the ResNet skeleton, named as timm names (roadmap step 09 with ``names: {pytorch: timm}``):
+    its GELU is printed as timm's ``GELU`` class and every tool, ptflops included, prints archc's figure."""
+    step = REPO / "examples" / "convnext" / "roadmap" / "09_fewer_activations.yaml"
+    spec = tmp_path / "timm_09.yaml"
+    spec.write_text(
+        f"archc: 1\nextends: {os.path.relpath(step, tmp_path)}\nname: timm_09\nnames: {{pytorch: timm}}\n",
+        encoding="utf-8",
+    )
+    text = emit(compile_spec(str(spec)), "pytorch")
+    assert "class GELU(nn.Module):" in text and "= GELU()" in text and "nn.GELU()" not in text
+    got, want, by_kind = compare(str(spec), (64, 64))
+    assert got == want, explain("timm_09", (64, 64), got, want, by_kind)
+    assert by_kind["ptflops"]["timm_gelu"] > 0 and "gelu" not in by_kind["ptflops"]
