@@ -124,7 +124,8 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
             x = Cursor(e.op(step.role, "layer_scale", [x.node], channels=x.channels, init=step.init,
                             mul_call=mul_call and not cl), x.channels)  # fmt: skip
         elif isinstance(step, DropPath):
-            x = Cursor(e.op(step.role, "drop_path", [x.node], rate=step.rate), x.channels)
+            rate = step.rate or block.drop_path  # the step's own rate, else the spec's schedule
+            x = Cursor(e.op(step.role, "drop_path", [x.node], rate=rate), x.channels)
         elif isinstance(step, Branch):
             branch = x
         elif isinstance(step, Add):

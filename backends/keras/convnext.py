@@ -137,6 +137,9 @@ def _emit(c: Compiled) -> str:
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise _Refused("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
     d = model.definitions[0]
+    if spec.drop_path_rate:
+        raise _Refused("drop_path_rate (keras.applications' per-block StochasticDepth rates) is not printed yet",
+                       ("drop_path_rate",))  # fmt: skip
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise _Refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", ("downsample",))

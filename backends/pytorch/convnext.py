@@ -61,8 +61,9 @@ def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
     return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
 
 
-def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``."""
+def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
+    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``; ``scheduled``:
+    the spec's ``drop_path_rate`` gives each block its drop path rate (timm's ``drop_path`` argument)."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
         raise EmitError("a ConvNeXt block whose shortcut is not the identity", ("blocks", d.kind))
     prefix = layout.blocks[block.id] + "."
@@ -100,9 +101,9 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
             forward.append(f"x = x * self.{name}" if cl else f"x = x.mul(self.{name}.reshape(1, -1, 1, 1))")
             continue
         elif isinstance(step, DropPath):
-            if step.rate:
-                raise EmitError("a drop path rate above 0 (timm's DropPath is not printed yet)", ("blocks", d.kind))
-            modules.append((name, "nn.Identity()"))
+            _own_rate(step, d)
+            modules.append((name, "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if scheduled
+                            else "nn.Identity()"))  # fmt: skip
         else:
             raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
         call = f"x = self.{name.split('.')[0]}(x)"
@@ -110,7 +111,14 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
             forward.append(call)
     init = _grouped(modules) + params
     name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int"], init, [*forward, "return x"]
+    return name, ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, [*forward, "return x"]
+
+
+def _own_rate(step: DropPath, d) -> None:
+    if step.rate:  # a constant rate in every block: neither library writes it
+        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
+                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
+                        ("blocks", d.kind))  # fmt: skip
 
 
 def _grouped(modules: list[tuple[str, str]]) -> list[str]:
@@ -131,8 +139,9 @@ def _grouped(modules: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def stage_class(model, g, block_cls: str) -> list[list[str]]:
-    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks."""
+def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
+    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks (with timm's
+    ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
     if len({(x.norm, x.bias) for x in downs}) > 1:
         raise EmitError("stages whose downsampling layers differ", ("stages",))
@@ -145,7 +154,8 @@ def stage_class(model, g, block_cls: str) -> list[list[str]]:
     init = [
         *wrap(
             "def __init__(",
-            ["self", "in_channels: int", "out_channels: int", "depth: int", "stride: int = 1"],
+            ["self", "in_channels: int", "out_channels: int", "depth: int", "stride: int = 1",
+             *["drop_path_rates: list[float] | None = None"] * scheduled],
             ") -> None:",
             1,
         ),  # fmt: skip
@@ -154,14 +164,18 @@ def stage_class(model, g, block_cls: str) -> list[list[str]]:
         *("        " + ln for ln in wrap("self.downsample = nn.Sequential(", layers, ")", 3)),
         "    else:",
         "        self.downsample = nn.Identity()",
-        f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels) for _ in range(depth)])",
-    ]
+        *[f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels) for _ in range(depth)])"] * (not scheduled),
+        *["    drop_path_rates = drop_path_rates or [0.0] * depth",
+          f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels, drop_path_rates[i]) for i in range(depth)])"]
+        * scheduled,
+    ]  # fmt: skip
     forward = ["def forward(self, x: torch.Tensor) -> torch.Tensor:", "    return self.blocks(self.downsample(x))"]
     return [init, forward]
 
 
-def model_body(model, g, layout) -> tuple[list[str], list[str]]:
-    """The model class's ``__init__`` lines and ``forward`` lines."""
+def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
+    """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
+    from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
     stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
     if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
@@ -170,10 +184,14 @@ def model_body(model, g, layout) -> tuple[list[str], list[str]]:
     bias = "" if a["bias"] else ", bias=False"
     conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={k}, stride={s}{bias})"
     init = [f"self.stem = nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"]
-    rows = []
-    for stage in model.stages:
+    rows, depths = [], [len(stage.blocks) for stage in model.stages]
+    for i, stage in enumerate(model.stages):
         inc = stage.downsample.in_channels if stage.downsample else stage.blocks[0].in_channels
-        rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride})")
+        rates = f", drop_path_rates=dp_rates[{i}]" * scheduled
+        rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride}{rates})")
+    init += [f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"] * (
+        scheduled
+    )
     init += ["self.stages = nn.Sequential(", *(f"    {r}," for r in rows), ")"]
     head = {g.nodes[x]["role"]: g.nodes[x] for x in g if g.nodes[x]["scope"][0] == "head"}
     if set(head) != {"pool", "norm", "flatten", "fc"} or head["norm"]["op"] != "layernorm":
@@ -205,20 +223,23 @@ def view(c, layout):
         layout.init.conv is None and not tv
     ):
         raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
-    d = model.definitions[0]
+    d, rate = model.definitions[0], spec.drop_path_rate
     if tv:
-        name, signature, init, forward = torchvision_block(d)
+        name, signature, init, forward = torchvision_block(d, bool(rate))
     else:
-        name, signature, init, forward = block_class(d, layout, g, model.blocks[0])
+        name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
     block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."], [], [
         _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
         _method("def forward(self, x: torch.Tensor) -> ", forward, None),
     ])  # fmt: skip
     stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
-                      stage_class(model, g, name))  # fmt: skip
-    body, model_forward = torchvision_body(model, g, name) if tv else model_body(model, g, layout)
+                      stage_class(model, g, name, bool(rate)))  # fmt: skip
+    body, model_forward = (
+        torchvision_body(model, g, name, bool(rate)) if tv else model_body(model, g, layout, bool(rate))
+    )
+    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
     methods = [
-        _init_method(spec.head.classes, body),
+        _init_method(spec.head.classes, body, extra),
         _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
     ]
     s = summary(c)
@@ -229,9 +250,9 @@ def view(c, layout):
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=["import math", "from collections import OrderedDict", ""] * (not tv)
         + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
-        helpers=[LAYER_NORM_2D, PERMUTE]
-        if tv
-        else [TRUNC_NORMAL, LAYER_NORM_2D, *[_text("gelu_timm")] * any(op == "gelu" for _, op in g.nodes(data="op"))],
+        helpers=([LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D])
+        + [_text("gelu_timm")] * (not tv and any(op == "gelu" for _, op in g.nodes(data="op")))
+        + [_text("stochastic_depth" if tv else "drop_path_timm")] * bool(rate),
         classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
         class_name="ConvNeXt",
         num_classes=spec.head.classes,
@@ -250,9 +271,10 @@ PERMUTE = '''class Permute(nn.Module):
         return torch.permute(x, self.dims)'''
 
 
-def torchvision_block(d) -> tuple[str, list[str], list[str], list[str]]:
+def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
-    ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth``, + x."""
+    ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
+    ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
     bind = {**d.constants(), "in": "dim", "planes": "dim"}
     for name, e in d.recipe.lets:
         bind[name] = simplify(e, bind)
@@ -273,25 +295,27 @@ def torchvision_block(d) -> tuple[str, list[str], list[str], list[str]]:
             parts.append(_ACT[step.fn])
         elif isinstance(step, LayerScale):
             scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
-        elif isinstance(step, DropPath) and step.rate:
-            raise EmitError("a drop path rate above 0 (StochasticDepth is not printed yet)", ("blocks", d.kind))
+        elif isinstance(step, DropPath):
+            _own_rate(step, d)
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))
+    depth = 'StochasticDepth(stochastic_depth_prob, "row")' if scheduled else "nn.Identity()"
     init = ["self.block = nn.Sequential(", *(f"    {p}," for p in parts), ")", scale,
-            "self.stochastic_depth = nn.Identity()"]  # fmt: skip
+            f"self.stochastic_depth = {depth}"]  # fmt: skip
     forward = [
         "result = self.layer_scale * self.block(x)",
         "result = self.stochastic_depth(result)",
         "return result + x",
     ]
     name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int"], init, forward
+    return name, ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
 
 
-def torchvision_body(model, g, block_cls: str) -> tuple[list[str], list[str]]:
+def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple[list[str], list[str]]:
     """torchvision's ``ConvNeXt.__init__``: ``features`` (stem, each stage's blocks, the downsampling layer
-    after every stage but the last), ``avgpool``, ``classifier``, the truncated-normal init."""
+    after every stage but the last), ``avgpool``, ``classifier``, the truncated-normal init; ``scheduled``:
+    block k of N gets ``stochastic_depth_prob * k / (N - 1.0)``, as torchvision computes it."""
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise EmitError("torchvision's ConvNeXt downsamples (LN, 2x2/2 conv) before every stage but the first",
@@ -305,8 +329,17 @@ def torchvision_body(model, g, block_cls: str) -> tuple[list[str], list[str]]:
         f"stages = [{table}]  # (width, blocks) of each stage",
         f"stem = {stem.removeprefix('self.stem = ')}",
         "layers: list[nn.Module] = [stem]",
+        *["total = sum(depth for _, depth in stages)", "block_id = 0"] * scheduled,
         "for i, (width, depth) in enumerate(stages):",
-        f"    layers.append(nn.Sequential(*[{block_cls}(width) for _ in range(depth)]))",
+        *[f"    layers.append(nn.Sequential(*[{block_cls}(width) for _ in range(depth)]))"] * (not scheduled),
+        *[
+            "    blocks: list[nn.Module] = []",
+            "    for _ in range(depth):",
+            f"        blocks.append({block_cls}(width, stochastic_depth_prob * block_id / (total - 1.0)))",
+            "        block_id += 1",
+            "    layers.append(nn.Sequential(*blocks))",
+        ]
+        * scheduled,
         "    if i + 1 < len(stages):",
         f"        layers.append(nn.Sequential({down}))",
         "self.features = nn.Sequential(*layers)",

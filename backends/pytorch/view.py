@@ -225,8 +225,9 @@ def _method(head: str, body: list[str], g: nx.DiGraph | None, signature: str | N
     return lines + [ln for line in body for ln in reflow("    " + line, 1)]
 
 
-def _init_method(classes: int, body: list[str]) -> list[str]:
-    return [f"def __init__(self, num_classes: int = {classes}) -> None:"] + [
+def _init_method(classes: int, body: list[str], extra: str = "") -> list[str]:
+    """``__init__(self, num_classes=…[, extra])`` of the model class: ``extra`` more parameters."""
+    return [f"def __init__(self, num_classes: int = {classes}{extra}) -> None:"] + [
         ln for line in ["super().__init__()", *body] for ln in reflow("    " + line, 1)
     ]
 
