@@ -41,7 +41,7 @@ def test_convnext_counters_equal_the_tools_on_timms_model():
 def test_a_timm_named_user_block_counts_as_timms_gelu(tmp_path):
     """A user block in the ResNet skeleton, named as timm names (roadmap step 09 with ``names: {pytorch: timm}``):
     its GELU is printed as timm's ``GELU`` class and every tool, ptflops included, prints archc's figure."""
-    step = REPO / "examples" / "convnext" / "roadmap" / "09_fewer_activations.yaml"
+    step = REPO / "specs" / "convnext" / "roadmap" / "09_fewer_activations.yaml"
     spec = tmp_path / "timm_09.yaml"
     spec.write_text(
         f"archc: 1\nextends: {os.path.relpath(step, tmp_path)}\nname: timm_09\nnames: {{pytorch: timm}}\n",
