@@ -108,7 +108,8 @@ class BlockDef:
     expansion: int  # out = planes × expansion
     groups: int  # groups of the grouped slot (ResNeXt cardinality); per stage later (RegNet)
     base_width: int  # inner = int(planes × base_width / 64) × groups
-    shortcut: str  # "A" zero-pad identity | "B" project when the shape changes | "C" always | "none"
+    shortcut: str  # "A" zero-pad identity | "B" project when the shape changes | "C" always | "none" |
+    # "identity": the identity where the shape is kept, else none (a user block's)
     strided_identity: str  # option B, stride with equal channels: "projection" | "subsample"
     projection: str  # a strided projection: "conv" (stride on the 1x1) | "avgpool" (ResNet-D: pool first)
     norm: Norm
@@ -197,7 +198,9 @@ class Block:
 
     @property
     def residual(self) -> bool:
-        return self.definition.shortcut != "none"
+        """Whether the block adds a shortcut (``identity``: only where it keeps its shape)."""
+        kind = self.definition.shortcut
+        return kind != "none" and (kind != "identity" or (self.stride == 1 and self.in_channels == self.out))
 
     @property
     def subsample(self) -> int:

@@ -137,6 +137,9 @@ def _emit(c: Compiled) -> str:
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise _Refused("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
     d = model.definitions[0]
+    if not all(b.residual for b in model.blocks):
+        raise _Refused("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
+                       ("blocks", d.kind))  # fmt: skip
     if spec.drop_path_rate:
         raise _Refused("drop_path_rate (keras.applications' per-block StochasticDepth rates) is not printed yet",
                        ("drop_path_rate",))  # fmt: skip

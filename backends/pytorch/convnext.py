@@ -224,6 +224,9 @@ def view(c, layout):
     ):
         raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
     d, rate = model.definitions[0], spec.drop_path_rate
+    if not all(b.residual for b in model.blocks):
+        raise EmitError("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
+                        ("blocks", d.kind))  # fmt: skip
     if tv:
         name, signature, init, forward = torchvision_block(d, bool(rate))
     else:
