@@ -1,8 +1,9 @@
-"""Stochastic depth in the PyTorch ConvNeXt (spec key ``drop_path_rate``): the generated model equals timm's
+"""Stochastic depth in ConvNeXt (spec key ``drop_path_rate``): the generated PyTorch model equals timm's
 ``create_model(name, drop_path_rate=r)`` and torchvision's ``convnext_tiny(stochastic_depth_prob=r)`` — the
 same modules with the same per-block rates (timm's ``DropPath`` / ``nn.Identity`` at rate 0, torchvision's
 ``StochasticDepth(p, "row")``, rates rising linearly over the blocks), the same initial weights, equal outputs
-in eval mode and, under one seed, in train mode (where the dropped samples are drawn)."""
+in eval mode and, under one seed, in train mode (where the dropped samples are drawn); the Keras model equals
+keras.applications' ``ConvNeXt(…, drop_path_rate=r)`` layer by layer."""
 
 from __future__ import annotations
 
@@ -83,11 +84,31 @@ def test_drop_path_rate_needs_a_drop_path_step(tmp_path):
     assert "help: add {kind: drop_path}" in err
 
 
-def test_keras_refuses_drop_path_rate_at_its_key(tmp_path):
-    code, _, err = run_cli("build", str(_spec(tmp_path, "timm/convnext_atto")), "--backend", "keras", "--out",
-                           str(tmp_path / "out"))  # fmt: skip
-    assert code == 2 and "dp.yaml:4:17: error[E403]: keras: drop_path_rate" in err
-    assert not (tmp_path / "out").exists()
+def test_keras_drop_path_rate_is_keras_applications(tmp_path):
+    """keras.applications' ConvNeXt(drop_path_rate=r) (the function ConvNeXtTiny calls with 0.0): the same
+    layers, StochasticDepth where the rate is above 0 (Activation("linear") at block 0), the same rates from
+    np.linspace, equal outputs with copied weights."""
+    import numpy as np
+    from keras.src.applications import convnext
+
+    from tests.backends.keras_util import generated, randomize
+    from tests.backends.test_convnext_keras import _described
+
+    _, module = generated(str(_spec(tmp_path, "keras/convnext_tiny")))
+    kwargs = {"weights": None, "input_shape": (64, 64, 3), "classifier_activation": None, "name": "convnext_tiny"}
+    ours = module.ConvNeXtTinyDp(**kwargs)
+    theirs = convnext.ConvNeXt([3, 3, 9, 3], [96, 192, 384, 768], drop_path_rate=RATE, **kwargs)
+    assert _described(ours) == _described(theirs)
+
+    def rates(model):
+        return [(layer.name, layer.drop_path_rate) for layer in model.layers if hasattr(layer, "drop_path_rate")]
+
+    assert rates(ours) == rates(theirs) and len(rates(ours)) == 17  # 18 blocks, the first one's rate is 0
+    randomize(theirs)
+    for a, b in zip(ours.layers, theirs.layers, strict=True):
+        a.set_weights(b.get_weights())
+    x = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), rtol=1e-4, atol=1e-4)
 
 
 def test_a_constant_rate_on_the_step_is_refused_in_pytorch(tmp_path):
