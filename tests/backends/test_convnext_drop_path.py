@@ -124,3 +124,13 @@ def test_a_constant_rate_on_the_step_is_refused_in_pytorch(tmp_path):
     )
     code, _, err = run_cli("build", str(path), "--backend", "pytorch", "--out", str(tmp_path / "out"))
     assert code == 2 and "error[E403]" in err and "its own rate (0.2)" in err and "drop_path_rate" in err
+
+
+@pytest.mark.parametrize("n", ["tiny", "small", "base", "large"])
+def test_torchvision_builtins_have_torchvisions_default_stochastic_depth(n, tmp_path):
+    """torchvision's convnext_tiny … large default to stochastic_depth_prob 0.1, 0.4, 0.5, 0.5: the built-ins
+    say so (drop_path_rate), and the generated model has the same StochasticDepth modules (meta device)."""
+    module = import_text(emit(compile_spec(f"torchvision/convnext_{n}"), "pytorch"), tmp_path, f"tv_convnext_{n}")
+    with torch.device("meta"):
+        ours, theirs = module.build_model(), getattr(torchvision_models(), f"convnext_{n}")()
+    assert _drops(ours) == _drops(theirs) and max(p for _, p, _ in _drops(ours).values()) > 0

@@ -83,5 +83,5 @@ def test_generated_convnext_is_ruff_clean_and_stable(tmp_path, library):
         done = subprocess.run([sys.executable, "-m", "ruff", *args, str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
     classes = {"timm": ["LayerNorm2d", "GELU", "ConvnextBlock", "ConvNeXtStage", "ConvNeXt"],
-               "torchvision": ["LayerNorm2d", "Permute", "ConvnextBlock", "ConvNeXt"]}[library]  # fmt: skip
+               "torchvision": ["LayerNorm2d", "Permute", "StochasticDepth", "ConvnextBlock", "ConvNeXt"]}[library]  # fmt: skip
     assert re.findall(r"^class (\w+)\(", text, re.M) == classes
