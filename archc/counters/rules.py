@@ -65,6 +65,7 @@ KINDS = (
     "input",
     "layernorm",
     "layernorm2d",
+    "timm_layernorm",
     "gelu",
     "timm_gelu",
     "relu6",
@@ -139,7 +140,8 @@ FORMS = {
     "GroupNorm is timm.layers.GroupNorm and a RegNet's BatchNorm timm's BatchNormAct2d (norm and activation in one "
     "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d); a "
     "GELU is timm.layers.GELU (get_act_layer('gelu')), an nn.Module whose forward calls F.gelu: ptflops counts it "
-    "once (its F.gelu patch, 1 per input; no hook, as it is not nn.GELU), thop not at all.",
+    "once (its F.gelu patch, 1 per input; no hook, as it is not nn.GELU), thop not at all; a channels-last "
+    "LayerNorm is timm.layers.LayerNorm, an nn.LayerNorm subclass: ptflops 0, thop and fvcore as nn.LayerNorm.",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -178,6 +180,7 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
         "layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
         "layernorm2d": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
+        "timm_layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
     },
     "ptflops": {
         "conv": Rule((_M, _BIAS), forms=("module",)),  # conv_flops_counter_hook
@@ -239,6 +242,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
             (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
             forms=("layernorm-module",),
         ),
+        "timm_layernorm": Rule(
+            (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
+            forms=("timm-code",),
+        ),
     },
 }
 
@@ -264,6 +271,9 @@ ZERO = {  # zero rules that depend on how the code is written
         why="no hook for nn.Hardswish, F.hardswish not patched", forms=("activation-module",)
     ),
     ("thop", "gelu"): Rule(why="no rule for nn.GELU (warned, counted as zero)", forms=("activation-module",)),
+    ("ptflops", "timm_layernorm"): Rule(
+        why="MODULES_MAPPING matches exact classes: timm.layers.LayerNorm is a subclass", forms=("timm-code",)
+    ),
     ("thop", "timm_gelu"): Rule(
         why="no rule for timm.layers.GELU (an nn.Module, not a subclass of any class thop registers)",
         forms=("timm-code",),

@@ -14,6 +14,7 @@ so one seed gives timm's weights.
 
 from __future__ import annotations
 
+from archc.counters.terms import kind_of
 from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
@@ -43,11 +44,12 @@ TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float =
         return tensor.clamp_(min=a, max=b)'''
 
 
-def _norm(step: Norm, channels: str, channels_last: bool) -> str:
+def _norm(step: Norm, channels: str, channels_last: bool, timm: bool = False) -> str:
+    """A block's norm; timm's channels-last LayerNorm is its own ``LayerNorm`` class (an nn.LayerNorm subclass)."""
     n = step.norm
     eps = "" if n.eps == 1e-5 else f", eps={n.eps!r}"
     if n.kind == "layernorm":
-        return f"{'nn.LayerNorm' if channels_last else 'LayerNorm2d'}({channels}{eps})"
+        return f"{('LayerNorm' if timm else 'nn.LayerNorm') if channels_last else 'LayerNorm2d'}({channels}{eps})"
     if n.kind == "batchnorm" and not channels_last:
         return f"nn.BatchNorm2d({channels}{eps})"
     raise EmitError(f"a {n.kind} in a ConvNeXt block", ("defaults", "norm"))
@@ -93,7 +95,7 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
             modules.append((name, _conv(step, cin, width, text(step.groups))))
             cin = width
         elif isinstance(step, Norm):
-            modules.append((name, _norm(step, cin, cl)))
+            modules.append((name, _norm(step, cin, cl, timm=True)))
         elif isinstance(step, Act):  # timm's GELU is its own class (timm.layers.GELU), its others torch's
             modules.append((name, "GELU()" if step.fn == "gelu" else _ACT[step.fn]))
         elif isinstance(step, LayerScale):
@@ -246,6 +248,10 @@ def view(c, layout):
         _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
     ]
     s = summary(c)
+    kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
+    timm_forms = [
+        _text(t) for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds
+    ]
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
@@ -254,7 +260,7 @@ def view(c, layout):
         imports=["import math", "from collections import OrderedDict", ""] * (not tv)
         + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
         helpers=([LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D])
-        + [_text("gelu_timm")] * (not tv and any(op == "gelu" for _, op in g.nodes(data="op")))
+        + timm_forms
         + [_text("stochastic_depth" if tv else "drop_path_timm")] * bool(rate),
         classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
         class_name="ConvNeXt",

@@ -82,6 +82,6 @@ def test_generated_convnext_is_ruff_clean_and_stable(tmp_path, library):
     for args in (["check", "--isolated", "--line-length", "120"], ["format", "--check", "--line-length", "120"]):
         done = subprocess.run([sys.executable, "-m", "ruff", *args, str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
-    classes = {"timm": ["LayerNorm2d", "GELU", "ConvnextBlock", "ConvNeXtStage", "ConvNeXt"],
+    classes = {"timm": ["LayerNorm2d", "LayerNorm", "GELU", "ConvnextBlock", "ConvNeXtStage", "ConvNeXt"],
                "torchvision": ["LayerNorm2d", "Permute", "StochasticDepth", "ConvnextBlock", "ConvNeXt"]}[library]  # fmt: skip
     assert re.findall(r"^class (\w+)\(", text, re.M) == classes
