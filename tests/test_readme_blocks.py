@@ -1,5 +1,5 @@
 """README "Blocks as data": its worked block is the built-in timm/convnext_tiny and timm's figures,
-its roadmap table is what archc computes for examples/convnext/roadmap/."""
+its roadmap table is what archc computes for specs/convnext/roadmap/."""
 
 from __future__ import annotations
 
@@ -28,13 +28,13 @@ def test_worked_block_is_the_example_and_timms_figures(tmp_path):
 
 
 def test_roadmap_table_lists_every_step():
-    steps = sorted(p.name for p in (REPO / "examples" / "convnext" / "roadmap").glob("*.yaml"))
+    steps = sorted(p.name for p in (REPO / "specs" / "convnext" / "roadmap").glob("*.yaml"))
     assert [row[0].strip("`") for row in ROWS] == steps
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r[0])
 def test_roadmap_row_is_what_archc_computes(row):
-    c = compile_spec(str(REPO / "examples" / "convnext" / "roadmap" / row[0].strip("`")))
+    c = compile_spec(str(REPO / "specs" / "convnext" / "roadmap" / row[0].strip("`")))
     s, fvcore = summary(c), count(c.graph, ["fvcore"]).totals["fvcore"]
     assert row[2] == c.spec.metadata.paper_flops.rstrip("G")
     assert row[3:] == [f"{s['params'] / 1e6:.2f} M", f"{s['macs'] / 1e9:.2f}", f"{fvcore / 1e9:.2f}"]

@@ -65,7 +65,9 @@ KINDS = (
     "input",
     "layernorm",
     "layernorm2d",
+    "timm_layernorm",
     "gelu",
+    "timm_gelu",
     "relu6",
     "silu",
     "hardswish",
@@ -136,7 +138,10 @@ FORMS = {
     "timm-code": "a timm-named model (names: {pytorch: timm}) is counted as timm's own code: the squeeze of SE and "
     "ECA is x.mean((2, 3)) (an aten::mean no counter handles and no module for the hooks: 0 everywhere) and a "
     "GroupNorm is timm.layers.GroupNorm and a RegNet's BatchNorm timm's BatchNormAct2d (norm and activation in one "
-    "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d).",
+    "module), subclasses ptflops does not match (0; thop and fvcore count them as nn.GroupNorm / nn.BatchNorm2d); a "
+    "GELU is timm.layers.GELU (get_act_layer('gelu')), an nn.Module whose forward calls F.gelu: ptflops counts it "
+    "once (its F.gelu patch, 1 per input; no hook, as it is not nn.GELU), thop not at all; a channels-last "
+    "LayerNorm is timm.layers.LayerNorm, an nn.LayerNorm subclass: ptflops 0, thop and fvcore as nn.LayerNorm.",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -175,6 +180,7 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "adaptive_avgpool": Rule((Count("in", 1, "elementwise_flop_counter(1, 0) on aten::adaptive_avg_pool2d"),)),
         "layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
         "layernorm2d": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
+        "timm_layernorm": Rule((Count("in", 5, "norm_flop_counter(2) on aten::layer_norm, affine: 5 × input"),)),
     },
     "ptflops": {
         "conv": Rule((_M, _BIAS), forms=("module",)),  # conv_flops_counter_hook
@@ -202,6 +208,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
         "relu6": Rule((Count("out", 1, "relu_flops_counter_hook on nn.ReLU6"),), forms=("activation-module",)),
         "layer_scale_mul": Rule((Count("out", 1, "patched Tensor.mul: output elements"),), forms=("layer-scale-mul",)),
         "silu": Rule((Count("in", 1, "patched F.silu: input elements"),), forms=("activation-module",)),
+        "timm_gelu": Rule(
+            (Count("in", 1, "patched F.gelu, which timm.layers.GELU.forward calls: input (no hook: not nn.GELU)"),),
+            forms=("timm-code",),
+        ),
     },
     "ptflops_aten": {
         "conv": Rule((_M, _BIAS)),  # conv_flop on aten.convolution, with its bias
@@ -232,6 +242,10 @@ COUNTED: dict[str, dict[str, Rule]] = {
             (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
             forms=("layernorm-module",),
         ),
+        "timm_layernorm": Rule(
+            (Count("in", 4, "count_normalization on nn.LayerNorm (and subclasses): 2 × input, × 2 affine"),),
+            forms=("timm-code",),
+        ),
     },
 }
 
@@ -257,6 +271,13 @@ ZERO = {  # zero rules that depend on how the code is written
         why="no hook for nn.Hardswish, F.hardswish not patched", forms=("activation-module",)
     ),
     ("thop", "gelu"): Rule(why="no rule for nn.GELU (warned, counted as zero)", forms=("activation-module",)),
+    ("ptflops", "timm_layernorm"): Rule(
+        why="MODULES_MAPPING matches exact classes: timm.layers.LayerNorm is a subclass", forms=("timm-code",)
+    ),
+    ("thop", "timm_gelu"): Rule(
+        why="no rule for timm.layers.GELU (an nn.Module, not a subclass of any class thop registers)",
+        forms=("timm-code",),
+    ),
     ("thop", "silu"): Rule(why="no rule for nn.SiLU (warned, counted as zero)", forms=("activation-module",)),
     ("thop", "hardswish"): Rule(why="no rule for nn.Hardswish (warned, counted as zero)", forms=("activation-module",)),
     ("ptflops", "timm_groupnorm"): Rule(

@@ -19,14 +19,20 @@ SQUEEZES = ("se_pool", "eca_pool")  # the global average pool of a squeeze-and-e
 def kind_of(op: str, attrs: dict, role: str | None = None, profile: str = "torchvision", family: str = "") -> str:
     """The op kind a counter sees: global and adaptive pools split by mode (avg / max); in a model written as
     ``profile``'s library writes it (``timm``: code form ``timm-code``), timm's squeeze ``x.mean((2, 3))`` is
-    ``mean``, its GroupNorm (``timm.layers.GroupNorm``, a subclass) ``timm_groupnorm`` and the BatchNorm of its
-    RegNet (``BatchNormAct2d``, a subclass) ``timm_batchnorm_act``."""
+    ``mean``, its GroupNorm (``timm.layers.GroupNorm``, a subclass) ``timm_groupnorm``, the BatchNorm of its
+    RegNet (``BatchNormAct2d``, a subclass) ``timm_batchnorm_act``, its GELU (``timm.layers.GELU``, an
+    ``nn.Module`` calling ``F.gelu``, not ``nn.GELU``) ``timm_gelu`` and its channels-last LayerNorm
+    (``timm.layers.LayerNorm``, a subclass) ``timm_layernorm``."""
     if profile == "timm" and op == "global_pool" and attrs.get("mode") == "avg" and role in SQUEEZES:
         return "mean"
     if profile == "timm" and op == "groupnorm":
         return "timm_groupnorm"
     if profile == "timm" and family == "regnet" and op == "batchnorm":
         return "timm_batchnorm_act"
+    if profile == "timm" and op == "gelu":
+        return "timm_gelu"
+    if profile == "timm" and op == "layernorm" and attrs.get("channels_last"):
+        return "timm_layernorm"
     if op in ("global_pool", "adaptive_pool"):
         return f"adaptive_{attrs['mode']}pool"
     if op == "layernorm" and not attrs.get("channels_last"):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from archc.ir.expr import num
-from archc.ir.recipe import KINDS, NormSpec, Recipe, recipe_of
+from archc.ir.recipe import KINDS, DropPath, NormSpec, Recipe, recipe_of
 from archc.ir.rules import eca_kernel_size
 from archc.ir.rules import make_divisible as make_divisible
 from archc.ir.user_blocks import compile_recipe
@@ -108,7 +108,8 @@ class BlockDef:
     expansion: int  # out = planes × expansion
     groups: int  # groups of the grouped slot (ResNeXt cardinality); per stage later (RegNet)
     base_width: int  # inner = int(planes × base_width / 64) × groups
-    shortcut: str  # "A" zero-pad identity | "B" project when the shape changes | "C" always | "none"
+    shortcut: str  # "A" zero-pad identity | "B" project when the shape changes | "C" always | "none" |
+    # "identity": the identity where the shape is kept, else none (a user block's)
     strided_identity: str  # option B, stride with equal channels: "projection" | "subsample"
     projection: str  # a strided projection: "conv" (stride on the 1x1) | "avgpool" (ResNet-D: pool first)
     norm: Norm
@@ -169,6 +170,7 @@ class Block:
     first_dilation: int = 1  # the first 3x3 keeps the previous stage's dilation (torchvision, timm)
     projects: bool = False  # this block's shortcut is a projection (conv [+ avgpool before, + BN after])
     group_width: int | None = None  # channels per group of the grouped slot (RegNet): groups = inner // group_width
+    drop_path: float = 0.0  # its drop path rate from the spec's drop_path_rate (linear in the block's position)
     nodes: list[str] = field(default_factory=list)  # its op node ids in order (set by lowering)
     input: str = ""  # the node id of its input tensor (set by lowering)
     names: dict[str, str] = field(default_factory=dict)  # {profile: name} (set by the names pass)
@@ -195,7 +197,9 @@ class Block:
 
     @property
     def residual(self) -> bool:
-        return self.definition.shortcut != "none"
+        """Whether the block adds a shortcut (``identity``: only where it keeps its shape)."""
+        kind = self.definition.shortcut
+        return kind != "none" and (kind != "identity" or (self.stride == 1 and self.in_channels == self.out))
 
     @property
     def subsample(self) -> int:
@@ -405,6 +409,7 @@ def plan_blocks(spec: Spec) -> BlockModel:
             )  # fmt: skip
             channels = out
         stages.append(StagePlan(s, stage.name, stage.width, stage.stride, stage.pool, blocks, down))
+    _drop_path_rates(spec, [b for stage in stages for b in stage.blocks])
     layout = "sequential" if spec.block == "single" and spec.shortcut == "none" else "stages"
     post = () if spec.head.features_only else d.unit.preact
     return BlockModel(stem, stages, list(definitions), post, layout, spec.init, spec.stride_block)
@@ -415,6 +420,24 @@ def _dilation_origin(spec: Spec, s: int) -> tuple:
     if spec.stages[s].dilation is not None:
         return ("stages", s, "dilation")
     return ("dilation",) if spec.dilation != 1 else ("output_stride",)
+
+
+def _drop_path_rates(spec: Spec, blocks: list[Block]) -> None:
+    """Block k of N gets ``drop_path_rate × k / (N − 1)`` (timm's linspace, torchvision's sd_prob); its
+    recipe must have a drop_path step to take it, one that sets no rate of its own."""
+    if not spec.drop_path_rate:
+        return
+    for b in blocks:
+        steps = [s for s in b.definition.recipe.steps if isinstance(s, DropPath)]
+        if not steps or any(s.rate for s in steps):
+            raise PlanError(
+                ("drop_path_rate",),
+                f"drop_path_rate {spec.drop_path_rate} needs a drop_path step without a rate of its own in block "
+                f"{b.id}'s recipe" + ("" if steps else " (it has none)"),
+                "add {kind: drop_path} before the block's add step (and no 'rate:' on it), or drop drop_path_rate",
+            )
+    for k, b in enumerate(blocks):
+        b.drop_path = spec.drop_path_rate * k / (len(blocks) - 1) if len(blocks) > 1 else 0.0
 
 
 def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:

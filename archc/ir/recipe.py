@@ -124,7 +124,8 @@ class Pool:
 class Shortcut:
     """``A``: identity, subsampled and zero-padded where needed; ``B``: a projection where the shape changes
     (``strided_identity: subsample``: a strided identity with equal channels is subsampled instead); ``C``: a
-    projection always; ``none``: no shortcut and no addition."""
+    projection always; ``none``: no shortcut and no addition; ``identity``: the identity where the block keeps
+    its shape (stride 1, out = in), else no shortcut and no addition (MobileNetV2's ``use_res_connect``)."""
 
     kind: str
     strided_identity: str = "projection"

@@ -123,9 +123,12 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
             x = Cursor(e.op(step.role, "layer_scale", [x.node], channels=x.channels, init=step.init,
                             mul_call=mul_call and not cl), x.channels)  # fmt: skip
         elif isinstance(step, DropPath):
-            x = Cursor(e.op(step.role, "drop_path", [x.node], rate=step.rate), x.channels)
+            rate = step.rate or block.drop_path  # the step's own rate, else the spec's schedule
+            x = Cursor(e.op(step.role, "drop_path", [x.node], rate=rate), x.channels)
         elif isinstance(step, Branch):
             branch = x
+        elif isinstance(step, Add) and not block.residual:
+            continue  # shortcut "identity" where the block changes its shape: no shortcut, no addition
         elif isinstance(step, Add):
             if x.channels != block.out:
                 raise LoweringError(_origin(block), f"{block.id}: the main path ends with {x.channels} channels, "

@@ -27,6 +27,7 @@ from archc.spec.paths import (
     located_name,
     resolve,
     specs_dir,
+    walkthrough,
 )
 from archc.spec.recipes import BUILTIN_KINDS
 from archc.spec.schema import METADATA_KEY, Metadata, Spec
@@ -320,7 +321,7 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
         candidate = file.parent / target
         if candidate.is_file():
             return candidate, display_path(candidate)
-    elif _BUILTIN_NAME.match(target) and (specs_dir() / f"{target}.yaml").is_file():
+    elif _BUILTIN_NAME.match(target) and not walkthrough(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
     close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)
     if target.endswith((".yaml", ".yml")):

@@ -14,6 +14,17 @@ from archc.diagnostics import Diagnostic, SpecError
 
 _BUILTIN_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
 
+# Folders of specs/ that hold a walk-through, not built-ins: read by path (`archc compare
+# specs/convnext/roadmap/*.yaml`), left out of builtin_names() and so of every command and test that walks the
+# built-ins, which must build in both backends. ConvNeXt's roadmap cannot: steps 03-12 put a user block in the
+# ResNet skeleton, which Keras does not print (E403 at `blocks:`), and PyTorch refuses 08, 11 and 12 (E403).
+WALKTHROUGHS = ("convnext/roadmap/",)
+
+
+def walkthrough(name: str) -> bool:
+    """Whether ``name`` (a path under specs/, no suffix) lies in a walk-through folder (:data:`WALKTHROUGHS`)."""
+    return name.startswith(WALKTHROUGHS)
+
 
 def specs_dir() -> Path:
     """The folder of built-in specs (the repository's ``specs/``, installed as ``archc/specs``)."""
@@ -26,7 +37,8 @@ def specs_dir() -> Path:
 
 def builtin_names() -> list[str]:
     root = specs_dir()
-    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
+    names = (p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.yaml"))
+    return sorted(n for n in names if not walkthrough(n))
 
 
 def resolve(ref: str) -> tuple[Path, str, str | None]:
@@ -36,7 +48,7 @@ def resolve(ref: str) -> tuple[Path, str, str | None]:
         raise SpecError([Diagnostic(ref, 1, 1, "E302", f"'{ref}' is Python source, not a spec", _python_help(path))])
     if path.suffix in (".yaml", ".yml") or os.sep in ref and path.exists():
         return path, display_path(path), _builtin_of(path)
-    if _BUILTIN_NAME.match(ref):
+    if _BUILTIN_NAME.match(ref) and not walkthrough(ref):
         candidate = specs_dir() / f"{ref}.yaml"
         if candidate.is_file():
             return candidate, f"specs/{ref}.yaml", ref
@@ -91,7 +103,8 @@ def _builtin_of(path: Path) -> str | None:
         rel = path.resolve().relative_to(specs_dir())
     except ValueError:
         return None
-    return rel.with_suffix("").as_posix()
+    name = rel.with_suffix("").as_posix()
+    return None if walkthrough(name) else name
 
 
 def display_path(path: Path) -> str:

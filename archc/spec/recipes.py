@@ -3,7 +3,7 @@
 A recipe is ``lets`` (named widths, in order: expressions of the block parameters ``planes`` — the stage's
 width —, ``in`` — the block's input channels — and of the recipe's own ``params``), ``steps`` (conv, norm,
 act, se, eca, layer_scale, drop_path, branch, add: :mod:`archc.ir.recipe`'s steps, with their ``kind`` tag)
-and a ``shortcut`` (A | B | C | none, the spec's by default). Widths, groups and SE sizes are expression
+and a ``shortcut`` (A | B | C | none | identity, the spec's by default). Widths, groups and SE sizes are expression
 *text*: the schema checks it parses (:func:`archc.ir.expr.parse`, never ``eval``), the loader that every name
 it reads exists (did-you-mean), and :mod:`archc.ir.user_blocks` compiles the recipe once per definition.
 """
@@ -122,4 +122,8 @@ class BlockRecipe(_Model):
         default_factory=dict, max_length=16, description="named widths in order; 'out' (default: planes) is the output"
     )
     steps: list[RecipeStep] = Field(min_length=1, max_length=64)
-    shortcut: Literal["A", "B", "C", "none"] | None = Field(default=None, description="default: the spec's")
+    shortcut: Literal["A", "B", "C", "none", "identity"] | None = Field(
+        default=None,
+        description="default: the spec's; identity: the identity where the block keeps its shape, else no shortcut"
+        " and no addition (MobileNetV2's inverted residual)",
+    )

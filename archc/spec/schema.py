@@ -422,6 +422,13 @@ class Spec(_Model):
     )
     names: Names = Field(default=Names(), description="naming profile of each backend")
     zero_init_last_bn: bool = Field(default=False, description="initialise each branch's last BN gamma to 0")
+    drop_path_rate: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0,
+        description="stochastic depth over the whole network: block k of N (counted across stages from 0) drops"
+        " its residual branch with probability drop_path_rate × k / (N − 1) in training (timm's drop_path_rate,"
+        " torchvision's stochastic_depth_prob, keras.applications' drop_path_rate); needs a drop_path step in"
+        " the block, without a rate of its own",
+    )
     init: Literal["reference", "framework", "he_normal"] = Field(
         default="reference",
         description="weight initialisation of generated code. reference: as the backend's reference library"

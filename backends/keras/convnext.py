@@ -87,8 +87,9 @@ def constructor_name(spec_name: str) -> str:
     return "ConvNeXt" + "".join({"xlarge": "XLarge"}.get(p, p.capitalize()) for p in rest.split("_") if p)
 
 
-def block_function(d) -> list[str]:
-    """The user block ``d`` as a function ``{kind}_block(x, dim, name)``, printed from its recipe."""
+def block_function(d, scheduled: bool = False) -> list[str]:
+    """The user block ``d`` as a function ``{kind}_block(x, dim, name)``, printed from its recipe; ``scheduled``:
+    it takes its ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
     bind = {**d.constants(), "in": "dim", "planes": "dim"}
     for name, e in d.recipe.lets:
         bind[name] = simplify(e, bind)
@@ -117,6 +118,9 @@ def block_function(d) -> list[str]:
             body.append(f'x = layers.Activation("{_ACT[step.fn]}", {suffix})(x)')
         elif isinstance(step, LayerScale):
             body.append(f"x = LayerScale({step.init!r}, dim, {suffix})(x)")
+        elif isinstance(step, DropPath) and scheduled:  # keras.applications' ConvNeXtBlock
+            body += ["if drop_path_rate:", '    x = StochasticDepth(drop_path_rate, name=f"{name}_stochastic_depth")(x)',
+                     "else:", '    x = layers.Activation("linear", name=f"{name}_identity")(x)']  # fmt: skip
         elif isinstance(step, DropPath):
             body.append(
                 f'x = StochasticDepth({step.rate!r}, name=f"{{name}}_stochastic_depth")(x)'
@@ -128,7 +132,8 @@ def block_function(d) -> list[str]:
         else:
             raise _Refused(f"a {step.kind} step in a Keras ConvNeXt block", ("blocks", d.kind))
     doc = f'"""The spec\'s \'{d.kind}\' block, printed from its recipe (keras.applications\' layer names)."""'
-    return [f"def {d.kind}_block(x, dim, name):", f"    {doc}", *(f"    {ln}" for ln in body)]
+    signature = f"def {d.kind}_block(x, dim, name{', drop_path_rate=0.0' * scheduled}):"
+    return [signature, f"    {doc}", *(f"    {ln}" for ln in body)]
 
 
 def _emit(c: Compiled) -> str:
@@ -137,6 +142,10 @@ def _emit(c: Compiled) -> str:
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise _Refused("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
     d = model.definitions[0]
+    if not all(b.residual for b in model.blocks):
+        raise _Refused("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
+                       ("blocks", d.kind))  # fmt: skip
+    rate = spec.drop_path_rate  # keras.applications' ConvNeXt(drop_path_rate=…): np.linspace over the blocks
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise _Refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", ("downsample",))
@@ -153,16 +162,17 @@ def _emit(c: Compiled) -> str:
         f'"""{ctor} for Keras 3: functional API, channels-last inputs, keras.applications\' ConvNeXt layer names."""',
         "",
         "import keras",
+        *["import numpy as np"] * bool(rate),
         "from keras import layers",
         "",
         "",
         HELPERS,
         "",
         "",
-        *block_function(d),
+        *block_function(d, bool(rate)),
         "",
         "",
-        f"def {d.kind}_stage(x, dim, depth, name, index):",
+        f"def {d.kind}_stage(x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}):",
         '    """Stage `index`: a downsampling block in front (not in the first stage), then `depth` blocks."""',
         "    if index > 0:",
         "        x = keras.Sequential(",
@@ -172,8 +182,11 @@ def _emit(c: Compiled) -> str:
         "            ],",
         '            name=f"{name}_downsampling_block_{index - 1}",',
         "        )(x)",
+        *["    drop_path_rates = drop_path_rates or [0.0] * depth"] * bool(rate),
         "    for j in range(depth):",
-        f'        x = {d.kind}_block(x, dim, f"{{name}}_stage_{{index}}_block_{{j}}")',
+        f'        x = {d.kind}_block(x, dim, f"{{name}}_stage_{{index}}_block_{{j}}"'
+        + ", drop_path_rates[j]" * bool(rate)
+        + ")",
         "    return x",
         "",
         "",
@@ -187,6 +200,7 @@ def _emit(c: Compiled) -> str:
         f"    classes={spec.head.classes},",
         '    classifier_activation="softmax",',
         f'    name="{spec.name}",',
+        *[f"    drop_path_rate={rate!r},"] * bool(rate),
         "):",
         '    """Build the model (the signature of keras.applications\' ConvNeXt).',
         "",
@@ -201,6 +215,8 @@ def _emit(c: Compiled) -> str:
         "        classes: number of classes of the classifier.",
         "        classifier_activation: activation of the classifier (`None` for logits).",
         "        name: the model's name.",
+        *["        drop_path_rate: stochastic depth, rising linearly over the blocks from 0 to this rate."]
+        * bool(rate),
         '    """',
         '    if weights is not None and not str(weights).endswith(".weights.h5"):',
         "        raise ValueError(",
@@ -232,8 +248,14 @@ def _emit(c: Compiled) -> str:
         "        ],",
         '        name=f"{name}_stem",',
         "    )(x)",
+        *[
+            "    rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
+            "    cur = 0",
+        ]
+        * bool(rate),
         "    for i, (dim, depth) in enumerate(stages):",
-        f"        x = {d.kind}_stage(x, dim, depth, name, i)",
+        f"        x = {d.kind}_stage(x, dim, depth, name, i{', rates[cur : cur + depth]' * bool(rate)})",
+        *["        cur += depth"] * bool(rate),
         "",
         "    if include_top:",
         '        x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)',

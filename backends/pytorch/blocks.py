@@ -143,7 +143,11 @@ class _Writer:
             elif isinstance(step, Add):
                 if pending is not None:
                     self.shortcut(pending)
-                self.forward.append("out += identity" if self.src in _OVERWRITABLE else "out = out + identity")
+                add = "out += identity" if self.src in _OVERWRITABLE else "out = out + identity"
+                if self.d.shortcut == "identity":  # only where the block keeps its shape (torchvision's MobileNetV2)
+                    self.init.append(f"self.use_res_connect = stride == 1 and inplanes == {self.text(var('out'))}")
+                    add = f"if self.use_res_connect:\n    {add}"
+                self.forward += add.split("\n")
                 self.src = "add"
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
@@ -176,7 +180,7 @@ class _Writer:
 
     def activation(self, role: str, fn: str = "relu") -> None:
         if fn != "relu":  # a user block's GELU, ReLU6, SiLU, Hardswish: one module per position, named by role
-            self.module(self.attr(role), _ACTIVATION[fn], "act")
+            self.module(self.attr(role), "GELU()" if fn == "gelu" and self.timm else _ACTIVATION[fn], "act")
             return
         if self.timm:  # timm: one module per activation (act1, act2, …)
             inplace = "inplace=True" if self.src in _OVERWRITABLE else ""

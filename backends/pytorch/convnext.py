@@ -2,9 +2,10 @@
 
 The user block (``blocks:``) becomes one class whose ``__init__`` and ``forward`` walk the recipe's steps: a conv
 is an ``nn.Conv2d`` (an ``nn.Linear`` on channels-last where the recipe says ``linear``), a LayerNorm an
-``nn.LayerNorm`` on channels-last or ``LayerNorm2d`` on N×C×H×W, layer scale timm's ``gamma`` parameter,
-drop path ``nn.Identity`` at rate 0; steps whose module names share a container (timm's ``mlp.fc1`` /
-``mlp.act`` / ``mlp.fc2``) are one ``nn.Sequential``. The permutes to and from channels-last sit where timm
+``nn.LayerNorm`` on channels-last or ``LayerNorm2d`` on N×C×H×W, a GELU timm's own ``GELU`` class (not
+``nn.GELU``: counters that hook modules see the difference), layer scale timm's ``gamma`` parameter,
+drop path ``nn.Identity`` at rate 0 (timm's ``DropPath`` with a ``drop_path_rate``); steps whose module names
+share a container (timm's ``mlp.fc1`` / ``mlp.act`` / ``mlp.fc2``) are one ``nn.Sequential``. The permutes to and from channels-last sit where timm
 puts them: before the norm that feeds the first ``nn.Linear``, after the last. The model is timm's: ``stem``
 (conv + LayerNorm2d), ``stages`` of ``ConvNeXtStage`` (``downsample``, ``blocks``), ``head`` (pool, norm,
 flatten, fc), initialised as ``timm.models.convnext._init_weights`` (truncated normal, std 0.02, zero biases)
@@ -13,6 +14,7 @@ so one seed gives timm's weights.
 
 from __future__ import annotations
 
+from archc.counters.terms import kind_of
 from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
@@ -42,11 +44,12 @@ TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float =
         return tensor.clamp_(min=a, max=b)'''
 
 
-def _norm(step: Norm, channels: str, channels_last: bool) -> str:
+def _norm(step: Norm, channels: str, channels_last: bool, timm: bool = False) -> str:
+    """A block's norm; timm's channels-last LayerNorm is its own ``LayerNorm`` class (an nn.LayerNorm subclass)."""
     n = step.norm
     eps = "" if n.eps == 1e-5 else f", eps={n.eps!r}"
     if n.kind == "layernorm":
-        return f"{'nn.LayerNorm' if channels_last else 'LayerNorm2d'}({channels}{eps})"
+        return f"{('LayerNorm' if timm else 'nn.LayerNorm') if channels_last else 'LayerNorm2d'}({channels}{eps})"
     if n.kind == "batchnorm" and not channels_last:
         return f"nn.BatchNorm2d({channels}{eps})"
     raise EmitError(f"a {n.kind} in a ConvNeXt block", ("defaults", "norm"))
@@ -60,8 +63,9 @@ def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
     return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
 
 
-def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``."""
+def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
+    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``; ``scheduled``:
+    the spec's ``drop_path_rate`` gives each block its drop path rate (timm's ``drop_path`` argument)."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
         raise EmitError("a ConvNeXt block whose shortcut is not the identity", ("blocks", d.kind))
     prefix = layout.blocks[block.id] + "."
@@ -91,17 +95,17 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
             modules.append((name, _conv(step, cin, width, text(step.groups))))
             cin = width
         elif isinstance(step, Norm):
-            modules.append((name, _norm(step, cin, cl)))
-        elif isinstance(step, Act):
-            modules.append((name, _ACT[step.fn]))
+            modules.append((name, _norm(step, cin, cl, timm=True)))
+        elif isinstance(step, Act):  # timm's GELU is its own class (timm.layers.GELU), its others torch's
+            modules.append((name, "GELU()" if step.fn == "gelu" else _ACT[step.fn]))
         elif isinstance(step, LayerScale):
             params.append(f"self.{name} = nn.Parameter({step.init!r} * torch.ones({cin}))")
             forward.append(f"x = x * self.{name}" if cl else f"x = x.mul(self.{name}.reshape(1, -1, 1, 1))")
             continue
         elif isinstance(step, DropPath):
-            if step.rate:
-                raise EmitError("a drop path rate above 0 (timm's DropPath is not printed yet)", ("blocks", d.kind))
-            modules.append((name, "nn.Identity()"))
+            _own_rate(step, d)
+            modules.append((name, "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if scheduled
+                            else "nn.Identity()"))  # fmt: skip
         else:
             raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
         call = f"x = self.{name.split('.')[0]}(x)"
@@ -109,7 +113,14 @@ def block_class(d, layout, g, block) -> tuple[str, list[str], list[str], list[st
             forward.append(call)
     init = _grouped(modules) + params
     name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int"], init, [*forward, "return x"]
+    return name, ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, [*forward, "return x"]
+
+
+def _own_rate(step: DropPath, d) -> None:
+    if step.rate:  # a constant rate in every block: neither library writes it
+        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
+                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
+                        ("blocks", d.kind))  # fmt: skip
 
 
 def _grouped(modules: list[tuple[str, str]]) -> list[str]:
@@ -130,8 +141,9 @@ def _grouped(modules: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
-def stage_class(model, g, block_cls: str) -> list[list[str]]:
-    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks."""
+def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
+    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks (with timm's
+    ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
     if len({(x.norm, x.bias) for x in downs}) > 1:
         raise EmitError("stages whose downsampling layers differ", ("stages",))
@@ -144,7 +156,8 @@ def stage_class(model, g, block_cls: str) -> list[list[str]]:
     init = [
         *wrap(
             "def __init__(",
-            ["self", "in_channels: int", "out_channels: int", "depth: int", "stride: int = 1"],
+            ["self", "in_channels: int", "out_channels: int", "depth: int", "stride: int = 1",
+             *["drop_path_rates: list[float] | None = None"] * scheduled],
             ") -> None:",
             1,
         ),  # fmt: skip
@@ -153,14 +166,18 @@ def stage_class(model, g, block_cls: str) -> list[list[str]]:
         *("        " + ln for ln in wrap("self.downsample = nn.Sequential(", layers, ")", 3)),
         "    else:",
         "        self.downsample = nn.Identity()",
-        f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels) for _ in range(depth)])",
-    ]
+        *[f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels) for _ in range(depth)])"] * (not scheduled),
+        *["    drop_path_rates = drop_path_rates or [0.0] * depth",
+          f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels, drop_path_rates[i]) for i in range(depth)])"]
+        * scheduled,
+    ]  # fmt: skip
     forward = ["def forward(self, x: torch.Tensor) -> torch.Tensor:", "    return self.blocks(self.downsample(x))"]
     return [init, forward]
 
 
-def model_body(model, g, layout) -> tuple[list[str], list[str]]:
-    """The model class's ``__init__`` lines and ``forward`` lines."""
+def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
+    """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
+    from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
     stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
     if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
@@ -169,10 +186,14 @@ def model_body(model, g, layout) -> tuple[list[str], list[str]]:
     bias = "" if a["bias"] else ", bias=False"
     conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={k}, stride={s}{bias})"
     init = [f"self.stem = nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"]
-    rows = []
-    for stage in model.stages:
+    rows, depths = [], [len(stage.blocks) for stage in model.stages]
+    for i, stage in enumerate(model.stages):
         inc = stage.downsample.in_channels if stage.downsample else stage.blocks[0].in_channels
-        rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride})")
+        rates = f", drop_path_rates=dp_rates[{i}]" * scheduled
+        rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride}{rates})")
+    init += [f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"] * (
+        scheduled
+    )
     init += ["self.stages = nn.Sequential(", *(f"    {r}," for r in rows), ")"]
     head = {g.nodes[x]["role"]: g.nodes[x] for x in g if g.nodes[x]["scope"][0] == "head"}
     if set(head) != {"pool", "norm", "flatten", "fc"} or head["norm"]["op"] != "layernorm":
@@ -194,7 +215,7 @@ def view(c, layout):
     from archc.codegen import provenance
     from archc.reports.summary import summary
 
-    from .view import ClassView, ModelView, _init_method, _method, _title, model_constructor
+    from .view import ClassView, ModelView, _init_method, _method, _text, _title, model_constructor
 
     g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
@@ -204,23 +225,33 @@ def view(c, layout):
         layout.init.conv is None and not tv
     ):
         raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
-    d = model.definitions[0]
+    d, rate = model.definitions[0], spec.drop_path_rate
+    if not all(b.residual for b in model.blocks):
+        raise EmitError("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
+                        ("blocks", d.kind))  # fmt: skip
     if tv:
-        name, signature, init, forward = torchvision_block(d)
+        name, signature, init, forward = torchvision_block(d, bool(rate))
     else:
-        name, signature, init, forward = block_class(d, layout, g, model.blocks[0])
+        name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
     block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."], [], [
         _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
         _method("def forward(self, x: torch.Tensor) -> ", forward, None),
     ])  # fmt: skip
     stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
-                      stage_class(model, g, name))  # fmt: skip
-    body, model_forward = torchvision_body(model, g, name) if tv else model_body(model, g, layout)
+                      stage_class(model, g, name, bool(rate)))  # fmt: skip
+    body, model_forward = (
+        torchvision_body(model, g, name, bool(rate)) if tv else model_body(model, g, layout, bool(rate))
+    )
+    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
     methods = [
-        _init_method(spec.head.classes, body),
+        _init_method(spec.head.classes, body, extra),
         _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
     ]
     s = summary(c)
+    kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
+    timm_forms = [
+        _text(t) for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds
+    ]
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
@@ -228,7 +259,9 @@ def view(c, layout):
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=["import math", "from collections import OrderedDict", ""] * (not tv)
         + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
-        helpers=[LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D],
+        helpers=([LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D])
+        + timm_forms
+        + [_text("stochastic_depth" if tv else "drop_path_timm")] * bool(rate),
         classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
         class_name="ConvNeXt",
         num_classes=spec.head.classes,
@@ -247,9 +280,10 @@ PERMUTE = '''class Permute(nn.Module):
         return torch.permute(x, self.dims)'''
 
 
-def torchvision_block(d) -> tuple[str, list[str], list[str], list[str]]:
+def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
-    ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth``, + x."""
+    ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
+    ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
     bind = {**d.constants(), "in": "dim", "planes": "dim"}
     for name, e in d.recipe.lets:
         bind[name] = simplify(e, bind)
@@ -270,25 +304,27 @@ def torchvision_block(d) -> tuple[str, list[str], list[str], list[str]]:
             parts.append(_ACT[step.fn])
         elif isinstance(step, LayerScale):
             scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
-        elif isinstance(step, DropPath) and step.rate:
-            raise EmitError("a drop path rate above 0 (StochasticDepth is not printed yet)", ("blocks", d.kind))
+        elif isinstance(step, DropPath):
+            _own_rate(step, d)
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))
+    depth = 'StochasticDepth(stochastic_depth_prob, "row")' if scheduled else "nn.Identity()"
     init = ["self.block = nn.Sequential(", *(f"    {p}," for p in parts), ")", scale,
-            "self.stochastic_depth = nn.Identity()"]  # fmt: skip
+            f"self.stochastic_depth = {depth}"]  # fmt: skip
     forward = [
         "result = self.layer_scale * self.block(x)",
         "result = self.stochastic_depth(result)",
         "return result + x",
     ]
     name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int"], init, forward
+    return name, ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
 
 
-def torchvision_body(model, g, block_cls: str) -> tuple[list[str], list[str]]:
+def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple[list[str], list[str]]:
     """torchvision's ``ConvNeXt.__init__``: ``features`` (stem, each stage's blocks, the downsampling layer
-    after every stage but the last), ``avgpool``, ``classifier``, the truncated-normal init."""
+    after every stage but the last), ``avgpool``, ``classifier``, the truncated-normal init; ``scheduled``:
+    block k of N gets ``stochastic_depth_prob * k / (N - 1.0)``, as torchvision computes it."""
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise EmitError("torchvision's ConvNeXt downsamples (LN, 2x2/2 conv) before every stage but the first",
@@ -302,8 +338,17 @@ def torchvision_body(model, g, block_cls: str) -> tuple[list[str], list[str]]:
         f"stages = [{table}]  # (width, blocks) of each stage",
         f"stem = {stem.removeprefix('self.stem = ')}",
         "layers: list[nn.Module] = [stem]",
+        *["total = sum(depth for _, depth in stages)", "block_id = 0"] * scheduled,
         "for i, (width, depth) in enumerate(stages):",
-        f"    layers.append(nn.Sequential(*[{block_cls}(width) for _ in range(depth)]))",
+        *[f"    layers.append(nn.Sequential(*[{block_cls}(width) for _ in range(depth)]))"] * (not scheduled),
+        *[
+            "    blocks: list[nn.Module] = []",
+            "    for _ in range(depth):",
+            f"        blocks.append({block_cls}(width, stochastic_depth_prob * block_id / (total - 1.0)))",
+            "        block_id += 1",
+            "    layers.append(nn.Sequential(*blocks))",
+        ]
+        * scheduled,
         "    if i + 1 < len(stages):",
         f"        layers.append(nn.Sequential({down}))",
         "self.features = nn.Sequential(*layers)",

@@ -95,7 +95,7 @@ def build_view(c: Compiled) -> ModelView:
             *(["import torch.nn.functional as F"] * bool(re.search(r"\bF\.", body))),
             "from torch import nn",
         ],
-        helpers=_helpers(attention, profile, norms(g)),
+        helpers=_helpers(attention, profile, {op for _, op in g.nodes(data="op")}),
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
@@ -153,9 +153,10 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
             raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
 
 
-def _helpers(attention: list, profile: str, norm_ops: set[str]) -> list[str]:
+def _helpers(attention: list, profile: str, ops: set[str]) -> list[str]:
     """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
-    for the timm profile timm's GroupNorm class; SE and ECA written as the profile's library writes them."""
+    for the timm profile timm's GroupNorm and GELU classes (where the graph's ``ops`` have them); SE and ECA
+    written as the profile's library writes them."""
     kinds = {a.kind for a in attention if a is not None}
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
@@ -163,7 +164,8 @@ def _helpers(attention: list, profile: str, norm_ops: set[str]) -> list[str]:
         + [rules.source("eca_kernel_size")] * ("eca" in kinds)
         + [_text(_form("squeeze_excitation", profile))] * ("se" in kinds)
         + [_text(_form("efficient_channel_attention", profile))] * ("eca" in kinds)
-        + [_text("group_norm_timm")] * (profile == "timm" and "groupnorm" in norm_ops)
+        + [_text("group_norm_timm")] * (profile == "timm" and "groupnorm" in ops)
+        + [_text("gelu_timm")] * (profile == "timm" and "gelu" in ops)
     )
 
 
@@ -223,8 +225,9 @@ def _method(head: str, body: list[str], g: nx.DiGraph | None, signature: str | N
     return lines + [ln for line in body for ln in reflow("    " + line, 1)]
 
 
-def _init_method(classes: int, body: list[str]) -> list[str]:
-    return [f"def __init__(self, num_classes: int = {classes}) -> None:"] + [
+def _init_method(classes: int, body: list[str], extra: str = "") -> list[str]:
+    """``__init__(self, num_classes=…[, extra])`` of the model class: ``extra`` more parameters."""
+    return [f"def __init__(self, num_classes: int = {classes}{extra}) -> None:"] + [
         ln for line in ["super().__init__()", *body] for ln in reflow("    " + line, 1)
     ]
 

@@ -4,8 +4,10 @@ For every built-in with a counterpart in timm or torchvision (tests/counterparts
 (FlopCounterMode, fvcore, ptflops on both backends, thop) run on ``timm.create_model(name)`` /
 ``torchvision.models.<name>()`` at the library's default input size and at an odd size, and archc's counter
 figures of the built-in (from the IR alone) equal them exactly. timm writes the SE / ECA squeeze as
-``x.mean((2, 3))``, its GroupNorm and its RegNet's BatchNorm as subclasses: the rules follow (code form
-``timm-code``). The small models run by default; the rest are marked slow.
+``x.mean((2, 3))``, its GroupNorm and its RegNet's BatchNorm as subclasses, its GELU as its own class
+(``timm.layers.GELU``, not ``nn.GELU``: ptflops counts it once, by its ``F.gelu`` patch, where it counts
+``nn.GELU`` twice): the rules follow (code form ``timm-code``). The small models run by default; the rest are
+marked slow.
 """
 
 from __future__ import annotations
@@ -34,19 +36,12 @@ DEFAULT = {
     "torchvision/regnet_y_400mf",
 }
 
-# Found at the end of the session that merged ConvNeXt: on timm's own ConvNeXt, ptflops (pytorch backend) prints
-# half of the GELU elements archc's rule counts (convnext_pico at 224: -3,813,376 of 7,626,752); the other tools
-# agree. The rule for timm's Mlp GELU is not read yet (README "Which number is which" lists ConvNeXt's forms).
-CONVNEXT_PTFLOPS = "ptflops counts half of timm ConvNeXt's GELU elements; archc's rule not yet read from it"
-
 
 def _cases():
     for cp in COUNTERPARTS.values():
         if not cp.same_macs or cp.builtin in HUGE:
             continue  # the paper's ResNet-50 … is not torchvision's computation; HUGE: too big to run here
         marks = [] if cp.builtin in DEFAULT else [pytest.mark.slow]
-        if cp.builtin.startswith("timm/convnext_"):
-            marks = [*marks, pytest.mark.xfail(strict=True, reason=CONVNEXT_PTFLOPS)]
         default = default_size(cp)
         for size in (default, default + 1 if cp.library == "timm" else 193):
             yield pytest.param(cp, size, id=f"{cp.builtin}-{size}", marks=marks)

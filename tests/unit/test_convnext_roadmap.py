@@ -1,6 +1,7 @@
-"""The ConvNeXt paper's Figure 2 as specs (examples/convnext/roadmap/): each step extends the one before and
-changes one thing; each step's cost rounds to the GFLOPs the paper prints (its figures are fvcore's, which
-counts norms too: archc's MACs or its fvcore figure, one decimal); the last step is timm's convnext_tiny."""
+"""The ConvNeXt paper's Figure 2 as specs (specs/convnext/roadmap/, a walk-through read by path, not built-ins):
+each step extends the one before and changes one thing; each step's cost rounds to the GFLOPs the paper prints
+(its figures are fvcore's, which counts norms too: archc's MACs or its fvcore figure, one decimal); the last
+step is timm's convnext_tiny."""
 
 from __future__ import annotations
 
@@ -12,10 +13,22 @@ import yaml
 from archc.counters.count import count
 from archc.pipeline import compile_spec
 from archc.reports.summary import summary
+from archc.spec.paths import builtin_names
 from tests.conftest import run_cli
 
-ROADMAP = Path(__file__).resolve().parents[2] / "examples" / "convnext" / "roadmap"
+ROADMAP = Path(__file__).resolve().parents[2] / "specs" / "convnext" / "roadmap"
 STEPS = sorted(ROADMAP.glob("*.yaml"))
+
+
+def test_the_roadmap_is_a_walkthrough_not_built_ins(tmp_path):
+    """Every built-in builds in both backends; roadmap steps cannot (E403), so the folder is read by path only."""
+    assert STEPS and not [n for n in builtin_names() if "roadmap" in n]
+    code, out, _ = run_cli("list")
+    assert code == 0 and "roadmap" not in out
+    code, _, err = run_cli("cost", "convnext/roadmap/03_depthwise")
+    assert code == 2 and "error[E302]" in err
+    code, _, err = run_cli("build", str(ROADMAP / "11_layernorm.yaml"), "--backend", "pytorch", "--out", str(tmp_path))
+    assert code == 2 and "error[E403]" in err and "specs/convnext/roadmap/" in err and "<built-in" not in err
 
 
 def test_each_step_extends_the_one_before():

@@ -32,17 +32,39 @@ class LayerNorm2d(nn.LayerNorm):
         return x.permute(0, 3, 1, 2)
 
 
+class LayerNorm(nn.LayerNorm):
+    """LayerNorm over the last dimension (channels-last) as timm writes it (``timm.layers.LayerNorm``): an
+    nn.LayerNorm subclass whose first argument is the channel count, computed by ``layer_norm``."""
+
+    def __init__(self, num_channels: int, eps: float = 1e-6, affine: bool = True) -> None:
+        super().__init__(num_channels, eps=eps, elementwise_affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+class GELU(nn.Module):
+    """GELU as timm writes it (``timm.layers.GELU``, what ``get_act_layer("gelu")`` gives its ConvNeXt's Mlp): an
+    nn.Module, not nn.GELU, whose forward calls the functional gelu."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return nn.functional.gelu(input)
+
+
 class ConvnextBlock(nn.Module):
     """The spec's 'convnext' block, printed from its recipe (timm's module names)."""
 
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.conv_dw = nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim)
-        self.norm = nn.LayerNorm(dim, eps=1e-06)
+        self.norm = LayerNorm(dim, eps=1e-06)
         self.mlp = nn.Sequential(
             OrderedDict(
                 fc1=nn.Linear(dim, 4 * dim),
-                act=nn.GELU(),
+                act=GELU(),
                 fc2=nn.Linear(4 * dim, dim),
             )
         )

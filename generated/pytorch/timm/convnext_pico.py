@@ -32,6 +32,17 @@ class LayerNorm2d(nn.LayerNorm):
         return x.permute(0, 3, 1, 2)
 
 
+class GELU(nn.Module):
+    """GELU as timm writes it (``timm.layers.GELU``, what ``get_act_layer("gelu")`` gives its ConvNeXt's Mlp): an
+    nn.Module, not nn.GELU, whose forward calls the functional gelu."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return nn.functional.gelu(input)
+
+
 class ConvnextBlock(nn.Module):
     """The spec's 'convnext' block, printed from its recipe (timm's module names)."""
 
@@ -42,7 +53,7 @@ class ConvnextBlock(nn.Module):
         self.mlp = nn.Sequential(
             OrderedDict(
                 fc1=nn.Conv2d(dim, 4 * dim, kernel_size=1),
-                act=nn.GELU(),
+                act=GELU(),
                 fc2=nn.Conv2d(4 * dim, dim, kernel_size=1),
             )
         )
