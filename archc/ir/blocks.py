@@ -121,6 +121,7 @@ class BlockDef:
     grouping: str = "groups"  # the grouped conv's groups: "groups" (fixed) or "group_width" (inner // group_width)
     custom: Recipe | None = None  # a user-defined block's compiled recipe (``blocks:``; ``kind`` is its name)
     custom_params: tuple[tuple[str, int | float], ...] = ()  # its ``params:`` constants
+    aa: str | None = None  # anti-aliasing where the block strides: "blur" | "avg" (timm's aa_layer) | None
 
     @property
     def layout(self) -> BlockLayout:
@@ -307,7 +308,7 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
-        custom=custom, custom_params=params,
+        custom=custom, custom_params=params, aa=spec.aa,
     )  # fmt: skip
 
 
@@ -411,6 +412,8 @@ def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
     layers, channels, total_stride = [], spec.input.channels, 1
     for j, layer in enumerate(spec.stem):
         pad = layer.padding if layer.padding is not None else layer.kernel // 2
+        if layer.padding is None and layer.op == "blurpool":  # timm's get_padding(filt_size, stride)
+            pad = (layer.stride - 1 + layer.kernel - 1) // 2
         if isinstance(layer, ConvLayer):
             item = StemLayer(j, "conv", layer.kernel, layer.stride, pad, channels, layer.width, layer.norm,
                              layer.activation, bias=layer.bias)  # fmt: skip

@@ -121,6 +121,18 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class AntiAlias:
+    """Anti-aliased downsampling (timm's ``aa_layer``), present where the block strides; it takes the stride
+    (its conv keeps stride 1): ``blur``, timm's BlurPool2d (a fixed binomial filter per channel, reflect
+    padding, then the stride; counted as a depthwise conv), or ``avg``, ``nn.AvgPool2d(stride)``."""
+
+    mode: str  # "blur" | "avg"
+    role: str = "aa"
+    filt_size: int = 3  # blur only: the binomial filter's size
+    kind: str = "aa"
+
+
+@dataclass(frozen=True)
 class Shortcut:
     """``A``: identity, subsampled and zero-padded where needed; ``B``: a projection where the shape changes
     (``strided_identity: subsample``: a strided identity with equal channels is subsampled instead); ``C``: a
@@ -143,7 +155,7 @@ class Shortcut:
         return self.kind == "A" or (self.kind == "B" and self.strided_identity == "subsample")
 
 
-Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool
+Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool | AntiAlias
 
 
 @dataclass(frozen=True)
@@ -249,9 +261,12 @@ def recipe_of(d: BlockDef) -> Recipe:
         se_here = first3 and slot.kernel != 1 and a is not None and a.kind == "se" and a.after == "3x3"
         first3 = first3 and slot.kernel == 1
         groups = (GROUPS_OF_WIDTH if d.grouping == "group_width" else GROUPS) if slot.grouped else num(1)
-        steps.append(Conv(f"conv{i + 1}", slot.kernel, var(slot.width), d.stride_at in slot.stride_at, groups,
+        strided = d.stride_at in slot.stride_at
+        steps.append(Conv(f"conv{i + 1}", slot.kernel, var(slot.width), strided and d.aa is None, groups,
                           dilation, d.bias(ops)))  # fmt: skip
         tokens(ops, str(i + 1))
+        if strided and d.aa is not None:  # timm: conv (stride 1) → norm → act → aa (takes the stride)
+            steps.append(AntiAlias(d.aa))
         if se_here:  # RegNetY: after the 3x3 conv, its norm and activation
             steps.append(SqueezeExcite(se_hidden(a)))
     norms = [j for j, s in enumerate(steps) if isinstance(s, Norm) and j >= branch_start]

@@ -184,10 +184,13 @@ class ConvLayer(_Model):
 
 
 class PoolLayer(_Model):
-    op: Literal["maxpool", "avgpool"]
+    op: Literal["maxpool", "avgpool", "blurpool"] = Field(
+        description="maxpool | avgpool | blurpool (timm's BlurPool2d: a fixed binomial filter of size 'kernel' per"
+        " channel on a reflect-padded input, then the stride; its filter is a buffer, not a parameter)"
+    )
     kernel: Kernel
     stride: Stride = 1
-    padding: Padding | None = None  # default: kernel // 2
+    padding: Padding | None = None  # default: kernel // 2 (blurpool: timm's ((stride - 1) + (kernel - 1)) // 2)
 
 
 StemLayer = Annotated[ConvLayer | PoolLayer, Field(discriminator="op")]
@@ -405,6 +408,13 @@ class Spec(_Model):
         description="inner width = int(width × base_width / 64) × groups (ResNeXt, Wide ResNet); bottleneck blocks only",
     )
     se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
+    aa: Literal["blur", "avg"] | None = Field(
+        default=None,
+        description="anti-aliased downsampling (timm's aa_layer): in a block that strides, the conv that would"
+        " take the stride keeps stride 1 and, after its norm and activation, a blur pool (blur: timm's BlurPool2d,"
+        " a fixed 3x3 binomial filter, reflect padding; counted as a depthwise conv) or a stride×stride average"
+        " pool (avg: nn.AvgPool2d(stride)) takes it",
+    )
     eca: EfficientChannelAttention | None = Field(
         default=None, description="efficient channel attention on every block (instead of se)"
     )

@@ -23,7 +23,7 @@ from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 from archc.ir.blocks import UNITS, Block, BlockDef
 from archc.ir.expr import Expr, simplify
 from archc.ir.naming import pad_name
-from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite
 
 # What may vary between the blocks of one definition: parameter, its value for a block, its default.
 _VARYING = (
@@ -151,7 +151,26 @@ class _Body:
             return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
         if isinstance(step, SqueezeExcite):
             return self.squeeze_excite(step, src, target)
+        if isinstance(step, AntiAlias):
+            return self.anti_alias(step, src, target)
         return self.eca(step, src, target)
+
+    def anti_alias(self, step: AntiAlias, src: str, target: str) -> list[str]:
+        """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial
+        filter) or an average pool of window = stride (``nn.AvgPool2d(stride)``)."""
+        stride = self.values["stride"]
+        if stride == 1:  # no block of this definition strides: timm's nn.Identity
+            return [] if src == target else [f"{target} = {src}"]
+        filt = (("filt_size", step.filt_size),)
+        call = (
+            layer("blur_pool", (), (("stride", stride), *filt), "")
+            if step.mode == "blur"
+            else layer("layers.AveragePooling2D", (stride,), (("strides", stride),), "")
+        )
+        if not isinstance(stride, Code):
+            return render(call, target, src, 1, self.name(step.role))
+        head = [] if src == target else [f"{target} = {src}"]
+        return [*head, "if stride > 1:", *_indent(render(call, target, target, 2, self.name(step.role)))]
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
