@@ -122,6 +122,8 @@ class BlockDef:
     custom: Recipe | None = None  # a user-defined block's compiled recipe (``blocks:``; ``kind`` is its name)
     custom_params: tuple[tuple[str, int | float], ...] = ()  # its ``params:`` constants
     aa: str | None = None  # anti-aliasing where the block strides: "blur" | "avg" (timm's aa_layer) | None
+    projection_kernel: int = 1  # a strided projection conv's kernel (timm's down_kernel_size); 1x1 at stride 1
+    reduce_first: int = 1  # the first conv gives width // reduce_first channels (timm's block_reduce_first)
 
     @property
     def layout(self) -> BlockLayout:
@@ -308,7 +310,8 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         explicit_padding=spec.defaults.explicit_padding, zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
-        custom=custom, custom_params=params, aa=spec.aa,
+        custom=custom, custom_params=params, aa=spec.aa, projection_kernel=spec.projection_kernel,
+        reduce_first=spec.reduce_first,
     )  # fmt: skip
 
 

@@ -262,7 +262,10 @@ def recipe_of(d: BlockDef) -> Recipe:
         first3 = first3 and slot.kernel == 1
         groups = (GROUPS_OF_WIDTH if d.grouping == "group_width" else GROUPS) if slot.grouped else num(1)
         strided = d.stride_at in slot.stride_at
-        steps.append(Conv(f"conv{i + 1}", slot.kernel, var(slot.width), strided and d.aa is None, groups,
+        width = var(slot.width)
+        if i == 0 and d.reduce_first != 1 and len(slots) > 1:  # timm: first_planes = width // reduce_first
+            width = parse(f"{slot.width} // {d.reduce_first}")
+        steps.append(Conv(f"conv{i + 1}", slot.kernel, width, strided and d.aa is None, groups,
                           dilation, d.bias(ops)))  # fmt: skip
         tokens(ops, str(i + 1))
         if strided and d.aa is not None:  # timm: conv (stride 1) → norm → act → aa (takes the stride)
@@ -290,7 +293,8 @@ def _shortcut(d: BlockDef, norm: NormSpec | None) -> Shortcut:
         return Shortcut(d.shortcut, d.strided_identity)
     pooled = d.projection == "avgpool"
     follow = ("bn",) if "bn" in d.unit.last else ()
-    steps = [Pool()] * pooled + [Conv("down_conv", 1, var("out"), not pooled, bias=d.bias(follow))]
+    kernel = 1 if pooled else d.projection_kernel  # its kernel where it strides; 1x1 where it does not
+    steps = [Pool()] * pooled + [Conv("down_conv", kernel, var("out"), not pooled, bias=d.bias(follow))]
     if d.projection_norm:
         steps.append(Norm("down_bn", norm))
     return Shortcut(d.shortcut, d.strided_identity, tuple(steps))

@@ -81,7 +81,8 @@ def _block_problems(g: nx.DiGraph, b: Block) -> list[str]:
         if isinstance(step, Conv):
             stride = b.stride if step.stride and not (role == "down_conv" and "down_pool" in roles) else 1
             dilation = 1 if step.dilation is None else getattr(b, step.dilation)
-            want = (step.kernel,) * 2, step.width.value(env), (stride,) * 2, step.groups.value(env), (dilation,) * 2
+            kernel = step.kernel if role != "down_conv" or stride > 1 else 1  # a 1x1 projection where no stride
+            want = (kernel,) * 2, step.width.value(env), (stride,) * 2, step.groups.value(env), (dilation,) * 2
             got = a.get("kernel"), a.get("out_channels"), a.get("stride"), a.get("groups"), a.get("dilation")
             if want != got:
                 problems.append(f"{role} is (kernel, width, stride, groups, dilation) {got}, the recipe says {want}")

@@ -198,11 +198,17 @@ def _projection(e: Emitter, block: Block, pre: Cursor, env: dict) -> str:
             node = e.op(step.role, "avgpool", [node], False, kernel=(stride, stride), stride=(stride, stride),
                         padding=(0, 0, 0, 0), ceil_mode=True, count_include_pad=False)  # fmt: skip
         elif isinstance(step, Conv):
-            node = e.conv(step.role, Cursor(node, pre.channels), step.width.value(env), step.kernel, main_path=False,
-                          stride=stride if step.stride else 1, bias=step.bias)  # fmt: skip
+            strided = step.stride and stride > 1
+            node = e.conv(step.role, Cursor(node, pre.channels), step.width.value(env), projection_kernel(step, stride),
+                          main_path=False, stride=stride if strided else 1, bias=step.bias)  # fmt: skip
         elif isinstance(step, Norm):
             node = e.norm(step.role, node, block.out, main_path=False, norm=step.norm)
     return node
+
+
+def projection_kernel(step: Conv, stride: int) -> int:
+    """A projection conv's kernel: the step's where it takes a stride above 1, else 1x1 (timm's downsample_conv)."""
+    return step.kernel if step.stride and stride > 1 else 1
 
 
 def _identity(e: Emitter, block: Block, cur: Cursor) -> str:

@@ -386,6 +386,16 @@ class Spec(_Model):
         default="conv",
         description="a strided projection shortcut: stride on the 1x1 conv, or a 2x2 average pool first (ResNet-D)",
     )
+    projection_kernel: Annotated[int, Field(ge=1, le=LIMITS.max_kernel)] = Field(
+        default=1,
+        description="kernel of a strided projection conv (padding kernel // 2; timm's down_kernel_size, SENet-154:"
+        " 3); a projection that does not stride stays 1x1, as timm's",
+    )
+    reduce_first: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=1,
+        description="a block's first conv gives width // reduce_first channels, the next conv goes back to the"
+        " width (timm's block_reduce_first; SENet-154: 2)",
+    )
     unit: Annotated[
         Annotated[UnitName, Tag("unit[name]")] | Annotated[UnitSpec, Tag("unit[ordering]")],
         Discriminator(lambda v: "unit[name]" if isinstance(v, str) else "unit[ordering]"),

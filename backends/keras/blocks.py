@@ -14,7 +14,7 @@ which Keras ``"same"`` reproduces exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, render
@@ -271,6 +271,13 @@ class _Body:
 
     def shortcut_op(self, op, src: str, indent: int) -> list[str]:
         v = self.values
+        if isinstance(op, Conv) and op.kernel > 1 and op.stride:  # k×k where it strides, 1x1 where not (timm)
+            stride = v["stride"]
+            if not isinstance(stride, Code):
+                return self.conv(op if stride > 1 else replace(op, kernel=1), src, "shortcut", indent)
+            strided = self.conv(op, src, "shortcut", indent + 1)
+            return ["if stride > 1:", *_indent(strided), "else:",
+                    *_indent(self.conv(replace(op, kernel=1), src, "shortcut", indent + 1))]  # fmt: skip
         if isinstance(op, Conv):
             return self.conv(op, src, "shortcut", indent)
         if isinstance(op, Norm):
