@@ -419,7 +419,7 @@ def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
             pad = (layer.stride - 1 + layer.kernel - 1) // 2
         if isinstance(layer, ConvLayer):
             item = StemLayer(j, "conv", layer.kernel, layer.stride, pad, channels, layer.width, layer.norm,
-                             layer.activation, bias=layer.bias)  # fmt: skip
+                             layer.activation, "maxpool" if layer.replaces_pool else None, layer.bias)  # fmt: skip
         else:
             item = StemLayer(j, layer.op, layer.kernel, layer.stride, pad, channels, channels)
         layers.append(item)

@@ -13,7 +13,8 @@ timm's ``state_dict()`` keys load with ``strict=True``. Where timm's ResNet diff
   stores every block's attention module as ``se``);
 - the head is ``global_pool`` and ``fc``;
 - a stem pool followed by a blur pool (``resnetblur*``) is ``maxpool = nn.Sequential(max pool, BlurPool2d)``:
-  ``maxpool.0``, ``maxpool.1``; a block's anti-aliasing layer is ``aa``.
+  ``maxpool.0``, ``maxpool.1``; a block's anti-aliasing layer is ``aa``; a stem conv that ``replaces_pool``
+  (ResNet-RS) is ``maxpool = nn.Sequential(conv, norm, act)``: ``maxpool.0``, ``.1``, ``.2``.
 
 Everything timm's ResNet has no name for (pre-activation units, option A shortcuts, VGG layouts) keeps its
 torchvision-profile name.
@@ -86,7 +87,11 @@ def _stem_nodes(g: nx.DiGraph) -> list[str]:
 
 def _stem_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     data = g.nodes[node]
-    stem = _stem_nodes(g)
+    layers = g.graph["blocks"].stem
+    pooling = [n for n in _stem_nodes(g) if layers[g.nodes[n]["scope"][1]].container == "maxpool"]
+    if node in pooling:  # a conv replacing the stem pool (ResNet-RS): maxpool = nn.Sequential(conv, norm, act)
+        return f"maxpool.{pooling.index(node)}"
+    stem = [n for n in _stem_nodes(g) if n not in pooling]
     pools = [n for n in stem if g.nodes[n]["role"] == "pool"]
     convs = [n for n in stem if g.nodes[n]["role"] == "conv"]
     if data["role"] == "pool":

@@ -181,6 +181,11 @@ class ConvLayer(_Model):
     norm: bool = True
     activation: bool = True
     bias: bool | None = Field(default=None, description="a conv bias (default: defaults.conv_bias's rule)")
+    replaces_pool: bool = Field(
+        default=False,
+        description="this conv (+ norm, act) is the stem's pool (ResNet-RS, timm's replace_stem_pool): timm's names"
+        " print it as maxpool.0 / .1 / .2",
+    )
 
 
 class PoolLayer(_Model):

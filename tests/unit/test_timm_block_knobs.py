@@ -57,6 +57,15 @@ def test_a_knob_that_would_be_ignored_is_a_located_error(tmp_path, extends, key,
     assert problem in err and "help: remove" in err
 
 
+def test_a_conv_replacing_the_stem_pool_is_timms_maxpool_sequential():
+    g = compile_spec("timm/resnetrs50").graph
+    names = [d["names"]["timm"] for _, d in g.nodes(data=True) if d["scope"][0] == "stem"]
+    assert names[-5:] == ["bn1", "act1", "maxpool.0", "maxpool.1", "maxpool.2"]
+    assert names[:3] == ["conv1.0", "conv1.1", "conv1.2"]
+    tv = [d["names"]["torchvision"] for _, d in g.nodes(data=True) if d["scope"][0] == "stem"]
+    assert tv[-3:] == ["conv4", "bn4", "relu"]  # torchvision's profile has no such Sequential: plain names
+
+
 def test_the_knobs_are_in_the_spec_language():
     spec = load_spec("timm/seresnextaa101d_32x8d").spec
     assert (spec.aa, spec.reduce_first, spec.projection_kernel) == ("avg", 1, 1)
