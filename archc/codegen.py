@@ -44,8 +44,8 @@ def _refusal(c: Compiled, name: str, exc: Exception) -> Diagnostic:
 
 # What the backends print today: the ops of the built-in block kinds and of the ResNet / RegNet / VGG layouts.
 PRINTED_OPS = frozenset(
-    ["input", "conv", "batchnorm", "groupnorm", "channel_conv", "relu", "maxpool", "avgpool", "global_pool",
-     "adaptive_pool", "flatten", "linear", "dropout", "sigmoid", "scale", "add", "subsample", "pad_channels"]
+    ["input", "conv", "batchnorm", "groupnorm", "channel_conv", "relu", "maxpool", "avgpool", "blurpool",
+     "global_pool", "adaptive_pool", "flatten", "linear", "dropout", "sigmoid", "scale", "add", "subsample", "pad_channels"]
 )  # fmt: skip
 
 

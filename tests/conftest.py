@@ -26,7 +26,10 @@ HUGE = frozenset() if os.environ.get("ARCHC_HUGE") == "1" else HUGE_BUILTINS
 
 # The quick tier's representatives when a framework test walks every built-in: the first of each folder plus the
 # headline models; the others run in the slow tier (README "Development").
-QUICK_BUILTINS = frozenset({"resnet50", "torchvision/resnet50", "timm/seresnet50", "regnet/regnety_032"})
+# timm/resnetblur18: the anti-aliasing knob (a blur pool in the stem and in every strided block).
+QUICK_BUILTINS = frozenset(
+    {"resnet50", "torchvision/resnet50", "timm/seresnet50", "regnet/regnety_032", "timm/resnetblur18"}
+)
 
 
 def quick_names(names) -> set[str]:

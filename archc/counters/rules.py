@@ -49,6 +49,7 @@ KINDS = (
     "groupnorm",
     "timm_groupnorm",
     "channel_conv",
+    "blurpool",
     "relu",
     "maxpool",
     "avgpool",
@@ -142,6 +143,10 @@ FORMS = {
     "GELU is timm.layers.GELU (get_act_layer('gelu')), an nn.Module whose forward calls F.gelu: ptflops counts it "
     "once (its F.gelu patch, 1 per input; no hook, as it is not nn.GELU), thop not at all; a channels-last "
     "LayerNorm is timm.layers.LayerNorm, an nn.LayerNorm subclass: ptflops 0, thop and fvcore as nn.LayerNorm.",
+    "blur-functional": "a blur pool is a BlurPool2d written as timm's (a module of its own class whose forward is "
+    "F.pad(…, mode='reflect') then F.conv2d with its fixed filter, groups = C): ptflops and thop have no hook for the "
+    "class and patch neither F.conv2d nor F.pad (0); FlopCounterMode, fvcore and ptflops' aten backend count the "
+    "convolution (C × k × k per output position).",
     "eval": "fvcore traces the model in eval mode (timm's figure): in train mode its BN rule is 5 per element.",
 }
 
@@ -159,16 +164,19 @@ COUNTED: dict[str, dict[str, Rule]] = {
     "macs": {
         "conv": Rule((_M,)),  # output elements × Cin/groups × kh × kw
         "channel_conv": Rule((_M,)),  # ECA's Conv1d across the channels: C × k
+        "blurpool": Rule((_M,)),  # its depthwise F.conv2d: output elements × k × k (as FlopCounterMode)
         "linear": Rule((_M,)),  # in_features × out_features
     },
     "torch": {
         "conv": Rule((_2M,)),  # conv_flop: 2 × out × Cin/groups × kh × kw, bias ignored
         "channel_conv": Rule((_2M,)),  # conv_flop on the Conv1d's aten.convolution
+        "blurpool": Rule((_2M,)),  # conv_flop on the blur's aten.convolution (groups = C)
         "linear": Rule((_2M,)),  # addmm_flop = mm_flop: 2 × m × n × k, bias ignored
     },
     "fvcore": {
         "conv": Rule((_M,)),  # conv_flop_jit on aten::_convolution, bias ignored
         "channel_conv": Rule((_M,)),  # conv_flop_jit (the Conv1d is an aten::_convolution too)
+        "blurpool": Rule((_M,)),  # conv_flop_jit on the blur's aten::_convolution; reflection_pad2d: no handle
         "linear": Rule((_M,)),  # linear_flop_jit on aten::linear, bias ignored
         "batchnorm": Rule((Count("in", 2, "batchnorm_flop_jit, eval, affine: 2 × input elements"),), forms=("eval",)),
         "timm_batchnorm_act": Rule(
@@ -216,6 +224,7 @@ COUNTED: dict[str, dict[str, Rule]] = {
     "ptflops_aten": {
         "conv": Rule((_M, _BIAS)),  # conv_flop on aten.convolution, with its bias
         "channel_conv": Rule((_M, _BIAS)),  # the Conv1d's aten.convolution
+        "blurpool": Rule((_M, _BIAS)),  # the blur's aten.convolution (no bias: 0 adds)
         "linear": Rule((_M, _BIAS)),  # addmm_flop (with a bias) or matmul_flop on aten.mm (without)
     },
     "thop": {
@@ -270,6 +279,13 @@ ZERO = {  # zero rules that depend on how the code is written
     ("ptflops", "hardswish"): Rule(
         why="no hook for nn.Hardswish, F.hardswish not patched", forms=("activation-module",)
     ),
+    **{
+        (tool, "blurpool"): Rule(why=why, forms=("blur-functional",))
+        for tool, why in {
+            "ptflops": "no hook for BlurPool2d's class; F.conv2d and F.pad are not patched",
+            "thop": "no rule for BlurPool2d's class; F.conv2d is not a functional it counts",
+        }.items()
+    },
     ("thop", "gelu"): Rule(why="no rule for nn.GELU (warned, counted as zero)", forms=("activation-module",)),
     ("ptflops", "timm_layernorm"): Rule(
         why="MODULES_MAPPING matches exact classes: timm.layers.LayerNorm is a subclass", forms=("timm-code",)

@@ -145,6 +145,13 @@ def _keras_weights(keras_model) -> dict[tuple[str, str], object]:
     return out
 
 
+def _learnt(compiled: Compiled, weights: dict) -> dict:
+    """The Keras weights a checkpoint carries: a blur pool's fixed filter (a buffer outside PyTorch's state dict,
+    a non-trainable kernel in Keras) is left out."""
+    fixed = {d["names"]["keras"] for _, d in compiled.graph.nodes(data=True) if d["op"] == "blurpool"}
+    return {k: w for k, w in weights.items() if k[0] not in fixed}
+
+
 def _check_complete(pairs: list[WeightPair], torch_keys: set[str], keras_weights: dict) -> None:
     """Both models must hold exactly the weights the IR names (BN's num_batches_tracked aside)."""
     want_torch = {p.torch_key for p in pairs}
@@ -167,7 +174,7 @@ def torch_to_keras(compiled: Compiled, torch_model, keras_model) -> int:
     """Copy every weight of the generated PyTorch model into the generated Keras model; returns the count."""
     pairs = weight_pairs(compiled)
     state = torch_model.state_dict()
-    weights = _keras_weights(keras_model)
+    weights = _learnt(compiled, _keras_weights(keras_model))
     _check_complete(pairs, set(state), weights)
     for pair in pairs:
         value = _to_keras(pair, state[pair.torch_key].detach().cpu().float().numpy())
@@ -186,7 +193,7 @@ def keras_to_torch(compiled: Compiled, keras_model, torch_model) -> int:
 
     pairs = weight_pairs(compiled)
     state = torch_model.state_dict()
-    weights = _keras_weights(keras_model)
+    weights = _learnt(compiled, _keras_weights(keras_model))
     _check_complete(pairs, set(state), weights)
     with torch.no_grad():
         for pair in pairs:

@@ -98,7 +98,7 @@ def check_pytorch(c: Compiled) -> list[Check]:
         out = model(torch.zeros(1, *s["input_shape"]))
     for h in hooks:
         h.remove()
-    buffers = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
+    buffers = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var", ".filt")))
     checks += [
         Check("params", s["params"], sum(p.numel() for p in model.parameters())),
         Check("buffers", s["buffers"], buffers),
@@ -117,7 +117,7 @@ def _chw(shape) -> list[int]:
 
 
 def keras_macs(model) -> int:
-    """Multiply-accumulates of every Conv2D, Conv1D (ECA) and Dense layer, from the built model's kernels and
+    """Multiply-accumulates of every Conv2D, Conv1D (ECA), DepthwiseConv2D (a blur pool) and Dense layer, from the built model's kernels and
     shapes: output elements × kernel window × input channels per group."""
     total = 0
     for layer in model.layers:
@@ -126,6 +126,8 @@ def keras_macs(model) -> int:
             total += keras_macs(layer)
         elif kind in ("Conv1D", "Conv2D"):
             total += math.prod(layer.output.shape[1:]) * math.prod(layer.kernel.shape[:-1])
+        elif kind == "DepthwiseConv2D":  # a blur pool's fixed filter: output elements × window
+            total += math.prod(layer.output.shape[1:]) * math.prod(layer.kernel.shape[:2])
         elif kind == "Dense":
             total += math.prod(layer.kernel.shape) * math.prod(layer.output.shape[1:-1] or (1,))
     return total

@@ -121,6 +121,9 @@ class BlockDef:
     grouping: str = "groups"  # the grouped conv's groups: "groups" (fixed) or "group_width" (inner // group_width)
     custom: Recipe | None = None  # a user-defined block's compiled recipe (``blocks:``; ``kind`` is its name)
     custom_params: tuple[tuple[str, int | float], ...] = ()  # its ``params:`` constants
+    aa: str | None = None  # anti-aliasing where the block strides: "blur" | "avg" (timm's aa_layer) | None
+    projection_kernel: int = 1  # a strided projection conv's kernel (timm's down_kernel_size); 1x1 at stride 1
+    reduce_first: int = 1  # the first conv gives width // reduce_first channels (timm's block_reduce_first)
 
     @property
     def layout(self) -> BlockLayout:
@@ -309,7 +312,8 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,
-        custom=custom, custom_params=params,
+        custom=custom, custom_params=params, aa=spec.aa, projection_kernel=spec.projection_kernel,
+        reduce_first=spec.reduce_first,
     )  # fmt: skip
 
 
@@ -444,9 +448,11 @@ def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
     layers, channels, total_stride = [], spec.input.channels, 1
     for j, layer in enumerate(spec.stem):
         pad = layer.padding if layer.padding is not None else layer.kernel // 2
+        if layer.padding is None and layer.op == "blurpool":  # timm's get_padding(filt_size, stride)
+            pad = (layer.stride - 1 + layer.kernel - 1) // 2
         if isinstance(layer, ConvLayer):
             item = StemLayer(j, "conv", layer.kernel, layer.stride, pad, channels, layer.width, layer.norm,
-                             layer.activation, bias=layer.bias)  # fmt: skip
+                             layer.activation, "maxpool" if layer.replaces_pool else None, layer.bias)  # fmt: skip
         else:
             item = StemLayer(j, layer.op, layer.kernel, layer.stride, pad, channels, channels)
         layers.append(item)

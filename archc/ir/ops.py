@@ -6,7 +6,7 @@ Cost conventions (README "Cost conventions"):
   (bias adds, norms, pools, adds excluded), the figure torchvision publishes as "GFLOPS" and
   FlopCounterMode reports halved.
 - params: trainable parameters; buffers: BN running mean and variance (2 × C; GroupNorm and LayerNorm have
-  none). LayerNorm over channels (2 × C params), GELU / ReLU6 / SiLU / Hardswish, layer scale (C params) and
+  none) and a blur pool's fixed filter (C × k × k; timm's BlurPool2d, whose MACs count as a depthwise conv's). LayerNorm over channels (2 × C params), GELU / ReLU6 / SiLU / Hardswish, layer scale (C params) and
   drop path (identity at inference, no params) count no MACs: they are neither convolutions nor linear layers.
 """
 
@@ -120,6 +120,12 @@ def _pool_shape(a: dict, ins: list[Shape]) -> Shape:
     return (ins[0][0], *_spatial(a, ins[0]))
 
 
+def _blur_shape(a: dict, ins: list[Shape]) -> Shape:
+    if ins[0][0] != a["channels"]:
+        raise ShapeError(f"blurs {a['channels']} channels, got {ins[0][0]}")
+    return _pool_shape(a, ins)
+
+
 def _global_shape(a: dict, ins: list[Shape]) -> Shape:
     _need_map(ins[0])
     return (ins[0][0], 1, 1)
@@ -231,6 +237,15 @@ OPS: dict[str, OpDef] = {
         OpDef("drop_path", 1, ("rate",), _same),  # stochastic depth: identity at inference, no cost
         OpDef("maxpool", 1, ("kernel", "stride", "padding"), _pool_shape),
         OpDef("avgpool", 1, ("kernel", "stride", "padding"), _pool_shape),  # optional: ceil_mode, count_include_pad
+        OpDef(  # timm's BlurPool2d: a fixed binomial filter per channel (a buffer), reflect padding, the stride;
+            # F.conv2d with groups = C: out elements × kh × kw multiply-accumulates, as FlopCounterMode counts it
+            "blurpool",
+            1,
+            ("channels", "kernel", "stride", "padding"),
+            _blur_shape,
+            buffers=lambda a, i, o: a["channels"] * a["kernel"][0] * a["kernel"][1],
+            macs=lambda a, i, o: math.prod(o) * a["kernel"][0] * a["kernel"][1],
+        ),
         OpDef("global_pool", 1, ("mode",), _global_shape),
         OpDef("adaptive_pool", 1, ("mode", "size"), _adaptive_shape),  # torchvision VGG: AdaptiveAvgPool2d(7)
         OpDef("flatten", 1, (), lambda a, i: (math.prod(i[0]),)),

@@ -121,6 +121,18 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class AntiAlias:
+    """Anti-aliased downsampling (timm's ``aa_layer``), present where the block strides; it takes the stride
+    (its conv keeps stride 1): ``blur``, timm's BlurPool2d (a fixed binomial filter per channel, reflect
+    padding, then the stride; counted as a depthwise conv), or ``avg``, ``nn.AvgPool2d(stride)``."""
+
+    mode: str  # "blur" | "avg"
+    role: str = "aa"
+    filt_size: int = 3  # blur only: the binomial filter's size
+    kind: str = "aa"
+
+
+@dataclass(frozen=True)
 class Shortcut:
     """``A``: identity, subsampled and zero-padded where needed; ``B``: a projection where the shape changes
     (``strided_identity: subsample``: a strided identity with equal channels is subsampled instead); ``C``: a
@@ -144,7 +156,7 @@ class Shortcut:
         return self.kind == "A" or (self.kind == "B" and self.strided_identity == "subsample")
 
 
-Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool
+Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool | AntiAlias
 
 
 @dataclass(frozen=True)
@@ -250,9 +262,15 @@ def recipe_of(d: BlockDef) -> Recipe:
         se_here = first3 and slot.kernel != 1 and a is not None and a.kind == "se" and a.after == "3x3"
         first3 = first3 and slot.kernel == 1
         groups = (GROUPS_OF_WIDTH if d.grouping == "group_width" else GROUPS) if slot.grouped else num(1)
-        steps.append(Conv(f"conv{i + 1}", slot.kernel, var(slot.width), d.stride_at in slot.stride_at, groups,
+        strided = d.stride_at in slot.stride_at
+        width = var(slot.width)
+        if i == 0 and d.reduce_first != 1 and len(slots) > 1:  # timm: first_planes = width // reduce_first
+            width = parse(f"{slot.width} // {d.reduce_first}")
+        steps.append(Conv(f"conv{i + 1}", slot.kernel, width, strided and d.aa is None, groups,
                           dilation, d.bias(ops)))  # fmt: skip
         tokens(ops, str(i + 1))
+        if strided and d.aa is not None:  # timm: conv (stride 1) → norm → act → aa (takes the stride)
+            steps.append(AntiAlias(d.aa))
         if se_here:  # RegNetY: after the 3x3 conv, its norm and activation
             steps.append(SqueezeExcite(se_hidden(a)))
     norms = [j for j, s in enumerate(steps) if isinstance(s, Norm) and j >= branch_start]
@@ -276,7 +294,8 @@ def _shortcut(d: BlockDef, norm: NormSpec | None) -> Shortcut:
         return Shortcut(d.shortcut, d.strided_identity)
     pooled = d.projection == "avgpool"
     follow = ("bn",) if "bn" in d.unit.last else ()
-    steps = [Pool()] * pooled + [Conv("down_conv", 1, var("out"), not pooled, bias=d.bias(follow))]
+    kernel = 1 if pooled else d.projection_kernel  # its kernel where it strides; 1x1 where it does not
+    steps = [Pool()] * pooled + [Conv("down_conv", kernel, var("out"), not pooled, bias=d.bias(follow))]
     if d.projection_norm:
         steps.append(Norm("down_bn", norm))
     return Shortcut(d.shortcut, d.strided_identity, tuple(steps))

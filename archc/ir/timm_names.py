@@ -11,7 +11,10 @@ timm's ``state_dict()`` keys load with ``strict=True``. Where timm's ResNet diff
   always ``(pool or identity, conv, norm)``: the conv is ``downsample.1``, the norm ``downsample.2``;
 - squeeze-and-excitation is ``se.fc1`` / ``se.act`` / ``se.fc2`` / ``se.gate``; ECA is ``se.conv`` (timm
   stores every block's attention module as ``se``);
-- the head is ``global_pool`` and ``fc``.
+- the head is ``global_pool`` and ``fc``;
+- a stem pool followed by a blur pool (``resnetblur*``) is ``maxpool = nn.Sequential(max pool, BlurPool2d)``:
+  ``maxpool.0``, ``maxpool.1``; a block's anti-aliasing layer is ``aa``; a stem conv that ``replaces_pool``
+  (ResNet-RS) is ``maxpool = nn.Sequential(conv, norm, act)``: ``maxpool.0``, ``.1``, ``.2``.
 
 Everything timm's ResNet has no name for (pre-activation units, option A shortcuts, VGG layouts) keeps its
 torchvision-profile name.
@@ -84,11 +87,17 @@ def _stem_nodes(g: nx.DiGraph) -> list[str]:
 
 def _stem_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> str:
     data = g.nodes[node]
-    stem = _stem_nodes(g)
+    layers = g.graph["blocks"].stem
+    pooling = [n for n in _stem_nodes(g) if layers[g.nodes[n]["scope"][1]].container == "maxpool"]
+    if node in pooling:  # a conv replacing the stem pool (ResNet-RS): maxpool = nn.Sequential(conv, norm, act)
+        return f"maxpool.{pooling.index(node)}"
+    stem = [n for n in _stem_nodes(g) if n not in pooling]
     pools = [n for n in stem if g.nodes[n]["role"] == "pool"]
     convs = [n for n in stem if g.nodes[n]["role"] == "conv"]
     if data["role"] == "pool":
         i = stem_index[node]
+        if len(pools) > 1 and g.nodes[pools[-1]]["op"] == "blurpool":  # resnetblur*: Sequential(max, blur)
+            return f"maxpool.{i - 1}"
         return "maxpool" if i == 1 else f"{data['op']}{i}"
     if pools and stem.index(pools[0]) < stem.index(convs[-1]):
         return torchvision_name(g, node, stem_index)  # a conv after a pool: not a timm stem

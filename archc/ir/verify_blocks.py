@@ -15,7 +15,7 @@ import networkx as nx
 
 from archc.ir.blocks import Block, BlockModel
 from archc.ir.graph import operands
-from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite
 
 
 def check_blocks(g: nx.DiGraph) -> list[str]:
@@ -43,6 +43,7 @@ def check_blocks(g: nx.DiGraph) -> list[str]:
     return problems
 
 
+_AA_OP = {"blur": "blurpool", "avg": "avgpool"}
 _SE = ("se_pool", "se_reduce", "se_act", "se_expand", "se_gate", "se_scale")
 _ECA = ("eca_pool", "eca_conv", "eca_gate", "eca_scale")
 
@@ -59,6 +60,8 @@ def _expected(b: Block) -> list[tuple[str, object]]:
                 out += pool + [(s.role, s) for s in recipe.shortcut.projection if not isinstance(s, Pool)]
             out += [("subsample", None)] * (b.subsample != 1) + [("pad", None)] * (b.pad != (0, 0))
             out.append(("add", step))
+        elif isinstance(step, AntiAlias):
+            out += [(step.role, step)] * (b.stride > 1)  # only where the block strides
         elif not isinstance(step, Branch):
             out.append((step.role, step))
     return out
@@ -78,12 +81,15 @@ def _block_problems(g: nx.DiGraph, b: Block) -> list[str]:
         if isinstance(step, Conv):
             stride = b.stride if step.stride and not (role == "down_conv" and "down_pool" in roles) else 1
             dilation = 1 if step.dilation is None else getattr(b, step.dilation)
-            want = (step.kernel,) * 2, step.width.value(env), (stride,) * 2, step.groups.value(env), (dilation,) * 2
+            kernel = step.kernel if role != "down_conv" or stride > 1 else 1  # a 1x1 projection where no stride
+            want = (kernel,) * 2, step.width.value(env), (stride,) * 2, step.groups.value(env), (dilation,) * 2
             got = a.get("kernel"), a.get("out_channels"), a.get("stride"), a.get("groups"), a.get("dilation")
             if want != got:
                 problems.append(f"{role} is (kernel, width, stride, groups, dilation) {got}, the recipe says {want}")
         elif isinstance(step, Norm) and (op, a.get("zero_init", False)) != (step.norm.kind, step.zero_init):
             problems.append(f"{role} is a {op}, the recipe says a {step.norm.kind} (zero_init {step.zero_init})")
+        elif isinstance(step, AntiAlias) and (op, a.get("stride")) != (_AA_OP[step.mode], (b.stride,) * 2):
+            problems.append(f"{role} is a {op} of stride {a.get('stride')}, the recipe says {step.mode} by {b.stride}")
         elif isinstance(step, Act) and op != step.fn:
             problems.append(f"{role} is a {op}, the recipe says {step.fn}")
         elif role == "se_reduce" and a.get("out_channels") != step.hidden.value(env):

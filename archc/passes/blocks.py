@@ -16,7 +16,7 @@ from archc.ir.blocks import Block, BlockDef, PlanError
 from archc.ir.channels_last import walk
 from archc.ir.graph import add_op
 from archc.ir.naming import pytorch_profile
-from archc.ir.recipe import ECA, Act, Add, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
 LoweringError = PlanError  # the name the pipeline catches
 
@@ -92,7 +92,8 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     origin = ("stages", block.stage, "stride") if block.stride != 1 else ("stages", block.stage)
     e = Emitter(g, d, block.id, ("stage", block.stage, block.index), origin, block.id)
     x, branch = cur, cur
-    if block.stride != 1 and not any(c.stride for c in d.recipe.convs()):
+    takes_stride = any(c.stride for c in d.recipe.convs()) or any(isinstance(s, AntiAlias) for s in d.recipe.steps)
+    if block.stride != 1 and not takes_stride:
         raise LoweringError(_origin(block), f"{block.id} strides by {block.stride} but no conv step takes the stride",
                             "add 'stride: true' to a conv step, or a separate 'downsample:' layer")  # fmt: skip
     layouts = [cl for item, cl in walk(d.recipe.steps) if not isinstance(item, str)]  # channels-last per step
@@ -122,6 +123,9 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
         elif isinstance(step, LayerScale):  # hint: timm writes x.mul(gamma) on N×C×H×W, others the * operator
             x = Cursor(e.op(step.role, "layer_scale", [x.node], channels=x.channels, init=step.init,
                             mul_call=mul_call and not cl), x.channels)  # fmt: skip
+        elif isinstance(step, AntiAlias):
+            if block.stride > 1:
+                x = Cursor(anti_alias(e, step, x, block.stride), x.channels)
         elif isinstance(step, DropPath):
             rate = step.rate or block.drop_path  # the step's own rate, else the spec's schedule
             x = Cursor(e.op(step.role, "drop_path", [x.node], rate=rate), x.channels)
@@ -155,6 +159,21 @@ def _check_widths(block: Block, step: Conv, cin: int, width: int, groups: int) -
         )
 
 
+def blur_padding(filt_size: int, stride: int) -> int:
+    """timm's ``get_padding(filt_size, stride)`` of a BlurPool2d, on every side (reflect)."""
+    return (stride - 1 + filt_size - 1) // 2
+
+
+def anti_alias(e: Emitter, step: AntiAlias, x: Cursor, stride: int) -> str:
+    """A blur pool (timm's BlurPool2d: reflect padding, a fixed depthwise binomial filter, the stride) or
+    ``nn.AvgPool2d(stride)`` (kernel = stride, no padding)."""
+    if step.mode == "blur":
+        k, pad = step.filt_size, blur_padding(step.filt_size, stride)
+        return e.op(step.role, "blurpool", [x.node], channels=x.channels, kernel=(k, k), stride=(stride, stride),
+                    padding=(pad,) * 4)  # fmt: skip
+    return e.op(step.role, "avgpool", [x.node], kernel=(stride, stride), stride=(stride, stride), padding=(0,) * 4)
+
+
 def _eca(e: Emitter, x: Cursor, kernel: int) -> Cursor:
     """avg-pool → 1-D conv across the C channels (kernel k, zero padding k // 2, no bias) → sigmoid → scale."""
     pool = e.op("eca_pool", "global_pool", [x.node], False, mode="avg")
@@ -181,11 +200,17 @@ def _projection(e: Emitter, block: Block, pre: Cursor, env: dict) -> str:
             node = e.op(step.role, "avgpool", [node], False, kernel=(stride, stride), stride=(stride, stride),
                         padding=(0, 0, 0, 0), ceil_mode=True, count_include_pad=False)  # fmt: skip
         elif isinstance(step, Conv):
-            node = e.conv(step.role, Cursor(node, pre.channels), step.width.value(env), step.kernel, main_path=False,
-                          stride=stride if step.stride else 1, bias=step.bias)  # fmt: skip
+            strided = step.stride and stride > 1
+            node = e.conv(step.role, Cursor(node, pre.channels), step.width.value(env), projection_kernel(step, stride),
+                          main_path=False, stride=stride if strided else 1, bias=step.bias)  # fmt: skip
         elif isinstance(step, Norm):
             node = e.norm(step.role, node, block.out, main_path=False, norm=step.norm)
     return node
+
+
+def projection_kernel(step: Conv, stride: int) -> int:
+    """A projection conv's kernel: the step's where it takes a stride above 1, else 1x1 (timm's downsample_conv)."""
+    return step.kernel if step.stride and stride > 1 else 1
 
 
 def _identity(e: Emitter, block: Block, cur: Cursor) -> str:

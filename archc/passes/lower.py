@@ -117,6 +117,11 @@ def lower_head(g, spec: Spec, model: BlockModel, cur: Cursor) -> str:
 
 def _stem_layer(g, model: BlockModel, layer: StemLayer, cur: Cursor) -> Cursor:
     scope, prefix = ("stem", layer.index), f"stem.{layer.index}"
+    if layer.kind == "blurpool":  # timm's BlurPool2d (resnetblur*: after a stride-1 max pool)
+        k, s, pad = layer.kernel, layer.stride, layer.padding
+        node = add_op(g, f"{prefix}.pool", "blurpool", [cur.node], scope=scope, role="pool", origin=scope,
+                      channels=cur.channels, kernel=(k, k), stride=(s, s), padding=(pad,) * 4)  # fmt: skip
+        return Cursor(node, cur.channels)
     if layer.kind != "conv":
         return _pool(g, f"{prefix}.pool", scope, scope, cur, layer.kind, layer.kernel, layer.stride, layer.padding)
     e = Emitter(g, model.definitions[0], prefix, scope, scope)

@@ -99,6 +99,7 @@ def validate_data(
     _bottleneck_only(spec, marks)
     _inner_widths(spec, marks)
     _one_attention(spec, marks)
+    _timm_block_knobs(spec, marks)
     return LoadedSpec(spec, marks, shown, builtin, sha256, files)
 
 
@@ -199,6 +200,23 @@ def _one_attention(spec: Spec, marks: Marks) -> None:
         message = f"a block takes one attention module: 'eca' here and 'se' at {where}"
         help = "remove 'se:' or 'eca:' (timm's blocks have one attn_layer; ecaresnet* use ECA, seresnet* SE)"
         raise SpecError([_at(eca, "E401", message, help)])
+
+
+def _timm_block_knobs(spec: Spec, marks: Marks) -> None:
+    """``aa``, ``reduce_first`` and ``projection_kernel`` shape timm's ResNet blocks: anywhere else (a RegNet or
+    ConvNeXt, a 'blocks:' recipe, a single-conv block, a pooled projection) they would be silently ignored."""
+    given = [
+        k for k, neutral in (("aa", None), ("reduce_first", 1), ("projection_kernel", 1)) if getattr(spec, k) != neutral
+    ]
+    kinds = {spec.at(stage).block for stage in spec.stages}
+    for key in given:
+        problem = f"family: {spec.family}" if spec.family != "resnet" else None
+        problem = problem or next((f"block: {k}" for k in sorted(kinds) if k not in ("basic", "bottleneck")), None)
+        if key == "projection_kernel" and spec.projection_stride == "avgpool":
+            problem = problem or "projection_stride: avgpool (the pooled projection's conv is 1x1)"
+        if problem is not None:
+            message = f"'{key}' applies to the basic and bottleneck blocks of a ResNet, not with {problem}"
+            raise SpecError([_at(marks.value((key,)), "E401", message, f"remove '{key}'")])
 
 
 _GROUP_KEYS = ("groups", "group_width", "bottleneck_ratio")

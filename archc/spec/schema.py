@@ -181,13 +181,21 @@ class ConvLayer(_Model):
     norm: bool = True
     activation: bool = True
     bias: bool | None = Field(default=None, description="a conv bias (default: defaults.conv_bias's rule)")
+    replaces_pool: bool = Field(
+        default=False,
+        description="this conv (+ norm, act) is the stem's pool (ResNet-RS, timm's replace_stem_pool): timm's names"
+        " print it as maxpool.0 / .1 / .2",
+    )
 
 
 class PoolLayer(_Model):
-    op: Literal["maxpool", "avgpool"]
+    op: Literal["maxpool", "avgpool", "blurpool"] = Field(
+        description="maxpool | avgpool | blurpool (timm's BlurPool2d: a fixed binomial filter of size 'kernel' per"
+        " channel on a reflect-padded input, then the stride; its filter is a buffer, not a parameter)"
+    )
     kernel: Kernel
     stride: Stride = 1
-    padding: Padding | None = None  # default: kernel // 2
+    padding: Padding | None = None  # default: kernel // 2 (blurpool: timm's ((stride - 1) + (kernel - 1)) // 2)
 
 
 StemLayer = Annotated[ConvLayer | PoolLayer, Field(discriminator="op")]
@@ -388,6 +396,16 @@ class Spec(_Model):
         default="conv",
         description="a strided projection shortcut: stride on the 1x1 conv, or a 2x2 average pool first (ResNet-D)",
     )
+    projection_kernel: Annotated[int, Field(ge=1, le=LIMITS.max_kernel)] = Field(
+        default=1,
+        description="kernel of a strided projection conv (padding kernel // 2; timm's down_kernel_size, SENet-154:"
+        " 3); a projection that does not stride stays 1x1, as timm's",
+    )
+    reduce_first: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=1,
+        description="a block's first conv gives width // reduce_first channels, the next conv goes back to the"
+        " width (timm's block_reduce_first; SENet-154: 2)",
+    )
     unit: Annotated[
         Annotated[UnitName, Tag("unit[name]")] | Annotated[UnitSpec, Tag("unit[ordering]")],
         Discriminator(lambda v: "unit[name]" if isinstance(v, str) else "unit[ordering]"),
@@ -410,6 +428,13 @@ class Spec(_Model):
         description="inner width = int(width × base_width / 64) × groups (ResNeXt, Wide ResNet); bottleneck blocks only",
     )
     se: SqueezeExcite | None = Field(default=None, description="squeeze-and-excitation on every block")
+    aa: Literal["blur", "avg"] | None = Field(
+        default=None,
+        description="anti-aliased downsampling (timm's aa_layer): in a block that strides, the conv that would"
+        " take the stride keeps stride 1 and, after its norm and activation, a blur pool (blur: timm's BlurPool2d,"
+        " a fixed 3x3 binomial filter, reflect padding; counted as a depthwise conv) or a stride×stride average"
+        " pool (avg: nn.AvgPool2d(stride)) takes it",
+    )
     eca: EfficientChannelAttention | None = Field(
         default=None, description="efficient channel attention on every block (instead of se)"
     )

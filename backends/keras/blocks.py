@@ -14,7 +14,7 @@ other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, render
@@ -23,7 +23,7 @@ from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 from archc.ir.blocks import UNITS, Block, BlockDef
 from archc.ir.expr import Expr, simplify
 from archc.ir.naming import pad_name
-from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite
 
 # What may vary between the blocks of one definition: parameter, its value for a block, its default.
 _VARYING = (
@@ -152,7 +152,26 @@ class _Body:
             return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
         if isinstance(step, SqueezeExcite):
             return self.squeeze_excite(step, src, target)
+        if isinstance(step, AntiAlias):
+            return self.anti_alias(step, src, target)
         return self.eca(step, src, target)
+
+    def anti_alias(self, step: AntiAlias, src: str, target: str) -> list[str]:
+        """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial
+        filter) or an average pool of window = stride (``nn.AvgPool2d(stride)``)."""
+        stride = self.values["stride"]
+        if stride == 1:  # no block of this definition strides: timm's nn.Identity
+            return [] if src == target else [f"{target} = {src}"]
+        filt = (("filt_size", step.filt_size),)
+        call = (
+            layer("blur_pool", (), (("stride", stride), *filt), "")
+            if step.mode == "blur"
+            else layer("layers.AveragePooling2D", (stride,), (("strides", stride),), "")
+        )
+        if not isinstance(stride, Code):
+            return render(call, target, src, 1, self.name(step.role))
+        head = [] if src == target else [f"{target} = {src}"]
+        return [*head, "if stride > 1:", *_indent(render(call, target, target, 2, self.name(step.role)))]
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
@@ -256,6 +275,13 @@ class _Body:
 
     def shortcut_op(self, op, src: str, indent: int) -> list[str]:
         v = self.values
+        if isinstance(op, Conv) and op.kernel > 1 and op.stride:  # k×k where it strides, 1x1 where not (timm)
+            stride = v["stride"]
+            if not isinstance(stride, Code):
+                return self.conv(op if stride > 1 else replace(op, kernel=1), src, "shortcut", indent)
+            strided = self.conv(op, src, "shortcut", indent + 1)
+            return ["if stride > 1:", *_indent(strided), "else:",
+                    *_indent(self.conv(replace(op, kernel=1), src, "shortcut", indent + 1))]  # fmt: skip
         if isinstance(op, Conv):
             return self.conv(op, src, "shortcut", indent)
         if isinstance(op, Norm):

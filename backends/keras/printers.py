@@ -25,6 +25,7 @@ DEFAULTS = {
     "layers.MaxPooling2D": {"padding": "valid"},
     "layers.AveragePooling2D": {"padding": "valid"},
     "layers.Dense": {"activation": None, "use_bias": True},
+    "blur_pool": {"filt_size": 3},
     "layers.GlobalAveragePooling2D": {"keepdims": False},
     "layers.GlobalMaxPooling2D": {"keepdims": False},
 }
@@ -168,6 +169,16 @@ def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
     return _windowed(g, node, "layers.AveragePooling2D", (_pair(a["kernel"]),), kwargs, False)
 
 
+def blurpool(g: nx.DiGraph, node: str) -> list[Call]:
+    """timm's BlurPool2d as the generated helper ``blur_pool`` (reflect padding, then a DepthwiseConv2D whose
+    kernel is the fixed binomial filter, not trainable); its padding is timm's rule of filter size and stride."""
+    a = g.nodes[node]["attrs"]
+    (k, kw), (s, sw) = a["kernel"], a["stride"]
+    if (k, s) != (kw, sw) or a["padding"] != ((s + k - 2) // 2,) * 4:
+        raise Unsupported(node, "a blur pool whose padding or window is not timm's BlurPool2d's")
+    return [_simple(g, node, "blur_pool", (), (("stride", s), ("filt_size", k)))]
+
+
 GLOBAL_POOLS = {"avg": "layers.GlobalAveragePooling2D", "max": "layers.GlobalMaxPooling2D"}
 
 
@@ -221,8 +232,11 @@ def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> 
 
 PRINTERS = {
     f.__name__: f
-    for f in (conv, batchnorm, groupnorm, relu, maxpool, avgpool, global_pool, adaptive_pool, flatten, linear, dropout)
-}
+    for f in (
+        conv, batchnorm, groupnorm, relu, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear,
+        dropout,
+    )
+}  # fmt: skip
 
 
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:

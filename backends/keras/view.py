@@ -139,6 +139,28 @@ def _bodies(g: nx.DiGraph, p: _Printer) -> tuple[list[str], list[str]]:
     return body, head
 
 
+BLUR_POOL = '''def blur_pool(stride=2, filt_size=3, name=None):
+    """Anti-aliased downsampling as timm's BlurPool2d: reflect padding, then a fixed binomial filter per channel
+    (a DepthwiseConv2D whose kernel is not trainable) applied with the stride."""
+
+    def apply(x):
+        coeffs = [math.comb(filt_size - 1, k) / 2 ** (filt_size - 1) for k in range(filt_size)]
+        kernel = [[[[a * b]] for b in coeffs] for a in coeffs]  # (k, k, 1, 1): the same filter on every channel
+        pad = (stride - 1 + filt_size - 1) // 2
+        x = keras.ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        blur = layers.DepthwiseConv2D(
+            filt_size,
+            strides=stride,
+            use_bias=False,
+            trainable=False,
+            depthwise_initializer=keras.initializers.Constant(kernel),
+            name=name,
+        )
+        return blur(x)
+
+    return apply'''
+
+
 def _comment(text: str) -> list[str]:
     return [line.strip().replace("\t", " ") for line in text.splitlines() if line.strip()]
 
@@ -171,6 +193,9 @@ def build_view(c: Compiled) -> FileView:
     if any(a.kind == "eca" and not a.kernel for a in attention):
         view.helpers.append(rules.source("eca_kernel_size"))
         view.imports.append("import math")
+    if any(op == "blurpool" for _, op in g.nodes(data="op")):
+        view.helpers.append(BLUR_POOL)
+        view.imports += ["import math"] * ("import math" not in view.imports)
     for d, fn in p.blocks.items():
         view.functions.append({"fname": fn.fname, "signature": fn.signature, "body": fn.body})
         if p.stacks[d] is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from archc.ir.blocks import UNITS, BlockDef
 from archc.ir.expr import Expr, simplify, var
 from archc.ir.naming import torchvision_block_attr
-from archc.ir.recipe import ECA, Act, Add, Branch, Conv, Norm, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
 from .printers import EmitError, norm_layer
@@ -133,6 +133,8 @@ class _Writer:
                 self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
             elif isinstance(step, ECA):
                 self.eca(step, channels)
+            elif isinstance(step, AntiAlias):
+                self.anti_alias(step, channels)
             elif not isinstance(step, Branch | Add):
                 raise EmitError(f"a {step.kind} step in a ResNet-layout block", ("blocks", self.d.kind))
             elif isinstance(step, Branch):
@@ -177,6 +179,12 @@ class _Writer:
         extra = [] if k.op == "num" else [x.text() for x in k.args[2:]]
         args += [f"gamma={extra[0]}", f"beta={extra[1]}"] if extra else []
         self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
+
+    def anti_alias(self, step: AntiAlias, channels: str) -> None:
+        """timm's ``self.aa``: BlurPool2d or ``nn.AvgPool2d(stride)`` where the block strides, else nn.Identity."""
+        filt = f", filt_size={step.filt_size}" if step.filt_size != 3 else ""
+        pool = f"BlurPool2d({channels}{filt}, stride=stride)" if step.mode == "blur" else "nn.AvgPool2d(stride)"
+        self.module(self.attr(step.role), f"{pool} if stride != 1 else nn.Identity()", "aa")
 
     def activation(self, role: str, fn: str = "relu") -> None:
         if fn != "relu":  # a user block's GELU, ReLU6, SiLU, Hardswish: one module per position, named by role
@@ -264,6 +272,9 @@ def _doc(d: BlockDef) -> list[str]:
         rounding = f"rounded to a multiple of {a.divisor}" if a.divisor else "rounded" if a.ratio else "floored"
         where = "after the 3x3 conv" if a.after == "3x3" else "before the addition"
         lines.append(f"Squeeze-and-excitation {where}, hidden width {size} the {width} width, {rounding}.")
+    if d.aa is not None:
+        pool = "a blur pool (BlurPool2d)" if d.aa == "blur" else "an average pool"
+        lines.append(f"Anti-aliased: where the block strides, its strided conv keeps stride 1 and {pool} takes it.")
     if d.bottleneck_ratio is not None:
         lines.append("Width round(planes × bottleneck_ratio), groups = width // group_width (RegNet).")
     return lines

@@ -110,6 +110,14 @@ _GLOBAL = {"avg": "nn.AdaptiveAvgPool2d((1, 1))", "max": "nn.AdaptiveMaxPool2d((
 _ADAPTIVE = {"avg": "AdaptiveAvgPool2d", "max": "AdaptiveMaxPool2d"}
 
 
+def _blur(a: dict) -> str:
+    """The generated BlurPool2d (timm's): its padding is timm's rule of filter size and stride."""
+    k, s = a["kernel"][0], a["stride"][0]
+    if a["kernel"][0] != a["kernel"][1] or a["stride"][0] != a["stride"][1] or a["padding"] != ((s + k - 2) // 2,) * 4:
+        raise EmitError("a blur pool whose padding or window is not timm's BlurPool2d's")
+    return f"BlurPool2d({a['channels']}{f', filt_size={k}' if k != 3 else ''}, stride={s})"
+
+
 def _linear(a: dict, inplace: bool = False) -> str:
     return f"nn.Linear({a['in_features']}, {a['out_features']}{'' if a['bias'] else ', bias=False'})"
 
@@ -121,6 +129,7 @@ PRINTERS: dict[str, Printer] = {
     "relu": Printer(lambda a, inplace: "nn.ReLU(inplace=True)" if inplace else "nn.ReLU()"),
     "maxpool": Printer(_pool("MaxPool2d"), _padded_call(', value=float("-inf")')),
     "avgpool": Printer(_pool("AvgPool2d"), _padded_call()),
+    "blurpool": Printer(lambda a, i: _blur(a)),
     "global_pool": Printer(lambda a, i: _GLOBAL[a["mode"]]),
     "adaptive_pool": Printer(lambda a, i: f"nn.{_ADAPTIVE[a['mode']]}({tuple(a['size'])})"),
     "dropout": Printer(lambda a, i: f"nn.Dropout(p={a['rate']!r})"),

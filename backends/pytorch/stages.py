@@ -9,7 +9,7 @@ from archc.ir.blocks import BlockDef, BlockModel, StagePlan
 
 from .blocks import BlockClass
 from .printers import norm_layer
-from .pycode import wrap
+from .pycode import reflow, wrap
 
 
 def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str) -> list[str]:
@@ -38,7 +38,7 @@ def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str]
         body += ["    " + ln for ln in [*inner, f"self.inplanes = {out}"]]
     return [
         *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
-        *("    " + ln for ln in body),
+        *(out for ln in body for out in reflow("    " + ln, 1)),
         "    return nn.Sequential(*layers)",
     ]
 
@@ -67,6 +67,10 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
         pool = ["pool: list[nn.Module] = []", f"if {stride} != 1:", f"    pool.append({avg})"]
     else:
         conv.append(f"stride={stride}")
+    kernel = []
+    if d.projection != "avgpool" and d.projection_kernel != 1:  # timm's down_kernel_size: k×k where it strides
+        kernel = [f"kernel = {d.projection_kernel} if {stride} != 1 else 1"]
+        conv[2:] = ["kernel_size=kernel", f"stride={stride}", "padding=kernel // 2"]
     conv += ["bias=False"] * (not d.bias(("bn",) if "bn" in d.unit.last else ()))
     layers = [("pool" if timm else "*pool")] * bool(pool) + [f"nn.Conv2d({', '.join(conv)})"]
     if d.projection_norm:
@@ -74,10 +78,10 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     if len(layers) == 1 or (pool and not timm and not d.projection_norm):
         # One conv (pre-activation: no norm) is the bare module ``downsample`` (archc.ir.naming.downsample_attr);
         # where a pool strides in front of it (torchvision-style ResNet-D), the two are ``downsample.0`` / ``.1``.
-        make = [f"downsample = {layers[-1]}"]
+        make = [*kernel, f"downsample = {layers[-1]}"]
         make += [f"if {stride} != 1:", f"    downsample = nn.Sequential({avg}, downsample)"] * bool(pool)
     else:
-        make = [*pool, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
+        make = [*pool, *kernel, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
     if d.shortcut == "C":
         return make
     cond = f"self.inplanes != {out}"

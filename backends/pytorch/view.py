@@ -84,18 +84,19 @@ def build_view(c: Compiled) -> ModelView:
     s = summary(c)
     attention = [d.attention for d in classes]
     body = "\n".join(ln for v in views for m in v.methods for ln in m)
+    blur = any(op == "blurpool" for _, op in g.nodes(data="op")) or any(d.aa == "blur" for d in classes)
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=[
-            *(["import math", ""] * any(a and a.kind == "eca" for a in attention)),
+            *(["import math", ""] * (any(a and a.kind == "eca" for a in attention) or blur)),
             "import torch",
-            *(["import torch.nn.functional as F"] * bool(re.search(r"\bF\.", body))),
+            *(["import torch.nn.functional as F"] * bool(blur or re.search(r"\bF\.", body))),
             "from torch import nn",
         ],
-        helpers=_helpers(attention, profile, {op for _, op in g.nodes(data="op")}),
+        helpers=_helpers(attention, profile, {op for _, op in g.nodes(data="op")}) + [_text("blur_pool")] * blur,
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,

@@ -27,12 +27,13 @@ pytest.importorskip("keras")
 
 SMALL = [("cifar/resnet20", 32)]  # basic blocks, option A shortcuts (channel padding, subsampling)
 MORE = [  # SE with timm's names, ECA + deep stem + average-pool projections, pre-activation with explicit pads,
-    # groups, GroupNorm
+    # groups, GroupNorm, a blur pool (keras.ops.pad reflect + a fixed DepthwiseConv2D)
     ("timm/seresnet18", 64),
     ("timm/ecaresnet26t", 64),
     ("keras/resnet50v2", 64),
     ("regnet/regnetx_002", 64),
     ("timm/resnet50_gn", 64),
+    ("timm/resnetblur18", 64),
 ]
 
 
