@@ -6,11 +6,13 @@ import keras
 from keras import layers
 
 
-def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
-    """The nearest multiple of ``divisor`` (halves up), at least ``divisor``; one more ``divisor`` when rounding
-    down lost more than ``1 - round_limit`` (timm's rule for squeeze-and-excitation widths)."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded
+def make_divisible(v: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
+    """The nearest multiple of ``divisor`` (halves up), at least ``min_value`` (default ``divisor``); one more
+    ``divisor`` when rounding down lost more than ``1 - round_limit`` (timm's ``make_divisible``; its SE modules
+    pass ``round_limit=0.0``, torchvision's ``_make_divisible`` is the default 0.9)."""
+    min_value = min_value or divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < round_limit * v else new_v
 
 
 def residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
@@ -34,7 +36,7 @@ def residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None):
         x
     )
     se = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_squeeze")(x)
-    se = layers.Conv2D(make_divisible(4 * filters * 0.25, 8), 1, name=f"{name}_se_reduce")(se)
+    se = layers.Conv2D(make_divisible(4 * filters * 0.25, 8, round_limit=0.0), 1, name=f"{name}_se_reduce")(se)
     se = layers.Activation("relu", name=f"{name}_se_relu")(se)
     se = layers.Conv2D(4 * filters, 1, name=f"{name}_se_expand")(se)
     se = layers.Activation("sigmoid", name=f"{name}_se_sigmoid")(se)

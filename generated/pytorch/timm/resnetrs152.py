@@ -8,11 +8,13 @@ import torch
 from torch import nn
 
 
-def make_divisible(value: float, divisor: int, round_limit: float = 0.0) -> int:
-    """The nearest multiple of ``divisor`` (halves up), at least ``divisor``; one more ``divisor`` when rounding
-    down lost more than ``1 - round_limit`` (timm's rule for squeeze-and-excitation widths)."""
-    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
-    return rounded + divisor if rounded < round_limit * value else rounded
+def make_divisible(v: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
+    """The nearest multiple of ``divisor`` (halves up), at least ``min_value`` (default ``divisor``); one more
+    ``divisor`` when rounding down lost more than ``1 - round_limit`` (timm's ``make_divisible``; its SE modules
+    pass ``round_limit=0.0``, torchvision's ``_make_divisible`` is the default 0.9)."""
+    min_value = min_value or divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    return new_v + divisor if new_v < round_limit * v else new_v
 
 
 class SqueezeExcitation(nn.Module):
@@ -55,7 +57,9 @@ class SEBottleneck(nn.Module):
         self.act2 = nn.ReLU(inplace=True)
         self.conv3 = nn.Conv2d(planes, planes * self.expansion, kernel_size=1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
-        self.se = SqueezeExcitation(planes * self.expansion, make_divisible(planes * self.expansion * 0.25, 8))
+        self.se = SqueezeExcitation(
+            planes * self.expansion, make_divisible(planes * self.expansion * 0.25, 8, round_limit=0.0)
+        )
         self.act3 = nn.ReLU(inplace=True)
         self.downsample = downsample
 
