@@ -1,6 +1,7 @@
 """GPU variant of ``benchmarks/reference_speed.py`` for the next GPU machine: the generated resnet50 /
-seresnet50 / regnety_032 against torchvision's / timm's own models, forward and training step, interleaved, each
-step ended with ``torch.cuda.synchronize()``; batch 64 at 224² by default, 20 repeats after 5 warm-up steps.
+seresnet50 / regnety_032 / convnext_tiny against torchvision's / timm's own models, forward and training step,
+interleaved, each step ended with ``torch.cuda.synchronize()``; batch 64 at 224² by default, 20 repeats after 5
+warm-up steps.
 
     python benchmarks/gpu_reference_speed.py [--batch 128] [--repeats 20] [--json FILE]
 
