@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from archc.ir.blocks import Block, BlockDef, PlanError
+from archc.ir.blocks import Block, BlockDef
 from archc.ir.channels_last import walk
 from archc.ir.graph import add_op
 from archc.ir.naming import pytorch_profile
+from archc.ir.plan import PlanError
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
 LoweringError = PlanError  # the name the pipeline catches

@@ -10,7 +10,7 @@ Post: a DiGraph whose nodes have ``op``, ``attrs``, ``scope``, ``role``, ``origi
       Max-pool padding is *zero* padding (Keras ZeroPadding2D, keras.applications); a padded max pool
       carries ``nonnegative_input`` (its input is a ReLU output, where zero and PyTorch's -inf padding agree).
 
-First the block model (:func:`archc.ir.blocks.plan_blocks`: every block's plan as the spec declared it,
+First the block model (:func:`archc.ir.plan.plan_blocks`: every block's plan as the spec declared it,
 graph attribute ``blocks``), then each planned block is expanded into ops by the one code path in
 :mod:`archc.passes.blocks`; there is no class per model.
 """
@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import networkx as nx
 
-from archc.ir.blocks import BlockModel, StagePlan, StemLayer, plan_blocks
+from archc.ir.blocks import BlockModel, StagePlan, StemLayer
 from archc.ir.graph import StageInfo, add_op, new_graph
+from archc.ir.plan import plan_blocks
 from archc.passes.blocks import Cursor, Emitter, LoweringError, lower_block
 from archc.spec.schema import Spec
 

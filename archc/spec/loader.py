@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from archc.diagnostics import Diagnostic, SpecError, did_you_mean
 from archc.ir import user_blocks
-from archc.ir.blocks import GROUPED, stage_widths
+from archc.ir.blocks import GROUPED
+from archc.ir.plan import stage_widths
 from archc.settings import LIMITS
 from archc.spec.paths import (
     _BUILTIN_NAME,

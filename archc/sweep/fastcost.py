@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from archc.ir.blocks import Block, BlockModel, StagePlan, plan_blocks
+from archc.ir.blocks import Block, BlockModel, StagePlan
 from archc.ir.graph import add_op, new_graph
 from archc.ir.ops import OPS
+from archc.ir.plan import plan_blocks
 from archc.passes.blocks import Cursor
 from archc.passes.cost import count_costs
 from archc.passes.lower import lower_block, lower_downsample, lower_head, lower_stage_pool, lower_stem
