@@ -20,6 +20,7 @@ from archc.ir import user_blocks
 from archc.ir.blocks import GROUPED
 from archc.ir.plan import stage_widths
 from archc.settings import LIMITS
+from archc.spec.fields import METADATA_KEY
 from archc.spec.paths import (
     _BUILTIN_NAME,
     builtin_names,
@@ -31,7 +32,7 @@ from archc.spec.paths import (
     walkthrough,
 )
 from archc.spec.recipes import BUILTIN_KINDS
-from archc.spec.schema import METADATA_KEY, Metadata, Spec
+from archc.spec.schema import Metadata, Spec
 from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
 

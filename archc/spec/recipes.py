@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from archc.ir.expr import ExprError, parse
+from archc.spec.fields import SpecModel
 
 BUILTIN_KINDS = ("basic", "bottleneck", "single")
 BlockName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")]
@@ -38,18 +39,14 @@ def _expression(value: str | int) -> str | int:
 Expression = Annotated[str | int, AfterValidator(_expression)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
-
-class StepNorm(_Model):
+class StepNorm(SpecModel):
     kind: Literal["batchnorm", "groupnorm", "layernorm"]
     eps: Annotated[float, Field(gt=0, lt=1)] = 1e-5
     momentum: Annotated[float, Field(gt=0, lt=1)] = 0.1
     groups: Annotated[int, Field(ge=1)] = 32
 
 
-class ConvStep(_Model):
+class ConvStep(SpecModel):
     kind: Literal["conv"]
     role: Role | None = Field(default=None, description="its attribute name (default conv1, conv2, …)")
     kernel: Annotated[int, Field(ge=1, le=64)] = 1
@@ -63,14 +60,14 @@ class ConvStep(_Model):
     )
 
 
-class NormStep(_Model):
+class NormStep(SpecModel):
     kind: Literal["norm"]
     role: Role | None = None
     norm: StepNorm | None = Field(default=None, description="default: the spec's defaults.norm")
     zero_init: bool = False
 
 
-class ActStep(_Model):
+class ActStep(SpecModel):
     kind: Literal["act"]
     role: Role | None = None
     fn: Literal["relu", "relu6", "gelu", "silu", "hardswish"] | None = Field(
@@ -78,33 +75,33 @@ class ActStep(_Model):
     )
 
 
-class SEStep(_Model):
+class SEStep(SpecModel):
     kind: Literal["se"]
     hidden: Expression = "max(1, out // 16)"
 
 
-class ECAStep(_Model):
+class ECAStep(SpecModel):
     kind: Literal["eca"]
     kernel: Expression = "eca_kernel_size(out)"
 
 
-class LayerScaleStep(_Model):
+class LayerScaleStep(SpecModel):
     kind: Literal["layer_scale"]
     role: Role | None = None
     init: Annotated[float, Field(gt=0, le=10)] = 1e-6
 
 
-class DropPathStep(_Model):
+class DropPathStep(SpecModel):
     kind: Literal["drop_path"]
     role: Role | None = None
     rate: Annotated[float, Field(ge=0, lt=1)] = 0.0
 
 
-class BranchStep(_Model):
+class BranchStep(SpecModel):
     kind: Literal["branch"]
 
 
-class AddStep(_Model):
+class AddStep(SpecModel):
     kind: Literal["add"]
 
 
@@ -114,7 +111,7 @@ RecipeStep = Annotated[
 ]
 
 
-class BlockRecipe(_Model):
+class BlockRecipe(SpecModel):
     """A user-defined block: named widths, steps in order, a shortcut rule."""
 
     params: dict[Role, int | float] = Field(default_factory=dict, max_length=16, description="constants")

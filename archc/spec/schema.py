@@ -7,113 +7,36 @@ generated from these models.
 
 # (no `from __future__ import annotations`: real annotations spare pydantic an eval per field at import)
 
-import builtins
-import keyword
-import math
-import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
-    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from archc.settings import LIMITS
+from archc.spec.fields import (
+    Channels,
+    Identifier,
+    Kernel,
+    MetaScalar,
+    MetaText,
+    Padding,
+    Spatial,
+    SpecModel,
+    Stride,
+    no_items,
+)
 from archc.spec.recipes import BlockName, BlockRecipe
 
 SPEC_VERSION = 1
 
-_RESERVED = frozenset(keyword.kwlist) | frozenset(n for n in dir(builtins) if n.islower())
-# Device names Windows reserves whatever the extension (generated/pytorch/con.py cannot be created there).
-_DEVICES = frozenset(["con", "prn", "aux", "nul"] + [f"{d}{i}" for d in ("com", "lpt") for i in range(10)])
 
-
-def _not_reserved(name: str) -> str:
-    """Keywords, built-ins and ``__dunder`` names would break or shadow names in generated code."""
-    if name in _RESERVED or name.startswith("__"):
-        raise PydanticCustomError("reserved_name", "'{name}' is reserved in Python", {"name": name})
-    if name in _DEVICES:
-        raise PydanticCustomError("reserved_name", "'{name}' is a reserved device name on Windows", {"name": name})
-    return name
-
-
-# A name that is safe as a Python identifier part, a Keras layer-name part and a file name.
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$"), AfterValidator(_not_reserved)]
-Channels = Annotated[int, Field(ge=1, le=LIMITS.max_channels)]
-Kernel = Annotated[int, Field(ge=1, le=LIMITS.max_kernel)]
-Stride = Annotated[int, Field(ge=1, le=LIMITS.max_stride)]
-Padding = Annotated[int, Field(ge=0, le=LIMITS.max_kernel)]
-Spatial = Annotated[int, Field(ge=1, le=LIMITS.max_spatial)]
-_TEXT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
-_TEXT_OK = re.compile(_TEXT_PATTERN)
-
-
-# Free text (tabs and newlines allowed): no control characters, no bidi overrides or line separators.
-MetaText = Annotated[
-    str,
-    StringConstraints(max_length=2000, pattern=_TEXT_PATTERN),
-]
-
-
-# Start-up (archc cost's first run): an empty-list default comes from a Python function, not the builtin
-# ``list``, whose signature pydantic reads through the tokenizer (compiling its large regular expression).
-def _no_items() -> list:
-    return []
-
-
-class _Model(BaseModel):
-    # defer_build: validators are built on first use (one for Spec, nested models inline), not one per class
-    # at import time: ~20 ms off every `archc` start (benchmarks/cost_speed.py).
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
-
-def _scalar(value: object) -> object:
-    """A free-form metadata value: one string (as :data:`MetaText`), number, boolean or null."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise PydanticCustomError("metadata_value", "metadata numbers must be finite, not {v}", {"v": value})
-        return value
-    if isinstance(value, str):
-        if len(value) > 2000 or not _TEXT_OK.match(value):
-            bad = next((c for c in value if not _TEXT_OK.match(c)), None)
-            what = f"the character {ascii(bad)}" if bad else f"{len(value)} characters (at most 2000)"
-            raise PydanticCustomError("metadata_value", "metadata text may not hold {what}", {"what": what})
-        return value
-    kind = {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
-    raise PydanticCustomError(
-        "metadata_value", "a metadata value is one string, number, true/false or null, not {kind}", {"kind": kind}
-    )
-
-
-# Free-form metadata values (``paper_params: 25.5``, ``dataset: ImageNet``): one scalar, never a structure.
-MetaScalar = Annotated[
-    Any,
-    AfterValidator(_scalar),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "maxLength": 2000, "pattern": _TEXT_PATTERN},
-                {"type": "number"},
-                {"type": "boolean"},
-                {"type": "null"},
-            ]
-        }
-    ),
-]
-METADATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
-
-
-class Metadata(_Model):
+class Metadata(SpecModel):
     """Facts about the model that archc reports but does not compute (paper, accuracy).
 
     The keys below are typed (error rates are percentages; ``compare`` shows them). Any other key is allowed
@@ -131,7 +54,7 @@ class Metadata(_Model):
     paper_flops: MetaText | None = None  # the figure the paper printed, e.g. "3.8×10⁹"
 
 
-class InputSpec(_Model):
+class InputSpec(SpecModel):
     channels: Channels = 3
     size: list[Spatial] = Field(default=[224, 224], min_length=2, max_length=2)
 
@@ -141,7 +64,7 @@ class InputSpec(_Model):
         return [v, v] if isinstance(v, int) and not isinstance(v, bool) else v
 
 
-class NormSpec(_Model):
+class NormSpec(SpecModel):
     kind: Literal["batchnorm", "groupnorm", "layernorm", "none"] = Field(
         default="batchnorm",
         description="batchnorm | groupnorm (Wu & He 2018; timm resnet50_gn) | layernorm (over the channels of each"
@@ -157,7 +80,7 @@ class NormSpec(_Model):
 Activation = Literal["relu", "relu6", "gelu", "silu", "hardswish"]
 
 
-class Defaults(_Model):
+class Defaults(SpecModel):
     norm: NormSpec = NormSpec()
     activation: Activation = Field(default="relu", description="relu | relu6 | gelu | silu | hardswish")
     conv_bias: bool | Literal["auto"] = Field(
@@ -170,7 +93,7 @@ class Defaults(_Model):
     )
 
 
-class ConvLayer(_Model):
+class ConvLayer(SpecModel):
     """A stem convolution: conv, then (optionally) norm and activation."""
 
     op: Literal["conv"]
@@ -188,7 +111,7 @@ class ConvLayer(_Model):
     )
 
 
-class PoolLayer(_Model):
+class PoolLayer(SpecModel):
     op: Literal["maxpool", "avgpool", "blurpool"] = Field(
         description="maxpool | avgpool | blurpool (timm's BlurPool2d: a fixed binomial filter of size 'kernel' per"
         " channel on a reflect-padded input, then the stride; its filter is a buffer, not a parameter)"
@@ -201,12 +124,12 @@ class PoolLayer(_Model):
 StemLayer = Annotated[ConvLayer | PoolLayer, Field(discriminator="op")]
 
 
-class Head(_Model):
+class Head(SpecModel):
     pool: Literal["avg", "max", "none"] = "avg"
     pool_size: Annotated[int, Field(ge=1, le=LIMITS.max_spatial)] = Field(
         default=1, description="output size of the adaptive pool (torchvision VGG: 7)"
     )
-    hidden: list[Channels] = Field(default_factory=_no_items, max_length=8, description="hidden fc widths (VGG)")
+    hidden: list[Channels] = Field(default_factory=no_items, max_length=8, description="hidden fc widths (VGG)")
     dropout: Annotated[float, Field(ge=0, lt=1)] = Field(default=0.0, description="dropout before hidden fcs")
     classes: Annotated[int, Field(ge=1, le=LIMITS.max_channels * 16)] = 1000
     features_only: bool = Field(default=False, description="no classifier: return every stage's output")
@@ -215,7 +138,7 @@ class Head(_Model):
     )
 
 
-class Downsample(_Model):
+class Downsample(SpecModel):
     """A separate downsampling layer in front of a stage (ConvNeXt): norm, then a conv of kernel = stride = the
     stage's stride from the previous width to the stage's; the stage's blocks then keep their resolution."""
 
@@ -229,16 +152,16 @@ UnitName = Literal[
 ]
 
 
-class UnitSpec(_Model):
+class UnitSpec(SpecModel):
     """A residual-unit ordering written out (the names of ``unit:`` are five such orderings)."""
 
-    preact: list[UnitOp] = Field(default_factory=_no_items, max_length=4, description="on the block input")
+    preact: list[UnitOp] = Field(default_factory=no_items, max_length=4, description="on the block input")
     inner: list[UnitOp] = Field(default=["bn", "relu"], max_length=4, description="after every conv but the last")
     last: list[UnitOp] = Field(default=["bn"], max_length=4, description="after the last conv, before the add")
     after_add: list[UnitOp] = Field(default=["relu"], max_length=4, description="after the addition")
 
 
-class SqueezeExcite(_Model):
+class SqueezeExcite(SpecModel):
     """Squeeze-and-excitation on the residual branch (Hu et al.).
 
     Hidden width: ``max(1, C // reduction)`` (SENet) or ``round(ratio × C)`` (RegNetY); with ``divisor``,
@@ -271,7 +194,7 @@ class SqueezeExcite(_Model):
     )
 
 
-class EfficientChannelAttention(_Model):
+class EfficientChannelAttention(SpecModel):
     """ECA (Wang et al., 2020): global average pool, a 1-D conv across channels (no bias), sigmoid, scale."""
 
     kernel: Annotated[int, Field(ge=1, le=LIMITS.max_kernel)] | None = Field(
@@ -291,7 +214,7 @@ class EfficientChannelAttention(_Model):
         return v
 
 
-class Stage(_Model):
+class Stage(SpecModel):
     """One row of the stage table. Every block knob of the top level may be set on a row too, with the same
     name and meaning (the top level is the default): ``block``, ``unit``, ``se``, ``eca``, ``expansion``,
     ``groups``, ``base_width``, ``stride_at``, ``shortcut``, ``norm``, ``activation``; ``se: false`` /
@@ -348,7 +271,7 @@ STAGE_KNOBS = (
 )  # fmt: skip
 
 
-class Names(_Model):
+class Names(SpecModel):
     """Naming profiles: the module names each backend prints (state-dict keys, Keras layer names)."""
 
     pytorch: Literal["torchvision", "timm"] = Field(
@@ -359,7 +282,7 @@ class Names(_Model):
     )
 
 
-class Spec(_Model):
+class Spec(SpecModel):
     """A whole architecture."""
 
     archc: Literal[1] = Field(description="spec language version")
@@ -369,7 +292,7 @@ class Spec(_Model):
     metadata: Metadata = Metadata()
     input: InputSpec = InputSpec()
     defaults: Defaults = Defaults()
-    stem: list[StemLayer] = Field(default_factory=_no_items, max_length=32)
+    stem: list[StemLayer] = Field(default_factory=no_items, max_length=32)
     blocks: dict[Identifier, BlockRecipe] = Field(
         default_factory=dict, max_length=16, description="user-defined blocks: name → recipe (steps)"
     )
