@@ -22,6 +22,7 @@ from archc.ir.blocks import (
 )
 from archc.ir.expr import num
 from archc.ir.recipe import DropPath, NormSpec, Recipe
+from archc.ir.rules import blur_padding
 from archc.ir.user_blocks import compile_recipe
 from archc.spec.schema import ConvLayer, Spec, Stage
 
@@ -188,8 +189,8 @@ def _stem(spec: Spec) -> tuple[list[StemLayer], int, int]:
     layers, channels, total_stride = [], spec.input.channels, 1
     for j, layer in enumerate(spec.stem):
         pad = layer.padding if layer.padding is not None else layer.kernel // 2
-        if layer.padding is None and layer.op == "blurpool":  # timm's get_padding(filt_size, stride)
-            pad = (layer.stride - 1 + layer.kernel - 1) // 2
+        if layer.padding is None and layer.op == "blurpool":
+            pad = blur_padding(layer.kernel, layer.stride)
         if isinstance(layer, ConvLayer):
             item = StemLayer(j, "conv", layer.kernel, layer.stride, pad, channels, layer.width, layer.norm,
                              layer.activation, "maxpool" if layer.replaces_pool else None, layer.bias)  # fmt: skip

@@ -156,6 +156,11 @@ class Shortcut:
         return self.kind == "A" or (self.kind == "B" and self.strided_identity == "subsample")
 
 
+def projection_kernel(step: Conv, stride: int) -> int:
+    """A projection conv's kernel: the step's where it takes a stride above 1, else 1x1 (timm's downsample_conv)."""
+    return step.kernel if step.stride and stride > 1 else 1
+
+
 Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool | AntiAlias
 
 

@@ -2,7 +2,8 @@
 
 They are plain Python, written exactly as the generated files print them (both backends print these very
 functions' source with :func:`source`), so the IR's figures and the generated code's sizes come from one
-text. ``make_divisible`` is timm's SE rounding; ``eca_kernel_size`` is ECA's kernel from the channel count.
+text. ``make_divisible`` is timm's SE rounding; ``eca_kernel_size`` is ECA's kernel from the channel count;
+``blur_padding`` is the padding timm's BlurPool2d gives its filter (lowering, both printers' checks).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def eca_kernel_size(channels: int, gamma: float = 2.0, beta: float = 1.0) -> int
     """ECA's 1-D kernel size from the channel count (Wang et al., 2020, as timm's EcaModule computes it)."""
     t = int(abs(math.log(channels, 2) + beta) / gamma)
     return max(t if t % 2 else t + 1, 3)
+
+
+def blur_padding(filt_size: int, stride: int) -> int:
+    """timm's ``get_padding(filt_size, stride)`` of a BlurPool2d, on every side (reflect)."""
+    return (stride - 1 + filt_size - 1) // 2
 
 
 def source(name: str) -> str:

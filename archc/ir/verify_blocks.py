@@ -15,7 +15,7 @@ import networkx as nx
 
 from archc.ir.blocks import Block, BlockModel
 from archc.ir.graph import operands
-from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite, projection_kernel
 
 
 def check_blocks(g: nx.DiGraph) -> list[str]:
@@ -81,7 +81,7 @@ def _block_problems(g: nx.DiGraph, b: Block) -> list[str]:
         if isinstance(step, Conv):
             stride = b.stride if step.stride and not (role == "down_conv" and "down_pool" in roles) else 1
             dilation = 1 if step.dilation is None else getattr(b, step.dilation)
-            kernel = step.kernel if role != "down_conv" or stride > 1 else 1  # a 1x1 projection where no stride
+            kernel = projection_kernel(step, stride) if role == "down_conv" else step.kernel
             want = (kernel,) * 2, step.width.value(env), (stride,) * 2, step.groups.value(env), (dilation,) * 2
             got = a.get("kernel"), a.get("out_channels"), a.get("stride"), a.get("groups"), a.get("dilation")
             if want != got:

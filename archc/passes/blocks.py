@@ -17,7 +17,21 @@ from archc.ir.channels_last import walk
 from archc.ir.graph import add_op
 from archc.ir.naming import pytorch_profile
 from archc.ir.plan import PlanError
-from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import (
+    ECA,
+    Act,
+    Add,
+    AntiAlias,
+    Branch,
+    Conv,
+    DropPath,
+    LayerScale,
+    Norm,
+    Pool,
+    SqueezeExcite,
+    projection_kernel,
+)
+from archc.ir.rules import blur_padding
 
 LoweringError = PlanError  # the name the pipeline catches
 
@@ -160,11 +174,6 @@ def _check_widths(block: Block, step: Conv, cin: int, width: int, groups: int) -
         )
 
 
-def blur_padding(filt_size: int, stride: int) -> int:
-    """timm's ``get_padding(filt_size, stride)`` of a BlurPool2d, on every side (reflect)."""
-    return (stride - 1 + filt_size - 1) // 2
-
-
 def anti_alias(e: Emitter, step: AntiAlias, x: Cursor, stride: int) -> str:
     """A blur pool (timm's BlurPool2d: reflect padding, a fixed depthwise binomial filter, the stride) or
     ``nn.AvgPool2d(stride)`` (kernel = stride, no padding)."""
@@ -207,11 +216,6 @@ def _projection(e: Emitter, block: Block, pre: Cursor, env: dict) -> str:
         elif isinstance(step, Norm):
             node = e.norm(step.role, node, block.out, main_path=False, norm=step.norm)
     return node
-
-
-def projection_kernel(step: Conv, stride: int) -> int:
-    """A projection conv's kernel: the step's where it takes a stride above 1, else 1x1 (timm's downsample_conv)."""
-    return step.kernel if step.stride and stride > 1 else 1
 
 
 def _identity(e: Emitter, block: Block, cur: Cursor) -> str:

@@ -14,6 +14,7 @@ from archc.backends.keras.pycode import Code, arguments, call_statement
 
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
+from archc.ir.rules import blur_padding
 
 # Keras defaults of the keyword arguments printers fill in: a value equal to its default is left out.
 _CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": None, "use_bias": True}
@@ -174,7 +175,7 @@ def blurpool(g: nx.DiGraph, node: str) -> list[Call]:
     kernel is the fixed binomial filter, not trainable); its padding is timm's rule of filter size and stride."""
     a = g.nodes[node]["attrs"]
     (k, kw), (s, sw) = a["kernel"], a["stride"]
-    if (k, s) != (kw, sw) or a["padding"] != ((s + k - 2) // 2,) * 4:
+    if (k, s) != (kw, sw) or a["padding"] != (blur_padding(k, s),) * 4:
         raise Unsupported(node, "a blur pool whose padding or window is not timm's BlurPool2d's")
     return [_simple(g, node, "blur_pool", (), (("stride", s), ("filt_size", k)))]
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archc.diagnostics import Unsupported
+from archc.ir.rules import blur_padding
 
 
 class EmitError(Unsupported):
@@ -112,8 +113,8 @@ _ADAPTIVE = {"avg": "AdaptiveAvgPool2d", "max": "AdaptiveMaxPool2d"}
 
 def _blur(a: dict) -> str:
     """The generated BlurPool2d (timm's): its padding is timm's rule of filter size and stride."""
-    k, s = a["kernel"][0], a["stride"][0]
-    if a["kernel"][0] != a["kernel"][1] or a["stride"][0] != a["stride"][1] or a["padding"] != ((s + k - 2) // 2,) * 4:
+    (k, kw), (s, sw) = a["kernel"], a["stride"]
+    if (k, s) != (kw, sw) or a["padding"] != (blur_padding(k, s),) * 4:
         raise EmitError("a blur pool whose padding or window is not timm's BlurPool2d's")
     return f"BlurPool2d({a['channels']}{f', filt_size={k}' if k != 3 else ''}, stride={s})"
 
