@@ -84,7 +84,8 @@ def build_view(c: Compiled) -> ModelView:
     s = summary(c)
     attention = [d.attention for d in classes]
     body = "\n".join(ln for v in views for m in v.methods for ln in m)
-    blur = any(op == "blurpool" for _, op in g.nodes(data="op")) or any(d.aa == "blur" for d in classes)
+    ops = {op for _, op in g.nodes(data="op")}
+    blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
@@ -96,7 +97,7 @@ def build_view(c: Compiled) -> ModelView:
             *(["import torch.nn.functional as F"] * bool(blur or re.search(r"\bF\.", body))),
             "from torch import nn",
         ],
-        helpers=_helpers(attention, profile, {op for _, op in g.nodes(data="op")}) + [_text("blur_pool")] * blur,
+        helpers=_helpers(attention, profile, ops) + [_text("blur_pool")] * blur,
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
