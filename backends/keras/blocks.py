@@ -17,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import networkx as nx
+from archc.backends.keras.layer_sources import ACTIVATIONS
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
-from archc.ir.expr import Expr, simplify
+from archc.ir.expr import Expr, simplify, var
 from archc.ir.naming import pad_name
-from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
 # What may vary between the blocks of one definition: parameter, its value for a block, its default.
 _VARYING = (
@@ -33,6 +34,7 @@ _VARYING = (
     ("conv_shortcut", lambda b: b.projects, None),  # default: the function's (v1 True, v2 False)
     ("pad_channels", lambda b: sum(b.pad), 0),
     ("group_width", lambda b: b.group_width, 1),
+    ("drop_path_rate", lambda b: b.drop_path, 0.0),  # the spec's drop_path_rate, rising over the blocks
 )
 _UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applications' ResNet and ResNetV2
 
@@ -56,7 +58,10 @@ class BlockFunction:
 
 
 def function_name(d: BlockDef) -> str:
-    """``residual_block_v1`` (bottleneck, original unit), ``basic_residual_block_v2``, ``plain_block_v1``."""
+    """``residual_block_v1`` (bottleneck, original unit), ``basic_residual_block_v2``, ``plain_block_v1``; a user
+    block (``blocks:``) its name: ``inverted_block``."""
+    if d.custom is not None:
+        return f"{d.kind}_block"
     kind = {"bottleneck": "residual_block", "basic": "basic_residual_block", "single": "conv_residual_block"}
     if d.shortcut == "none":
         kind = {"bottleneck": "plain_bottleneck_block", "basic": "plain_block", "single": "plain_conv_block"}
@@ -68,6 +73,7 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
     recipe = d.recipe
     used = {c.dilation for c in recipe.convs()} | {"stride", "conv_shortcut", "pad_channels"}
     used |= {"group_width"} if "group_width" in recipe.params else set()
+    used |= {"drop_path_rate"} if any(isinstance(s, DropPath) and not s.rate for s in recipe.steps) else set()
     rename = {"first_dilation": "dilation"} if "dilation" not in used else {}  # a bottleneck's only 3x3
     params, varying, values = [], {}, {}
     for field, get, default in _VARYING:
@@ -147,14 +153,34 @@ class _Body:
         if isinstance(step, Norm):
             return self.norm(step, src, target, 1)
         if isinstance(step, Act):
-            return render(layer("layers.Activation", (step.fn,), (), ""), target, src, 1, self.name(step.role))
+            call = layer("layers.Activation", (ACTIVATIONS[step.fn],), (), "")
+            return render(call, target, src, 1, self.name(step.role))
+        if isinstance(step, LayerScale):  # the file's own LayerScale (keras.applications' ConvNeXt)
+            call = layer("LayerScale", (step.init, self.text(self._channels(step))), (), "")
+            return render(call, target, src, 1, self.name(step.role))
+        if isinstance(step, DropPath):
+            return self.drop_path(step, src, target)
         if isinstance(step, Add):
             return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
         if isinstance(step, SqueezeExcite):
             return self.squeeze_excite(step, src, target)
         if isinstance(step, AntiAlias):
             return self.anti_alias(step, src, target)
-        return self.eca(step, src, target)
+        if isinstance(step, ECA):
+            return self.eca(step, src, target)
+        raise Unsupported(self.blocks[0].nodes[0], f"the Keras backend has no printer for a {step.kind} step")
+
+    def drop_path(self, step: DropPath, src: str, target: str) -> list[str]:
+        """Stochastic depth, identity in inference: the file's ``StochasticDepth`` at a rate above 0, else
+        keras.applications' ConvNeXt identity, ``Activation("linear")``; a rate that differs between the blocks
+        is the parameter ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
+        rate = step.rate or self.values.get("drop_path_rate", 0.0)
+        identity = layer("layers.Activation", ("linear",), (), "")
+        drop = layer("StochasticDepth", (rate,), (), "")
+        if not isinstance(rate, Code):
+            return render(drop if rate else identity, target, src, 1, self.name(step.role))
+        return ["if drop_path_rate:", *_indent(render(drop, target, src, 2, self.name(step.role))), "else:",
+                *_indent(render(identity, target, src, 2, self.name(step.role)))]  # fmt: skip
 
     def anti_alias(self, step: AntiAlias, src: str, target: str) -> list[str]:
         """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial
@@ -175,6 +201,8 @@ class _Body:
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
+        if step.linear:  # a pointwise conv written as a linear layer: a Dense on the channels (channels-last)
+            return self.dense(step, src, target, indent)
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
             if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
@@ -196,8 +224,20 @@ class _Body:
         call = layer("layers.Conv2D", (self.text(step.width), k), kwargs, "")
         return lines + render(call, target, src, indent, self.name(step.role))
 
+    def dense(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
+        stride = self.values["stride"] if step.stride else 1
+        if stride != 1:
+            raise Unsupported(f"{self.blocks[0].id}.{step.role}", "a linear (Dense) step cannot take the stride")
+        if self.text(step.groups).text != "1":
+            raise Unsupported(f"{self.blocks[0].id}.{step.role}", "a linear (Dense) step cannot be grouped")
+        call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),), "")
+        return render(call, target, src, indent, self.name(step.role))
+
     def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
         n, gamma = step.norm, "zeros" if step.zero_init else "ones"
+        if n.kind == "layernorm":  # over the channels (the last axis)
+            kwargs = (("epsilon", n.eps), ("gamma_initializer", gamma))
+            return render(layer("layers.LayerNormalization", (), kwargs, ""), target, src, indent, self.name(step.role))
         if n.kind == "groupnorm":
             kwargs = (("groups", n.groups), ("axis", 3), ("epsilon", n.eps), ("gamma_initializer", gamma))
             call = layer("layers.GroupNormalization", (), kwargs, "")
@@ -222,7 +262,8 @@ class _Body:
 
     def _channels(self, step) -> Expr:
         steps = self.d.recipe.steps
-        return [s for s in steps[: steps.index(step)] if isinstance(s, Conv)][-1].width
+        convs = [s for s in steps[: steps.index(step)] if isinstance(s, Conv)]
+        return convs[-1].width if convs else var("in")
 
     def eca(self, step: ECA, src: str, target: str) -> list[str]:
         """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""

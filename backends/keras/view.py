@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 from archc.backends.keras.blocks import block_function, function_name
+from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, Unsupported, print_op, render
 from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
@@ -193,6 +194,10 @@ def build_view(c: Compiled) -> FileView:
     if any(a.kind == "eca" and not a.kernel for a in attention):
         view.helpers.append(rules.source("eca_kernel_size"))
         view.imports.append("import math")
+    if any(op == "layer_scale" for _, op in g.nodes(data="op")):  # a user block's layer scale
+        view.helpers.append(LAYER_SCALE)
+    if any(d["op"] == "drop_path" and d["attrs"]["rate"] for _, d in g.nodes(data=True)):  # identity when 0
+        view.helpers.append(STOCHASTIC_DEPTH)
     if any(op == "blurpool" for _, op in g.nodes(data="op")):
         view.helpers.append(BLUR_POOL)
         view.imports += ["import math"] * ("import math" not in view.imports)
