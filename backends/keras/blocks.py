@@ -111,9 +111,15 @@ class _Body:
         self.he = g.graph["blocks"].init == "he_normal"
         self.explicit = g.graph.get("explicit_padding", False)  # the spec's defaults.explicit_padding
         self.names: dict[str, str] = {}  # role → the IR's keras name after the block's prefix (``_1_conv``)
-        for b in blocks:
+        for b in sorted(blocks, key=lambda b: not b.residual):  # a block that adds names its roles as the others
             for node in b.nodes:
                 self.names.setdefault(g.nodes[node]["role"], g.nodes[node]["names"]["keras"][len(b.names["keras"]) :])
+        # ``shortcut: identity``: whether a block adds (True, False, or the test printed where only some do), and
+        # then the role of the op that ends a block that does not add (it is ``{name}_out`` there)
+        self.residual = _condition([b.residual for b in blocks], "residual")
+        outputs = g.graph["block_outputs"]
+        ends = [g.nodes[n]["role"] for b in blocks if not b.residual for n in b.nodes if n in outputs]
+        self.ends = ends[0] if ends and isinstance(self.residual, str) else None
 
     def text(self, e: Expr) -> Code:
         return Code(simplify(e, self.bind).text())
@@ -121,10 +127,17 @@ class _Body:
     def name(self, role: str, suffix=lambda n: n) -> Code:
         if role not in self.names:
             raise Unsupported(self.blocks[0].nodes[0], f"no keras name for the role {role!r}")
-        return fstring("", "name", suffix(self.names[role]))
+        named = fstring("", "name", suffix(self.names[role]))
+        if (
+            role == self.ends and self.names[role] != "_out" and suffix(role) == role
+        ):  # it ends the blocks that do not add
+            return Code(f"{named.text} if residual else {fstring('', 'name', '_out').text}")
+        return named
 
     def lines(self) -> list[str]:
         out, steps, var = [], self.d.recipe.steps, "x"
+        if "in" in self.d.recipe.params or isinstance(self.residual, str):
+            out.append("in_channels = x.shape[-1]")
         for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
             e = simplify(e, self.bind)
             if name == "out" or e.op in ("var", "num"):
@@ -132,12 +145,16 @@ class _Body:
             else:
                 out.append(f"{name} = {e.text()}")
                 self.bind[name] = name
-        if "in" in self.d.recipe.params:
-            out.append("in_channels = x.shape[-1]")
+        if isinstance(self.residual, str):  # keras.applications MobileNetV2: add where the block keeps its shape
+            test = ["stride == 1"] * isinstance(self.values["stride"], Code)
+            test += [f"in_channels == {self._out()}"]
+            out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
         branch = next((i for i, s in enumerate(steps) if isinstance(s, Branch)), None)
         var = "preact" if branch else "x"  # a pre-activation is kept for the projection
         source = "x"
         for step in steps:
+            if isinstance(step, Branch | Add) and self.residual is False:  # no block of this definition adds
+                continue
             if isinstance(step, Branch):
                 out += self.shortcut(source)
                 source = var
@@ -146,6 +163,10 @@ class _Body:
             out += self.step(step, source, var)
             source = var
         return [*out, "return x"]
+
+    def _out(self) -> str:
+        out = self.bind["out"]
+        return out if isinstance(out, str) else out.text()
 
     def step(self, step, src: str, target: str) -> list[str]:
         if isinstance(step, Conv):
@@ -160,6 +181,9 @@ class _Body:
             return render(call, target, src, 1, self.name(step.role))
         if isinstance(step, DropPath):
             return self.drop_path(step, src, target)
+        if isinstance(step, Add) and self.residual is not True:
+            add = render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 2, self.name(step.role))
+            return ["if residual:", *_indent(add)]
         if isinstance(step, Add):
             return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
         if isinstance(step, SqueezeExcite):
