@@ -80,7 +80,7 @@ def test_roadmap_step_builds_in_keras_and_matches_the_ir(step, tmp_path):
     assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
 
 
-@pytest.mark.parametrize("step", _tiered(STEPS[:-1]))
+@pytest.mark.parametrize("step", _tiered(STEPS))
 def test_roadmap_step_equals_the_generated_pytorch_model(step, tmp_path):
     """The same spec in both backends, PyTorch's weights copied into Keras: equal outputs (an odd size too)."""
     compiled, keras_module = generated(str(ROADMAP / f"{step}.yaml"), input_size=SIZE)
@@ -109,8 +109,8 @@ def test_the_last_step_is_keras_applications_convnext_tiny():
 
 # Blocks the project has never seen, both with ``shortcut: identity`` (an addition only where the block keeps its
 # shape): a MobileNetV3-style bneck (expansion of the block input, Hardswish, a 5x5 depthwise conv with a GroupNorm,
-# a zero-initialised last BN) and an inverted residual with a biased expansion, ReLU6, SiLU and a GELU after the
-# addition.
+# a zero-initialised last BN) and an inverted residual with a biased expansion, ReLU6, SiLU, a projection written as
+# a linear layer (a Dense in Keras) and a GELU after the addition.
 NEVER_SEEN = """
 archc: 1
 name: never_seen
@@ -140,7 +140,7 @@ blocks:
       - {kind: conv, role: dw, kernel: 3, depthwise: true, stride: true}
       - {kind: norm, role: dw_bn}
       - {kind: act, role: dw_act, fn: silu}
-      - {kind: conv, role: project, width: out}
+      - {kind: conv, role: project, width: out, linear: true}
       - {kind: norm, role: project_bn}
       - {kind: add}
       - {kind: act, role: out_act, fn: gelu}
@@ -169,6 +169,7 @@ def test_a_block_never_seen_builds_in_both_frameworks_with_equal_outputs(tmp_pat
     _ruff_clean(text, tmp_path)
     assert "residual = stride == 1 and in_channels == filters" in text  # the addition where the shape is kept
     assert 'layers.Activation("hard_swish"' in text and 'layers.Activation("relu6"' in text
+    assert 'layers.Dense(filters, use_bias=False, name=f"{name}_project")' in text  # a linear step
     g = compiled.graph
     adds = {b.id for b in g.graph["blocks"].blocks if any(g.nodes[n]["op"] == "add" for n in b.nodes)}
     assert adds == {"s0.b0", "s0.b1", "s1.b1", "s1.b2", "s2.b1"}
