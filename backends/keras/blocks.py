@@ -10,6 +10,14 @@ defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.ap
 Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding: a conv that may stride, or a spec with
 ``defaults.explicit_padding`` (graph attribute ``explicit_padding``), gets a ZeroPadding2D + ``"valid"``; any
 other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces exactly.
+
+A user block (``blocks:``) is printed the same way from its own recipe, as ``{kind}_block(x, filters, …)``, its
+layer names its steps' roles (the IR's keras names): a ``linear`` conv is a ``Dense`` on the channels
+(channels-last), a LayerNorm a ``LayerNormalization``, GELU / ReLU6 / SiLU / Hardswish ``Activation`` layers, layer
+scale the file's ``LayerScale``, drop path the file's ``StochasticDepth`` (keras.applications' ConvNeXt identity,
+``Activation("linear")``, at rate 0; a rate that rises over the blocks is the parameter ``drop_path_rate``), and
+``shortcut: identity`` adds only where the block keeps its shape (``residual = stride == 1 and in_channels == …``,
+keras.applications' MobileNetV2 test).
 """
 
 from __future__ import annotations
@@ -225,8 +233,9 @@ class _Body:
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
-        if step.linear:  # a pointwise conv written as a linear layer: a Dense on the channels (channels-last)
-            return self.dense(step, src, target, indent)
+        if step.linear and not step.stride and self.text(step.groups).text == "1":  # a Dense on the channels
+            call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),), "")
+            return render(call, target, src, indent, self.name(step.role))
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
             if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
@@ -247,15 +256,6 @@ class _Body:
                   ("use_bias", step.bias), ("kernel_initializer", init))  # fmt: skip
         call = layer("layers.Conv2D", (self.text(step.width), k), kwargs, "")
         return lines + render(call, target, src, indent, self.name(step.role))
-
-    def dense(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
-        stride = self.values["stride"] if step.stride else 1
-        if stride != 1:
-            raise Unsupported(f"{self.blocks[0].id}.{step.role}", "a linear (Dense) step cannot take the stride")
-        if self.text(step.groups).text != "1":
-            raise Unsupported(f"{self.blocks[0].id}.{step.role}", "a linear (Dense) step cannot be grouped")
-        call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),), "")
-        return render(call, target, src, indent, self.name(step.role))
 
     def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
         n, gamma = step.norm, "zeros" if step.zero_init else "ones"

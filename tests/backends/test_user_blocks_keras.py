@@ -248,3 +248,45 @@ def test_drop_path_rising_over_the_blocks_is_identity_in_inference(tmp_path):
     x = np.random.default_rng(0).uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(a(x, training=False), b(x, training=False), rtol=0, atol=1e-6)
     assert not np.allclose(a(x, training=True), b(x, training=True), atol=1e-3)
+
+
+PREACT = """
+archc: 1
+name: preact_user
+input: {channels: 3, size: [32, 32]}
+stem:
+  - {op: conv, kernel: 3, width: 16, stride: 2}
+shortcut: B
+blocks:
+  pre:
+    lets: {out: 2 * planes}
+    steps:
+      - {kind: norm, role: preact_bn}
+      - {kind: act, role: preact_act}
+      - {kind: branch}
+      - {kind: conv, role: conv1, kernel: 3, width: planes, groups: 4, stride: true}
+      - {kind: norm, role: bn1}
+      - {kind: act, role: act1}
+      - {kind: conv, role: conv2, kernel: 5, width: out, bias: true}
+block: pre
+stages:
+  - {name: stage1, width: 16, blocks: 2}
+  - {name: stage2, width: 24, blocks: 2, stride: 2}
+head: {classes: 10}
+"""
+
+
+def test_a_pre_activation_user_block_equals_pytorch(tmp_path):
+    """The shortcut leaves after the pre-activation (a projection of the pre-activated input, as ResNetV2), a
+    grouped strided 3x3 and a biased 5x5: equal outputs in both frameworks."""
+    path = tmp_path / "preact_user.yaml"
+    path.write_text(textwrap.dedent(PREACT), encoding="utf-8")
+    compiled, keras_module = generated(str(path))
+    from archc.codegen import emit
+
+    text = emit(compiled, "keras")
+    assert (
+        'shortcut = layers.Conv2D(2 * filters, 1, strides=stride, use_bias=False, name=f"{name}_0_conv")(preact)'
+        in text
+    )
+    _equal_to_pytorch(compiled, keras_module, _pytorch_twin(compiled, tmp_path), (32, 35))
