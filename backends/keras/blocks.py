@@ -143,8 +143,9 @@ class _Body:
         return named
 
     def lines(self) -> list[str]:
-        out, steps, var = [], self.d.recipe.steps, "x"
-        if "in" in self.d.recipe.params or isinstance(self.residual, str):
+        out, steps = [], self.d.recipe.steps
+        early = [s for s in steps if isinstance(s, SqueezeExcite | LayerScale) and self._channels(s) == var("in")]
+        if "in" in self.d.recipe.params or isinstance(self.residual, str) or early:  # (an SE before any conv)
             out.append("in_channels = x.shape[-1]")
         for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
             e = simplify(e, self.bind)
@@ -158,18 +159,18 @@ class _Body:
             test += [f"in_channels == {self._out()}"]
             out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
         branch = next((i for i, s in enumerate(steps) if isinstance(s, Branch)), None)
-        var = "preact" if branch else "x"  # a pre-activation is kept for the projection
+        main = "preact" if branch else "x"  # a pre-activation is kept for the projection
         source = "x"
         for step in steps:
-            if isinstance(step, Branch | Add) and self.residual is False:  # no block of this definition adds
+            if isinstance(step, Branch):  # no shortcut where no block of this definition adds
+                out += self.shortcut(source) if self.residual is not False else []
+                source = main
+                main = "x"
                 continue
-            if isinstance(step, Branch):
-                out += self.shortcut(source)
-                source = var
-                var = "x"
+            if isinstance(step, Add) and self.residual is False:
                 continue
-            out += self.step(step, source, var)
-            source = var
+            out += self.step(step, source, main)
+            source = main
         return [*out, "return x"]
 
     def _out(self) -> str:

@@ -290,3 +290,47 @@ def test_a_pre_activation_user_block_equals_pytorch(tmp_path):
         in text
     )
     _equal_to_pytorch(compiled, keras_module, _pytorch_twin(compiled, tmp_path), (32, 35))
+
+
+# Recipes at the edges of the printer: an SE and a layer scale before any conv (their width is the block input's),
+# a GroupNorm then a LayerNorm; a pre-activation with ``shortcut: identity`` where no block keeps its shape.
+EDGES = {
+    "attention_first": """
+        blocks:
+          b:
+            steps:
+              - {kind: se}
+              - {kind: layer_scale, init: 0.5}
+              - {kind: norm, norm: {kind: groupnorm, groups: 2}}
+              - {kind: norm, norm: {kind: layernorm, eps: 1.0e-6}}
+              - {kind: act, fn: hardswish}
+              - {kind: conv, width: out, stride: true}
+            shortcut: B
+    """,
+    "identity_never_adds": """
+        blocks:
+          b:
+            lets: {out: 2 * planes}
+            steps:
+              - {kind: norm}
+              - {kind: act}
+              - {kind: branch}
+              - {kind: conv, kernel: 3, width: out, stride: true}
+            shortcut: identity
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+def test_edge_recipes_print_and_match_the_ir(name, tmp_path):
+    from archc.codegen import emit
+    from archc.frameworks.verify import check_keras
+
+    head = "archc: 1\nname: edge\ninput: {channels: 3, size: [24, 24]}\nstem: [{op: conv, kernel: 3, width: 8, stride: 2}]\n"
+    tail = "block: b\nstages: [{name: s1, width: 8, blocks: 1}, {name: s2, width: 16, blocks: 1, stride: 2}]\n"
+    path = tmp_path / "edge.yaml"
+    path.write_text(head + textwrap.dedent(EDGES[name]) + tail, encoding="utf-8")
+    compiled, _ = generated(str(path))
+    _ruff_clean(emit(compiled, "keras"), tmp_path)
+    checks = check_keras(compiled)
+    assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
