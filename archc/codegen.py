@@ -49,31 +49,37 @@ PRINTED_OPS = frozenset(
 )  # fmt: skip
 
 
-_ACTIVATIONS = {"gelu", "relu6", "silu", "hardswish"}  # printed inside a PyTorch user block
+# What the PyTorch backend prints besides, in the ResNet skeleton (user blocks, the stem, the head): GELU, ReLU6,
+# SiLU, Hardswish, LayerNorm (LayerNorm2d / channels-last), layer scale, drop path; and separate downsampling
+# layers and a head norm (backends/pytorch raises a located E403 itself for what it cannot write).
+_PYTORCH_OPS = frozenset(["gelu", "relu6", "silu", "hardswish", "layernorm", "layer_scale", "drop_path"])
 
 
 def refuse_unprinted(compiled: Compiled, backend: str) -> None:
     """:class:`Unsupported` (E403, at the spec key that asks for it) for what a backend does not print yet: a
     user block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS` —
-    except in the ConvNeXt layout (``family: convnext``), which both backends print."""
+    except in the ConvNeXt layout (``family: convnext``), which both backends print, and what the PyTorch
+    backend prints in the ResNet skeleton (:data:`_PYTORCH_OPS`, downsampling layers, a head norm)."""
     g, spec = compiled.graph, compiled.spec
     exc = None
     if spec.family == "convnext":  # both backends print the ConvNeXt layout (or refuse it themselves)
         return
+    torch_resnet = backend == "pytorch" and spec.family == "resnet"
+    printed = PRINTED_OPS | (_PYTORCH_OPS if torch_resnet else frozenset())
     block_ops = {d["op"] for _, d in g.nodes(data=True) if d["block"] is not None}
     outside = {d["op"] for _, d in g.nodes(data=True) if d["block"] is None}
-    if spec.blocks and (backend != "pytorch" or block_ops - PRINTED_OPS - _ACTIVATIONS or spec.family != "resnet"):
+    if spec.blocks and (not torch_resnet or block_ops - printed):
         where = "in Keras" if backend != "pytorch" else "with these ops or family"
         exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed {where} yet")
         exc.origin = ("blocks",)
-    elif any(stage.downsample is not None for stage in g.graph["blocks"].stages):
+    elif not torch_resnet and any(stage.downsample is not None for stage in g.graph["blocks"].stages):
         exc = Unsupported("separate downsampling layers are not printed yet")
         exc.origin = ("downsample",)
-    elif spec.head.norm:
+    elif not torch_resnet and spec.head.norm:
         exc = Unsupported("a norm in the head is not printed yet")
         exc.origin = ("head", "norm")
     else:
-        ops = sorted(outside - PRINTED_OPS | (block_ops - PRINTED_OPS - (_ACTIVATIONS if spec.blocks else set())))
+        ops = sorted((outside | block_ops) - printed)
         if ops:
             exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
             exc.origin = ("defaults",)

@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archc.ir.blocks import UNITS, BlockDef
+from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import Expr, simplify, var
 from archc.ir.naming import torchvision_block_attr
-from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
+from .layers import activation, layer_scale, linear
 from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
@@ -119,13 +121,18 @@ class _Writer:
         return simplify(e, self.bind).text()
 
     def lines(self) -> tuple[list[str], list[str]]:
-        steps, pending, channels, cin = self.d.recipe.steps, None, "inplanes", "inplanes"
-        for i, step in enumerate(steps):
+        pending, channels, cin, first = None, "inplanes", "inplanes", True
+        for step, cl in walk(self.d.recipe.steps):  # with the permutes around nn.Linear's channels-last run
+            if step in (TO_CHANNELS_LAST, TO_CHANNELS_FIRST):
+                dims = "0, 2, 3, 1" if step == TO_CHANNELS_LAST else "0, 3, 1, 2"
+                self.forward.append(f"out = {self.var}.permute({dims})")
+                self.var, self.src = "out", "permute"
+                continue
             if isinstance(step, Conv):
                 self.conv(step, cin)
                 channels = cin = self.text(step.width)
             elif isinstance(step, Norm):
-                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm), "bn")
+                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), "bn")
             elif isinstance(step, Act):
                 self.activation(step.role, step.fn)
             elif isinstance(step, SqueezeExcite):
@@ -135,11 +142,15 @@ class _Writer:
                 self.eca(step, channels)
             elif isinstance(step, AntiAlias):
                 self.anti_alias(step, channels)
+            elif isinstance(step, LayerScale):
+                self.layer_scale(step, channels, cl)
+            elif isinstance(step, DropPath):
+                self.drop_path(step)
             elif not isinstance(step, Branch | Add):
                 raise EmitError(f"a {step.kind} step in a ResNet-layout block", ("blocks", self.d.kind))
             elif isinstance(step, Branch):
                 pending = self.var
-                if i:  # after a pre-activation: the shortcut's input is overwritten by the branch
+                if not first:  # after a pre-activation: the shortcut's input is overwritten by the branch
                     self.shortcut(pending)
                     pending = None
             elif isinstance(step, Add):
@@ -151,12 +162,32 @@ class _Writer:
                     add = f"if self.use_res_connect:\n    {add}"
                 self.forward += add.split("\n")
                 self.src = "add"
+            first = False
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
         return self.init, [*self.forward, f"return {self.var}"]
 
+    def layer_scale(self, step: LayerScale, channels: str, channels_last: bool) -> None:
+        """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
+        attr = self.attr(step.role)
+        init, scaled = layer_scale(attr, channels, step.init, channels_last, self.timm, self.var)
+        self.init.append(init)
+        self.forward.append(f"out = {scaled}")
+        self.var, self.src = "out", "scale"
+
+    def drop_path(self, step: DropPath) -> None:
+        """Stochastic depth at rate 0 (the model's ``drop_path_rate`` is refused by the view): ``nn.Identity``,
+        a module as timm's ``drop_path`` is."""
+        if step.rate:
+            raise EmitError(f"a drop_path step with a rate ({step.rate}) in the ResNet layout is not printed yet: "
+                            "use family: convnext", ("blocks", self.d.kind))  # fmt: skip
+        self.module(self.attr(step.role), "nn.Identity()", "drop_path")
+
     def conv(self, step: Conv, cin: str) -> None:
+        if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
+            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "conv")
+            return
         args = [cin, self.text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
         if step.dilation is not None:
             dil = (step.dilation if step.dilation in self.dilations else "dilation") if self.dilations else None
@@ -169,8 +200,8 @@ class _Writer:
         args += [f"groups={groups}"] * (groups != "1") + ["bias=False"] * (not step.bias)
         self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
 
-    def attr(self, role: str) -> str:
-        return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role)
+    def attr(self, role: str, op: str = "") -> str:
+        return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role, op=op)
 
     def eca(self, step: ECA, channels: str) -> None:
         """``EfficientChannelAttention(C)``: the kernel from C inside the module (timm's EcaModule), or given."""
@@ -187,8 +218,8 @@ class _Writer:
         self.module(self.attr(step.role), f"{pool} if stride != 1 else nn.Identity()", "aa")
 
     def activation(self, role: str, fn: str = "relu") -> None:
-        if fn != "relu":  # a user block's GELU, ReLU6, SiLU, Hardswish: one module per position, named by role
-            self.module(self.attr(role), "GELU()" if fn == "gelu" and self.timm else _ACTIVATION[fn], "act")
+        if fn != "relu":  # a GELU, ReLU6, SiLU, Hardswish: one module per position, named by its role
+            self.module(self.attr(role, fn), activation(fn, self.timm), "act")
             return
         if self.timm:  # timm: one module per activation (act1, act2, …)
             inplace = "inplace=True" if self.src in _OVERWRITABLE else ""
@@ -234,7 +265,6 @@ class _Writer:
         return lines
 
 
-_ACTIVATION = {"gelu": "nn.GELU()", "relu6": "nn.ReLU6()", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()"}
 _SHORTCUT = {
     "A": "the identity, subsampled by the stride and zero-padded to the new width (option A, no parameters)",
     "C": "``downsample`` (a projection) on every block (option C)",

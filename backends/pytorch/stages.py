@@ -1,20 +1,27 @@
 """The model class's stage construction, torchvision's ``_make_layer``, and its weight initialisation, both
 printed from the block model: the stage table becomes ``self.layer2 = self._make_layer(Bottleneck, 128, 4,
-stride=2)``; the projection rule of the definition becomes ``_make_layer``'s ``downsample`` condition.
+stride=2)``; the projection rule of the definition becomes ``_make_layer``'s ``downsample`` condition. A
+separate downsampling layer in front of a stage (ConvNeXt's: norm, then a conv of kernel = stride) is the
+stage's first child, ``layer2.downsample`` (``norm``, ``conv``), in front of its blocks ``layer2.0``, ….
 """
 
 from __future__ import annotations
 
+import networkx as nx
+
 from archc.ir.blocks import BlockDef, BlockModel, StagePlan
 
 from .blocks import BlockClass
-from .printers import norm_layer
+from .printers import EmitError, norm_layer
 from .pycode import reflow, wrap
 
 
-def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str) -> list[str]:
+def make_layer(
+    d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str, down: list[str] | None = None
+) -> list[str]:
     """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes;
-    ``profile``: the PyTorch naming profile, torchvision | timm)."""
+    ``profile``: the PyTorch naming profile, torchvision | timm; ``down``: the modules of the stages' separate
+    downsampling layer, :func:`downsample_layer`)."""
     params = [f"block: type[{' | '.join(names)}]", "planes: int", "blocks: int", "stride: int = 1"]
     params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
@@ -22,6 +29,8 @@ def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str]
     out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
     timm = profile == "timm"
+    if down:
+        return _make_layer_after_downsample(params, cls, out, down)
     if not loop:  # torchvision's form: only the first block strides and changes the width
         body += _downsample(d, "stride", timm, out)
         body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", positional=True), ")]", 2)
@@ -40,6 +49,52 @@ def make_layer(d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str]
         *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
         *(out for ln in body for out in reflow("    " + ln, 1)),
         "    return nn.Sequential(*layers)",
+    ]
+
+
+def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] | None:
+    """The modules of the separate downsampling layer in front of a stage (``norm=…``, ``conv=…``, from
+    ``self.inplanes`` channels to ``{out}``), or None where no stage has one; :class:`EmitError` where ``_make_layer``'s one
+    rule (a layer wherever the stage strides or widens) cannot say which stages have one."""
+    downs = [s.downsample for s in model.stages if s.downsample is not None]
+    if not downs:
+        return None
+    d = model.stages[0].blocks[0].definition
+    if model.stride_block == "last" or d.shortcut == "C":
+        raise EmitError("separate downsampling layers with a stride on each stage's last block or a projection on "
+                        "every block (one _make_layer)", ("downsample",))  # fmt: skip
+    for stage in model.stages:
+        b = stage.blocks[0]
+        if stage.downsample is None and (b.stride != 1 or b.in_channels != b.out):
+            raise EmitError("stages with and without separate downsampling layers (one _make_layer)",
+                            ("stages", stage.index))  # fmt: skip
+    if len({(x.norm, x.bias) for x in downs}) > 1:
+        raise EmitError("stages whose downsampling layers differ (one _make_layer)", ("downsample",))
+    norm = [f"norm={norm_layer(d.norm, 'self.inplanes', timm)}"] * downs[0].norm
+    return [
+        *norm,
+        f"conv=nn.Conv2d(self.inplanes, {{out}}, kernel_size=stride, stride=stride{', bias=False' * (not downs[0].bias)})",
+    ]
+
+
+def _make_layer_after_downsample(params: list[str], cls: BlockClass, out: str, down: list[str]) -> list[str]:
+    """``_make_layer`` where the stage starts with its own downsampling layer: its blocks keep their shape."""
+    body = [
+        "layers: OrderedDict[str, nn.Module] = OrderedDict()",
+        f"if stride != 1 or self.inplanes != {out}:  # a separate downsampling layer (ConvNeXt's)",
+        '    layers["downsample"] = nn.Sequential(',
+        "        OrderedDict(",
+        *(f"            {m.replace('{out}', out)}," for m in down),
+        "        )",
+        "    )",
+        f"    self.inplanes = {out}",
+        "for i in range(blocks):",
+        *["    " + ln for ln in wrap("layers[str(i)] = block(", _args(cls, "", "self.dilation"), ")", 3)],
+    ]
+    return [
+        *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
+        *(out for ln in body for out in reflow("    " + ln, 1)),
+        "    return nn.Sequential(layers)",
     ]
 
 
@@ -92,7 +147,7 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
 
 def stage_line(stage: StagePlan, cls: BlockClass, attr: str, dilated: bool) -> str:
     blocks = stage.blocks
-    stride = max(b.stride for b in blocks)
+    stride = stage.downsample.stride if stage.downsample else max(b.stride for b in blocks)
     args = [cls.name, str(stage.planes), str(len(blocks))]
     args += [f"stride={stride}"] * (stride != 1)
     if cls.takes_group_width:

@@ -27,12 +27,13 @@ from archc.reports.summary import summary
 
 from . import convnext, regnet
 from .blocks import BlockClass, block_class
+from .layers import LAYER_NORM_2D
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
-from .stages import init_weights, make_layer, stage_line
+from .stages import downsample_layer, init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
-_OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "add", "linear", "scale"}  # outputs no backward needs
+_OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "layernorm", "add", "linear", "scale"}  # outputs no backward needs
 
 
 @dataclass
@@ -65,6 +66,9 @@ def build_view(c: Compiled) -> ModelView:
     if layout is not None and layout.family == "convnext":
         return convnext.view(c, layout)
     residual = model.layout == "stages"
+    if any(b.drop_path for b in model.blocks):
+        raise EmitError("drop_path_rate (a drop path rate per block) in the ResNet layout is not printed yet: use "
+                        "family: convnext", ("drop_path_rate",))  # fmt: skip
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
@@ -74,10 +78,11 @@ def build_view(c: Compiled) -> ModelView:
     _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
-    methods = [_init_method(spec.head.classes, init)]
+    methods, down = [_init_method(spec.head.classes, init)], None
     if residual:
         d0 = model.definitions[0]
-        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile))
+        down = downsample_layer(g, model, profile == "timm")
+        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
     methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
@@ -86,23 +91,35 @@ def build_view(c: Compiled) -> ModelView:
     body = "\n".join(ln for v in views for m in v.methods for ln in m)
     ops = {op for _, op in g.nodes(data="op")}
     blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
+    layernorms = {bool(a["attrs"].get("channels_last")) for _, a in g.nodes(data=True) if a["op"] == "layernorm"}
+    norm2d = False in layernorms
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=[
-            *(["import math", ""] * (any(a and a.kind == "eca" for a in attention) or blur)),
+            *_stdlib(
+                ["import math"] * (any(a and a.kind == "eca" for a in attention) or blur)
+                + ["from collections import OrderedDict"] * bool(down)
+            ),
             "import torch",
-            *(["import torch.nn.functional as F"] * bool(blur or re.search(r"\bF\.", body))),
+            *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
             "from torch import nn",
         ],
-        helpers=_helpers(attention, profile, ops) + [_text("blur_pool")] * blur,
+        helpers=_helpers(attention, profile, ops | ({"channels_last_layernorm"} if True in layernorms else set()))
+        + [_text("blur_pool")] * blur
+        + [LAYER_NORM_2D] * norm2d,
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
+
+
+def _stdlib(imports: list[str]) -> list[str]:
+    """The standard-library imports, then a blank line (none if there are none)."""
+    return [*imports, ""] if imports else []
 
 
 def _regnet_view(c: Compiled, layout) -> ModelView:
@@ -157,8 +174,9 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
 
 def _helpers(attention: list, profile: str, ops: set[str]) -> list[str]:
     """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
-    for the timm profile timm's GroupNorm and GELU classes (where the graph's ``ops`` have them); SE and ECA
-    written as the profile's library writes them."""
+    for the timm profile timm's GroupNorm, GELU and LayerNorm classes (where the graph's ``ops`` have them; a
+    LayerNorm on channels-last is ``channels_last_layernorm``); SE and ECA written as the profile's library
+    writes them."""
     kinds = {a.kind for a in attention if a is not None}
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
@@ -168,6 +186,7 @@ def _helpers(attention: list, profile: str, ops: set[str]) -> list[str]:
         + [_text(_form("efficient_channel_attention", profile))] * ("eca" in kinds)
         + [_text("group_norm_timm")] * (profile == "timm" and "groupnorm" in ops)
         + [_text("gelu_timm")] * (profile == "timm" and "gelu" in ops)
+        + [_text("layer_norm_timm")] * (profile == "timm" and "channels_last_layernorm" in ops)
     )
 
 
