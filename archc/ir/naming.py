@@ -119,7 +119,8 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
         norm, act = f"bn{i}" if data["op"] == "batchnorm" else f"norm{i}", "relu" if data["op"] == "relu" else "act"
         return {"conv": f"conv{i}", "bn": norm, "act": act}[role]
     if scope[0] == "head":
-        return _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
+        name = _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
+        return role if name == "relu" and data["op"] != "relu" else name  # a pre-activation net's GELU: post_act
     if scope[2] == "pool":
         return f"layer{scope[1] + 1}.pool"
     if scope[2] == "downsample":  # a separate downsampling layer in front of the stage

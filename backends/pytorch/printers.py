@@ -85,7 +85,8 @@ def norm_layer(norm, channels: str, timm: bool = False, channels_last: bool = Fa
     if norm.kind == "layernorm":
         return layer_norm(channels, norm.eps, channels_last, timm)
     if channels_last:
-        raise EmitError(f"a {norm.kind} on a channels-last tensor (in front of a 'linear: true' conv)")
+        raise EmitError(f"a {norm.kind} on a channels-last tensor (in front of a 'linear: true' conv); only a "
+                        "LayerNorm runs on channels-last", ("defaults", "norm"))  # fmt: skip
     if norm.kind == "groupnorm":
         return groupnorm(norm.groups, channels, norm.eps, timm)
     return batchnorm(channels, norm.eps, norm.momentum)

@@ -258,7 +258,8 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
     body, d = _Body(g), model.definitions[0]
     if classes:
         cls = classes[d]
-        body.init.append(f"self.inplanes = {model.stages[0].blocks[0].in_channels}")
+        first = model.stages[0]
+        body.init.append(f"self.inplanes = {(first.downsample or first.blocks[0]).in_channels}")
         body.init += ["self.dilation = 1"] * dilated
         body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
     outputs = g.graph["outputs"]
