@@ -51,6 +51,7 @@ class BlockClass:
     takes_group_width: bool = False  # RegNet: groups = width // group_width, the group width per stage
     bottleneck_ratio: float | None = None  # RegNet: a class attribute, width = round(planes × ratio)
     dilations: tuple[str, ...] = ()  # the dilation parameters it takes: (), ("dilation",) or both
+    takes_drop_path: bool = False  # its drop path rate (timm's ``drop_path``), from the model's drop_path_rate
 
 
 def unit_name(d: BlockDef) -> str | None:
@@ -67,12 +68,18 @@ def class_name(d: BlockDef) -> str:
 
 
 def block_class(
-    d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False, groups: bool = False
+    d: BlockDef,
+    dilated: bool,
+    profile: str = "torchvision",
+    group_width: bool = False,
+    groups: bool = False,
+    scheduled: bool = False,
 ) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
     the naming profile of its attributes (torchvision | timm); ``group_width``: its blocks have a group width
     per stage (RegNet: ``groups = width // group_width``); ``groups``: it takes ``groups`` and ``base_width``
-    because another block class of the model does (torchvision's BasicBlock: it accepts and checks them)."""
+    because another block class of the model does (torchvision's BasicBlock: it accepts and checks them);
+    ``scheduled``: it takes its drop path rate (the model's ``drop_path_rate``, timm's ``drop_path``)."""
     recipe = d.recipe
     regnet = d.grouping == "group_width"  # RegNet: groups = width // group_width, one group width per stage
     uses_width = any(c.width == var("width") for c in recipe.convs())
@@ -85,16 +92,18 @@ def block_class(
     params += ["groups: int = 1", "base_width: int = 64"] * takes_groups
     params += ["group_width: int = 1"] * regnet
     params += [f"{p}: int = 1" for p in dilations]
+    params += ["drop_path: float = 0.0"] * scheduled
     expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
     cls = BlockClass(class_name(d), _doc(d), expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
+    cls.takes_drop_path = scheduled
     ratio = d.bottleneck_ratio not in (None, 1.0)
     cls.bottleneck_ratio = d.bottleneck_ratio if ratio else None
     bind = {"planes": "planes", "in": "inplanes", "expansion": "self.expansion" if d.expansion != 1 else 1}
     bind |= {"groups": "groups", "base_width": "base_width"} if grouped else {}
     bind |= {"bottleneck_ratio": "self.bottleneck_ratio"} if ratio else {}
     bind |= {"group_width": "group_width"} if regnet else {}
-    cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}).lines()
+    cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}, scheduled).lines()
     if takes_groups and not grouped:  # torchvision's BasicBlock check
         message = f"{cls.name} only supports groups=1 and base_width=64"
         cls.init[:0] = ["if groups != 1 or base_width != 64:", f'    raise ValueError("{message}")']
@@ -104,8 +113,8 @@ def block_class(
 class _Writer:
     """Walks the definition's recipe once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict):
-        self.d, self.dilations, self.timm, self.bind = d, dilations, profile == "timm", bind
+    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False):
+        self.d, self.dilations, self.timm, self.bind, self.scheduled = d, dilations, profile == "timm", bind, scheduled
         self.init: list[str] = []
         self.forward: list[str] = ["identity = x"] if d.recipe.shortcut.residual else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
@@ -177,12 +186,11 @@ class _Writer:
         self.var, self.src = "out", "scale"
 
     def drop_path(self, step: DropPath) -> None:
-        """Stochastic depth at rate 0 (the model's ``drop_path_rate`` is refused by the view): ``nn.Identity``,
-        a module as timm's ``drop_path`` is."""
-        if step.rate:
-            raise EmitError(f"a drop_path step with a rate ({step.rate}) in the ResNet layout is not printed yet: "
-                            "use family: convnext", ("blocks", self.d.kind))  # fmt: skip
-        self.module(self.attr(step.role), "nn.Identity()", "drop_path")
+        """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
+        ``drop_path_rate``, ``nn.Identity`` at rate 0."""
+        refuse_own_rate(step, self.d)
+        module = "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if self.scheduled else "nn.Identity()"
+        self.module(self.attr(step.role), module, "drop_path")
 
     def conv(self, step: Conv, cin: str) -> None:
         if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
@@ -263,6 +271,14 @@ class _Writer:
                 f"self.pad_after = {self.text(var('out'))} - inplanes - self.pad_before",
             ]
         return lines
+
+
+def refuse_own_rate(step: DropPath, d: BlockDef) -> None:
+    """E403 for a drop_path step with a rate of its own: the same rate in every block, which neither library writes."""
+    if step.rate:
+        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
+                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
+                        ("blocks", d.kind))  # fmt: skip
 
 
 _SHORTCUT = {

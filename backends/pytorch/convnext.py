@@ -19,6 +19,7 @@ from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
+from .blocks import refuse_own_rate
 from .layers import ACTIVATIONS, LAYER_NORM_2D, activation, layer_scale, linear
 from .printers import EmitError, norm_layer
 from .pycode import wrap
@@ -90,7 +91,7 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
             forward.append(f"x = {scaled}")
             continue
         elif isinstance(step, DropPath):
-            _own_rate(step, d)
+            refuse_own_rate(step, d)
             modules.append((name, "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if scheduled
                             else "nn.Identity()"))  # fmt: skip
         else:
@@ -101,13 +102,6 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
     init = _grouped(modules) + params
     name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
     return name, ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, [*forward, "return x"]
-
-
-def _own_rate(step: DropPath, d) -> None:
-    if step.rate:  # a constant rate in every block: neither library writes it
-        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
-                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
-                        ("blocks", d.kind))  # fmt: skip
 
 
 def _grouped(modules: list[tuple[str, str]]) -> list[str]:
@@ -292,7 +286,7 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
         elif isinstance(step, LayerScale):
             scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
         elif isinstance(step, DropPath):
-            _own_rate(step, d)
+            refuse_own_rate(step, d)
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))

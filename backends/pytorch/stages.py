@@ -25,24 +25,26 @@ def make_layer(
     params = [f"block: type[{' | '.join(names)}]", "planes: int", "blocks: int", "stride: int = 1"]
     params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
+    params += ["drop_path_rates: list[float] | None = None"] * cls.takes_drop_path
     body = ["previous_dilation, self.dilation = self.dilation, dilation"] if cls.dilations else []
+    body += ["drop_path_rates = drop_path_rates or [0.0] * blocks"] * cls.takes_drop_path
     out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
     timm = profile == "timm"
     if down:
-        return _make_layer_after_downsample(params, cls, out, down)
+        return _make_layer_after_downsample(params, body, cls, out, down)
     if not loop:  # torchvision's form: only the first block strides and changes the width
         body += _downsample(d, "stride", timm, out)
-        body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", positional=True), ")]", 2)
+        body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", True, "0"), ")]", 2)
         body.append(f"self.inplanes = {out}")
-        body.append("for _ in range(1, blocks):")
-        body += ["    " + ln for ln in wrap("layers.append(block(", _args(cls, "", "self.dilation"), "))", 3)]
+        body.append(f"for {'i' if cls.takes_drop_path else '_'} in range(1, blocks):")
+        body += ["    " + ln for ln in wrap("layers.append(block(", _args(cls, "", "self.dilation", dp="i"), "))", 3)]
     else:  # a stride on the last block (keras.applications ResNetV2) or a projection on every block
         which = "blocks - 1" if model.stride_block == "last" else "0"
         body += ["layers = []", "for i in range(blocks):", f"    block_stride = stride if i == {which} else 1"]
         dilation = "previous_dilation if i == 0 else self.dilation"
         inner = _downsample(d, "block_stride", timm, out) + wrap(
-            "layers.append(block(", _args(cls, "block_stride", dilation, True), "))", 3
+            "layers.append(block(", _args(cls, "block_stride", dilation, True, "i"), "))", 3
         )
         body += ["    " + ln for ln in [*inner, f"self.inplanes = {out}"]]
     return [
@@ -77,9 +79,12 @@ def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] 
     ]
 
 
-def _make_layer_after_downsample(params: list[str], cls: BlockClass, out: str, down: list[str]) -> list[str]:
+def _make_layer_after_downsample(
+    params: list[str], body: list[str], cls: BlockClass, out: str, down: list[str]
+) -> list[str]:
     """``_make_layer`` where the stage starts with its own downsampling layer: its blocks keep their shape."""
     body = [
+        *body,
         "layers: OrderedDict[str, nn.Module] = OrderedDict()",
         f"if stride != 1 or self.inplanes != {out}:  # a separate downsampling layer (ConvNeXt's)",
         '    layers["downsample"] = nn.Sequential(',
@@ -89,7 +94,7 @@ def _make_layer_after_downsample(params: list[str], cls: BlockClass, out: str, d
         "    )",
         f"    self.inplanes = {out}",
         "for i in range(blocks):",
-        *["    " + ln for ln in wrap("layers[str(i)] = block(", _args(cls, "", "self.dilation"), ")", 3)],
+        *["    " + ln for ln in wrap("layers[str(i)] = block(", _args(cls, "", "self.dilation", dp="i"), ")", 3)],
     ]
     return [
         *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
@@ -98,16 +103,18 @@ def _make_layer_after_downsample(params: list[str], cls: BlockClass, out: str, d
     ]
 
 
-def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = False) -> list[str]:
+def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = False, dp: str = "") -> list[str]:
     """Arguments of a block call in the order of its signature: positional (as torchvision's first block)
-    or, for the blocks after the first, keywords past ``planes``."""
+    or, for the blocks after the first, keywords past ``planes``; ``dp``: the index of its drop path rate."""
     args = ["self.inplanes", "planes"] + ([stride] + ["downsample"] * cls.takes_downsample) * positional
     groups = ["self.groups", "self.base_width"] if positional else ["groups=self.groups", "base_width=self.base_width"]
     args += groups * cls.takes_groups
     args += ["group_width" if positional else "group_width=group_width"] * cls.takes_group_width
     single = cls.dilations == ("dilation",)  # one 3x3: it takes the stage's first dilation (torchvision)
     values = {"first_dilation": first_dilation, "dilation": first_dilation if single else "self.dilation"}
-    return args + [values[p] if positional else f"{p}={values[p]}" for p in cls.dilations]
+    args += [values[p] if positional else f"{p}={values[p]}" for p in cls.dilations]
+    rate = f"drop_path_rates[{dp}]"
+    return args + [rate if positional else f"drop_path={rate}"] * cls.takes_drop_path
 
 
 def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
@@ -154,6 +161,8 @@ def stage_line(stage: StagePlan, cls: BlockClass, attr: str, dilated: bool) -> s
         args.append(f"group_width={blocks[0].group_width}")
     if dilated and blocks[-1].dilation != 1:
         args.append(f"dilation={blocks[-1].dilation}")
+    if cls.takes_drop_path:  # the model's rates, one list per stage (timm's dp_rates)
+        args.append(f"drop_path_rates=dp_rates[{stage.index}]")
     return f"self.{attr} = self._make_layer({', '.join(args)})"
 
 

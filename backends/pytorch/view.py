@@ -66,19 +66,19 @@ def build_view(c: Compiled) -> ModelView:
     if layout is not None and layout.family == "convnext":
         return convnext.view(c, layout)
     residual = model.layout == "stages"
-    if any(b.drop_path for b in model.blocks):
-        raise EmitError("drop_path_rate (a drop path rate per block) in the ResNet layout is not printed yet: use "
-                        "family: convnext", ("drop_path_rate",))  # fmt: skip
+    scheduled = any(b.drop_path for b in model.blocks)  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
-    classes = {d: block_class(d, dilated, profile, group_width) for d in model.definitions} if residual else {}
+    classes = {d: block_class(d, dilated, profile, group_width, False, scheduled) for d in model.definitions}
+    classes = classes if residual else {}
     if len({c.takes_groups for c in classes.values()}) > 1:  # as torchvision's BasicBlock beside Bottleneck
-        classes = {d: block_class(d, dilated, profile, group_width, True) for d in model.definitions}
+        classes = {d: block_class(d, dilated, profile, group_width, True, scheduled) for d in model.definitions}
     _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
-    methods, down = [_init_method(spec.head.classes, init)], None
+    extra = f", drop_path_rate: float = {spec.drop_path_rate!r}" * scheduled
+    methods, down = [_init_method(spec.head.classes, init, extra)], None
     if residual:
         d0 = model.definitions[0]
         down = downsample_layer(g, model, profile == "timm")
@@ -109,7 +109,8 @@ def build_view(c: Compiled) -> ModelView:
         ],
         helpers=_helpers(attention, profile, ops | ({"channels_last_layernorm"} if True in layernorms else set()))
         + [_text("blur_pool")] * blur
-        + [LAYER_NORM_2D] * norm2d,
+        + [LAYER_NORM_2D] * norm2d
+        + [_text("drop_path_timm")] * scheduled,
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
@@ -262,6 +263,10 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
         body.init.append(f"self.inplanes = {(first.downsample or first.blocks[0]).in_channels}")
         body.init += ["self.dilation = 1"] * dilated
         body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
+        if cls.takes_drop_path:  # timm's rule: a linspace over the blocks, split by stage
+            depths = [len(stage.blocks) for stage in model.stages]
+            body.init.append(f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)})"
+                             f".split({depths})]")  # fmt: skip
     outputs = g.graph["outputs"]
     staged = {stage.blocks[0].nodes[0]: stage for stage in model.stages} if classes else {}
     for node, data in g.nodes(data=True):

@@ -70,7 +70,7 @@ def _timm_name(key: str) -> str:
     """A key of the printed roadmap 13 (ResNet skeleton, torchvision profile) as timm's ConvNeXt names it."""
     for pattern, repl in (
         (r"^conv1\.", "stem.0."),
-        (r"^norm1\.", "stem.1."),
+        (r"^(norm1|bn1)\.", "stem.1."),
         (r"^(norm|fc)\.", r"head.\1."),
         (r"^layer(\d)\.downsample\.norm\.", r"stages.{\1}.downsample.0."),
         (r"^layer(\d)\.downsample\.conv\.", r"stages.{\1}.downsample.1."),
@@ -101,6 +101,29 @@ def test_the_last_step_is_timms_convnext_tiny(tmp_path):
     x = torch.randn(2, 3, *SMALL)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), theirs(x))
+
+
+def test_drop_path_rate_in_the_resnet_skeleton_is_timms(tmp_path):
+    """timm's convnext_atto in the ResNet skeleton with ``drop_path_rate``: timm's DropPath modules and rates, and
+    with timm's weights the same outputs in train mode under one seed."""
+    spec = tmp_path / "atto_dp.yaml"
+    spec.write_text("archc: 1\nname: atto_dp\nextends: timm/convnext_atto\nfamily: resnet\ndrop_path_rate: 0.1\n")
+    text = emit(compile_spec(str(spec), input_size=SMALL), "pytorch")
+    ours = import_text(text, tmp_path, "atto_dp").build_model()
+    theirs = timm().create_model("convnext_atto", drop_path_rate=0.1)
+
+    def rates(model):
+        return [getattr(m, "drop_prob", 0.0) for n, m in model.named_modules() if n.endswith("drop_path")]
+
+    assert rates(ours) == pytest.approx(rates(theirs)) and len(rates(ours)) == 12 and rates(ours)[-1] > 0
+    ref = theirs.state_dict()
+    ours.load_state_dict({k: ref[_timm_name(k)] for k in ours.state_dict()}, strict=True)
+    x = torch.randn(2, 3, *SMALL)
+    outputs = []
+    for model in (ours.train(), theirs.train()):
+        torch.manual_seed(1)
+        outputs.append(model(x))
+    torch.testing.assert_close(*outputs)
 
 
 OTHER_RECIPES = {

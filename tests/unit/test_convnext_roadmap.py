@@ -72,11 +72,16 @@ def test_user_block_steps_build_in_pytorch_and_match_the_ir(step):
 
 
 def test_what_the_resnet_printer_cannot_print_is_refused(tmp_path):
-    """A drop path rate per block in the ResNet skeleton: a located E403, no file; Keras: user blocks."""
+    """A drop_path step's own rate (the same in every block, which no library writes) in the ResNet skeleton: a
+    located E403, no file; Keras: user blocks."""
     spec = tmp_path / "dp.yaml"
-    spec.write_text("archc: 1\nextends: timm/convnext_tiny\nname: dp\nfamily: resnet\ndrop_path_rate: 0.1\n")
+    steps = "".join(f"      - {s}\n" for s in ("{kind: conv, role: conv_dw, kernel: 7, depthwise: true}",
+                                                 "{kind: norm, role: norm}", "{kind: drop_path, rate: 0.1}",
+                                                 "{kind: add}"))  # fmt: skip
+    spec.write_text(f"archc: 1\nextends: timm/convnext_atto\nname: dp\nfamily: resnet\nblocks:\n  convnext:\n"
+                    f"    steps:\n{steps}")  # fmt: skip
     code, _, err = run_cli("build", str(spec), "--backend", "pytorch", "--out", str(tmp_path / "out"))
-    assert code == 2 and "error[E403]" in err and "dp.yaml:5:" in err and "Traceback" not in err
+    assert code == 2 and "error[E403]" in err and "dp.yaml:7:" in err and "its own rate" in err, err
     assert not (tmp_path / "out").exists()
     code, _, err = run_cli("build", str(ROADMAP / "03_depthwise.yaml"), "--backend", "keras", "--out", str(tmp_path))
     assert code == 2 and "error[E403]" in err
