@@ -10,6 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from archc.ir.blocks import BlockDef, BlockModel, StagePlan
+from archc.ir.recipe import Conv, Norm
 
 from .blocks import BlockClass
 from .printers import EmitError, norm_layer
@@ -133,11 +134,13 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     if d.projection != "avgpool" and d.projection_kernel != 1:  # timm's down_kernel_size: k×k where it strides
         kernel = [f"kernel = {d.projection_kernel} if {stride} != 1 else 1"]
         conv[2:] = ["kernel_size=kernel", f"stride={stride}", "padding=kernel // 2"]
-    conv += ["bias=False"] * (not d.bias(("bn",) if "bn" in d.unit.last else ()))
+    steps = d.recipe.shortcut.projection  # the recipe's projection: (pool,) conv (, norm)
+    norm = next((step for step in steps if isinstance(step, Norm)), None)
+    conv += ["bias=False"] * (not next(step for step in steps if isinstance(step, Conv)).bias)
     layers = [("pool" if timm else "*pool")] * bool(pool) + [f"nn.Conv2d({', '.join(conv)})"]
-    if d.projection_norm:
-        layers.append(norm_layer(d.norm, out, timm))
-    if len(layers) == 1 or (pool and not timm and not d.projection_norm):
+    if norm is not None:
+        layers.append(norm_layer(norm.norm or d.norm, out, timm))
+    if len(layers) == 1 or (pool and not timm and norm is None):
         # One conv (pre-activation: no norm) is the bare module ``downsample`` (archc.ir.naming.downsample_attr);
         # where a pool strides in front of it (torchvision-style ResNet-D), the two are ``downsample.0`` / ``.1``.
         make = [*kernel, f"downsample = {layers[-1]}"]

@@ -22,6 +22,7 @@ from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
+from archc.ir.recipe import ECA, SqueezeExcite
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -100,14 +101,19 @@ def build_view(c: Compiled) -> ModelView:
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=[
             *_stdlib(
-                ["import math"] * (any(a and a.kind == "eca" for a in attention) or blur)
+                ["import math"] * ("eca" in _attention_kinds(attention, classes) or blur)
                 + ["from collections import OrderedDict"] * bool(down)
             ),
             "import torch",
             *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
             "from torch import nn",
         ],
-        helpers=_helpers(attention, profile, ops | ({"channels_last_layernorm"} if True in layernorms else set()))
+        helpers=_helpers(
+            attention,
+            profile,
+            ops | ({"channels_last_layernorm"} if True in layernorms else set()),
+            _attention_kinds(attention, classes),
+        )  # fmt: skip
         + [_text("blur_pool")] * blur
         + [LAYER_NORM_2D] * norm2d
         + [_text("drop_path_timm")] * scheduled,
@@ -173,12 +179,18 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
             raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
 
 
-def _helpers(attention: list, profile: str, ops: set[str]) -> list[str]:
+def _attention_kinds(attention: list, definitions) -> set[str]:
+    """``se`` / ``eca``: the definitions' attention, or a user recipe's ``se`` / ``eca`` steps."""
+    steps = [s for d in definitions for s in d.recipe.steps]
+    kinds = {a.kind for a in attention if a is not None}
+    return kinds | {{SqueezeExcite: "se", ECA: "eca"}[type(s)] for s in steps if isinstance(s, SqueezeExcite | ECA)}
+
+
+def _helpers(attention: list, profile: str, ops: set[str], kinds: set[str]) -> list[str]:
     """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
     for the timm profile timm's GroupNorm, GELU and LayerNorm classes (where the graph's ``ops`` have them; a
     LayerNorm on channels-last is ``channels_last_layernorm``); SE and ECA written as the profile's library
     writes them."""
-    kinds = {a.kind for a in attention if a is not None}
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
         [rules.source("make_divisible")] * rounding

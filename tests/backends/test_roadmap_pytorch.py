@@ -135,7 +135,22 @@ OTHER_RECIPES = {
     "timm_convnext_in_resnet_skeleton": "extends: timm/convnext_atto\nfamily: resnet\n",
     "hardswish_groupnorm_convnext": "extends: timm/convnext_atto\nfamily: resnet\n"
     "defaults: {activation: hardswish, norm: {kind: groupnorm, groups: 8}}\n",
-}
+    **{
+        f"{name}_{base.split('/')[0]}": f"extends: {base}\ndefaults: {{norm: {{kind: layernorm}}}}\nblock: mine\n"
+        f"blocks:\n  mine:\n    steps:\n{''.join(f'      - {{{step}}}' + chr(10) for step in steps)}"
+        for base in ("torchvision/resnet18", "timm/resnet18")
+        for name, steps in {
+            "se_gelu_silu": ["kind: conv, width: 2 * planes, stride: true", "kind: norm", "kind: act, fn: gelu",
+                             "kind: se, hidden: planes // 4", "kind: conv, width: out", "kind: norm", "kind: add",
+                             "kind: act, role: out_act, fn: silu"],
+            "eca_hardswish": ["kind: conv, kernel: 3, stride: true, width: out", "kind: norm",
+                              "kind: act, fn: hardswish", "kind: eca", "kind: add"],
+            "linear_projected": ["kind: conv, role: conv_dw, kernel: 3, depthwise: true, stride: true",
+                                 "kind: conv, role: fc1, width: 2 * planes, linear: true", "kind: act, fn: relu6",
+                                 "kind: conv, role: fc2, width: out, linear: true", "kind: layer_scale", "kind: add"],
+        }.items()
+    },
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", OTHER_RECIPES)
@@ -147,6 +162,15 @@ def test_other_recipes_print_and_match_the_ir(name, tmp_path):
     spec.write_text(f"archc: 1\nname: {name}\n{OTHER_RECIPES[name]}", encoding="utf-8")
     checks = check_pytorch(compile_spec(str(spec), input_size=SMALL))
     assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+def test_a_linear_conv_that_strides_is_a_spec_error(tmp_path):
+    """nn.Linear / Dense see one position at a time: a ``linear`` conv cannot take the stride (E401 at check)."""
+    spec = tmp_path / "linear_stride.yaml"
+    spec.write_text("archc: 1\nname: linear_stride\nextends: torchvision/resnet18\nblock: mine\nblocks:\n  mine:\n"
+                    "    steps:\n      - {kind: conv, width: out, linear: true, stride: true}\n      - {kind: add}\n")  # fmt: skip
+    code, _, err = run_cli("check", str(spec))
+    assert code == 2 and "linear_stride.yaml:8:" in err and "error[E401]" in err and "cannot stride" in err, err
 
 
 REFUSED = {
