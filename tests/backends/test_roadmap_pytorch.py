@@ -205,3 +205,11 @@ def test_counters_print_archcs_figures_on_the_printed_code(spec, tmp_path):
         path.write_text(f"archc: 1\nname: {spec}\nextends: timm/convnext_tiny\nfamily: resnet\n", encoding="utf-8")
     got, want, by_kind = compare(str(path), SMALL)
     assert got == want, explain(spec, SMALL, got, want, by_kind)
+
+
+@pytest.mark.parametrize("step", ["08_gelu", "13_convnext_tiny"])
+def test_printed_steps_script_with_torchscript(step, tmp_path):
+    _, _, model = _build(step, tmp_path)
+    x = torch.randn(1, 3, *SMALL)
+    with torch.no_grad(), torch.jit.optimized_execution(False):
+        torch.testing.assert_close(torch.jit.script(model)(x), model(x))
