@@ -88,40 +88,42 @@ def build_view(c: Compiled) -> ModelView:
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
     s = summary(c)
-    attention = [d.attention for d in classes]
-    body = "\n".join(ln for v in views for m in v.methods for ln in m)
-    ops = {op for _, op in g.nodes(data="op")}
-    blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
-    layernorms = {bool(a["attrs"].get("channels_last")) for _, a in g.nodes(data=True) if a["op"] == "layernorm"}
-    norm2d = False in layernorms
+    imports, helpers = _imports_and_helpers(g, classes, views, profile, bool(down), scheduled)
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=[
-            *_stdlib(
-                ["import math"] * ("eca" in _attention_kinds(attention, classes) or blur)
-                + ["from collections import OrderedDict"] * bool(down)
-            ),
-            "import torch",
-            *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
-            "from torch import nn",
-        ],
-        helpers=_helpers(
-            attention,
-            profile,
-            ops | ({"channels_last_layernorm"} if True in layernorms else set()),
-            _attention_kinds(attention, classes),
-        )  # fmt: skip
-        + [_text("blur_pool")] * blur
-        + [LAYER_NORM_2D] * norm2d
-        + [_text("drop_path_timm")] * scheduled,
+        imports=imports,
+        helpers=helpers,
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
+
+
+def _imports_and_helpers(
+    g: nx.DiGraph, classes: dict, views: list[ClassView], profile: str, ordered: bool, scheduled: bool
+) -> tuple[list[str], list[str]]:
+    """The file's imports and the helper definitions its classes use (``ordered``: ``_make_layer`` builds an
+    ``OrderedDict``; ``scheduled``: blocks take timm's ``DropPath``)."""
+    attention = [d.attention for d in classes]
+    kinds = _attention_kinds(attention, classes)
+    body = "\n".join(ln for v in views for m in v.methods for ln in m)
+    ops = {op for _, op in g.nodes(data="op")}
+    blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
+    layernorms = {bool(a["attrs"].get("channels_last")) for _, a in g.nodes(data=True) if a["op"] == "layernorm"}
+    norm2d = False in layernorms
+    imports = [
+        *_stdlib(["import math"] * ("eca" in kinds or blur) + ["from collections import OrderedDict"] * ordered),
+        "import torch",
+        *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
+        "from torch import nn",
+    ]
+    ops |= {"channels_last_layernorm"} if True in layernorms else set()
+    helpers = _helpers(attention, profile, ops, kinds) + [_text("blur_pool")] * blur + [LAYER_NORM_2D] * norm2d
+    return imports, helpers + [_text("drop_path_timm")] * scheduled
 
 
 def _stdlib(imports: list[str]) -> list[str]:
