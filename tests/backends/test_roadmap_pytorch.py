@@ -209,7 +209,10 @@ def test_counters_print_archcs_figures_on_the_printed_code(spec, tmp_path):
 
 @pytest.mark.parametrize("step", ["08_gelu", "13_convnext_tiny"])
 def test_printed_steps_script_with_torchscript(step, tmp_path):
+    """Each stage cut to its first two children (the downsampling layer or block 0, and a block: every class)."""
     _, _, model = _build(step, tmp_path)
+    for i in range(1, 5):
+        setattr(model, f"layer{i}", getattr(model, f"layer{i}")[:2])
     x = torch.randn(1, 3, *SMALL)
     with torch.no_grad(), torch.jit.optimized_execution(False):
         torch.testing.assert_close(torch.jit.script(model)(x), model(x))
