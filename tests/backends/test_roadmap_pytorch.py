@@ -128,6 +128,7 @@ def test_drop_path_rate_in_the_resnet_skeleton_is_timms(tmp_path):
 
 OTHER_RECIPES = {
     "silu_resnet18": "extends: torchvision/resnet18\ndefaults: {activation: silu}\n",
+    "hardswish_resnet18": "extends: torchvision/resnet18\ndefaults: {activation: hardswish}\n",
     "relu6_resnet50_downsampled": "extends: torchvision/resnet50\ndefaults: {activation: relu6}\n"
     "downsample: {norm: true, bias: false}\nhead: {norm: true}\n",
     "preact_gelu_layernorm": "extends: resnet18\nunit: full_preactivation\n"
@@ -216,3 +217,14 @@ def test_printed_steps_script_with_torchscript(step, tmp_path):
     x = torch.randn(1, 3, *SMALL)
     with torch.no_grad(), torch.jit.optimized_execution(False):
         torch.testing.assert_close(torch.jit.script(model)(x), model(x))
+
+
+@pytest.mark.parametrize("name", ["hardswish_resnet18", "relu6_resnet50_downsampled", "se_gelu_silu_torchvision",
+                                  "eca_hardswish_timm"])  # fmt: skip
+def test_counters_print_archcs_figures_on_other_recipes(name, tmp_path):
+    from tests.counters.harness import compare, explain
+
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(f"archc: 1\nname: {name}\n{OTHER_RECIPES[name]}", encoding="utf-8")
+    got, want, by_kind = compare(str(spec), SMALL)
+    assert got == want, explain(name, SMALL, got, want, by_kind)
