@@ -57,7 +57,7 @@ def test_compare_prints_the_roadmap():
     assert names == [f"roadmap_{p.stem}" for p in STEPS]
 
 
-PRINTED = [p.stem for p in STEPS[3:]]  # 00-02 are torchvision's ResNet-50 with built-in blocks
+PRINTED = [p.stem for p in STEPS]  # every step: 00-02 built-in blocks, 03-13 a user block
 QUICK = ("03_depthwise", "06_move_up_dw", "12_downsampling", "13_convnext_tiny")
 
 
