@@ -49,58 +49,40 @@ PRINTED_OPS = frozenset(
 )  # fmt: skip
 
 
-_ACTIVATIONS = {"gelu", "relu6", "silu", "hardswish"}  # printed inside a PyTorch user block
-# What the Keras backend prints besides PRINTED_OPS, in a user block or outside one (a stem's GELU, the LayerNorm
-# of a stem, a separate downsampling layer or a head norm); layer scale and drop path only in a block.
-_KERAS_OPS = _ACTIVATIONS | {"layernorm"}
-_KERAS_BLOCK_OPS = _KERAS_OPS | {"layer_scale", "drop_path"}
+# What both backends print besides, in the ResNet skeleton (user blocks, the stem, separate downsampling layers,
+# the head norm): GELU, ReLU6, SiLU, Hardswish, LayerNorm over channels, layer scale, drop path. Each backend raises
+# a located E403 itself for a use of them it cannot write.
+_RESNET_OPS = frozenset(["gelu", "relu6", "silu", "hardswish", "layernorm", "layer_scale", "drop_path"])
 
 
 def refuse_unprinted(compiled: Compiled, backend: str) -> None:
     """:class:`Unsupported` (E403, at the spec key that asks for it) for what a backend does not print yet: a
     user block (``blocks:``), a separate downsampling layer, a head norm, an op outside :data:`PRINTED_OPS` —
-    except in the ConvNeXt layout (``family: convnext``), which both backends print."""
+    except in the ConvNeXt layout (``family: convnext``), which both backends print, and what both print in the
+    ResNet skeleton (:data:`_RESNET_OPS`, user blocks, downsampling layers, a head norm)."""
     g, spec = compiled.graph, compiled.spec
     exc = None
     if spec.family == "convnext":  # both backends print the ConvNeXt layout (or refuse it themselves)
         return
-    if backend == "keras":
-        return _refuse_unprinted_keras(compiled)
+    resnet = spec.family == "resnet"
+    printed = PRINTED_OPS | (_RESNET_OPS if resnet else frozenset())
     block_ops = {d["op"] for _, d in g.nodes(data=True) if d["block"] is not None}
     outside = {d["op"] for _, d in g.nodes(data=True) if d["block"] is None}
-    if spec.blocks and (backend != "pytorch" or block_ops - PRINTED_OPS - _ACTIVATIONS or spec.family != "resnet"):
-        where = "in Keras" if backend != "pytorch" else "with these ops or family"
-        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed {where} yet")
+    if spec.blocks and (not resnet or block_ops - printed):
+        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed in the "
+                          f"{spec.family} family or with these ops yet")  # fmt: skip
         exc.origin = ("blocks",)
-    elif any(stage.downsample is not None for stage in g.graph["blocks"].stages):
+    elif not resnet and any(stage.downsample is not None for stage in g.graph["blocks"].stages):
         exc = Unsupported("separate downsampling layers are not printed yet")
         exc.origin = ("downsample",)
-    elif spec.head.norm:
+    elif not resnet and spec.head.norm:
         exc = Unsupported("a norm in the head is not printed yet")
         exc.origin = ("head", "norm")
     else:
-        ops = sorted(outside - PRINTED_OPS | (block_ops - PRINTED_OPS - (_ACTIVATIONS if spec.blocks else set())))
+        ops = sorted((outside | block_ops) - printed)
         if ops:
             exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
-            exc.origin = ("defaults",)
-    if exc is not None:
-        raise exc
-
-
-def _refuse_unprinted_keras(compiled: Compiled) -> None:
-    """Keras prints user blocks in the ResNet layout (the ops of :data:`_KERAS_BLOCK_OPS` too), separate
-    downsampling layers and a head norm; what else it cannot print its emitter refuses, located at the op."""
-    g, spec = compiled.graph, compiled.spec
-    block_ops = {d["op"] for _, d in g.nodes(data=True) if d["block"] is not None}
-    outside = {d["op"] for _, d in g.nodes(data=True) if d["block"] is None}
-    exc = None
-    if spec.blocks and spec.family != "resnet":
-        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed in the "
-                          f"{spec.family} family in Keras yet")  # fmt: skip
-        exc.origin = ("blocks",)
-    elif ops := sorted(outside - PRINTED_OPS - _KERAS_OPS | (block_ops - PRINTED_OPS - _KERAS_BLOCK_OPS)):
-        exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
-        exc.origin = ("blocks",) if set(ops) <= block_ops and spec.blocks else ("defaults",)
+            exc.origin = ("blocks",) if spec.blocks and set(ops) <= block_ops else ("defaults",)
     if exc is not None:
         raise exc
 

@@ -115,27 +115,36 @@ def torchvision_name(g: nx.DiGraph, node: str, stem_index: dict[str, int]) -> st
         i = stem_index[node]
         if role == "pool":
             return data["op"] if i == 1 else f"{data['op']}{i}"
-        return {"conv": f"conv{i}", "bn": f"bn{i}", "act": "relu"}[role]
+        # a stem's BatchNorm is bn1 and its ReLU relu (torchvision's); a LayerNorm or GELU is no "bn" or "relu"
+        norm, act = f"bn{i}" if data["op"] == "batchnorm" else f"norm{i}", "relu" if data["op"] == "relu" else "act"
+        return {"conv": f"conv{i}", "bn": norm, "act": act}[role]
     if scope[0] == "head":
-        return _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
+        name = _TV_HEAD.get(role) or _head_fc(role, "relu", "dropout")
+        return role if name == "relu" and data["op"] != "relu" else name  # a pre-activation net's GELU: post_act
     if scope[2] == "pool":
         return f"layer{scope[1] + 1}.pool"
     if scope[2] == "downsample":  # a separate downsampling layer in front of the stage
         return f"layer{scope[1] + 1}.downsample.{role}"
     present = [r for r in _TV_DOWNSAMPLE if f"s{scope[1]}.b{scope[2]}.{r}" in g]
-    return f"layer{scope[1] + 1}.{scope[2]}.{torchvision_block_attr(role, present)}"
+    return f"layer{scope[1] + 1}.{scope[2]}.{torchvision_block_attr(role, present, data['op'])}"
 
 
-def torchvision_block_attr(role: str, downsample: list[str] | tuple[str, ...] = _TV_DOWNSAMPLE) -> str:
+def torchvision_block_attr(
+    role: str, downsample: list[str] | tuple[str, ...] = _TV_DOWNSAMPLE, op: str = "relu"
+) -> str:
     """The name of an op inside a torchvision block module (``conv1``, ``bn2``, ``relu``, ``preact_bn``,
-    ``downsample.1`` given the projection roles ``downsample`` present, ``se.fc1``)."""
+    ``downsample.1`` given the projection roles ``downsample`` present, ``se.fc1``). Where torchvision's
+    blocks share one ``relu`` module, an activation ``op`` other than ReLU (a GELU, SiLU, …) is a module
+    of its own, named by its role (``act1``, ``act2``, ``out_act``)."""
     if role in _TV_DOWNSAMPLE:
         return downsample_attr(role, downsample)
     m = _SLOT.match(role)
     if m:
         kind, i = m.groups()
-        return "relu" if kind == "act" else f"{kind}{i}"
-    return _TV_BLOCK.get(role, role)  # a user block's step: its role
+        name = "relu" if kind == "act" else f"{kind}{i}"
+    else:
+        name = _TV_BLOCK.get(role, role)  # a user block's step: its role
+    return role if name == "relu" and op != "relu" else name
 
 
 def downsample_attr(role: str, present: list[str] | tuple[str, ...]) -> str:

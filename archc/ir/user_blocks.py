@@ -66,6 +66,9 @@ def problems(name: str, r) -> list[tuple[tuple, str, str]]:
                 check(("steps", i, key), getattr(step, key, None), _known(r, lets))
         if step.kind == "conv" and step.linear and step.kernel != 1:
             out.append(((*where, "steps", i, "linear"), "'linear' needs a 1x1 conv", "set kernel: 1 or drop linear"))
+        if step.kind == "conv" and step.linear and (step.stride or step.depthwise or str(step.groups) != "1"):
+            out.append(((*where, "steps", i, "linear"), "'linear' (nn.Linear / Dense on each position) cannot "
+                        "stride or group", "take the stride on another conv step, or drop linear"))  # fmt: skip
         if step.kind == "conv" and step.depthwise and step.groups != 1:
             out.append(((*where, "steps", i, "groups"), "give 'depthwise' or 'groups', not both", "remove one"))
         role = _role(step, r.steps[:i])

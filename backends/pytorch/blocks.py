@@ -17,11 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archc.ir.blocks import UNITS, BlockDef
+from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import Expr, simplify, var
 from archc.ir.naming import torchvision_block_attr
-from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
+from .layers import activation, layer_scale, linear
 from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
@@ -49,6 +51,7 @@ class BlockClass:
     takes_group_width: bool = False  # RegNet: groups = width // group_width, the group width per stage
     bottleneck_ratio: float | None = None  # RegNet: a class attribute, width = round(planes × ratio)
     dilations: tuple[str, ...] = ()  # the dilation parameters it takes: (), ("dilation",) or both
+    takes_drop_path: bool = False  # its drop path rate (timm's ``drop_path``), from the model's drop_path_rate
 
 
 def unit_name(d: BlockDef) -> str | None:
@@ -65,12 +68,18 @@ def class_name(d: BlockDef) -> str:
 
 
 def block_class(
-    d: BlockDef, dilated: bool, profile: str = "torchvision", group_width: bool = False, groups: bool = False
+    d: BlockDef,
+    dilated: bool,
+    profile: str = "torchvision",
+    group_width: bool = False,
+    groups: bool = False,
+    scheduled: bool = False,
 ) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
     the naming profile of its attributes (torchvision | timm); ``group_width``: its blocks have a group width
     per stage (RegNet: ``groups = width // group_width``); ``groups``: it takes ``groups`` and ``base_width``
-    because another block class of the model does (torchvision's BasicBlock: it accepts and checks them)."""
+    because another block class of the model does (torchvision's BasicBlock: it accepts and checks them);
+    ``scheduled``: it takes its drop path rate (the model's ``drop_path_rate``, timm's ``drop_path``)."""
     recipe = d.recipe
     regnet = d.grouping == "group_width"  # RegNet: groups = width // group_width, one group width per stage
     uses_width = any(c.width == var("width") for c in recipe.convs())
@@ -83,16 +92,18 @@ def block_class(
     params += ["groups: int = 1", "base_width: int = 64"] * takes_groups
     params += ["group_width: int = 1"] * regnet
     params += [f"{p}: int = 1" for p in dilations]
+    params += ["drop_path: float = 0.0"] * scheduled
     expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
     cls = BlockClass(class_name(d), _doc(d), expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
+    cls.takes_drop_path = scheduled
     ratio = d.bottleneck_ratio not in (None, 1.0)
     cls.bottleneck_ratio = d.bottleneck_ratio if ratio else None
     bind = {"planes": "planes", "in": "inplanes", "expansion": "self.expansion" if d.expansion != 1 else 1}
     bind |= {"groups": "groups", "base_width": "base_width"} if grouped else {}
     bind |= {"bottleneck_ratio": "self.bottleneck_ratio"} if ratio else {}
     bind |= {"group_width": "group_width"} if regnet else {}
-    cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}).lines()
+    cls.init, cls.forward = _Writer(d, dilations, profile, {**d.constants(), **bind}, scheduled).lines()
     if takes_groups and not grouped:  # torchvision's BasicBlock check
         message = f"{cls.name} only supports groups=1 and base_width=64"
         cls.init[:0] = ["if groups != 1 or base_width != 64:", f'    raise ValueError("{message}")']
@@ -102,8 +113,8 @@ def block_class(
 class _Writer:
     """Walks the definition's recipe once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict):
-        self.d, self.dilations, self.timm, self.bind = d, dilations, profile == "timm", bind
+    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False):
+        self.d, self.dilations, self.timm, self.bind, self.scheduled = d, dilations, profile == "timm", bind, scheduled
         self.init: list[str] = []
         self.forward: list[str] = ["identity = x"] if d.recipe.shortcut.residual else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
@@ -119,13 +130,18 @@ class _Writer:
         return simplify(e, self.bind).text()
 
     def lines(self) -> tuple[list[str], list[str]]:
-        steps, pending, channels, cin = self.d.recipe.steps, None, "inplanes", "inplanes"
-        for i, step in enumerate(steps):
+        pending, channels, cin, first = None, "inplanes", "inplanes", True
+        for step, cl in walk(self.d.recipe.steps):  # with the permutes around nn.Linear's channels-last run
+            if step in (TO_CHANNELS_LAST, TO_CHANNELS_FIRST):
+                dims = "0, 2, 3, 1" if step == TO_CHANNELS_LAST else "0, 3, 1, 2"
+                self.forward.append(f"out = {self.var}.permute({dims})")
+                self.var, self.src = "out", "permute"
+                continue
             if isinstance(step, Conv):
                 self.conv(step, cin)
                 channels = cin = self.text(step.width)
             elif isinstance(step, Norm):
-                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm), "bn")
+                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), "bn")
             elif isinstance(step, Act):
                 self.activation(step.role, step.fn)
             elif isinstance(step, SqueezeExcite):
@@ -135,11 +151,15 @@ class _Writer:
                 self.eca(step, channels)
             elif isinstance(step, AntiAlias):
                 self.anti_alias(step, channels)
+            elif isinstance(step, LayerScale):
+                self.layer_scale(step, channels, cl)
+            elif isinstance(step, DropPath):
+                self.drop_path(step)
             elif not isinstance(step, Branch | Add):
                 raise EmitError(f"a {step.kind} step in a ResNet-layout block", ("blocks", self.d.kind))
             elif isinstance(step, Branch):
                 pending = self.var
-                if i:  # after a pre-activation: the shortcut's input is overwritten by the branch
+                if not first:  # after a pre-activation: the shortcut's input is overwritten by the branch
                     self.shortcut(pending)
                     pending = None
             elif isinstance(step, Add):
@@ -151,12 +171,31 @@ class _Writer:
                     add = f"if self.use_res_connect:\n    {add}"
                 self.forward += add.split("\n")
                 self.src = "add"
+            first = False
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
         return self.init, [*self.forward, f"return {self.var}"]
 
+    def layer_scale(self, step: LayerScale, channels: str, channels_last: bool) -> None:
+        """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
+        attr = self.attr(step.role)
+        init, scaled = layer_scale(attr, channels, step.init, channels_last, self.timm, self.var)
+        self.init.append(init)
+        self.forward.append(f"out = {scaled}")
+        self.var, self.src = "out", "scale"
+
+    def drop_path(self, step: DropPath) -> None:
+        """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
+        ``drop_path_rate``, ``nn.Identity`` at rate 0."""
+        refuse_own_rate(step, self.d)
+        module = "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if self.scheduled else "nn.Identity()"
+        self.module(self.attr(step.role), module, "drop_path")
+
     def conv(self, step: Conv, cin: str) -> None:
+        if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
+            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "conv")
+            return
         args = [cin, self.text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
         if step.dilation is not None:
             dil = (step.dilation if step.dilation in self.dilations else "dilation") if self.dilations else None
@@ -169,8 +208,8 @@ class _Writer:
         args += [f"groups={groups}"] * (groups != "1") + ["bias=False"] * (not step.bias)
         self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
 
-    def attr(self, role: str) -> str:
-        return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role)
+    def attr(self, role: str, op: str = "") -> str:
+        return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role, op=op)
 
     def eca(self, step: ECA, channels: str) -> None:
         """``EfficientChannelAttention(C)``: the kernel from C inside the module (timm's EcaModule), or given."""
@@ -187,8 +226,8 @@ class _Writer:
         self.module(self.attr(step.role), f"{pool} if stride != 1 else nn.Identity()", "aa")
 
     def activation(self, role: str, fn: str = "relu") -> None:
-        if fn != "relu":  # a user block's GELU, ReLU6, SiLU, Hardswish: one module per position, named by role
-            self.module(self.attr(role), "GELU()" if fn == "gelu" and self.timm else _ACTIVATION[fn], "act")
+        if fn != "relu":  # a GELU, ReLU6, SiLU, Hardswish: one module per position, named by its role
+            self.module(self.attr(role, fn), activation(fn, self.timm), "act")
             return
         if self.timm:  # timm: one module per activation (act1, act2, …)
             inplace = "inplace=True" if self.src in _OVERWRITABLE else ""
@@ -234,7 +273,14 @@ class _Writer:
         return lines
 
 
-_ACTIVATION = {"gelu": "nn.GELU()", "relu6": "nn.ReLU6()", "silu": "nn.SiLU()", "hardswish": "nn.Hardswish()"}
+def refuse_own_rate(step: DropPath, d: BlockDef) -> None:
+    """E403 for a drop_path step with a rate of its own: the same rate in every block, which neither library writes."""
+    if step.rate:
+        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
+                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
+                        ("blocks", d.kind))  # fmt: skip
+
+
 _SHORTCUT = {
     "A": "the identity, subsampled by the stride and zero-padded to the new width (option A, no parameters)",
     "C": "``downsample`` (a projection) on every block (option C)",

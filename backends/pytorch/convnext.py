@@ -19,19 +19,10 @@ from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
 from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
-from .printers import EmitError
+from .blocks import refuse_own_rate
+from .layers import ACTIVATIONS, LAYER_NORM_2D, activation, layer_scale, linear
+from .printers import EmitError, norm_layer
 from .pycode import wrap
-
-_ACT = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
-        "hardswish": "nn.Hardswish()"}  # fmt: skip
-LAYER_NORM_2D = '''class LayerNorm2d(nn.LayerNorm):
-    """LayerNorm over the channels of an N×C×H×W tensor (timm's LayerNorm2d)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.permute(0, 2, 3, 1)
-        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-        return x.permute(0, 3, 1, 2)'''
-
 
 TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float = -2.0, b: float = 2.0) -> torch.Tensor:
     """timm's trunc_normal_ (mean 0, cut at the absolute bounds a, b): a uniform draw in the normal CDF's
@@ -46,19 +37,15 @@ TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float =
 
 def _norm(step: Norm, channels: str, channels_last: bool, timm: bool = False) -> str:
     """A block's norm; timm's channels-last LayerNorm is its own ``LayerNorm`` class (an nn.LayerNorm subclass)."""
-    n = step.norm
-    eps = "" if n.eps == 1e-5 else f", eps={n.eps!r}"
-    if n.kind == "layernorm":
-        return f"{('LayerNorm' if timm else 'nn.LayerNorm') if channels_last else 'LayerNorm2d'}({channels}{eps})"
-    if n.kind == "batchnorm" and not channels_last:
-        return f"nn.BatchNorm2d({channels}{eps})"
-    raise EmitError(f"a {n.kind} in a ConvNeXt block", ("defaults", "norm"))
+    if step.norm.kind == "groupnorm" or (step.norm.kind == "batchnorm" and channels_last):
+        raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
+    return norm_layer(step.norm, channels, timm, channels_last)
 
 
 def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
-    bias = "" if step.bias else ", bias=False"
     if step.linear:
-        return f"nn.Linear({cin}, {width}{bias})"
+        return linear(step, cin, width)
+    bias = "" if step.bias else ", bias=False"
     args = [cin, width, f"kernel_size={step.kernel}"] + [f"padding={step.kernel // 2}"] * (step.kernel > 1)
     return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
 
@@ -97,13 +84,14 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
         elif isinstance(step, Norm):
             modules.append((name, _norm(step, cin, cl, timm=True)))
         elif isinstance(step, Act):  # timm's GELU is its own class (timm.layers.GELU), its others torch's
-            modules.append((name, "GELU()" if step.fn == "gelu" else _ACT[step.fn]))
+            modules.append((name, activation(step.fn, timm=True)))
         elif isinstance(step, LayerScale):
-            params.append(f"self.{name} = nn.Parameter({step.init!r} * torch.ones({cin}))")
-            forward.append(f"x = x * self.{name}" if cl else f"x = x.mul(self.{name}.reshape(1, -1, 1, 1))")
+            init_line, scaled = layer_scale(name, cin, step.init, cl, mul_call=True)
+            params.append(init_line)
+            forward.append(f"x = {scaled}")
             continue
         elif isinstance(step, DropPath):
-            _own_rate(step, d)
+            refuse_own_rate(step, d)
             modules.append((name, "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if scheduled
                             else "nn.Identity()"))  # fmt: skip
         else:
@@ -114,13 +102,6 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
     init = _grouped(modules) + params
     name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
     return name, ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, [*forward, "return x"]
-
-
-def _own_rate(step: DropPath, d) -> None:
-    if step.rate:  # a constant rate in every block: neither library writes it
-        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
-                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
-                        ("blocks", d.kind))  # fmt: skip
 
 
 def _grouped(modules: list[tuple[str, str]]) -> list[str]:
@@ -301,11 +282,11 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
         elif isinstance(step, Norm):
             parts.append(_norm(step, cin, cl))
         elif isinstance(step, Act):
-            parts.append(_ACT[step.fn])
+            parts.append(ACTIVATIONS[step.fn])
         elif isinstance(step, LayerScale):
             scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
         elif isinstance(step, DropPath):
-            _own_rate(step, d)
+            refuse_own_rate(step, d)
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))

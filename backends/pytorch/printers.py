@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from archc.diagnostics import Unsupported
 from archc.ir.rules import blur_padding
 
+from .layers import ACTIVATIONS, activation, layer_norm
+
 
 class EmitError(Unsupported):
     """A spec the PyTorch backend cannot express: E403, located at ``origin`` (a spec path)."""
@@ -76,9 +78,15 @@ def groupnorm(groups: int, channels: str, eps: float, timm: bool = False) -> str
     return f"nn.GroupNorm({groups}, {channels}{eps_arg})"
 
 
-def norm_layer(norm, channels: str, timm: bool = False) -> str:
+def norm_layer(norm, channels: str, timm: bool = False, channels_last: bool = False) -> str:
     """The constructor of a block definition's norm (:class:`archc.ir.blocks.Norm`) on ``channels``; ``timm``:
-    the spec's PyTorch naming profile is timm's (its GroupNorm class)."""
+    the spec's PyTorch naming profile is timm's (its GroupNorm and LayerNorm classes); ``channels_last``: it
+    runs on N×H×W×C (a LayerNorm feeding an ``nn.Linear``)."""
+    if norm.kind == "layernorm":
+        return layer_norm(channels, norm.eps, channels_last, timm)
+    if channels_last:
+        raise EmitError(f"a {norm.kind} on a channels-last tensor (in front of a 'linear: true' conv); only a "
+                        "LayerNorm runs on channels-last", ("defaults", "norm"))  # fmt: skip
     if norm.kind == "groupnorm":
         return groupnorm(norm.groups, channels, norm.eps, timm)
     return batchnorm(channels, norm.eps, norm.momentum)
@@ -137,14 +145,19 @@ PRINTERS: dict[str, Printer] = {
     "sigmoid": Printer(lambda a, i: "nn.Sigmoid()"),
     "flatten": Printer(call=lambda a, ref, ins: f"torch.flatten({ins[0]}, 1)"),
     "linear": Printer(_linear),
+    "layernorm": Printer(lambda a, i: layer_norm(str(a["channels"]), a["eps"], False)),  # on N×C×H×W
+    **{fn: Printer(lambda a, i, fn=fn: ACTIVATIONS[fn]) for fn in ACTIVATIONS if fn != "relu"},
 }
 
 
-_TIMM = {"groupnorm": Printer(lambda a, i: groupnorm(a["groups"], str(a["channels"]), a["eps"], True))}
+_TIMM = {
+    "groupnorm": Printer(lambda a, i: groupnorm(a["groups"], str(a["channels"]), a["eps"], True)),
+    "gelu": Printer(lambda a, i: activation("gelu", timm=True)),
+}
 
 
 def printer(op: str, origin: tuple = (), profile: str = "torchvision") -> Printer:
-    """How ``op`` is written outside a block; the timm profile writes its GroupNorm as timm's class."""
+    """How ``op`` is written outside a block; the timm profile writes its GroupNorm and GELU as timm's classes."""
     if profile == "timm" and op in _TIMM:
         return _TIMM[op]
     try:

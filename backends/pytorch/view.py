@@ -22,17 +22,19 @@ from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
+from archc.ir.recipe import ECA, SqueezeExcite
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
 from . import convnext, regnet
 from .blocks import BlockClass, block_class
+from .layers import LAYER_NORM_2D
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
-from .stages import init_weights, make_layer, stage_line
+from .stages import downsample_layer, init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
-_OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "add", "linear", "scale"}  # outputs no backward needs
+_OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "layernorm", "add", "linear", "scale"}  # outputs no backward needs
 
 
 @dataclass
@@ -65,44 +67,68 @@ def build_view(c: Compiled) -> ModelView:
     if layout is not None and layout.family == "convnext":
         return convnext.view(c, layout)
     residual = model.layout == "stages"
+    scheduled = any(b.drop_path for b in model.blocks)  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
-    classes = {d: block_class(d, dilated, profile, group_width) for d in model.definitions} if residual else {}
+    classes = {d: block_class(d, dilated, profile, group_width, False, scheduled) for d in model.definitions}
+    classes = classes if residual else {}
     if len({c.takes_groups for c in classes.values()}) > 1:  # as torchvision's BasicBlock beside Bottleneck
-        classes = {d: block_class(d, dilated, profile, group_width, True) for d in model.definitions}
+        classes = {d: block_class(d, dilated, profile, group_width, True, scheduled) for d in model.definitions}
     _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
-    methods = [_init_method(spec.head.classes, init)]
+    extra = f", drop_path_rate: float = {spec.drop_path_rate!r}" * scheduled
+    methods, down = [_init_method(spec.head.classes, init, extra)], None
     if residual:
         d0 = model.definitions[0]
-        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile))
+        down = downsample_layer(g, model, profile == "timm")
+        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
     methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
     s = summary(c)
-    attention = [d.attention for d in classes]
-    body = "\n".join(ln for v in views for m in v.methods for ln in m)
-    ops = {op for _, op in g.nodes(data="op")}
-    blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
+    imports, helpers = _imports_and_helpers(g, classes, views, profile, bool(down), scheduled)
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
         facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=[
-            *(["import math", ""] * (any(a and a.kind == "eca" for a in attention) or blur)),
-            "import torch",
-            *(["import torch.nn.functional as F"] * bool(blur or re.search(r"\bF\.", body))),
-            "from torch import nn",
-        ],
-        helpers=_helpers(attention, profile, ops) + [_text("blur_pool")] * blur,
+        imports=imports,
+        helpers=helpers,
         classes=views,
         class_name=name,
         num_classes=spec.head.classes,
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
     )
+
+
+def _imports_and_helpers(
+    g: nx.DiGraph, classes: dict, views: list[ClassView], profile: str, ordered: bool, scheduled: bool
+) -> tuple[list[str], list[str]]:
+    """The file's imports and the helper definitions its classes use (``ordered``: ``_make_layer`` builds an
+    ``OrderedDict``; ``scheduled``: blocks take timm's ``DropPath``)."""
+    attention = [d.attention for d in classes]
+    kinds = _attention_kinds(attention, classes)
+    body = "\n".join(ln for v in views for m in v.methods for ln in m)
+    ops = {op for _, op in g.nodes(data="op")}
+    blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
+    layernorms = {bool(a["attrs"].get("channels_last")) for _, a in g.nodes(data=True) if a["op"] == "layernorm"}
+    norm2d = False in layernorms
+    imports = [
+        *_stdlib(["import math"] * ("eca" in kinds or blur) + ["from collections import OrderedDict"] * ordered),
+        "import torch",
+        *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
+        "from torch import nn",
+    ]
+    ops |= {"channels_last_layernorm"} if True in layernorms else set()
+    helpers = _helpers(attention, profile, ops, kinds) + [_text("blur_pool")] * blur + [LAYER_NORM_2D] * norm2d
+    return imports, helpers + [_text("drop_path_timm")] * scheduled
+
+
+def _stdlib(imports: list[str]) -> list[str]:
+    """The standard-library imports, then a blank line (none if there are none)."""
+    return [*imports, ""] if imports else []
 
 
 def _regnet_view(c: Compiled, layout) -> ModelView:
@@ -155,11 +181,18 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
             raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
 
 
-def _helpers(attention: list, profile: str, ops: set[str]) -> list[str]:
-    """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
-    for the timm profile timm's GroupNorm and GELU classes (where the graph's ``ops`` have them); SE and ECA
-    written as the profile's library writes them."""
+def _attention_kinds(attention: list, definitions) -> set[str]:
+    """``se`` / ``eca``: the definitions' attention, or a user recipe's ``se`` / ``eca`` steps."""
+    steps = [s for d in definitions for s in d.recipe.steps]
     kinds = {a.kind for a in attention if a is not None}
+    return kinds | {{SqueezeExcite: "se", ECA: "eca"}[type(s)] for s in steps if isinstance(s, SqueezeExcite | ECA)}
+
+
+def _helpers(attention: list, profile: str, ops: set[str], kinds: set[str]) -> list[str]:
+    """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
+    for the timm profile timm's GroupNorm, GELU and LayerNorm classes (where the graph's ``ops`` have them; a
+    LayerNorm on channels-last is ``channels_last_layernorm``); SE and ECA written as the profile's library
+    writes them."""
     rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
     return (
         [rules.source("make_divisible")] * rounding
@@ -168,6 +201,7 @@ def _helpers(attention: list, profile: str, ops: set[str]) -> list[str]:
         + [_text(_form("efficient_channel_attention", profile))] * ("eca" in kinds)
         + [_text("group_norm_timm")] * (profile == "timm" and "groupnorm" in ops)
         + [_text("gelu_timm")] * (profile == "timm" and "gelu" in ops)
+        + [_text("layer_norm_timm")] * (profile == "timm" and "channels_last_layernorm" in ops)
     )
 
 
@@ -239,9 +273,14 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
     body, d = _Body(g), model.definitions[0]
     if classes:
         cls = classes[d]
-        body.init.append(f"self.inplanes = {model.stages[0].blocks[0].in_channels}")
+        first = model.stages[0]
+        body.init.append(f"self.inplanes = {(first.downsample or first.blocks[0]).in_channels}")
         body.init += ["self.dilation = 1"] * dilated
         body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
+        if cls.takes_drop_path:  # timm's rule: a linspace over the blocks, split by stage
+            depths = [len(stage.blocks) for stage in model.stages]
+            body.init.append(f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)})"
+                             f".split({depths})]")  # fmt: skip
     outputs = g.graph["outputs"]
     staged = {stage.blocks[0].nodes[0]: stage for stage in model.stages} if classes else {}
     for node, data in g.nodes(data=True):

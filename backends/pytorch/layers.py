@@ -1,0 +1,54 @@
+"""Layer constructors the ConvNeXt layout (:mod:`.convnext`), the ResNet skeleton's blocks (:mod:`.blocks`) and the
+model's own ops (:mod:`.printers`) share, each written as its library writes it: an activation (timm's own ``GELU``
+class under the timm profile, torch's elsewhere), a LayerNorm over the channels (``LayerNorm2d`` on N×C×H×W,
+``nn.LayerNorm`` on channels-last, timm's ``LayerNorm`` subclass under the timm profile), a pointwise conv the
+recipe writes as ``linear`` (``nn.Linear`` on channels-last) and layer scale (timm's ``gamma``, a per-channel
+vector). The counters' code forms (:func:`archc.counters.terms.kind_of`) assume exactly these.
+"""
+
+from __future__ import annotations
+
+from archc.ir.recipe import Conv
+
+ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
+               "hardswish": "nn.Hardswish()"}  # fmt: skip
+
+LAYER_NORM_2D = '''class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an N×C×H×W tensor (timm's LayerNorm2d)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)'''
+
+
+def activation(fn: str, timm: bool = False) -> str:
+    """``nn.GELU()`` (timm: its own ``GELU()`` class, which counters see apart), ``nn.ReLU6()``, …"""
+    return "GELU()" if fn == "gelu" and timm else ACTIVATIONS[fn]
+
+
+def layer_norm(channels: str, eps: float, channels_last: bool, timm: bool = False) -> str:
+    """A LayerNorm over ``channels``: ``LayerNorm2d`` on N×C×H×W, else ``nn.LayerNorm`` (timm: ``LayerNorm``)."""
+    eps_arg = "" if eps == 1e-5 else f", eps={eps!r}"
+    if not channels_last:
+        return f"LayerNorm2d({channels}{eps_arg})"
+    return f"{'LayerNorm' if timm else 'nn.LayerNorm'}({channels}{eps_arg})"
+
+
+def linear(step: Conv, cin: str, width: str) -> str:
+    """A pointwise conv written as ``nn.Linear`` on channels-last (timm's and torchvision's ConvNeXt MLP)."""
+    return f"nn.Linear({cin}, {width}{'' if step.bias else ', bias=False'})"
+
+
+def layer_scale(
+    attr: str, channels: str, init: float, channels_last: bool, mul_call: bool, x: str = "x"
+) -> tuple[str, str]:
+    """(``__init__`` line, ``forward`` expression of ``x``) of timm's layer scale ``gamma``: a per-channel
+    vector, ``x.mul(gamma.reshape(1, -1, 1, 1))`` on N×C×H×W where timm writes it (``mul_call``), the ``*``
+    operator elsewhere (the counters' ``layer-scale-mul`` form)."""
+    init_line = f"self.{attr} = nn.Parameter({init!r} * torch.ones({channels}))"
+    if channels_last:
+        return init_line, f"{x} * self.{attr}"
+    if mul_call:
+        return init_line, f"{x}.mul(self.{attr}.reshape(1, -1, 1, 1))"
+    return init_line, f"{x} * self.{attr}.reshape(1, -1, 1, 1)"
