@@ -42,15 +42,9 @@ def _ruff_clean(text: str, folder: Path) -> None:
 
 
 def _pytorch_twin(compiled, folder: Path):
-    """The generated PyTorch model (random BN statistics), or None where the PyTorch backend refuses the spec."""
-    from archc.codegen import refuse_unprinted
-    from archc.diagnostics import Unsupported
+    """The generated PyTorch model (random BN statistics); both backends print every spec these tests build."""
     from tests.backends.test_keras_convert import _torch_model
 
-    try:
-        refuse_unprinted(compiled, "pytorch")
-    except Unsupported:
-        return None
     return _torch_model(compiled, folder)
 
 
@@ -85,8 +79,6 @@ def test_roadmap_step_equals_the_generated_pytorch_model(step, tmp_path):
     """The same spec in both backends, PyTorch's weights copied into Keras: equal outputs (an odd size too)."""
     compiled, keras_module = generated(str(ROADMAP / f"{step}.yaml"), input_size=SIZE)
     torch_model = _pytorch_twin(compiled, tmp_path)
-    if torch_model is None:
-        pytest.skip("the PyTorch backend does not print this step yet (E403); the Keras checks stand")
     _equal_to_pytorch(compiled, keras_module, torch_model, (64, 67))
 
 
@@ -181,17 +173,13 @@ def test_a_block_never_seen_builds_in_both_frameworks_with_equal_outputs(tmp_pat
 
 @pytest.mark.parametrize("attention", ["{kind: se, hidden: 'max(8, hidden // 4)'}", "{kind: eca}"])
 def test_attention_in_a_user_block_matches_the_ir(attention, tmp_path):
-    """SE and ECA steps in a user block: the Keras model's figures are the IR's (and PyTorch's outputs, where the
-    PyTorch backend builds the spec)."""
+    """SE and ECA steps in a user block: the Keras model's figures are the IR's, its outputs PyTorch's."""
     from archc.frameworks.verify import check_keras
 
     compiled, keras_module = _never_seen(tmp_path, f"- {attention}")
     checks = check_keras(compiled)
     assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
-    try:
-        torch_model = _pytorch_twin(compiled, tmp_path)
-    except NameError as exc:  # the PyTorch file lacks the attention module's class
-        pytest.skip(f"the PyTorch backend cannot build it yet: {exc}")
+    torch_model = _pytorch_twin(compiled, tmp_path)
     _equal_to_pytorch(compiled, keras_module, torch_model, (32,))
 
 
