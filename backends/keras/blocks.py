@@ -17,7 +17,8 @@ layer names its steps' roles (the IR's keras names): a ``linear`` conv is a ``De
 scale the file's ``LayerScale``, drop path the file's ``StochasticDepth`` (keras.applications' ConvNeXt identity,
 ``Activation("linear")``, at rate 0; a rate that rises over the blocks is the parameter ``drop_path_rate``), and
 ``shortcut: identity`` adds only where the block keeps its shape (``residual = stride == 1 and in_channels == …``,
-keras.applications' MobileNetV2 test).
+keras.applications' MobileNetV2 test). The ConvNeXt layout (:mod:`archc.backends.keras.convnext`) prints its
+block with this printer too; a :class:`Layout` holds what differs there (keras.applications' ``ConvNeXtBlock``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,24 @@ _VARYING = (
     ("drop_path_rate", lambda b: b.drop_path, 0.0),  # the spec's drop_path_rate, rising over the blocks
 )
 _UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applications' ResNet and ResNetV2
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What differs between keras.applications' ResNet block functions and its ``ConvNeXtBlock``: the width
+    parameter, what ``in`` is (read from ``x``, or the width: a ConvNeXt block keeps it), the layer names (the
+    IR's, or role → suffix), the addition (an ``Add`` layer, or ``return shortcut + x``), named widths on lines
+    of their own or inline, and the name of a ``StochasticDepth`` where it differs from its identity's."""
+
+    width: str = "filters"
+    inputs: str = "in_channels"
+    suffixes: dict | None = None
+    add_operator: bool = False
+    inline_lets: bool = False
+    stochastic_depth: str | None = None
+
+
+RESNET = Layout()
 
 
 @dataclass
@@ -77,7 +96,7 @@ def function_name(d: BlockDef) -> str:
     return f"{kind[d.kind]}_{_UNIT_WORDS.get(unit, unit)}"
 
 
-def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) -> BlockFunction:
+def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str, layout=RESNET) -> BlockFunction:
     recipe = d.recipe
     used = {c.dilation for c in recipe.convs()} | {"stride", "conv_shortcut", "pad_channels"}
     used |= {"group_width"} if "group_width" in recipe.params else set()
@@ -96,7 +115,7 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
             values[field] = Code(name)
         else:
             values[field] = seen[0]
-    bind = {"planes": "filters", "in": "in_channels", **d.constants()}
+    bind = {"planes": layout.width, "in": layout.inputs, **d.constants()}
     if "group_width" in values:
         gw = values["group_width"]
         bind["group_width"] = gw.text if isinstance(gw, Code) else gw
@@ -107,19 +126,19 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
         params.append(("se_reduction", d.attention.reduction))
         bind["reduction"] = "se_reduction"
     fn = BlockFunction(fname, params, varying, [])
-    fn.body = _Body(g, d, blocks, values, bind).lines()
+    fn.body = _Body(g, d, blocks, values, bind, layout).lines()
     return fn
 
 
 class _Body:
     """The statements of a block function, walking its definition's recipe."""
 
-    def __init__(self, g: nx.DiGraph, d: BlockDef, blocks: list[Block], values: dict, bind: dict):
-        self.d, self.values, self.blocks, self.bind = d, values, blocks, bind
+    def __init__(self, g: nx.DiGraph, d: BlockDef, blocks: list[Block], values: dict, bind: dict, layout: Layout):
+        self.d, self.values, self.blocks, self.bind, self.layout = d, values, blocks, bind, layout
         self.he = g.graph["blocks"].init == "he_normal"
         self.explicit = g.graph.get("explicit_padding", False)  # the spec's defaults.explicit_padding
-        self.names: dict[str, str] = {}  # role → the IR's keras name after the block's prefix (``_1_conv``)
-        for b in sorted(blocks, key=lambda b: not b.residual):  # a block that adds names its roles as the others
+        self.names: dict[str, str] = dict(layout.suffixes or {})  # role → the name after the block's (``_1_conv``)
+        for b in sorted(blocks, key=lambda b: not b.residual) * (layout.suffixes is None):  # an adding block first
             for node in b.nodes:
                 self.names.setdefault(g.nodes[node]["role"], g.nodes[node]["names"]["keras"][len(b.names["keras"]) :])
         # ``shortcut: identity``: whether a block adds (True, False, or the test printed where only some do), and
@@ -145,11 +164,12 @@ class _Body:
     def lines(self) -> list[str]:
         out, steps = [], self.d.recipe.steps
         early = [s for s in steps if isinstance(s, SqueezeExcite | LayerScale) and self._channels(s) == var("in")]
-        if "in" in self.d.recipe.params or isinstance(self.residual, str) or early:  # (an SE before any conv)
+        reads_in = ("in" in self.d.recipe.params or early) and self.layout.inputs == "in_channels"
+        if reads_in or isinstance(self.residual, str):  # (early: an SE before any conv)
             out.append("in_channels = x.shape[-1]")
         for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
             e = simplify(e, self.bind)
-            if name == "out" or e.op in ("var", "num"):
+            if name == "out" or e.op in ("var", "num") or self.layout.inline_lets:
                 self.bind[name] = e
             else:
                 out.append(f"{name} = {e.text()}")
@@ -171,7 +191,7 @@ class _Body:
                 continue
             out += self.step(step, source, main)
             source = main
-        return [*out, "return x"]
+        return out if out[-1].startswith("return ") else [*out, "return x"]
 
     def _out(self) -> str:
         out = self.bind["out"]
@@ -190,6 +210,8 @@ class _Body:
             return render(call, target, src, 1, self.name(step.role))
         if isinstance(step, DropPath):
             return self.drop_path(step, src, target)
+        if isinstance(step, Add) and self.layout.add_operator:  # keras.applications' ConvNeXtBlock
+            return ["return shortcut + x"]
         if isinstance(step, Add) and self.residual is not True:
             add = render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 2, self.name(step.role))
             return ["if residual:", *_indent(add)]
@@ -210,10 +232,11 @@ class _Body:
         rate = step.rate or self.values.get("drop_path_rate", 0.0)
         identity = layer("layers.Activation", ("linear",), (), "")
         drop = layer("StochasticDepth", (rate,), (), "")
+        dropped, kept = self.name(self.layout.stochastic_depth or step.role), self.name(step.role)
         if not isinstance(rate, Code):
-            return render(drop if rate else identity, target, src, 1, self.name(step.role))
-        return ["if drop_path_rate:", *_indent(render(drop, target, src, 2, self.name(step.role))), "else:",
-                *_indent(render(identity, target, src, 2, self.name(step.role)))]  # fmt: skip
+            return render(drop, target, src, 1, dropped) if rate else render(identity, target, src, 1, kept)
+        return ["if drop_path_rate:", *_indent(render(drop, target, src, 2, dropped)), "else:",
+                *_indent(render(identity, target, src, 2, kept))]  # fmt: skip
 
     def anti_alias(self, step: AntiAlias, src: str, target: str) -> list[str]:
         """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial

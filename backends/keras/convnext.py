@@ -12,13 +12,13 @@ keras.applications': ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_s
 
 from __future__ import annotations
 
-from archc.backends.keras.layer_sources import ACTIVATIONS, LAYER_SCALE, STOCHASTIC_DEPTH
+from archc.backends.keras import blocks as blocks_module
+from archc.backends.keras.blocks import Layout
+from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 
 from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
-from archc.ir.expr import simplify
-from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from archc.pipeline import Compiled
 
 HELPERS = f"{LAYER_SCALE}\n\n\n{STOCHASTIC_DEPTH}"
@@ -45,53 +45,20 @@ def constructor_name(spec_name: str) -> str:
     return "ConvNeXt" + "".join({"xlarge": "XLarge"}.get(p, p.capitalize()) for p in rest.split("_") if p)
 
 
-def block_function(d, scheduled: bool = False) -> list[str]:
-    """The user block ``d`` as a function ``{kind}_block(x, dim, name)``, printed from its recipe; ``scheduled``:
-    it takes its ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
-    bind = {**d.constants(), "in": "dim", "planes": "dim"}
-    for name, e in d.recipe.lets:
-        bind[name] = simplify(e, bind)
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
-    body, kinds = [], [s.kind for s in d.recipe.steps]
+def block_function(g, d, blocks) -> list[str]:
+    """The user block ``d`` as keras.applications' ``ConvNeXtBlock``: ``{kind}_block(x, dim, name)``, printed
+    from its recipe by the block printer of the ResNet layout (:mod:`archc.backends.keras.blocks`); it takes a
+    ``drop_path_rate`` where the spec's rises over the blocks."""
+    kinds = [s.kind for s in d.recipe.steps]
     if kinds[0] != "branch" or kinds[-1] != "add":
         raise _Refused("a ConvNeXt block branches at its input and adds last", ("blocks", d.kind))
-    for step in d.recipe.steps:
-        suffix = f'name=f"{{name}}_{_LOCAL.get(getattr(step, "role", ""), getattr(step, "role", ""))}"'
-        if isinstance(step, Branch):
-            body.append("shortcut = x")
-        elif isinstance(step, Conv):
-            width, groups = text(step.width), text(step.groups)
-            if step.linear:
-                layer = f"layers.Dense({width}, use_bias={step.bias}, {suffix})"
-            else:
-                pad = ', padding="same"' * (step.kernel > 1)
-                grp = f", groups={groups}" * (groups != "1")
-                layer = f"layers.Conv2D({width}, {step.kernel}{pad}{grp}, use_bias={step.bias}, {suffix})"
-            body.append(f"x = {layer.replace(', use_bias=True', '')}(x)")
-        elif isinstance(step, Norm):
-            if step.norm.kind != "layernorm":
-                raise _Refused(f"a {step.norm.kind} in a Keras ConvNeXt block", ("defaults", "norm"))
-            body.append(f"x = layers.LayerNormalization(epsilon={step.norm.eps!r}, {suffix})(x)")
-        elif isinstance(step, Act):
-            body.append(f'x = layers.Activation("{ACTIVATIONS[step.fn]}", {suffix})(x)')
-        elif isinstance(step, LayerScale):
-            body.append(f"x = LayerScale({step.init!r}, dim, {suffix})(x)")
-        elif isinstance(step, DropPath) and scheduled:  # keras.applications' ConvNeXtBlock
-            body += ["if drop_path_rate:", '    x = StochasticDepth(drop_path_rate, name=f"{name}_stochastic_depth")(x)',
-                     "else:", '    x = layers.Activation("linear", name=f"{name}_identity")(x)']  # fmt: skip
-        elif isinstance(step, DropPath):
-            body.append(
-                f'x = StochasticDepth({step.rate!r}, name=f"{{name}}_stochastic_depth")(x)'
-                if step.rate
-                else 'x = layers.Activation("linear", name=f"{name}_identity")(x)'
-            )
-        elif isinstance(step, Add):
-            body.append("return shortcut + x")
-        else:
-            raise _Refused(f"a {step.kind} step in a Keras ConvNeXt block", ("blocks", d.kind))
+    roles = {getattr(s, "role", "") for s in d.recipe.steps} | {"stochastic_depth"}
+    suffixes = {role: f"_{_LOCAL.get(role, role)}" for role in roles}
+    layout = Layout("dim", "dim", suffixes, add_operator=True, inline_lets=True, stochastic_depth="stochastic_depth")
+    fn = blocks_module.block_function(g, d, blocks, f"{d.kind}_block", layout)
     doc = f'"""The spec\'s \'{d.kind}\' block, printed from its recipe (keras.applications\' layer names)."""'
-    signature = f"def {d.kind}_block(x, dim, name{', drop_path_rate=0.0' * scheduled}):"
-    return [signature, f"    {doc}", *(f"    {ln}" for ln in body)]
+    signature = ", ".join(["x", "dim", "name", *(f"{p}={v!r}" for p, v in fn.params)])
+    return [f"def {fn.fname}({signature}):", f"    {doc}", *(f"    {ln}" for ln in fn.body)]
 
 
 def _emit(c: Compiled) -> str:
@@ -127,7 +94,7 @@ def _emit(c: Compiled) -> str:
         HELPERS,
         "",
         "",
-        *block_function(d, bool(rate)),
+        *block_function(g, d, model.blocks),
         "",
         "",
         f"def {d.kind}_stage(x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}):",
