@@ -203,20 +203,20 @@ class _Body:
         if isinstance(step, Norm):
             return self.norm(step, src, target, 1)
         if isinstance(step, Act):
-            call = layer("layers.Activation", (ACTIVATIONS[step.fn],), (), "")
+            call = layer("layers.Activation", (ACTIVATIONS[step.fn],), ())
             return render(call, target, src, 1, self.name(step.role))
         if isinstance(step, LayerScale):  # the file's own LayerScale (keras.applications' ConvNeXt)
-            call = layer("LayerScale", (step.init, self.text(self._channels(step))), (), "")
+            call = layer("LayerScale", (step.init, self.text(self._channels(step))), ())
             return render(call, target, src, 1, self.name(step.role))
         if isinstance(step, DropPath):
             return self.drop_path(step, src, target)
         if isinstance(step, Add) and self.layout.add_operator:  # keras.applications' ConvNeXtBlock
             return ["return shortcut + x"]
         if isinstance(step, Add) and self.residual is not True:
-            add = render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 2, self.name(step.role))
+            add = render(layer("layers.Add", (), ()), target, "[shortcut, x]", 2, self.name(step.role))
             return ["if residual:", *_indent(add)]
         if isinstance(step, Add):
-            return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
+            return render(layer("layers.Add", (), ()), target, "[shortcut, x]", 1, self.name(step.role))
         if isinstance(step, SqueezeExcite):
             return self.squeeze_excite(step, src, target)
         if isinstance(step, AntiAlias):
@@ -230,8 +230,8 @@ class _Body:
         keras.applications' ConvNeXt identity, ``Activation("linear")``; a rate that differs between the blocks
         is the parameter ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
         rate = step.rate or self.values.get("drop_path_rate", 0.0)
-        identity = layer("layers.Activation", ("linear",), (), "")
-        drop = layer("StochasticDepth", (rate,), (), "")
+        identity = layer("layers.Activation", ("linear",), ())
+        drop = layer("StochasticDepth", (rate,), ())
         dropped, kept = self.name(self.layout.stochastic_depth or step.role), self.name(step.role)
         if not isinstance(rate, Code):
             return render(drop, target, src, 1, dropped) if rate else render(identity, target, src, 1, kept)
@@ -246,9 +246,9 @@ class _Body:
             return [] if src == target else [f"{target} = {src}"]
         filt = (("filt_size", step.filt_size),)
         call = (
-            layer("blur_pool", (), (("stride", stride), *filt), "")
+            layer("blur_pool", (), (("stride", stride), *filt))
             if step.mode == "blur"
-            else layer("layers.AveragePooling2D", (stride,), (("strides", stride),), "")
+            else layer("layers.AveragePooling2D", (stride,), (("strides", stride),))
         )
         if not isinstance(stride, Code):
             return render(call, target, src, 1, self.name(step.role))
@@ -258,7 +258,7 @@ class _Body:
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
         if step.linear and not step.stride and self.text(step.groups).text == "1":  # a Dense on the channels
-            call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),), "")
+            call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),))
             return render(call, target, src, indent, self.name(step.role))
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
             if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
@@ -268,7 +268,7 @@ class _Body:
         lines, padding = [], "valid"
         if k > 1 and (self.explicit or stride != 1):
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),), "")
+            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),))
             lines += render(pad, target, src, indent, self.name(step.role, pad_name))
             src = target
         elif k > 1:
@@ -278,35 +278,35 @@ class _Body:
         init = Code(CONV_INITIALIZER) if self.he else None
         kwargs = (("strides", stride), ("padding", padding), ("dilation_rate", dilation), ("groups", groups),
                   ("use_bias", step.bias), ("kernel_initializer", init))  # fmt: skip
-        call = layer("layers.Conv2D", (self.text(step.width), k), kwargs, "")
+        call = layer("layers.Conv2D", (self.text(step.width), k), kwargs)
         return lines + render(call, target, src, indent, self.name(step.role))
 
     def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
         n, gamma = step.norm, "zeros" if step.zero_init else "ones"
         if n.kind == "layernorm":  # over the channels (the last axis)
             kwargs = (("epsilon", n.eps), ("gamma_initializer", gamma))
-            return render(layer("layers.LayerNormalization", (), kwargs, ""), target, src, indent, self.name(step.role))
+            return render(layer("layers.LayerNormalization", (), kwargs), target, src, indent, self.name(step.role))
         if n.kind == "groupnorm":
             kwargs = (("groups", n.groups), ("axis", 3), ("epsilon", n.eps), ("gamma_initializer", gamma))
-            call = layer("layers.GroupNormalization", (), kwargs, "")
+            call = layer("layers.GroupNormalization", (), kwargs)
         else:  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
             momentum = round(1.0 - n.momentum, 12)
             kwargs = (("axis", 3), ("epsilon", n.eps), ("momentum", momentum), ("gamma_initializer", gamma))
-            call = layer("layers.BatchNormalization", (), kwargs, "")
+            call = layer("layers.BatchNormalization", (), kwargs)
         return render(call, target, src, indent, self.name(step.role))
 
     def squeeze_excite(self, step: SqueezeExcite, src: str, target: str) -> list[str]:
         """Global average pool → 1x1 conv (hidden) → ReLU → 1x1 conv back → sigmoid → ``Multiply``."""
         channels = self.text(self._channels(step))
         calls = [
-            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),), ""), "se_pool", src),
-            (layer("layers.Conv2D", (self.text(step.hidden), 1), (), ""), "se_reduce", "se"),
-            (layer("layers.Activation", ("relu",), (), ""), "se_act", "se"),
-            (layer("layers.Conv2D", (channels, 1), (), ""), "se_expand", "se"),
-            (layer("layers.Activation", ("sigmoid",), (), ""), "se_gate", "se"),
+            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "se_pool", src),
+            (layer("layers.Conv2D", (self.text(step.hidden), 1), ()), "se_reduce", "se"),
+            (layer("layers.Activation", ("relu",), ()), "se_act", "se"),
+            (layer("layers.Conv2D", (channels, 1), ()), "se_expand", "se"),
+            (layer("layers.Activation", ("sigmoid",), ()), "se_gate", "se"),
         ]
         out = [ln for call, role, s in calls for ln in render(call, "se", s, 1, self.name(role))]
-        return out + render(layer("layers.Multiply", (), (), ""), target, f"[{src}, se]", 1, self.name("se_scale"))
+        return out + render(layer("layers.Multiply", (), ()), target, f"[{src}, se]", 1, self.name("se_scale"))
 
     def _channels(self, step) -> Expr:
         steps = self.d.recipe.steps
@@ -317,16 +317,16 @@ class _Body:
         """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""
         k = self.text(step.kernel)
         k = int(k.text) if k.text.isdigit() else k
-        conv = layer("layers.Conv1D", (1, k), (("padding", "same"), ("use_bias", False)), "")
+        conv = layer("layers.Conv1D", (1, k), (("padding", "same"), ("use_bias", False)))
         calls = [
-            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),), ""), "eca_pool", src, None),
-            (layer("layers.Reshape", ((-1, 1),), (), ""), "eca_conv", "se", lambda n: f"{n}_reshape"),
+            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "eca_pool", src, None),
+            (layer("layers.Reshape", ((-1, 1),), ()), "eca_conv", "se", lambda n: f"{n}_reshape"),
             (conv, "eca_conv", "se", None),
-            (layer("layers.Reshape", ((1, 1, -1),), (), ""), "eca_conv", "se", lambda n: f"{n}_restore"),
-            (layer("layers.Activation", ("sigmoid",), (), ""), "eca_gate", "se", None),
+            (layer("layers.Reshape", ((1, 1, -1),), ()), "eca_conv", "se", lambda n: f"{n}_restore"),
+            (layer("layers.Activation", ("sigmoid",), ()), "eca_gate", "se", None),
         ]
         out = [ln for c, role, s, f in calls for ln in render(c, "se", s, 1, self.name(role, f or (lambda n: n)))]
-        return out + render(layer("layers.Multiply", (), (), ""), target, f"[{src}, se]", 1, self.name("eca_scale"))
+        return out + render(layer("layers.Multiply", (), ()), target, f"[{src}, se]", 1, self.name("eca_scale"))
 
     def shortcut(self, preact: str) -> list[str]:
         """The shortcut: a projection, an identity (subsampled, zero-padded) or a ``conv_shortcut`` switch."""
@@ -377,9 +377,9 @@ class _Body:
             return self.norm(op, src, "shortcut", indent)
         if isinstance(op, Pool):
             s = v["stride"]
-            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")), "")
+            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")))
         elif op == "subsample":
-            call = layer("layers.MaxPooling2D", (1,), (("strides", v["stride"]),), "")
+            call = layer("layers.MaxPooling2D", (1,), (("strides", v["stride"]),))
         else:  # option A: zero channels, half before and half after
             p = v["pad_channels"]
             half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2

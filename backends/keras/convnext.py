@@ -12,71 +12,55 @@ keras.applications': ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_s
 
 from __future__ import annotations
 
-from archc.backends.keras import blocks as blocks_module
-from archc.backends.keras.blocks import Layout
+from archc.backends.keras.blocks import Layout, block_function
 from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
+from archc.backends.keras.printers import Unsupported
+from archc.backends.keras.view import constructor_name
 
 from archc.codegen import provenance
-from archc.diagnostics import Diagnostic, SpecError
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
 from archc.pipeline import Compiled
 
 HELPERS = f"{LAYER_SCALE}\n\n\n{STOCHASTIC_DEPTH}"
 
 
-class _Refused(Exception):
-    def __init__(self, message: str, origin: tuple):
-        super().__init__(message)
-        self.message, self.origin = message, origin
+def _refused(message: str, *origin) -> Unsupported:
+    return Unsupported("", message, origin)
 
 
-def emit(c: Compiled) -> str:
-    try:
-        return _emit(c)
-    except _Refused as exc:
-        mark = c.loaded.marks.value(exc.origin)
-        help = "use the PyTorch backend (--backend pytorch) for this spec, or change the spec"
-        raise SpecError([Diagnostic(mark.path, mark.line, mark.col, "E403", f"keras: {exc.message}", help)]) from None
-
-
-def constructor_name(spec_name: str) -> str:
-    """keras.applications' constructor: ``convnext_tiny`` → ``ConvNeXtTiny``."""
-    rest = spec_name.removeprefix("convnext")
-    return "ConvNeXt" + "".join({"xlarge": "XLarge"}.get(p, p.capitalize()) for p in rest.split("_") if p)
-
-
-def block_function(g, d, blocks) -> list[str]:
+def convnext_block(g, d, blocks) -> list[str]:
     """The user block ``d`` as keras.applications' ``ConvNeXtBlock``: ``{kind}_block(x, dim, name)``, printed
     from its recipe by the block printer of the ResNet layout (:mod:`archc.backends.keras.blocks`); it takes a
     ``drop_path_rate`` where the spec's rises over the blocks."""
     kinds = [s.kind for s in d.recipe.steps]
     if kinds[0] != "branch" or kinds[-1] != "add":
-        raise _Refused("a ConvNeXt block branches at its input and adds last", ("blocks", d.kind))
+        raise _refused("a ConvNeXt block branches at its input and adds last", "blocks", d.kind)
     roles = {getattr(s, "role", "") for s in d.recipe.steps} | {"stochastic_depth"}
     suffixes = {role: f"_{_LOCAL.get(role, role)}" for role in roles}
     layout = Layout("dim", "dim", suffixes, add_operator=True, inline_lets=True, stochastic_depth="stochastic_depth")
-    fn = blocks_module.block_function(g, d, blocks, f"{d.kind}_block", layout)
+    fn = block_function(g, d, blocks, f"{d.kind}_block", layout)
     doc = f'"""The spec\'s \'{d.kind}\' block, printed from its recipe (keras.applications\' layer names)."""'
     signature = ", ".join(["x", "dim", "name", *(f"{p}={v!r}" for p, v in fn.params)])
     return [f"def {fn.fname}({signature}):", f"    {doc}", *(f"    {ln}" for ln in fn.body)]
 
 
-def _emit(c: Compiled) -> str:
+def emit(c: Compiled) -> str:
+    """The whole file; :class:`Unsupported` (located by its ``origin`` in the spec) for what it cannot print."""
     g, spec = c.graph, c.spec
     model = g.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
-        raise _Refused("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
+        raise _refused("a ConvNeXt layout needs one user-defined block for every stage", "block")
     d = model.definitions[0]
     if not all(b.residual for b in model.blocks):
-        raise _Refused("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
-                       ("blocks", d.kind))  # fmt: skip
+        raise _refused("a ConvNeXt block without its shortcut (shortcut: identity on one that changes its shape)",
+                       "blocks", d.kind)  # fmt: skip
     rate = spec.drop_path_rate  # keras.applications' ConvNeXt(drop_path_rate=…): np.linspace over the blocks
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
-        raise _Refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", ("downsample",))
+        raise _refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", "downsample")
     stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
     if [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
-        raise _Refused("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
+        raise _refused("a ConvNeXt stem is one patchify conv and a LayerNorm", "stem")
     a, eps = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]["eps"]
     k, s = a["kernel"][0], a["stride"][0]
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
@@ -94,7 +78,7 @@ def _emit(c: Compiled) -> str:
         HELPERS,
         "",
         "",
-        *block_function(g, d, model.blocks),
+        *convnext_block(g, d, model.blocks),
         "",
         "",
         f"def {d.kind}_stage(x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}):",

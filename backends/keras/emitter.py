@@ -21,15 +21,14 @@ def emit(compiled: Compiled) -> str:
     from archc.backends.keras.printers import Unsupported
     from archc.backends.keras.view import build_view
 
-    if compiled.spec.family == "convnext":  # keras.applications' ConvNeXt, printed whole
-        from archc.backends.keras import convnext
-
-        return convnext.emit(compiled)
-
     try:
+        if compiled.spec.family == "convnext":  # keras.applications' ConvNeXt, printed whole
+            from archc.backends.keras import convnext
+
+            return convnext.emit(compiled)
         view = build_view(compiled)
     except Unsupported as exc:
-        mark = compiled.loaded.marks.value(compiled.graph.nodes[exc.node]["origin"])
+        mark = compiled.loaded.marks.value(exc.origin or compiled.graph.nodes[exc.node]["origin"])
         help = "use the PyTorch backend (--backend pytorch) for this spec, or change the spec"
         raise SpecError([Diagnostic(mark.path, mark.line, mark.col, "E403", f"keras: {exc.message}", help)]) from None
     return environment(TEMPLATES).get_template("model.py.j2").render(m=view)

@@ -40,11 +40,11 @@ def is_default(func: str, key: str, value) -> bool:
 
 
 class Unsupported(NotImplementedError):
-    """The IR holds something the Keras backend cannot express; ``node`` locates it in the spec."""
+    """The IR holds something the Keras backend cannot express; ``node`` (or ``origin``) locates it in the spec."""
 
-    def __init__(self, node: str, message: str):
+    def __init__(self, node: str, message: str, origin: tuple | None = None):
         super().__init__(f"{node}: {message}")
-        self.node, self.message = node, message
+        self.node, self.message, self.origin = node, message, origin
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ def render(call: Call, target: str, operand: str, indent: int, name=None) -> lis
     return call_statement(target, call.func, arguments(call.args, kwargs), f"({operand})", indent)
 
 
-def layer(func: str, args: tuple, kwargs: tuple, node: str) -> Call:
+def layer(func: str, args: tuple, kwargs: tuple) -> Call:
     """A call printed inside a block function (its name and inputs are the block's)."""
-    return Call(func, args, kwargs, None, (), node, node)
+    return Call(func, args, kwargs, None, (), "", "")
 
 
 def _pair(value: tuple[int, int]):

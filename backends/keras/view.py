@@ -26,6 +26,7 @@ from archc.pipeline import Compiled
 _WORDS = {"resnet": "ResNet", "resnext": "ResNeXt", "vgg": "VGG", "preact": "PreAct", "se": "SE", "v": "V"}
 _WORDS |= {"regnetx": "RegNetX", "regnety": "RegNetY", "seresnet": "SEResNet", "seresnext": "SEResNeXt"}
 _WORDS |= {"ecaresnet": "ECAResNet", "ecaresnext": "ECAResNeXt", "ecaresnetlight": "ECAResNetLight"}
+_WORDS |= {"convnext": "ConvNeXt", "xlarge": "XLarge"}
 _TOP = ("global_pool", "adaptive_pool", "flatten", "linear")  # the first op of the classifier top
 
 
