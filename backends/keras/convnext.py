@@ -1,13 +1,12 @@
-"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``), its block printed from the
-recipe: the whole generated file.
+"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``): the view of the generated
+file, which the ResNet layout's template prints (:mod:`archc.backends.keras.emitter`).
 
-The user block (``blocks:``) is one function whose layers walk the recipe's steps (Keras is channels-last
-throughout: a ``linear`` conv is a ``Dense``, a depthwise conv a grouped ``Conv2D``, a LayerNorm a
-``LayerNormalization``, layer scale the file's own ``LayerScale``, drop path at rate 0 keras.applications'
-``Activation("linear")`` ``_identity`` and otherwise the file's own ``StochasticDepth``). Layer names are
-keras.applications': ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_stem`` and
-``_downsampling_block_{i}`` Sequentials, ``_head_gap`` / ``_head_layernorm`` / ``_head_dense``, and the
-``_prestem_normalization`` of ``include_preprocessing``. The file is standalone (keras only).
+The user block (``blocks:``) is printed from its recipe by the block printer of the ResNet layout
+(:func:`archc.backends.keras.blocks.block_function`) as keras.applications' ``ConvNeXtBlock`` lays it out (a
+:class:`~archc.backends.keras.blocks.Layout`). Layer names are keras.applications':
+``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_stem`` and ``_downsampling_block_{i}`` Sequentials,
+``_head_gap`` / ``_head_layernorm`` / ``_head_dense``, and the ``_prestem_normalization`` of
+``include_preprocessing``. The file is standalone (keras only).
 """
 
 from __future__ import annotations
@@ -15,20 +14,19 @@ from __future__ import annotations
 from archc.backends.keras.blocks import Layout, block_function
 from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import Unsupported
-from archc.backends.keras.view import constructor_name
+from archc.backends.keras.pycode import literal
+from archc.backends.keras.view import FileView, constructor_name
 
 from archc.codegen import provenance
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
 from archc.pipeline import Compiled
-
-HELPERS = f"{LAYER_SCALE}\n\n\n{STOCHASTIC_DEPTH}"
 
 
 def _refused(message: str, *origin) -> Unsupported:
     return Unsupported("", message, origin)
 
 
-def convnext_block(g, d, blocks) -> list[str]:
+def convnext_block(g, d, blocks) -> dict:
     """The user block ``d`` as keras.applications' ``ConvNeXtBlock``: ``{kind}_block(x, dim, name)``, printed
     from its recipe by the block printer of the ResNet layout (:mod:`archc.backends.keras.blocks`); it takes a
     ``drop_path_rate`` where the spec's rises over the blocks."""
@@ -41,11 +39,12 @@ def convnext_block(g, d, blocks) -> list[str]:
     fn = block_function(g, d, blocks, f"{d.kind}_block", layout)
     doc = f'"""The spec\'s \'{d.kind}\' block, printed from its recipe (keras.applications\' layer names)."""'
     signature = ", ".join(["x", "dim", "name", *(f"{p}={v!r}" for p, v in fn.params)])
-    return [f"def {fn.fname}({signature}):", f"    {doc}", *(f"    {ln}" for ln in fn.body)]
+    return {"fname": fn.fname, "signature": signature, "body": [doc, *fn.body]}
 
 
-def emit(c: Compiled) -> str:
-    """The whole file; :class:`Unsupported` (located by its ``origin`` in the spec) for what it cannot print."""
+def build_view(c: Compiled) -> FileView:
+    """The file's view (the ResNet layout's template prints it); :class:`Unsupported`, located by its ``origin``
+    in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
     g, spec = c.graph, c.spec
     model = g.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
@@ -65,130 +64,59 @@ def emit(c: Compiled) -> str:
     k, s = a["kernel"][0], a["stride"][0]
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
     h, w = spec.input.size
-    ctor = constructor_name(spec.name)
-    lines = [
-        provenance(c.loaded.source, c.loaded.sha256),
-        f'"""{ctor} for Keras 3: functional API, channels-last inputs, keras.applications\' ConvNeXt layer names."""',
-        "",
-        "import keras",
-        *["import numpy as np"] * bool(rate),
-        "from keras import layers",
-        "",
-        "",
-        HELPERS,
-        "",
-        "",
-        *convnext_block(g, d, model.blocks),
-        "",
-        "",
-        f"def {d.kind}_stage(x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}):",
-        '    """Stage `index`: a downsampling block in front (not in the first stage), then `depth` blocks."""',
-        "    if index > 0:",
-        "        x = keras.Sequential(",
-        "            [",
-        f'                layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_downsampling_layernorm_{{index - 1}}"),',
-        '                layers.Conv2D(dim, 2, strides=2, name=f"{name}_downsampling_conv_{index - 1}"),',
-        "            ],",
-        '            name=f"{name}_downsampling_block_{index - 1}",',
-        "        )(x)",
-        *["    drop_path_rates = drop_path_rates or [0.0] * depth"] * bool(rate),
-        "    for j in range(depth):",
-        f'        x = {d.kind}_block(x, dim, f"{{name}}_stage_{{index}}_block_{{j}}"'
-        + ", drop_path_rates[j]" * bool(rate)
-        + ")",
-        "    return x",
-        "",
-        "",
-        f"def {ctor}(",
-        "    include_top=True,",
-        "    include_preprocessing=True,",
-        "    weights=None,",
-        "    input_tensor=None,",
-        "    input_shape=None,",
-        "    pooling=None,",
-        f"    classes={spec.head.classes},",
-        '    classifier_activation="softmax",',
-        f'    name="{spec.name}",',
-        *[f"    drop_path_rate={rate!r},"] * bool(rate),
-        "):",
-        '    """Build the model (the signature of keras.applications\' ConvNeXt).',
-        "",
-        "    Args:",
-        "        include_top: whether to include the classifier head.",
-        "        include_preprocessing: whether the model normalises its inputs (ImageNet mean and variance).",
-        "        weights: `None` (random initialisation) or the path to a `.weights.h5` file; nothing is downloaded.",
-        "        input_tensor: optional Keras tensor to use as the model's input.",
-        f"        input_shape: optional `(height, width, channels)`; default ({h}, {w}, {spec.input.channels}) with "
-        "the top.",
-        '        pooling: without the top, `None`, `"avg"` or `"max"` (then a LayerNormalization, as keras does).',
-        "        classes: number of classes of the classifier.",
-        "        classifier_activation: activation of the classifier (`None` for logits).",
-        "        name: the model's name.",
-        *["        drop_path_rate: stochastic depth, rising linearly over the blocks from 0 to this rate."]
-        * bool(rate),
-        '    """',
-        '    if weights is not None and not str(weights).endswith(".weights.h5"):',
-        "        raise ValueError(",
-        '            "`weights` must be None or the path to a .weights.h5 file (this model downloads nothing); "',
-        '            f"got weights={weights!r}"',
-        "        )",
-        "    if input_shape is None:",
-        f"        input_shape = ({h}, {w}, {spec.input.channels}) if include_top else (None, None, "
-        f"{spec.input.channels})",
-        "    if input_tensor is None:",
-        "        img_input = layers.Input(shape=input_shape)",
-        "    elif keras.backend.is_keras_tensor(input_tensor):",
-        "        img_input = input_tensor",
-        "    else:",
-        "        img_input = layers.Input(tensor=input_tensor, shape=input_shape)",
-        "",
-        "    x = img_input",
-        "    if include_preprocessing and input_shape[-1] == 3:",
-        "        x = layers.Normalization(",
-        "            mean=[0.485 * 255, 0.456 * 255, 0.406 * 255],",
-        "            variance=[(0.229 * 255) ** 2, (0.224 * 255) ** 2, (0.225 * 255) ** 2],",
-        '            name=f"{name}_prestem_normalization",',
-        "        )(x)",
-        f"    stages = [{table}]  # (width, blocks) of each stage",
-        "    x = keras.Sequential(",
-        "        [",
-        f'            layers.Conv2D({a["out_channels"]}, {k}, strides={s}, name=f"{{name}}_stem_conv"),',
-        f'            layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_stem_layernorm"),',
-        "        ],",
-        '        name=f"{name}_stem",',
+    view = FileView(
+        provenance(c.loaded.source, c.loaded.sha256), [], constructor_name(spec.name), literal(spec.name),
+        literal(spec.head.classes), literal((h, w, spec.input.channels)), literal((None, None, spec.input.channels)),
+        helpers=[LAYER_SCALE, STOCHASTIC_DEPTH], names_of="' ConvNeXt", third_party=["import numpy as np"] * bool(rate),
+        convnext=True, drop_path_rate=repr(rate) * bool(rate),
+    )  # fmt: skip
+    view.functions = [convnext_block(g, d, model.blocks), {
+        "fname": f"{d.kind}_stage",
+        "signature": f"x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}",
+        "body": [
+            '"""Stage `index`: a downsampling block in front (not in the first stage), then `depth` blocks."""',
+            "if index > 0:",
+            "    x = keras.Sequential(",
+            "        [",
+            f'            layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_downsampling_layernorm_{{index - 1}}"),',
+            '            layers.Conv2D(dim, 2, strides=2, name=f"{name}_downsampling_conv_{index - 1}"),',
+            "        ],",
+            '        name=f"{name}_downsampling_block_{index - 1}",',
+            "    )(x)",
+            *["drop_path_rates = drop_path_rates or [0.0] * depth"] * bool(rate),
+            "for j in range(depth):",
+            f'    x = {d.kind}_block(x, dim, f"{{name}}_stage_{{index}}_block_{{j}}"{", drop_path_rates[j]" * bool(rate)})',
+            "return x",
+        ],
+    }]  # fmt: skip
+    view.body = [
+        "x = img_input",
+        "if include_preprocessing and input_shape[-1] == 3:",
+        "    x = layers.Normalization(",
+        "        mean=[0.485 * 255, 0.456 * 255, 0.406 * 255],",
+        "        variance=[(0.229 * 255) ** 2, (0.224 * 255) ** 2, (0.225 * 255) ** 2],",
+        '        name=f"{name}_prestem_normalization",',
         "    )(x)",
-        *[
-            "    rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
-            "    cur = 0",
-        ]
-        * bool(rate),
-        "    for i, (dim, depth) in enumerate(stages):",
-        f"        x = {d.kind}_stage(x, dim, depth, name, i{', rates[cur : cur + depth]' * bool(rate)})",
-        *["        cur += depth"] * bool(rate),
-        "",
-        "    if include_top:",
-        '        x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)',
-        f'        x = layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_head_layernorm")(x)',
-        '        x = layers.Dense(classes, activation=classifier_activation, name=f"{name}_head_dense")(x)',
-        "    else:",
-        '        if pooling == "avg":',
-        "            x = layers.GlobalAveragePooling2D()(x)",
-        '        elif pooling == "max":',
-        "            x = layers.GlobalMaxPooling2D()(x)",
-        f"        x = layers.LayerNormalization(epsilon={eps!r})(x)",
-        "",
-        "    inputs = img_input if input_tensor is None else keras.utils.get_source_inputs(input_tensor)",
-        "    model = keras.Model(inputs, x, name=name)",
-        "    if weights is not None:",
-        "        model.load_weights(weights)",
-        "    return model",
-        "",
-        "",
-        "def build_model(**kwargs):",
-        f'    """The model with this spec\'s defaults, keyword arguments as for `{ctor}`; like the PyTorch model of',
-        "    this spec it does not normalise its inputs unless asked (`include_preprocessing=True`, keras.applications'",
-        '    default for the constructor)."""',
-        '    kwargs.setdefault("include_preprocessing", False)',
-        f"    return {ctor}(**kwargs)",
+        f"stages = [{table}]  # (width, blocks) of each stage",
+        "x = keras.Sequential(",
+        "    [",
+        f'        layers.Conv2D({a["out_channels"]}, {k}, strides={s}, name=f"{{name}}_stem_conv"),',
+        f'        layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_stem_layernorm"),',
+        "    ],",
+        '    name=f"{name}_stem",',
+        ")(x)",
+        *["rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
+          "cur = 0"] * bool(rate),
+        "for i, (dim, depth) in enumerate(stages):",
+        f"    x = {d.kind}_stage(x, dim, depth, name, i{', rates[cur : cur + depth]' * bool(rate)})",
+        *["    cur += depth"] * bool(rate),
+    ]  # fmt: skip
+    view.head = [
+        'x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)',
+        f'x = layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_head_layernorm")(x)',
+        'x = layers.Dense(classes, activation=classifier_activation, name=f"{name}_head_dense")(x)',
     ]
-    return "\n".join(lines) + "\n"
+    view.no_top = ["else:", '    if pooling == "avg":', "        x = layers.GlobalAveragePooling2D()(x)",
+                   '    elif pooling == "max":', "        x = layers.GlobalMaxPooling2D()(x)",
+                   f"    x = layers.LayerNormalization(epsilon={eps!r})(x)"]  # fmt: skip
+    return view

@@ -22,11 +22,12 @@ def emit(compiled: Compiled) -> str:
     from archc.backends.keras.view import build_view
 
     try:
-        if compiled.spec.family == "convnext":  # keras.applications' ConvNeXt, printed whole
+        if compiled.spec.family == "convnext":  # keras.applications' ConvNeXt layout
             from archc.backends.keras import convnext
 
-            return convnext.emit(compiled)
-        view = build_view(compiled)
+            view = convnext.build_view(compiled)
+        else:
+            view = build_view(compiled)
     except Unsupported as exc:
         mark = compiled.loaded.marks.value(exc.origin or compiled.graph.nodes[exc.node]["origin"])
         help = "use the PyTorch backend (--backend pytorch) for this spec, or change the spec"

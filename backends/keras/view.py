@@ -55,8 +55,12 @@ class FileView:
     functions: list[dict] = field(default_factory=list)  # {fname, signature, body}
     body: list[str] = field(default_factory=list)  # model function, after the input
     head: list[str] = field(default_factory=list)  # under ``if include_top:``
-    pools: list[dict] = field(default_factory=list)  # {mode, line} for include_top=False
+    no_top: list[str] = field(default_factory=list)  # after the ``if include_top:`` lines (``pooling``)
     features: bool = False  # head.features_only: the model returns every stage's output
+    names_of: str = ""  # whose layer names: keras.applications("' ConvNeXt")
+    third_party: list[str] = field(default_factory=list)  # imports beside keras (numpy)
+    convnext: bool = False  # keras.applications' ConvNeXt constructor (``include_preprocessing``, its no-top norm)
+    drop_path_rate: str = ""  # its ``drop_path_rate`` argument, where the spec sets one
 
 
 class _Printer:
@@ -226,6 +230,5 @@ def build_view(c: Compiled) -> FileView:
             stack = p.stacks[d]
             view.functions.append({"fname": stack.fname, "signature": stack.signature, "body": stack.body()})
     for mode, cls in GLOBAL_POOLS.items():
-        line = f"x = {cls}(name={literal(keras_pool_name(mode))})(x)"
-        view.pools.append({"mode": literal(mode), "line": line})
+        view.no_top += [f"elif pooling == {literal(mode)}:", f"    x = {cls}(name={literal(keras_pool_name(mode))})(x)"]
     return view
