@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, render
+from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
@@ -282,17 +282,8 @@ class _Body:
         return lines + render(call, target, src, indent, self.name(step.role))
 
     def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
-        n, gamma = step.norm, "zeros" if step.zero_init else "ones"
-        if n.kind == "layernorm":  # over the channels (the last axis)
-            kwargs = (("epsilon", n.eps), ("gamma_initializer", gamma))
-            return render(layer("layers.LayerNormalization", (), kwargs), target, src, indent, self.name(step.role))
-        if n.kind == "groupnorm":
-            kwargs = (("groups", n.groups), ("axis", 3), ("epsilon", n.eps), ("gamma_initializer", gamma))
-            call = layer("layers.GroupNormalization", (), kwargs)
-        else:  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
-            momentum = round(1.0 - n.momentum, 12)
-            kwargs = (("axis", 3), ("epsilon", n.eps), ("momentum", momentum), ("gamma_initializer", gamma))
-            call = layer("layers.BatchNormalization", (), kwargs)
+        n = step.norm
+        call = norm_layer(n.kind, n.eps, n.momentum, n.groups, step.zero_init)
         return render(call, target, src, indent, self.name(step.role))
 
     def squeeze_excite(self, step: SqueezeExcite, src: str, target: str) -> list[str]:

@@ -126,19 +126,24 @@ def conv_kwargs(g: nx.DiGraph, strides, padding, dilation, groups, activation, b
     return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, padding, dilation, groups, activation, bias, init)))
 
 
-def batchnorm(g: nx.DiGraph, node: str) -> list[Call]:
-    a = g.nodes[node]["attrs"]
-    momentum = round(1.0 - a["momentum"], 12)  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
-    gamma = "zeros" if a.get("zero_init") else "ones"  # zero_init_last_bn
-    kwargs = (("axis", 3), ("epsilon", a["eps"]), ("momentum", momentum), ("gamma_initializer", gamma))
-    return [_simple(g, node, "layers.BatchNormalization", (), kwargs)]
+def norm_layer(kind: str, eps: float, momentum: float, groups: int, zero_init: bool) -> Call:
+    """A norm over the channels (the last axis); ``zero_init``: gamma starts at 0 (``zero_init_last_bn``)."""
+    gamma = "zeros" if zero_init else "ones"
+    if kind == "layernorm":
+        return layer("layers.LayerNormalization", (), (("epsilon", eps), ("gamma_initializer", gamma)))
+    if kind == "groupnorm":
+        kwargs = (("groups", groups), ("axis", 3), ("epsilon", eps), ("gamma_initializer", gamma))
+        return layer("layers.GroupNormalization", (), kwargs)
+    momentum = round(1.0 - momentum, 12)  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
+    kwargs = (("axis", 3), ("epsilon", eps), ("momentum", momentum), ("gamma_initializer", gamma))
+    return layer("layers.BatchNormalization", (), kwargs)
 
 
-def groupnorm(g: nx.DiGraph, node: str) -> list[Call]:
+def norm(g: nx.DiGraph, node: str) -> list[Call]:
+    """BatchNorm, GroupNorm, LayerNorm (a stem's, a downsampling layer's, a head's)."""
     a = g.nodes[node]["attrs"]
-    gamma = "zeros" if a.get("zero_init") else "ones"  # zero_init_last_bn
-    kwargs = (("groups", a["groups"]), ("axis", 3), ("epsilon", a["eps"]), ("gamma_initializer", gamma))
-    return [_simple(g, node, "layers.GroupNormalization", (), kwargs)]
+    call = norm_layer(g.nodes[node]["op"], a["eps"], a.get("momentum"), a.get("groups"), a.get("zero_init"))
+    return [_simple(g, node, call.func, call.args, call.kwargs)]
 
 
 def relu(g: nx.DiGraph, node: str) -> list[Call]:
@@ -151,13 +156,6 @@ def relu(g: nx.DiGraph, node: str) -> list[Call]:
 def activation(g: nx.DiGraph, node: str) -> list[Call]:
     """GELU, ReLU6, SiLU, Hardswish (a stem's, with ``defaults.activation``) as ``layers.Activation``."""
     return [_simple(g, node, "layers.Activation", (ACTIVATIONS[g.nodes[node]["op"]],), ())]
-
-
-def layernorm(g: nx.DiGraph, node: str) -> list[Call]:
-    """LayerNorm over the channels — the last axis, channels-last — (a stem's, a downsampling layer's, a head's)."""
-    a = g.nodes[node]["attrs"]
-    gamma = "zeros" if a.get("zero_init") else "ones"
-    return [_simple(g, node, "layers.LayerNormalization", (), (("epsilon", a["eps"]), ("gamma_initializer", gamma)))]
 
 
 def _fused_activation(g: nx.DiGraph, node: str):
@@ -248,11 +246,11 @@ def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> 
 PRINTERS = {
     f.__name__: f
     for f in (
-        conv, batchnorm, groupnorm, layernorm, relu, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear,
-        dropout,
+        conv, relu, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear, dropout,
     )
 }  # fmt: skip
 PRINTERS |= {fn: activation for fn in ("gelu", "relu6", "silu", "hardswish")}
+PRINTERS |= {kind: norm for kind in ("batchnorm", "groupnorm", "layernorm")}
 
 
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:
