@@ -1,8 +1,8 @@
 """Layers and activations the generated Keras files define or name themselves, shared by the ConvNeXt layout
 (:mod:`archc.backends.keras.convnext`) and the block functions of the ResNet layout
 (:mod:`archc.backends.keras.blocks`): keras.applications' ``LayerScale`` and a ``StochasticDepth`` (drop path,
-identity in inference) as source text — a generated file stays standalone — and the Keras name of each
-activation a recipe may hold.
+identity in inference) and timm's BlurPool2d (``blur_pool``) as source text — a generated file stays
+standalone — and the Keras name of each activation a recipe may hold.
 """
 
 from __future__ import annotations
@@ -52,3 +52,24 @@ STOCHASTIC_DEPTH = '''class StochasticDepth(layers.Layer):
         config = super().get_config()
         config.update({"drop_path_rate": self.drop_path_rate})
         return config'''
+
+BLUR_POOL = '''def blur_pool(stride=2, filt_size=3, name=None):
+    """Anti-aliased downsampling as timm's BlurPool2d: reflect padding, then a fixed binomial filter per channel
+    (a DepthwiseConv2D whose kernel is not trainable) applied with the stride."""
+
+    def apply(x):
+        coeffs = [math.comb(filt_size - 1, k) / 2 ** (filt_size - 1) for k in range(filt_size)]
+        kernel = [[[[a * b]] for b in coeffs] for a in coeffs]  # (k, k, 1, 1): the same filter on every channel
+        pad = (stride - 1 + filt_size - 1) // 2
+        x = keras.ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
+        blur = layers.DepthwiseConv2D(
+            filt_size,
+            strides=stride,
+            use_bias=False,
+            trainable=False,
+            depthwise_initializer=keras.initializers.Constant(kernel),
+            name=name,
+        )
+        return blur(x)
+
+    return apply'''

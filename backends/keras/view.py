@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 from archc.backends.keras.blocks import block_function, function_name
-from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
+from archc.backends.keras.layer_sources import BLUR_POOL, LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, Unsupported, print_op, render
 from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
@@ -146,46 +146,21 @@ def _bodies(g: nx.DiGraph, p: _Printer) -> tuple[list[str], list[str]]:
     return body, head
 
 
-BLUR_POOL = '''def blur_pool(stride=2, filt_size=3, name=None):
-    """Anti-aliased downsampling as timm's BlurPool2d: reflect padding, then a fixed binomial filter per channel
-    (a DepthwiseConv2D whose kernel is not trainable) applied with the stride."""
-
-    def apply(x):
-        coeffs = [math.comb(filt_size - 1, k) / 2 ** (filt_size - 1) for k in range(filt_size)]
-        kernel = [[[[a * b]] for b in coeffs] for a in coeffs]  # (k, k, 1, 1): the same filter on every channel
-        pad = (stride - 1 + filt_size - 1) // 2
-        x = keras.ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
-        blur = layers.DepthwiseConv2D(
-            filt_size,
-            strides=stride,
-            use_bias=False,
-            trainable=False,
-            depthwise_initializer=keras.initializers.Constant(kernel),
-            name=name,
-        )
-        return blur(x)
-
-    return apply'''
-
-
 def _comment(text: str) -> list[str]:
     return [line.strip().replace("\t", " ") for line in text.splitlines() if line.strip()]
 
 
 def _called(definitions) -> set[str]:
-    """The functions the expressions of the user blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
+    """The functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
 
     def calls(e: Expr) -> set[str]:
         inner = {n for a in e.args if isinstance(a, Expr) for n in calls(a)}
         return inner | ({e.args[0]} if e.op == "call" else set())
 
-    out: set[str] = set()
-    for d in definitions:
-        if d.custom is not None:
-            r = d.custom
-            values = [e for _, e in r.lets] + [v for s in (*r.steps, *r.shortcut.projection) for v in vars(s).values()]
-            out |= {n for v in values if isinstance(v, Expr) for n in calls(v)}
-    return out
+    recipes = [d.recipe for d in definitions]
+    values = [e for r in recipes for _, e in r.lets]
+    values += [v for r in recipes for s in (*r.steps, *r.shortcut.projection) for v in vars(s).values()]
+    return {n for v in values if isinstance(v, Expr) for n in calls(v)}
 
 
 def build_view(c: Compiled) -> FileView:
@@ -210,11 +185,10 @@ def build_view(c: Compiled) -> FileView:
             f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
         )
     view.body, view.head = _bodies(g, p)
-    attention = [d.attention for d in g.graph["blocks"].definitions if d.attention is not None]
-    called = _called(g.graph["blocks"].definitions)  # the helpers a user block's expressions call
-    if any(a.kind == "se" and a.divisor for a in attention) or "make_divisible" in called:
+    called = _called(g.graph["blocks"].definitions)  # the helpers the blocks' expressions call
+    if "make_divisible" in called:
         view.helpers.append(rules.source("make_divisible"))
-    if any(a.kind == "eca" and not a.kernel for a in attention) or "eca_kernel_size" in called:
+    if "eca_kernel_size" in called:
         view.helpers.append(rules.source("eca_kernel_size"))
         view.imports.append("import math")
     if any(op == "layer_scale" for _, op in g.nodes(data="op")):  # a user block's layer scale
