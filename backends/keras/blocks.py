@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, norm_layer, render
+from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
@@ -275,9 +275,7 @@ class _Body:
             padding = "same"
         groups = self.text(step.groups)
         groups = int(groups.text) if groups.text.isdigit() else groups
-        init = Code(CONV_INITIALIZER) if self.he else None
-        kwargs = (("strides", stride), ("padding", padding), ("dilation_rate", dilation), ("groups", groups),
-                  ("use_bias", step.bias), ("kernel_initializer", init))  # fmt: skip
+        kwargs = conv_kwargs(self.he, stride, padding, dilation, groups, None, step.bias)
         call = layer("layers.Conv2D", (self.text(step.width), k), kwargs)
         return lines + render(call, target, src, indent, self.name(step.role))
 

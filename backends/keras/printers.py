@@ -110,7 +110,8 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
     if max(a["stride"]) > 1 and max(a["dilation"]) > 1:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
     activation = _fused_activation(g, node)
-    kwargs = conv_kwargs(g, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
+    he = g.graph["blocks"].init == "he_normal"
+    kwargs = conv_kwargs(he, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
     # the spec's ``defaults.explicit_padding`` (Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
     same = not g.graph.get("explicit_padding", False)
     return _windowed(g, node, "layers.Conv2D", (a["out_channels"], _pair(a["kernel"])), kwargs, same)
@@ -120,9 +121,9 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
 CONV_INITIALIZER = "CONV_INITIALIZER"
 
 
-def conv_kwargs(g: nx.DiGraph, strides, padding, dilation, groups, activation, bias) -> tuple:
-    """A Conv2D's keyword arguments (values may be :class:`Code`); the initialiser the spec's ``init`` asks."""
-    init = Code(CONV_INITIALIZER) if g.graph["blocks"].init == "he_normal" else None
+def conv_kwargs(he: bool, strides, padding, dilation, groups, activation, bias) -> tuple:
+    """A Conv2D's keyword arguments (values may be :class:`Code`); ``he``: the spec's ``init: he_normal``."""
+    init = Code(CONV_INITIALIZER) if he else None
     return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, padding, dilation, groups, activation, bias, init)))
 
 
