@@ -147,15 +147,11 @@ def norm(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, call.func, call.args, call.kwargs)]
 
 
-def relu(g: nx.DiGraph, node: str) -> list[Call]:
-    """A ReLU with the IR hint ``fuse`` is printed as its conv/dense layer's ``activation="relu"`` (VGG)."""
+def activation(g: nx.DiGraph, node: str) -> list[Call]:
+    """ReLU, GELU, ReLU6, SiLU, Hardswish as ``layers.Activation``; a ReLU with the IR hint ``fuse`` is printed as
+    its conv/dense layer's ``activation="relu"`` (VGG)."""
     if g.nodes[node]["attrs"].get("fuse"):
         return []
-    return [_simple(g, node, "layers.Activation", ("relu",), ())]
-
-
-def activation(g: nx.DiGraph, node: str) -> list[Call]:
-    """GELU, ReLU6, SiLU, Hardswish (a stem's, with ``defaults.activation``) as ``layers.Activation``."""
     return [_simple(g, node, "layers.Activation", (ACTIVATIONS[g.nodes[node]["op"]],), ())]
 
 
@@ -245,12 +241,9 @@ def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> 
 
 
 PRINTERS = {
-    f.__name__: f
-    for f in (
-        conv, relu, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear, dropout,
-    )
-}  # fmt: skip
-PRINTERS |= {fn: activation for fn in ("gelu", "relu6", "silu", "hardswish")}
+    f.__name__: f for f in (conv, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear, dropout)
+}
+PRINTERS |= {fn: activation for fn in ACTIVATIONS}
 PRINTERS |= {kind: norm for kind in ("batchnorm", "groupnorm", "layernorm")}
 
 
