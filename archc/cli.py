@@ -7,11 +7,10 @@ Thin by design: each subcommand lives in ``archc/commands/<name>.py`` with ``reg
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
-import os
 import sys
 
+from archc import process
 from archc._version import __version__
 from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, did_you_mean, render_all, usage_error, use_color
 
@@ -155,21 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-# The cyclic garbage collector's thresholds for one command's process. Start-up creates some 50,000
-# long-lived objects (networkx, pydantic, the schema's validator, the IR) and almost no garbage cycles: at
-# CPython's default (700, 10, 10) the collector runs ~100 times during `archc cost` and finds next to nothing.
-# A first threshold of 200,000 (as mypy sets for the same reason) lets it run rarely; it still runs, so a long
-# `archc sweep` that drops thousands of graphs (networkx graphs are cycles) stays bounded in memory.
-GC_THRESHOLDS = (200_000, 30, 30)
-
-
 def entry() -> None:
-    # The console script validates only archc's own models: no pydantic plugin applies to them, and looking for
-    # plugins reads the metadata of every installed distribution on the first validation (a slower first run).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    gc.set_threshold(*GC_THRESHOLDS)
+    process.start()
     code = main()
-    # The process ends here: what is still alive goes to the collector's permanent generation, so that the
-    # interpreter's shutdown frees it by reference counting without tracing all of it again (~4% of a run).
-    gc.freeze()
+    process.end()
     sys.exit(code)
