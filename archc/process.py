@@ -12,7 +12,8 @@ run faster and change no result.
 - At the end, what is still alive goes to the collector's permanent generation (:func:`gc.freeze`): the
   interpreter's shutdown frees it by reference counting without tracing all of it again.
 
-Together: ``archc cost resnet152`` uncached runs 1,505 → 1,404 million instructions (callgrind, −6.7 %).
+Together: ``archc cost resnet152`` with an empty cache runs 1,539 → 1,429 million instructions (−7.1 %;
+``python -m benchmarks.first_run --instructions``).
 Used by :func:`archc.cli.entry` (the console script and ``python -m archc``) and by the floor of
 ``benchmarks/first_run.py``, so that both start the same way.
 """

@@ -20,7 +20,12 @@ machine; archc − floor is what archc's own code (its modules, the passes, the 
 with its ``archc/`` and ``specs/``, e.g. ``git archive <commit> archc specs | tar -x -C DIR``), run the same
 way as this one (``python -m archc`` from the checkout's folder), so the change is measured in the same run.
 
-Run: ``python -m benchmarks.first_run [--pairs N] [--spec NAME] [--before DIR]`` (default 5 pairs, resnet152).
+``--instructions`` counts instead the instructions that archc, the floor (and ``--before``) execute, under
+valgrind's callgrind (``PYTHONHASHSEED=0``): a figure that does not depend on the load (torch is not run under
+it: it would take minutes). It compares changes on a busy machine; the time ratios are the issue's figure.
+
+Run: ``python -m benchmarks.first_run [--pairs N] [--spec NAME] [--before DIR] [--instructions]`` (default 5
+pairs, resnet152).
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from benchmarks.cost_speed import TORCH_COUNT
 from benchmarks.generated import generated_source
-from benchmarks.timing import REPO, python_script, run_process
+from benchmarks.timing import REPO, child_env, python_script, run_process
 
 TARGET = 15.0  # × faster than torch + FlopCounterMode, uncached (issue 24); 20 × is the moonshot
 
@@ -141,13 +149,42 @@ def text(result: dict) -> str:
     return "\n".join(lines)
 
 
+def instructions(cmd: list[str], cwd: Path = REPO) -> int:
+    """Instructions one process executes (callgrind), with an empty summary cache of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**child_env(), "PYTHONHASHSEED": "0", "ARCHC_CACHE_DIR": tmp}
+        valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd]
+        proc = subprocess.run(valgrind, cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
+
+
+def instruction_counts(name: str, before: Path | None = None) -> str:
+    archc = [sys.executable, "-m", "archc", "cost", name]
+    counts = {"archc": instructions(archc), "floor": instructions(python_script(FLOOR))}
+    if before:
+        counts["before"] = instructions(archc, cwd=before)
+    lines = [f"archc cost {name} (empty summary cache), million instructions (callgrind, load-independent):"]
+    lines += [f"  {what:6s} {n / 1e6:8.1f}" for what, n in counts.items()]
+    lines.append(f"  archc above the floor: {(counts['archc'] - counts['floor']) / 1e6:.1f} M "
+                 f"({1 - counts['floor'] / counts['archc']:.1%} of archc)")  # fmt: skip
+    if before:
+        lines.append(f"  archc / before: {counts['archc'] / counts['before'] - 1:+.1%}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.first_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--spec", default="resnet152")
     parser.add_argument("--before", type=Path, help="an older checkout (archc/ and specs/) measured in each round")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead")
     args = parser.parse_args(argv)
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            parser.error("--instructions needs valgrind on PATH")
+        print(instruction_counts(args.spec, args.before))
+        return 0
     result = measure(args.spec, args.pairs, args.before)
     print(json.dumps(result, indent=2) if args.json else text(result))
     return 0 if result["same_figures"] else 1
