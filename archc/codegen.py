@@ -50,6 +50,10 @@ PRINTED_OPS = frozenset(
 
 
 _ACTIVATIONS = {"gelu", "relu6", "silu", "hardswish"}  # printed inside a PyTorch user block
+# What the Keras backend prints besides PRINTED_OPS, in a user block or outside one (a stem's GELU, the LayerNorm
+# of a stem, a separate downsampling layer or a head norm); layer scale and drop path only in a block.
+_KERAS_OPS = _ACTIVATIONS | {"layernorm"}
+_KERAS_BLOCK_OPS = _KERAS_OPS | {"layer_scale", "drop_path"}
 
 
 def refuse_unprinted(compiled: Compiled, backend: str) -> None:
@@ -60,6 +64,8 @@ def refuse_unprinted(compiled: Compiled, backend: str) -> None:
     exc = None
     if spec.family == "convnext":  # both backends print the ConvNeXt layout (or refuse it themselves)
         return
+    if backend == "keras":
+        return _refuse_unprinted_keras(compiled)
     block_ops = {d["op"] for _, d in g.nodes(data=True) if d["block"] is not None}
     outside = {d["op"] for _, d in g.nodes(data=True) if d["block"] is None}
     if spec.blocks and (backend != "pytorch" or block_ops - PRINTED_OPS - _ACTIVATIONS or spec.family != "resnet"):
@@ -77,6 +83,24 @@ def refuse_unprinted(compiled: Compiled, backend: str) -> None:
         if ops:
             exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
             exc.origin = ("defaults",)
+    if exc is not None:
+        raise exc
+
+
+def _refuse_unprinted_keras(compiled: Compiled) -> None:
+    """Keras prints user blocks in the ResNet layout (the ops of :data:`_KERAS_BLOCK_OPS` too), separate
+    downsampling layers and a head norm; what else it cannot print its emitter refuses, located at the op."""
+    g, spec = compiled.graph, compiled.spec
+    block_ops = {d["op"] for _, d in g.nodes(data=True) if d["block"] is not None}
+    outside = {d["op"] for _, d in g.nodes(data=True) if d["block"] is None}
+    exc = None
+    if spec.blocks and spec.family != "resnet":
+        exc = Unsupported(f"user-defined blocks ('blocks:' {', '.join(spec.blocks)}) are not printed in the "
+                          f"{spec.family} family in Keras yet")  # fmt: skip
+        exc.origin = ("blocks",)
+    elif ops := sorted(outside - PRINTED_OPS - _KERAS_OPS | (block_ops - PRINTED_OPS - _KERAS_BLOCK_OPS)):
+        exc = Unsupported(f"the ops {', '.join(ops)} are not printed yet")
+        exc.origin = ("blocks",) if set(ops) <= block_ops and spec.blocks else ("defaults",)
     if exc is not None:
         raise exc
 

@@ -10,6 +10,14 @@ defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.ap
 Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding: a conv that may stride, or a spec with
 ``defaults.explicit_padding`` (graph attribute ``explicit_padding``), gets a ZeroPadding2D + ``"valid"``; any
 other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces exactly.
+
+A user block (``blocks:``) is printed the same way from its own recipe, as ``{kind}_block(x, filters, …)``, its
+layer names its steps' roles (the IR's keras names): a ``linear`` conv is a ``Dense`` on the channels
+(channels-last), a LayerNorm a ``LayerNormalization``, GELU / ReLU6 / SiLU / Hardswish ``Activation`` layers, layer
+scale the file's ``LayerScale``, drop path the file's ``StochasticDepth`` (keras.applications' ConvNeXt identity,
+``Activation("linear")``, at rate 0; a rate that rises over the blocks is the parameter ``drop_path_rate``), and
+``shortcut: identity`` adds only where the block keeps its shape (``residual = stride == 1 and in_channels == …``,
+keras.applications' MobileNetV2 test).
 """
 
 from __future__ import annotations
@@ -17,13 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import networkx as nx
+from archc.backends.keras.layer_sources import ACTIVATIONS
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported, layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
-from archc.ir.expr import Expr, simplify
+from archc.ir.expr import Expr, simplify, var
 from archc.ir.naming import pad_name
-from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, Norm, Pool, SqueezeExcite
+from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, Pool, SqueezeExcite
 
 # What may vary between the blocks of one definition: parameter, its value for a block, its default.
 _VARYING = (
@@ -33,6 +42,7 @@ _VARYING = (
     ("conv_shortcut", lambda b: b.projects, None),  # default: the function's (v1 True, v2 False)
     ("pad_channels", lambda b: sum(b.pad), 0),
     ("group_width", lambda b: b.group_width, 1),
+    ("drop_path_rate", lambda b: b.drop_path, 0.0),  # the spec's drop_path_rate, rising over the blocks
 )
 _UNIT_WORDS = {"original": "v1", "full_preactivation": "v2"}  # keras.applications' ResNet and ResNetV2
 
@@ -56,7 +66,10 @@ class BlockFunction:
 
 
 def function_name(d: BlockDef) -> str:
-    """``residual_block_v1`` (bottleneck, original unit), ``basic_residual_block_v2``, ``plain_block_v1``."""
+    """``residual_block_v1`` (bottleneck, original unit), ``basic_residual_block_v2``, ``plain_block_v1``; a user
+    block (``blocks:``) its name: ``inverted_block``."""
+    if d.custom is not None:
+        return f"{d.kind}_block"
     kind = {"bottleneck": "residual_block", "basic": "basic_residual_block", "single": "conv_residual_block"}
     if d.shortcut == "none":
         kind = {"bottleneck": "plain_bottleneck_block", "basic": "plain_block", "single": "plain_conv_block"}
@@ -68,6 +81,7 @@ def block_function(g: nx.DiGraph, d: BlockDef, blocks: list[Block], fname: str) 
     recipe = d.recipe
     used = {c.dilation for c in recipe.convs()} | {"stride", "conv_shortcut", "pad_channels"}
     used |= {"group_width"} if "group_width" in recipe.params else set()
+    used |= {"drop_path_rate"} if any(isinstance(s, DropPath) and not s.rate for s in recipe.steps) else set()
     rename = {"first_dilation": "dilation"} if "dilation" not in used else {}  # a bottleneck's only 3x3
     params, varying, values = [], {}, {}
     for field, get, default in _VARYING:
@@ -105,9 +119,15 @@ class _Body:
         self.he = g.graph["blocks"].init == "he_normal"
         self.explicit = g.graph.get("explicit_padding", False)  # the spec's defaults.explicit_padding
         self.names: dict[str, str] = {}  # role → the IR's keras name after the block's prefix (``_1_conv``)
-        for b in blocks:
+        for b in sorted(blocks, key=lambda b: not b.residual):  # a block that adds names its roles as the others
             for node in b.nodes:
                 self.names.setdefault(g.nodes[node]["role"], g.nodes[node]["names"]["keras"][len(b.names["keras"]) :])
+        # ``shortcut: identity``: whether a block adds (True, False, or the test printed where only some do), and
+        # then the role of the op that ends a block that does not add (it is ``{name}_out`` there)
+        self.residual = _condition([b.residual for b in blocks], "residual")
+        outputs = g.graph["block_outputs"]
+        ends = [g.nodes[n]["role"] for b in blocks if not b.residual for n in b.nodes if n in outputs]
+        self.ends = ends[0] if ends and isinstance(self.residual, str) else None
 
     def text(self, e: Expr) -> Code:
         return Code(simplify(e, self.bind).text())
@@ -115,10 +135,18 @@ class _Body:
     def name(self, role: str, suffix=lambda n: n) -> Code:
         if role not in self.names:
             raise Unsupported(self.blocks[0].nodes[0], f"no keras name for the role {role!r}")
-        return fstring("", "name", suffix(self.names[role]))
+        named = fstring("", "name", suffix(self.names[role]))
+        if (
+            role == self.ends and self.names[role] != "_out" and suffix(role) == role
+        ):  # it ends the blocks that do not add
+            return Code(f"{named.text} if residual else {fstring('', 'name', '_out').text}")
+        return named
 
     def lines(self) -> list[str]:
-        out, steps, var = [], self.d.recipe.steps, "x"
+        out, steps = [], self.d.recipe.steps
+        early = [s for s in steps if isinstance(s, SqueezeExcite | LayerScale) and self._channels(s) == var("in")]
+        if "in" in self.d.recipe.params or isinstance(self.residual, str) or early:  # (an SE before any conv)
+            out.append("in_channels = x.shape[-1]")
         for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
             e = simplify(e, self.bind)
             if name == "out" or e.op in ("var", "num"):
@@ -126,20 +154,28 @@ class _Body:
             else:
                 out.append(f"{name} = {e.text()}")
                 self.bind[name] = name
-        if "in" in self.d.recipe.params:
-            out.append("in_channels = x.shape[-1]")
+        if isinstance(self.residual, str):  # keras.applications MobileNetV2: add where the block keeps its shape
+            test = ["stride == 1"] * isinstance(self.values["stride"], Code)
+            test += [f"in_channels == {self._out()}"]
+            out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
         branch = next((i for i, s in enumerate(steps) if isinstance(s, Branch)), None)
-        var = "preact" if branch else "x"  # a pre-activation is kept for the projection
+        main = "preact" if branch else "x"  # a pre-activation is kept for the projection
         source = "x"
         for step in steps:
-            if isinstance(step, Branch):
-                out += self.shortcut(source)
-                source = var
-                var = "x"
+            if isinstance(step, Branch):  # no shortcut where no block of this definition adds
+                out += self.shortcut(source) if self.residual is not False else []
+                source = main
+                main = "x"
                 continue
-            out += self.step(step, source, var)
-            source = var
+            if isinstance(step, Add) and self.residual is False:
+                continue
+            out += self.step(step, source, main)
+            source = main
         return [*out, "return x"]
+
+    def _out(self) -> str:
+        out = self.bind["out"]
+        return out if isinstance(out, str) else out.text()
 
     def step(self, step, src: str, target: str) -> list[str]:
         if isinstance(step, Conv):
@@ -147,14 +183,37 @@ class _Body:
         if isinstance(step, Norm):
             return self.norm(step, src, target, 1)
         if isinstance(step, Act):
-            return render(layer("layers.Activation", (step.fn,), (), ""), target, src, 1, self.name(step.role))
+            call = layer("layers.Activation", (ACTIVATIONS[step.fn],), (), "")
+            return render(call, target, src, 1, self.name(step.role))
+        if isinstance(step, LayerScale):  # the file's own LayerScale (keras.applications' ConvNeXt)
+            call = layer("LayerScale", (step.init, self.text(self._channels(step))), (), "")
+            return render(call, target, src, 1, self.name(step.role))
+        if isinstance(step, DropPath):
+            return self.drop_path(step, src, target)
+        if isinstance(step, Add) and self.residual is not True:
+            add = render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 2, self.name(step.role))
+            return ["if residual:", *_indent(add)]
         if isinstance(step, Add):
             return render(layer("layers.Add", (), (), ""), target, "[shortcut, x]", 1, self.name(step.role))
         if isinstance(step, SqueezeExcite):
             return self.squeeze_excite(step, src, target)
         if isinstance(step, AntiAlias):
             return self.anti_alias(step, src, target)
-        return self.eca(step, src, target)
+        if isinstance(step, ECA):
+            return self.eca(step, src, target)
+        raise Unsupported(self.blocks[0].nodes[0], f"the Keras backend has no printer for a {step.kind} step")
+
+    def drop_path(self, step: DropPath, src: str, target: str) -> list[str]:
+        """Stochastic depth, identity in inference: the file's ``StochasticDepth`` at a rate above 0, else
+        keras.applications' ConvNeXt identity, ``Activation("linear")``; a rate that differs between the blocks
+        is the parameter ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
+        rate = step.rate or self.values.get("drop_path_rate", 0.0)
+        identity = layer("layers.Activation", ("linear",), (), "")
+        drop = layer("StochasticDepth", (rate,), (), "")
+        if not isinstance(rate, Code):
+            return render(drop if rate else identity, target, src, 1, self.name(step.role))
+        return ["if drop_path_rate:", *_indent(render(drop, target, src, 2, self.name(step.role))), "else:",
+                *_indent(render(identity, target, src, 2, self.name(step.role)))]  # fmt: skip
 
     def anti_alias(self, step: AntiAlias, src: str, target: str) -> list[str]:
         """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial
@@ -175,6 +234,9 @@ class _Body:
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
+        if step.linear and not step.stride and self.text(step.groups).text == "1":  # a Dense on the channels
+            call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),), "")
+            return render(call, target, src, indent, self.name(step.role))
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
             if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
@@ -198,6 +260,9 @@ class _Body:
 
     def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
         n, gamma = step.norm, "zeros" if step.zero_init else "ones"
+        if n.kind == "layernorm":  # over the channels (the last axis)
+            kwargs = (("epsilon", n.eps), ("gamma_initializer", gamma))
+            return render(layer("layers.LayerNormalization", (), kwargs, ""), target, src, indent, self.name(step.role))
         if n.kind == "groupnorm":
             kwargs = (("groups", n.groups), ("axis", 3), ("epsilon", n.eps), ("gamma_initializer", gamma))
             call = layer("layers.GroupNormalization", (), kwargs, "")
@@ -222,7 +287,8 @@ class _Body:
 
     def _channels(self, step) -> Expr:
         steps = self.d.recipe.steps
-        return [s for s in steps[: steps.index(step)] if isinstance(s, Conv)][-1].width
+        convs = [s for s in steps[: steps.index(step)] if isinstance(s, Conv)]
+        return convs[-1].width if convs else var("in")
 
     def eca(self, step: ECA, src: str, target: str) -> list[str]:
         """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""

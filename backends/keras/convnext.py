@@ -12,6 +12,8 @@ keras.applications': ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_s
 
 from __future__ import annotations
 
+from archc.backends.keras.layer_sources import ACTIVATIONS, LAYER_SCALE, STOCHASTIC_DEPTH
+
 from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
@@ -19,51 +21,7 @@ from archc.ir.expr import simplify
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from archc.pipeline import Compiled
 
-_ACT = {"relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu", "hardswish": "hard_swish"}
-
-HELPERS = '''class LayerScale(layers.Layer):
-    """x × a learnt per-channel vector ``gamma`` (keras.applications' LayerScale)."""
-
-    def __init__(self, init_values, projection_dim, **kwargs):
-        super().__init__(**kwargs)
-        self.init_values = init_values
-        self.projection_dim = projection_dim
-
-    def build(self, input_shape):
-        self.gamma = self.add_weight(
-            shape=(self.projection_dim,),
-            initializer=keras.initializers.Constant(self.init_values),
-            trainable=True,
-        )
-
-    def call(self, x):
-        return x * self.gamma
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
-        return config
-
-
-class StochasticDepth(layers.Layer):
-    """Drops the residual branch of a whole sample with probability ``drop_path_rate`` in training."""
-
-    def __init__(self, drop_path_rate, **kwargs):
-        super().__init__(**kwargs)
-        self.drop_path_rate = drop_path_rate
-
-    def call(self, x, training=None):
-        if training:
-            keep_prob = 1 - self.drop_path_rate
-            shape = (keras.ops.shape(x)[0],) + (1,) * (len(keras.ops.shape(x)) - 1)
-            random_tensor = keras.ops.floor(keep_prob + keras.random.uniform(shape, 0, 1))
-            return (x / keep_prob) * random_tensor
-        return x
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"drop_path_rate": self.drop_path_rate})
-        return config'''
+HELPERS = f"{LAYER_SCALE}\n\n\n{STOCHASTIC_DEPTH}"
 
 
 class _Refused(Exception):
@@ -115,7 +73,7 @@ def block_function(d, scheduled: bool = False) -> list[str]:
                 raise _Refused(f"a {step.norm.kind} in a Keras ConvNeXt block", ("defaults", "norm"))
             body.append(f"x = layers.LayerNormalization(epsilon={step.norm.eps!r}, {suffix})(x)")
         elif isinstance(step, Act):
-            body.append(f'x = layers.Activation("{_ACT[step.fn]}", {suffix})(x)')
+            body.append(f'x = layers.Activation("{ACTIVATIONS[step.fn]}", {suffix})(x)')
         elif isinstance(step, LayerScale):
             body.append(f"x = LayerScale({step.init!r}, dim, {suffix})(x)")
         elif isinstance(step, DropPath) and scheduled:  # keras.applications' ConvNeXtBlock

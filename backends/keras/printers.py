@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
+from archc.backends.keras.layer_sources import ACTIVATIONS
 from archc.backends.keras.pycode import Code, arguments, call_statement
 
 from archc.ir.graph import operands
@@ -22,6 +23,7 @@ DEFAULTS = {
     "layers.Conv2D": _CONV | {"kernel_initializer": None},
     "layers.BatchNormalization": {"axis": -1, "momentum": 0.99, "gamma_initializer": "ones"},
     "layers.GroupNormalization": {"axis": -1, "gamma_initializer": "ones"},
+    "layers.LayerNormalization": {"axis": -1, "gamma_initializer": "ones"},
     "layers.Conv1D": _CONV,
     "layers.MaxPooling2D": {"padding": "valid"},
     "layers.AveragePooling2D": {"padding": "valid"},
@@ -146,6 +148,18 @@ def relu(g: nx.DiGraph, node: str) -> list[Call]:
     return [_simple(g, node, "layers.Activation", ("relu",), ())]
 
 
+def activation(g: nx.DiGraph, node: str) -> list[Call]:
+    """GELU, ReLU6, SiLU, Hardswish (a stem's, with ``defaults.activation``) as ``layers.Activation``."""
+    return [_simple(g, node, "layers.Activation", (ACTIVATIONS[g.nodes[node]["op"]],), ())]
+
+
+def layernorm(g: nx.DiGraph, node: str) -> list[Call]:
+    """LayerNorm over the channels — the last axis, channels-last — (a stem's, a downsampling layer's, a head's)."""
+    a = g.nodes[node]["attrs"]
+    gamma = "zeros" if a.get("zero_init") else "ones"
+    return [_simple(g, node, "layers.LayerNormalization", (), (("epsilon", a["eps"]), ("gamma_initializer", gamma)))]
+
+
 def _fused_activation(g: nx.DiGraph, node: str):
     fused = [n for n in g.succ[node] if g.nodes[n]["op"] == "relu" and g.nodes[n]["attrs"].get("fuse")]
     return "relu" if fused else None
@@ -234,10 +248,11 @@ def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> 
 PRINTERS = {
     f.__name__: f
     for f in (
-        conv, batchnorm, groupnorm, relu, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear,
+        conv, batchnorm, groupnorm, layernorm, relu, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear,
         dropout,
     )
 }  # fmt: skip
+PRINTERS |= {fn: activation for fn in ("gelu", "relu6", "silu", "hardswish")}
 
 
 def print_op(g: nx.DiGraph, node: str) -> list[Call]:

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 from archc.backends.keras.blocks import block_function, function_name
+from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import CONV_INITIALIZER, GLOBAL_POOLS, Call, Unsupported, print_op, render
 from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
 
 from archc.codegen import provenance
 from archc.ir import rules
+from archc.ir.expr import Expr
 from archc.ir.graph import operands
 from archc.ir.naming import keras_pool_name
 from archc.pipeline import Compiled
@@ -165,6 +167,22 @@ def _comment(text: str) -> list[str]:
     return [line.strip().replace("\t", " ") for line in text.splitlines() if line.strip()]
 
 
+def _called(definitions) -> set[str]:
+    """The functions the expressions of the user blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
+
+    def calls(e: Expr) -> set[str]:
+        inner = {n for a in e.args if isinstance(a, Expr) for n in calls(a)}
+        return inner | ({e.args[0]} if e.op == "call" else set())
+
+    out: set[str] = set()
+    for d in definitions:
+        if d.custom is not None:
+            r = d.custom
+            values = [e for _, e in r.lets] + [v for s in (*r.steps, *r.shortcut.projection) for v in vars(s).values()]
+            out |= {n for v in values if isinstance(v, Expr) for n in calls(v)}
+    return out
+
+
 def build_view(c: Compiled) -> FileView:
     g = c.graph
     outputs = g.graph.get("outputs") or [g.graph["output"]]
@@ -188,11 +206,16 @@ def build_view(c: Compiled) -> FileView:
         )
     view.body, view.head = _bodies(g, p)
     attention = [d.attention for d in g.graph["blocks"].definitions if d.attention is not None]
-    if any(a.kind == "se" and a.divisor for a in attention):
+    called = _called(g.graph["blocks"].definitions)  # the helpers a user block's expressions call
+    if any(a.kind == "se" and a.divisor for a in attention) or "make_divisible" in called:
         view.helpers.append(rules.source("make_divisible"))
-    if any(a.kind == "eca" and not a.kernel for a in attention):
+    if any(a.kind == "eca" and not a.kernel for a in attention) or "eca_kernel_size" in called:
         view.helpers.append(rules.source("eca_kernel_size"))
         view.imports.append("import math")
+    if any(op == "layer_scale" for _, op in g.nodes(data="op")):  # a user block's layer scale
+        view.helpers.append(LAYER_SCALE)
+    if any(d["op"] == "drop_path" and d["attrs"]["rate"] for _, d in g.nodes(data=True)):  # identity when 0
+        view.helpers.append(STOCHASTIC_DEPTH)
     if any(op == "blurpool" for _, op in g.nodes(data="op")):
         view.helpers.append(BLUR_POOL)
         view.imports += ["import math"] * ("import math" not in view.imports)

@@ -80,5 +80,3 @@ def test_user_block_steps_build_in_pytorch_and_match_the_ir(step):
 def test_steps_the_resnet_printer_cannot_print_are_refused(step, tmp_path):
     code, _, err = run_cli("build", str(ROADMAP / f"{step}.yaml"), "--backend", "pytorch", "--out", str(tmp_path))
     assert code == 2 and "error[E403]" in err and "Traceback" not in err
-    code, _, err = run_cli("build", str(ROADMAP / "03_depthwise.yaml"), "--backend", "keras", "--out", str(tmp_path))
-    assert code == 2 and "error[E403]" in err
