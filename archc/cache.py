@@ -41,11 +41,23 @@ def folder() -> Path | None:
 
 def _code_digest() -> bytes:
     """The bytes of every archc source file (a changed compiler is a new cache)."""
-    root = Path(__file__).resolve().parent
+    root = os.path.dirname(os.path.realpath(__file__))
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in _sources(root):
+        with open(os.path.join(root, name), "rb") as fh:
+            h.update(name.encode() + b"\0" + fh.read() + b"\0")
     return h.digest()
+
+
+def _sources(root: str) -> list[str]:
+    """The ``*.py`` files under ``root`` as sorted relative POSIX paths (``os.walk`` on strings: a few times
+    faster than ``Path.rglob``, and every key and every hit lists them)."""
+    names = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]  # bytecode only
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/" if folder != root else ""
+        names += [prefix + f for f in files if f.endswith(".py")]
+    return sorted(names)
 
 
 def key(ref: str, input_size) -> tuple[str, Path]:

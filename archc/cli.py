@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
+from archc import process
 from archc._version import __version__
 from archc.diagnostics import EXIT_INTERNAL, EXIT_INVALID, SpecError, did_you_mean, render_all, usage_error, use_color
 
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    # The console script validates only archc's own models: no pydantic plugin applies to them, and looking for
-    # plugins reads the metadata of every installed distribution on the first validation (a slower first run).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    sys.exit(main())
+    process.start()
+    code = main()
+    process.end()
+    sys.exit(code)

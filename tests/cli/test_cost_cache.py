@@ -131,3 +131,20 @@ def test_light_constants_equal_the_modules_they_mirror():
     from archc.reports.layers import MAX_DEPTH
 
     assert (cost.PROFILES, cost.MAX_DEPTH) == (PROFILES, MAX_DEPTH)
+
+
+def test_the_key_reads_every_source_file_of_archc(tmp_path, monkeypatch):
+    """The code digest covers every ``*.py`` of the package (a changed compiler is a new cache), and a changed
+    byte in any of them changes it."""
+    root = REPO / "archc"
+    assert cache._sources(str(root)) == sorted(
+        p.relative_to(root).as_posix() for p in root.rglob("*.py") if "__pycache__" not in p.parts
+    )
+    (tmp_path / "sub" / "__pycache__").mkdir(parents=True)
+    for name in ("a.py", "sub/b.py", "sub/__pycache__/b.cpython-311.py", "notes.txt"):
+        (tmp_path / name).write_text("x = 1\n")
+    assert cache._sources(str(tmp_path)) == ["a.py", "sub/b.py"]
+    monkeypatch.setattr(cache, "__file__", str(tmp_path / "cache.py"))
+    before = cache._code_digest()
+    (tmp_path / "sub" / "b.py").write_text("x = 2\n")
+    assert cache._code_digest() != before
