@@ -113,14 +113,18 @@ def block_class(
 class _Writer:
     """Walks the definition's recipe once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False):
+    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False,
+                 names: dict[str, str] | None = None):  # fmt: skip
         self.d, self.dilations, self.timm, self.bind, self.scheduled = d, dilations, profile == "timm", bind, scheduled
+        self.names = names  # a model layout's attribute per role (ConvNeXt's): its variables are x and shortcut
+        self.out, self.identity = ("x", "shortcut") if names else ("out", "identity")
         self.init: list[str] = []
-        self.forward: list[str] = ["identity = x"] if d.recipe.shortcut.residual else []
+        self.trace: list[tuple[object, str]] = []  # (step, its module's constructor | the layer scale's channels)
+        self.forward: list[str] = [f"{self.identity} = x"] if d.recipe.shortcut.residual else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
-        for name, e in d.recipe.lets:  # a named width: a line of its own unless it is a parameter
+        for name, e in d.recipe.lets:  # a named width: a line of its own unless it is a parameter (or a layout's)
             e = simplify(e, self.bind)
-            if name == "out" or e.op in ("var", "num"):
+            if name == "out" or e.op in ("var", "num") or names:
                 self.bind[name] = e
             else:
                 self.init.append(f"{name} = {e.text()}")
@@ -130,12 +134,15 @@ class _Writer:
         return simplify(e, self.bind).text()
 
     def lines(self) -> tuple[list[str], list[str]]:
-        pending, channels, cin, first = None, "inplanes", "inplanes", True
+        pending, first = None, True
+        channels = cin = self.text(var("in"))  # inplanes (a layout's: dim)
         for step, cl in walk(self.d.recipe.steps):  # with the permutes around nn.Linear's channels-last run
+            self.step = step
             if step in (TO_CHANNELS_LAST, TO_CHANNELS_FIRST):
                 dims = "0, 2, 3, 1" if step == TO_CHANNELS_LAST else "0, 3, 1, 2"
-                self.forward.append(f"out = {self.var}.permute({dims})")
-                self.var, self.src = "out", "permute"
+                self.forward.append(f"{self.out} = {self.var}.permute({dims})")
+                self.trace.append((step, f"Permute([{dims}])"))
+                self.var, self.src = self.out, "permute"
                 continue
             if isinstance(step, Conv):
                 self.conv(step, cin)
@@ -165,7 +172,8 @@ class _Writer:
             elif isinstance(step, Add):
                 if pending is not None:
                     self.shortcut(pending)
-                add = "out += identity" if self.src in _OVERWRITABLE else "out = out + identity"
+                out, identity = self.out, self.identity
+                add = f"{out} += {identity}" if self.src in _OVERWRITABLE else f"{out} = {out} + {identity}"
                 if self.d.shortcut == "identity":  # only where the block keeps its shape (torchvision's MobileNetV2)
                     self.init.append(f"self.use_res_connect = stride == 1 and inplanes == {self.text(var('out'))}")
                     add = f"if self.use_res_connect:\n    {add}"
@@ -175,15 +183,19 @@ class _Writer:
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
+        if self.names:  # a layout's containers (timm's mlp.fc1/fc2) one nn.Sequential each; its layer scale last
+            scale = [ln for ln in self.init if "nn.Parameter(" in ln]
+            self.init = _grouped([ln for ln in self.init if ln not in scale]) + scale
         return self.init, [*self.forward, f"return {self.var}"]
 
     def layer_scale(self, step: LayerScale, channels: str, channels_last: bool) -> None:
         """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
         attr = self.attr(step.role)
+        self.trace.append((step, channels))
         init, scaled = layer_scale(attr, channels, step.init, channels_last, self.timm, self.var)
         self.init.append(init)
-        self.forward.append(f"out = {scaled}")
-        self.var, self.src = "out", "scale"
+        self.forward.append(f"{self.out} = {scaled}")
+        self.var, self.src = self.out, "scale"
 
     def drop_path(self, step: DropPath) -> None:
         """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
@@ -209,6 +221,8 @@ class _Writer:
         self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
 
     def attr(self, role: str, op: str = "") -> str:
+        if self.names is not None:
+            return self.names[role]
         return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role, op=op)
 
     def eca(self, step: ECA, channels: str) -> None:
@@ -229,7 +243,7 @@ class _Writer:
         if fn != "relu":  # a GELU, ReLU6, SiLU, Hardswish: one module per position, named by its role
             self.module(self.attr(role, fn), activation(fn, self.timm), "act")
             return
-        if self.timm:  # timm: one module per activation (act1, act2, …)
+        if self.timm or self.names:  # timm, a layout: one module per activation (act1, act2, …)
             inplace = "inplace=True" if self.src in _OVERWRITABLE else ""
             self.module(self.attr(role), f"nn.ReLU({inplace})", "relu")
             return
@@ -244,11 +258,16 @@ class _Writer:
 
     def module(self, attr: str, constructor: str, src: str) -> None:
         self.init.append(f"self.{attr} = {constructor}")
-        self.forward.append(f"out = self.{attr}({self.var})")
-        self.var, self.src = "out", src
+        self.trace.append((self.step, constructor))
+        call = f"{self.out} = self.{attr.split('.')[0]}({self.var})"  # one call of a container (timm's mlp)
+        if self.forward[-1:] != [call]:
+            self.forward.append(call)
+        self.var, self.src = self.out, src
 
     def shortcut(self, pre: str) -> None:
         d, f = self.d, self.forward
+        if self.names:  # a layout whose blocks keep their shape: the identity
+            return
         if d.shortcut in ("B", "C"):
             f += ["if self.downsample is not None:", f"    identity = self.downsample({pre})"]
         if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
@@ -262,6 +281,8 @@ class _Writer:
 
     def shortcut_attributes(self) -> list[str]:
         d = self.d
+        if self.names:
+            return []
         lines = ["self.downsample = downsample"] if d.shortcut in ("B", "C") else []
         if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
             lines.append("self.stride = stride")
@@ -271,6 +292,30 @@ class _Writer:
                 f"self.pad_after = {self.text(var('out'))} - inplanes - self.pad_before",
             ]
         return lines
+
+
+def layout_block(d: BlockDef, names: dict[str, str], scheduled: bool, profile: str = "timm") -> _Writer:
+    """The walk of a user block in a model layout that names its modules (ConvNeXt's: ``names`` maps each role
+    to its attribute, ``mlp.fc1`` one of a container) and keeps its shape (``dim``); ``.lines()`` prints it."""
+    bind = {**d.constants(), "in": "dim", "planes": "dim"}
+    return _Writer(d, (), profile, bind, scheduled, names)
+
+
+def _grouped(lines: list[str]) -> list[str]:
+    """``self.c.x = …`` lines of one container ``c``: one ``self.c = nn.Sequential(OrderedDict(x=…, …))``."""
+    out: list[str] = []
+    last = None
+    for line in lines:
+        attr, text = line.removeprefix("self.").split(" = ", 1)
+        container, _, member = attr.rpartition(".")
+        if not container:
+            out.append(line)
+        elif container == last:
+            out[-2:-2] = [f"        {member}={text},"]
+        else:
+            out += [f"self.{container} = nn.Sequential(", "    OrderedDict(", f"        {member}={text},", "    )", ")"]
+        last = container
+    return out
 
 
 def refuse_own_rate(step: DropPath, d: BlockDef) -> None:

@@ -15,13 +15,12 @@ so one seed gives timm's weights.
 from __future__ import annotations
 
 from archc.counters.terms import kind_of
-from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
-from archc.ir.expr import simplify
+from archc.ir.channels_last import walk
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
-from .blocks import refuse_own_rate
-from .layers import ACTIVATIONS, LAYER_NORM_2D, activation, layer_scale, linear
-from .printers import EmitError, norm_layer
+from .blocks import class_name, layout_block
+from .layers import LAYER_NORM_2D
+from .printers import EmitError
 from .pycode import wrap
 
 TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float = -2.0, b: float = 2.0) -> torch.Tensor:
@@ -35,91 +34,25 @@ TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float =
         return tensor.clamp_(min=a, max=b)'''
 
 
-def _norm(step: Norm, channels: str, channels_last: bool, timm: bool = False) -> str:
-    """A block's norm; timm's channels-last LayerNorm is its own ``LayerNorm`` class (an nn.LayerNorm subclass)."""
-    if step.norm.kind == "groupnorm" or (step.norm.kind == "batchnorm" and channels_last):
-        raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
-    return norm_layer(step.norm, channels, timm, channels_last)
-
-
-def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
-    if step.linear:
-        return linear(step, cin, width)
-    bias = "" if step.bias else ", bias=False"
-    args = [cin, width, f"kernel_size={step.kernel}"] + [f"padding={step.kernel // 2}"] * (step.kernel > 1)
-    return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
+def _refuse_steps(d) -> None:
+    """E403 for what neither library's ConvNeXt block holds: attention, anti-aliasing, a norm other than LayerNorm."""
+    for step, _ in walk(d.recipe.steps):
+        if not isinstance(step, str | Branch | Add | Conv | Norm | Act | LayerScale | DropPath):
+            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
+        if isinstance(step, Norm) and step.norm.kind != "layernorm":
+            raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
 
 
 def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``; ``scheduled``:
-    the spec's ``drop_path_rate`` gives each block its drop path rate (timm's ``drop_path`` argument)."""
+    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``, printed by the
+    ResNet skeleton's writer with timm's ConvNeXt names; ``scheduled``: the spec's ``drop_path_rate`` gives each
+    block its drop path rate (timm's ``drop_path`` argument)."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
         raise EmitError("a ConvNeXt block whose shortcut is not the identity", ("blocks", d.kind))
     prefix = layout.blocks[block.id] + "."
-    attr = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
-    bind = {**d.constants(), "in": "dim", "planes": "dim"}
-    for name, e in d.recipe.lets:
-        bind[name] = simplify(e, bind)
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
-    modules, forward, cin = [], [], "dim"
-    params: list[str] = []
-    for step, cl in walk(d.recipe.steps):
-        if step == TO_CHANNELS_LAST:
-            forward.append("x = x.permute(0, 2, 3, 1)")
-            continue
-        if step == TO_CHANNELS_FIRST:
-            forward.append("x = x.permute(0, 3, 1, 2)")
-            continue
-        if isinstance(step, Branch):
-            forward.append("shortcut = x")
-            continue
-        if isinstance(step, Add):
-            forward.append("x = x + shortcut")
-            continue
-        name = attr[step.role]
-        if isinstance(step, Conv):
-            width = text(step.width)
-            modules.append((name, _conv(step, cin, width, text(step.groups))))
-            cin = width
-        elif isinstance(step, Norm):
-            modules.append((name, _norm(step, cin, cl, timm=True)))
-        elif isinstance(step, Act):  # timm's GELU is its own class (timm.layers.GELU), its others torch's
-            modules.append((name, activation(step.fn, timm=True)))
-        elif isinstance(step, LayerScale):
-            init_line, scaled = layer_scale(name, cin, step.init, cl, mul_call=True)
-            params.append(init_line)
-            forward.append(f"x = {scaled}")
-            continue
-        elif isinstance(step, DropPath):
-            refuse_own_rate(step, d)
-            modules.append((name, "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if scheduled
-                            else "nn.Identity()"))  # fmt: skip
-        else:
-            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
-        call = f"x = self.{name.split('.')[0]}(x)"
-        if not forward or forward[-1] != call:
-            forward.append(call)
-    init = _grouped(modules) + params
-    name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, [*forward, "return x"]
-
-
-def _grouped(modules: list[tuple[str, str]]) -> list[str]:
-    """``self.a = …`` per module; modules named ``c.x`` (one container) as one ``nn.Sequential(OrderedDict(…))``."""
-    lines, i = [], 0
-    while i < len(modules):
-        name, text = modules[i]
-        if "." not in name:
-            lines.append(f"self.{name} = {text}")
-            i += 1
-            continue
-        container, members = name.split(".")[0], []
-        while i < len(modules) and modules[i][0].split(".")[0] == container:
-            members.append(f"{modules[i][0].split('.', 1)[1]}={modules[i][1]}")
-            i += 1
-        lines += [f"self.{container} = nn.Sequential(", "    OrderedDict(", *(f"        {m}," for m in members), "    )",
-                  ")"]  # fmt: skip
-    return lines
+    names = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
+    init, forward = layout_block(d, names, scheduled).lines()
+    return class_name(d), ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, forward
 
 
 def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
@@ -210,6 +143,7 @@ def view(c, layout):
     if not all(b.residual for b in model.blocks):
         raise EmitError("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
                         ("blocks", d.kind))  # fmt: skip
+    _refuse_steps(d)
     if tv:
         name, signature, init, forward = torchvision_block(d, bool(rate))
     else:
@@ -265,28 +199,13 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
     ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
     ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
-    bind = {**d.constants(), "in": "dim", "planes": "dim"}
-    for name, e in d.recipe.lets:
-        bind[name] = simplify(e, bind)
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
-    parts, cin, scale, kinds = [], "dim", None, []
-    for step, cl in walk(d.recipe.steps):
-        kind = step if isinstance(step, str) else step.kind
-        kinds.append(kind)
-        if step == TO_CHANNELS_LAST or step == TO_CHANNELS_FIRST:
-            parts.append("Permute([0, 2, 3, 1])" if step == TO_CHANNELS_LAST else "Permute([0, 3, 1, 2])")
-        elif isinstance(step, Conv):
-            width = text(step.width)
-            parts.append(_conv(step, cin, width, text(step.groups)))
-            cin = width
-        elif isinstance(step, Norm):
-            parts.append(_norm(step, cin, cl))
-        elif isinstance(step, Act):
-            parts.append(ACTIVATIONS[step.fn])
-        elif isinstance(step, LayerScale):
-            scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
-        elif isinstance(step, DropPath):
-            refuse_own_rate(step, d)
+    roles = {step.role: step.role for step, _ in walk(d.recipe.steps) if hasattr(step, "role")}
+    writer = layout_block(d, roles, scheduled, "torchvision")
+    writer.lines()
+    kinds = [step if isinstance(step, str) else step.kind for step, _ in walk(d.recipe.steps)]
+    parts = [text for step, text in writer.trace if not isinstance(step, LayerScale | DropPath)]
+    channels, init = next((text, step.init) for step, text in writer.trace if isinstance(step, LayerScale))
+    scale = f"self.layer_scale = nn.Parameter(torch.ones({channels}, 1, 1) * {init!r})"
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))
