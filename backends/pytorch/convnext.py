@@ -14,24 +14,12 @@ so one seed gives timm's weights.
 
 from __future__ import annotations
 
-from archc.counters.terms import kind_of
 from archc.ir.channels_last import walk
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
 from .blocks import class_name, layout_block
-from .layers import LAYER_NORM_2D
 from .printers import EmitError
 from .pycode import wrap
-
-TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float = -2.0, b: float = 2.0) -> torch.Tensor:
-    """timm's trunc_normal_ (mean 0, cut at the absolute bounds a, b): a uniform draw in the normal CDF's
-    range, mapped back through the inverse CDF (torch's own trunc_normal_ draws differently)."""
-    low, high = ((1.0 + math.erf(bound / std / math.sqrt(2.0))) / 2.0 for bound in (a, b))
-    with torch.no_grad():
-        tensor.uniform_(2 * low - 1, 2 * high - 1)
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        return tensor.clamp_(min=a, max=b)'''
 
 
 def _refuse_steps(d) -> None:
@@ -124,14 +112,8 @@ def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], li
     return init, forward
 
 
-def view(c, layout):
-    """The :class:`~.view.ModelView` of a ``family: convnext`` spec."""
-    from archc.codegen import provenance
-    from archc.reports.summary import summary
-
-    from .view import ClassView, ModelView, _init_method, _method, _text, _title, model_constructor
-
-    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
+def check(model, layout):
+    """E403 where the model is no ConvNeXt of the layout's library: its one user block definition, or None."""
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise EmitError("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
     tv = layout.profile == "torchvision"
@@ -139,60 +121,12 @@ def view(c, layout):
         layout.init.conv is None and not tv
     ):
         raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
-    d, rate = model.definitions[0], spec.drop_path_rate
+    d = model.definitions[0]
     if not all(b.residual for b in model.blocks):
         raise EmitError("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
                         ("blocks", d.kind))  # fmt: skip
     _refuse_steps(d)
-    if tv:
-        name, signature, init, forward = torchvision_block(d, bool(rate))
-    else:
-        name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
-    block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."], [], [
-        _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
-        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
-    ])  # fmt: skip
-    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
-                      stage_class(model, g, name, bool(rate)))  # fmt: skip
-    body, model_forward = (
-        torchvision_body(model, g, name, bool(rate)) if tv else model_body(model, g, layout, bool(rate))
-    )
-    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
-    methods = [
-        _init_method(spec.head.classes, body, extra),
-        _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
-    ]
-    s = summary(c)
-    kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
-    timm_forms = [
-        _text(t) for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds
-    ]
-    return ModelView(
-        header=provenance(c.loaded.source, c.loaded.sha256),
-        title=_title(spec),
-        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
-        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=["import math", "from collections import OrderedDict", ""] * (not tv)
-        + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
-        helpers=([LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D])
-        + timm_forms
-        + [_text("stochastic_depth" if tv else "drop_path_timm")] * bool(rate),
-        classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
-        class_name="ConvNeXt",
-        num_classes=spec.head.classes,
-        constructor=model_constructor(spec),
-    )
-
-
-PERMUTE = '''class Permute(nn.Module):
-    """torchvision.ops.Permute: the input's dimensions in the order ``dims``."""
-
-    def __init__(self, dims: list[int]) -> None:
-        super().__init__()
-        self.dims = dims
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.permute(x, self.dims)'''
+    return d
 
 
 def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:

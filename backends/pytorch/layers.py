@@ -13,14 +13,6 @@ from archc.ir.recipe import Conv
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
                "hardswish": "nn.Hardswish()"}  # fmt: skip
 
-LAYER_NORM_2D = '''class LayerNorm2d(nn.LayerNorm):
-    """LayerNorm over the channels of an N×C×H×W tensor (timm's LayerNorm2d)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.permute(0, 2, 3, 1)
-        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-        return x.permute(0, 3, 1, 2)'''
-
 
 def activation(fn: str, timm: bool = False) -> str:
     """``nn.GELU()`` (timm: its own ``GELU()`` class, which counters see apart), ``nn.ReLU6()``, …"""
