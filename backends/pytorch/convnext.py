@@ -20,6 +20,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from .blocks import class_name, layout_block
 from .printers import EmitError
 from .pycode import wrap
+from .stages import drop_path_rates, trunc_normal_init
 
 
 def _refuse_steps(d) -> None:
@@ -51,7 +52,7 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
         raise EmitError("stages whose downsampling layers differ", ("stages",))
     norm = downs[0].norm if downs else True
     bias = "" if (downs[0].bias if downs else True) else ", bias=False"
-    eps = next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
+    eps = _down_eps(g)
     layers = ([f"LayerNorm2d(in_channels, eps={eps!r})"] if norm else []) + [
         f"nn.Conv2d(in_channels, out_channels, kernel_size=stride, stride=stride{bias})"
     ]
@@ -77,25 +78,31 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
     return [init, forward]
 
 
-def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
-    """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
-    from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
+def _stem(g) -> str:
+    """The patchify stem: ``nn.Sequential(conv k×k / k, LayerNorm2d)``."""
     stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
     if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
     a, n = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]
-    k, s = a["kernel"][0], a["stride"][0]
     bias = "" if a["bias"] else ", bias=False"
-    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={k}, stride={s}{bias})"
-    init = [f"self.stem = nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"]
-    rows, depths = [], [len(stage.blocks) for stage in model.stages]
+    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={a['kernel'][0]}, stride={a['stride'][0]}{bias})"
+    return f"nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"
+
+
+def _down_eps(g) -> float:
+    """The downsampling layers' LayerNorm eps (timm's and torchvision's 1e-6 where no stage has one)."""
+    return next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
+
+
+def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
+    """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
+    from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
+    init, rows = [f"self.stem = {_stem(g)}"], []
     for i, stage in enumerate(model.stages):
         inc = stage.downsample.in_channels if stage.downsample else stage.blocks[0].in_channels
         rates = f", drop_path_rates=dp_rates[{i}]" * scheduled
         rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride}{rates})")
-    init += [f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"] * (
-        scheduled
-    )
+    init += [drop_path_rates(model)] * scheduled
     init += ["self.stages = nn.Sequential(", *(f"    {r}," for r in rows), ")"]
     head = {g.nodes[x]["role"]: g.nodes[x] for x in g if g.nodes[x]["scope"][0] == "head"}
     if set(head) != {"pool", "norm", "flatten", "fc"} or head["norm"]["op"] != "layernorm":
@@ -104,10 +111,7 @@ def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], li
     init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d(1),",
              f"        norm=LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r}),",
              "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
-    if layout is not None and layout.init.conv == "trunc_normal_0.02":
-        init += ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
-                 "        trunc_normal_(m.weight, std=0.02)", "        if m.bias is not None:",
-                 "            nn.init.zeros_(m.bias)"]  # fmt: skip
+    init += trunc_normal_init("trunc_normal_") * (layout.init.conv == "trunc_normal_0.02")
     forward = ["x = self.stem(x)", "x = self.stages(x)", "return self.head(x)"]
     return init, forward
 
@@ -163,14 +167,13 @@ def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise EmitError("torchvision's ConvNeXt downsamples (LN, 2x2/2 conv) before every stage but the first",
                         ("downsample",))  # fmt: skip
-    stem, _ = model_body(model, g, None)[0][0], None
-    eps = next(g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm"))
+    eps = _down_eps(g)
     table = ", ".join(f"({s.blocks[0].out}, {len(s.blocks)})" for s in model.stages)
     width = model.stages[-1].blocks[-1].out
     down = f"LayerNorm2d(width, eps={eps!r}), nn.Conv2d(width, stages[i + 1][0], kernel_size=2, stride=2)"
     init = [
         f"stages = [{table}]  # (width, blocks) of each stage",
-        f"stem = {stem.removeprefix('self.stem = ')}",
+        f"stem = {_stem(g)}",
         "layers: list[nn.Module] = [stem]",
         *["total = sum(depth for _, depth in stages)", "block_id = 0"] * scheduled,
         "for i, (width, depth) in enumerate(stages):",
@@ -189,10 +192,6 @@ def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple
         "self.avgpool = nn.AdaptiveAvgPool2d(1)",
         f"self.classifier = nn.Sequential(LayerNorm2d({width}, eps={eps!r}), nn.Flatten(1), nn.Linear({width}, "
         "num_classes))",
-        "for m in self.modules():",
-        "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
-        "        nn.init.trunc_normal_(m.weight, std=0.02)",
-        "        if m.bias is not None:",
-        "            nn.init.zeros_(m.bias)",
+        *trunc_normal_init("nn.init.trunc_normal_"),
     ]
     return init, ["x = self.features(x)", "x = self.avgpool(x)", "return self.classifier(x)"]

@@ -18,6 +18,7 @@ from archc.ir.regnet_names import block_attr
 
 from .printers import EmitError, batchnorm, conv, norm_layer, pair
 from .pycode import wrap
+from .stages import zero_init
 
 
 def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
@@ -176,9 +177,5 @@ def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
     lines = lines if len(lines) > 1 else []
     block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
     for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
-        lines += [
-            "for m in self.modules():",
-            f"    if isinstance(m, {cls}):",
-            f"        nn.init.zeros_(m.{attr}.weight)",
-        ]
+        lines += zero_init(cls, attr)
     return lines

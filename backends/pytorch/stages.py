@@ -195,11 +195,7 @@ def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], norms: 
     for d, cls in classes.items():
         last = last_branch_bn(d)
         if d.zero_init and last:
-            lines += [
-                "for m in self.modules():",
-                f"    if isinstance(m, {cls.name}):",
-                f"        nn.init.zeros_(m.{last}.weight)",
-            ]
+            lines += zero_init(cls.name, last)
     return lines
 
 
@@ -207,3 +203,21 @@ def last_branch_bn(d: BlockDef) -> str | None:
     """The residual branch's last norm (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
     last = d.recipe.last_norm()
     return None if last is None else last.role
+
+
+def drop_path_rates(model: BlockModel) -> str:
+    """timm's ``calculate_drop_path_rates``: the model's ``drop_path_rate`` raised linearly over the blocks, one
+    list per stage (``dp_rates``)."""
+    depths = [len(stage.blocks) for stage in model.stages]
+    return f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"
+
+
+def zero_init(cls: str, attr: str) -> list[str]:
+    """``zero_init_residual`` (torchvision) / ``zero_init_last`` (timm): the weight of ``attr`` in each block zeroed."""
+    return ["for m in self.modules():", f"    if isinstance(m, {cls}):", f"        nn.init.zeros_(m.{attr}.weight)"]
+
+
+def trunc_normal_init(fn: str) -> list[str]:
+    """ConvNeXt's initialisation: conv and linear weights truncated normal (std 0.02, by ``fn``), biases zero."""
+    return ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
+            f"        {fn}(m.weight, std=0.02)", "        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]  # fmt: skip

@@ -31,7 +31,7 @@ from . import convnext, regnet
 from .blocks import BlockClass, block_class
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
-from .stages import downsample_layer, init_weights, make_layer, stage_line
+from .stages import downsample_layer, drop_path_rates, init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
 _OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "layernorm", "add", "linear", "scale"}  # outputs no backward needs
@@ -305,10 +305,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
         body.init.append(f"self.inplanes = {(first.downsample or first.blocks[0]).in_channels}")
         body.init += ["self.dilation = 1"] * dilated
         body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
-        if cls.takes_drop_path:  # timm's rule: a linspace over the blocks, split by stage
-            depths = [len(stage.blocks) for stage in model.stages]
-            body.init.append(f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)})"
-                             f".split({depths})]")  # fmt: skip
+        body.init += [drop_path_rates(model)] * cls.takes_drop_path
     outputs = g.graph["outputs"]
     staged = {stage.blocks[0].nodes[0]: stage for stage in model.stages} if classes else {}
     for node, data in g.nodes(data=True):
