@@ -23,7 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import activation, layer_scale, linear
+from .layers import activation, conv2d, layer_scale, linear
 from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
@@ -208,17 +208,12 @@ class _Writer:
         if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
             self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "conv")
             return
-        args = [cin, self.text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
-        if step.dilation is not None:
-            dil = (step.dilation if step.dilation in self.dilations else "dilation") if self.dilations else None
-            half = step.kernel // 2
-            args.append(f"padding={dil if half == 1 else f'{half} * {dil}'}" if dil else f"padding={half}")
-            args += [f"dilation={dil}"] if dil else []
-        elif step.kernel > 1:  # a user block's conv: no dilation parameter, "same" padding
-            args.append(f"padding={step.kernel // 2}")
-        groups = self.text(step.groups)
-        args += [f"groups={groups}"] * (groups != "1") + ["bias=False"] * (not step.bias)
-        self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
+        padding = None  # "same"; a dilated 3x3: padding and dilation from the block's dilation argument
+        if step.dilation is not None and self.dilations:
+            dil, half = step.dilation if step.dilation in self.dilations else "dilation", step.kernel // 2
+            padding = [f"padding={dil if half == 1 else f'{half} * {dil}'}", f"dilation={dil}"]
+        constructor = conv2d(step, cin, self.text(step.width), self.text(step.groups), padding)
+        self.module(self.attr(step.role), constructor, "conv")
 
     def attr(self, role: str, op: str = "") -> str:
         if self.names is not None:

@@ -27,6 +27,14 @@ def layer_norm(channels: str, eps: float, channels_last: bool, timm: bool = Fals
     return f"{'LayerNorm' if timm else 'nn.LayerNorm'}({channels}{eps_arg})"
 
 
+def conv2d(step: Conv, cin: str, width: str, groups: str, padding: list[str] | None = None) -> str:
+    """A recipe's conv as ``nn.Conv2d``: the block's ``stride`` argument where the step strides, "same" padding
+    (or ``padding``: a dilated conv's), its groups and bias."""
+    args = [cin, width, f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
+    args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) if padding is None else padding
+    return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1') + ['bias=False'] * (not step.bias))})"
+
+
 def linear(step: Conv, cin: str, width: str) -> str:
     """A pointwise conv written as ``nn.Linear`` on channels-last (timm's and torchvision's ConvNeXt MLP)."""
     return f"nn.Linear({cin}, {width}{'' if step.bias else ', bias=False'})"
