@@ -20,7 +20,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from .blocks import class_name, layout_block
 from .printers import EmitError
 from .pycode import wrap
-from .stages import drop_path_rates, trunc_normal_init
+from .stages import downsample_modules, drop_path_rates, trunc_normal_init
 
 
 def _refuse_steps(d) -> None:
@@ -48,14 +48,7 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
     """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks (with timm's
     ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
-    if len({(x.norm, x.bias) for x in downs}) > 1:
-        raise EmitError("stages whose downsampling layers differ", ("stages",))
-    norm = downs[0].norm if downs else True
-    bias = "" if (downs[0].bias if downs else True) else ", bias=False"
-    eps = _down_eps(g)
-    layers = ([f"LayerNorm2d(in_channels, eps={eps!r})"] if norm else []) + [
-        f"nn.Conv2d(in_channels, out_channels, kernel_size=stride, stride=stride{bias})"
-    ]
+    layers = downsample_modules(downs, f"LayerNorm2d(in_channels, eps={_down_eps(g)!r})", "in_channels", "out_channels")
     init = [
         *wrap(
             "def __init__(",

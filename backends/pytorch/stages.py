@@ -71,13 +71,18 @@ def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] 
         if stage.downsample is None and (b.stride != 1 or b.in_channels != b.out):
             raise EmitError("stages with and without separate downsampling layers (one _make_layer)",
                             ("stages", stage.index))  # fmt: skip
+    layers = downsample_modules(downs, norm_layer(d.norm, "self.inplanes", timm), "self.inplanes", "{out}")
+    return [f"{name}={layer}" for name, layer in zip(["norm", "conv"][-len(layers) :], layers, strict=True)]
+
+
+def downsample_modules(downs: list, norm: str, cin: str, cout: str) -> list[str]:
+    """The modules of the stages' one separate downsampling layer: ``norm`` (where it has one), then a conv of
+    kernel = stride from ``cin`` to ``cout`` channels; E403 where the stages' layers differ."""
     if len({(x.norm, x.bias) for x in downs}) > 1:
-        raise EmitError("stages whose downsampling layers differ (one _make_layer)", ("downsample",))
-    norm = [f"norm={norm_layer(d.norm, 'self.inplanes', timm)}"] * downs[0].norm
-    return [
-        *norm,
-        f"conv=nn.Conv2d(self.inplanes, {{out}}, kernel_size=stride, stride=stride{', bias=False' * (not downs[0].bias)})",
-    ]
+        raise EmitError("stages whose downsampling layers differ (one form for every stage)", ("downsample",))
+    bias = ", bias=False" * (not downs[0].bias) if downs else ""
+    conv = f"nn.Conv2d({cin}, {cout}, kernel_size=stride, stride=stride{bias})"
+    return [norm, conv] if not downs or downs[0].norm else [conv]
 
 
 def _make_layer_after_downsample(
