@@ -31,10 +31,10 @@ def make_layer(
     body += ["drop_path_rates = drop_path_rates or [0.0] * blocks"] * cls.takes_drop_path
     out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
-    timm = profile == "timm"
+    timm, layers = profile == "timm", "*layers"
     if down:
-        return _make_layer_after_downsample(params, body, cls, out, down)
-    if not loop:  # torchvision's form: only the first block strides and changes the width
+        body, layers = _after_downsample(body, cls, out, down), "layers"
+    elif not loop:  # torchvision's form: only the first block strides and changes the width
         body += _downsample(d, "stride", timm, out)
         body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", True, "0"), ")]", 2)
         body.append(f"self.inplanes = {out}")
@@ -51,7 +51,7 @@ def make_layer(
     return [
         *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
         *(out for ln in body for out in reflow("    " + ln, 1)),
-        "    return nn.Sequential(*layers)",
+        f"    return nn.Sequential({layers})",
     ]
 
 
@@ -85,11 +85,9 @@ def downsample_modules(downs: list, norm: str, cin: str, cout: str) -> list[str]
     return [norm, conv] if not downs or downs[0].norm else [conv]
 
 
-def _make_layer_after_downsample(
-    params: list[str], body: list[str], cls: BlockClass, out: str, down: list[str]
-) -> list[str]:
-    """``_make_layer`` where the stage starts with its own downsampling layer: its blocks keep their shape."""
-    body = [
+def _after_downsample(body: list[str], cls: BlockClass, out: str, down: list[str]) -> list[str]:
+    """``_make_layer``'s body where the stage starts with its own downsampling layer: its blocks keep their shape."""
+    return [
         *body,
         "layers: OrderedDict[str, nn.Module] = OrderedDict()",
         f"if stride != 1 or self.inplanes != {out}:  # a separate downsampling layer (ConvNeXt's)",
@@ -101,11 +99,6 @@ def _make_layer_after_downsample(
         f"    self.inplanes = {out}",
         "for i in range(blocks):",
         *["    " + ln for ln in wrap("layers[str(i)] = block(", _args(cls, "", "self.dilation", dp="i"), ")", 3)],
-    ]
-    return [
-        *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
-        *(out for ln in body for out in reflow("    " + ln, 1)),
-        "    return nn.Sequential(layers)",
     ]
 
 
