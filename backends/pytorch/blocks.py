@@ -23,7 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import activation, conv2d, layer_scale, linear
+from .layers import OVERWRITABLE, activation, conv2d, layer_scale, linear
 from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
@@ -34,8 +34,6 @@ UNIT_WORD = {
     "relu_only_preactivation": "ReLUPreAct",
     "full_preactivation": "PreAct",
 }
-# Producers whose output no autograd backward needs: a ReLU or an addition may overwrite it in place.
-_OVERWRITABLE = {"conv", "bn", "add", "se"}
 
 
 @dataclass
@@ -148,12 +146,12 @@ class _Writer:
                 self.conv(step, cin)
                 channels = cin = self.text(step.width)
             elif isinstance(step, Norm):
-                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), "bn")
+                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), step.norm.kind)
             elif isinstance(step, Act):
                 self.activation(step.role, step.fn)
             elif isinstance(step, SqueezeExcite):
                 hidden = self.text(step.hidden)
-                self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
+                self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "scale")
             elif isinstance(step, ECA):
                 self.eca(step, channels)
             elif isinstance(step, AntiAlias):
@@ -173,7 +171,7 @@ class _Writer:
                 if pending is not None:
                     self.shortcut(pending)
                 out, identity = self.out, self.identity
-                add = f"{out} += {identity}" if self.src in _OVERWRITABLE else f"{out} = {out} + {identity}"
+                add = f"{out} += {identity}" if self.src in OVERWRITABLE else f"{out} = {out} + {identity}"
                 if self.d.shortcut == "identity":  # only where the block keeps its shape (torchvision's MobileNetV2)
                     self.init.append(f"self.use_res_connect = stride == 1 and inplanes == {self.text(var('out'))}")
                     add = f"if self.use_res_connect:\n    {add}"
@@ -195,7 +193,7 @@ class _Writer:
         init, scaled = layer_scale(attr, channels, step.init, channels_last, self.timm, self.var)
         self.init.append(init)
         self.forward.append(f"{self.out} = {scaled}")
-        self.var, self.src = self.out, "scale"
+        self.var, self.src = self.out, "layer_scale"
 
     def drop_path(self, step: DropPath) -> None:
         """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
@@ -206,7 +204,7 @@ class _Writer:
 
     def conv(self, step: Conv, cin: str) -> None:
         if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
-            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "conv")
+            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "linear")
             return
         padding = None  # "same"; a dilated 3x3: padding and dilation from the block's dilation argument
         if step.dilation is not None and self.dilations:
@@ -226,7 +224,7 @@ class _Writer:
         args = [channels] + ([f"kernel_size={k.text()}"] if k.op == "num" else [])
         extra = [] if k.op == "num" else [x.text() for x in k.args[2:]]
         args += [f"gamma={extra[0]}", f"beta={extra[1]}"] if extra else []
-        self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
+        self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "scale")
 
     def anti_alias(self, step: AntiAlias, channels: str) -> None:
         """timm's ``self.aa``: BlurPool2d or ``nn.AvgPool2d(stride)`` where the block strides, else nn.Identity."""
@@ -239,12 +237,12 @@ class _Writer:
             self.module(self.attr(role, fn), activation(fn, self.timm), "act")
             return
         if self.timm or self.names:  # timm, a layout: one module per activation (act1, act2, …)
-            inplace = "inplace=True" if self.src in _OVERWRITABLE else ""
+            inplace = "inplace=True" if self.src in OVERWRITABLE else ""
             self.module(self.attr(role), f"nn.ReLU({inplace})", "relu")
             return
         # One nn.ReLU module per block (counters hook each call); in place only when no call's input must survive
         # (the block input is the identity; a ReLU's output is needed by its backward).
-        if self.src not in _OVERWRITABLE:
+        if self.src not in OVERWRITABLE:
             self.relu = "out_of_place"
         elif not self.relu:
             self.relu = "inplace"

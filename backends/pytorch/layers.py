@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from archc.ir.recipe import Conv
 
+# The ops (IR names; a block's steps are tagged alike) whose output no autograd backward needs: a ReLU or an
+# addition after one may overwrite it in place (``scale``: squeeze-and-excitation's product).
+OVERWRITABLE = {"conv", "linear", "batchnorm", "groupnorm", "layernorm", "add", "scale"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
                "hardswish": "nn.Hardswish()"}  # fmt: skip
 

@@ -29,12 +29,12 @@ from archc.reports.summary import summary
 
 from . import convnext, regnet
 from .blocks import BlockClass, block_class
+from .layers import OVERWRITABLE
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
 from .stages import downsample_layer, drop_path_rates, init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
-_OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "layernorm", "add", "linear", "scale"}  # outputs no backward needs
 
 
 @dataclass
@@ -368,7 +368,7 @@ class _Body:
         ins = operands(self.g, node)
         if len(ins) != 1:
             raise EmitError(f"{data['op']} with {len(ins)} inputs outside a block", origin)
-        safe = self.g.nodes[ins[0]]["op"] in _OVERWRITABLE and ins[0] not in self.g.graph["outputs"]
+        safe = self.g.nodes[ins[0]]["op"] in OVERWRITABLE and ins[0] not in self.g.graph["outputs"]
         name = data["names"][pytorch_profile(self.g)]
         container = name.split(".")[0] if "." in name else None
         if container != self.open:
