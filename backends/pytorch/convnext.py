@@ -130,16 +130,16 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
     ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
     ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
-    roles = {step.role: step.role for step, _ in walk(d.recipe.steps) if hasattr(step, "role")}
-    writer = layout_block(d, roles, scheduled, "torchvision")
-    writer.lines()
     kinds = [step if isinstance(step, str) else step.kind for step, _ in walk(d.recipe.steps)]
-    parts = [text for step, text in writer.trace if not isinstance(step, LayerScale | DropPath)]
-    channels, init = next((text, step.init) for step, text in writer.trace if isinstance(step, LayerScale))
-    scale = f"self.layer_scale = nn.Parameter(torch.ones({channels}, 1, 1) * {init!r})"
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))
+    roles = {step.role: step.role for step, _ in walk(d.recipe.steps) if hasattr(step, "role")}
+    writer = layout_block(d, roles, scheduled, "torchvision")  # its trace: each step's constructor, in order
+    writer.lines()
+    parts = [text for step, text in writer.trace if not isinstance(step, LayerScale | DropPath)]
+    channels, init = next((text, step.init) for step, text in writer.trace if isinstance(step, LayerScale))
+    scale = f"self.layer_scale = nn.Parameter(torch.ones({channels}, 1, 1) * {init!r})"
     depth = 'StochasticDepth(stochastic_depth_prob, "row")' if scheduled else "nn.Identity()"
     init = ["self.block = nn.Sequential(", *(f"    {p}," for p in parts), ")", scale,
             f"self.stochastic_depth = {depth}"]  # fmt: skip
@@ -148,8 +148,7 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
         "result = self.stochastic_depth(result)",
         "return result + x",
     ]
-    name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
+    return class_name(d), ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
 
 
 def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple[list[str], list[str]]:
