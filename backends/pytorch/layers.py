@@ -1,9 +1,9 @@
 """Layer constructors the ConvNeXt layout (:mod:`.convnext`), the ResNet skeleton's blocks (:mod:`.blocks`) and the
 model's own ops (:mod:`.printers`) share, each written as its library writes it: an activation (timm's own ``GELU``
-class under the timm profile, torch's elsewhere), a LayerNorm over the channels (``LayerNorm2d`` on N×C×H×W,
-``nn.LayerNorm`` on channels-last, timm's ``LayerNorm`` subclass under the timm profile), a pointwise conv the
-recipe writes as ``linear`` (``nn.Linear`` on channels-last) and layer scale (timm's ``gamma``, a per-channel
-vector). The counters' code forms (:func:`archc.counters.terms.kind_of`) assume exactly these.
+class under the timm profile, torch's elsewhere), a recipe's conv (``nn.Conv2d``, or ``nn.Linear`` on channels-last
+where the recipe says ``linear``) and layer scale (timm's ``gamma``, a per-channel vector). The norms (BatchNorm,
+GroupNorm, LayerNorm) are :mod:`.printers`'. The counters' code forms (:func:`archc.counters.terms.kind_of`) assume
+exactly these.
 """
 
 from __future__ import annotations
@@ -20,14 +20,6 @@ ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", 
 def activation(fn: str, timm: bool = False) -> str:
     """``nn.GELU()`` (timm: its own ``GELU()`` class, which counters see apart), ``nn.ReLU6()``, …"""
     return "GELU()" if fn == "gelu" and timm else ACTIVATIONS[fn]
-
-
-def layer_norm(channels: str, eps: float, channels_last: bool, timm: bool = False) -> str:
-    """A LayerNorm over ``channels``: ``LayerNorm2d`` on N×C×H×W, else ``nn.LayerNorm`` (timm: ``LayerNorm``)."""
-    eps_arg = "" if eps == 1e-5 else f", eps={eps!r}"
-    if not channels_last:
-        return f"LayerNorm2d({channels}{eps_arg})"
-    return f"{'LayerNorm' if timm else 'nn.LayerNorm'}({channels}{eps_arg})"
 
 
 def conv2d(step: Conv, cin: str, width: str, groups: str, padding: list[str] | None = None) -> str:
