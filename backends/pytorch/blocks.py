@@ -23,7 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import activation, layer_scale, linear
+from .layers import OVERWRITABLE, activation, conv2d, layer_scale, linear
 from .printers import EmitError, norm_layer
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
@@ -34,8 +34,6 @@ UNIT_WORD = {
     "relu_only_preactivation": "ReLUPreAct",
     "full_preactivation": "PreAct",
 }
-# Producers whose output no autograd backward needs: a ReLU or an addition may overwrite it in place.
-_OVERWRITABLE = {"conv", "bn", "add", "se"}
 
 
 @dataclass
@@ -113,14 +111,18 @@ def block_class(
 class _Writer:
     """Walks the definition's recipe once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False):
+    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False,
+                 names: dict[str, str] | None = None):  # fmt: skip
         self.d, self.dilations, self.timm, self.bind, self.scheduled = d, dilations, profile == "timm", bind, scheduled
+        self.names = names  # a model layout's attribute per role (ConvNeXt's): its variables are x and shortcut
+        self.out, self.identity = ("x", "shortcut") if names else ("out", "identity")
         self.init: list[str] = []
-        self.forward: list[str] = ["identity = x"] if d.recipe.shortcut.residual else []
+        self.trace: list[tuple[object, str]] = []  # (step, its module's constructor | the layer scale's channels)
+        self.forward: list[str] = [f"{self.identity} = x"] if d.recipe.shortcut.residual else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
-        for name, e in d.recipe.lets:  # a named width: a line of its own unless it is a parameter
+        for name, e in d.recipe.lets:  # a named width: a line of its own unless it is a parameter (or a layout's)
             e = simplify(e, self.bind)
-            if name == "out" or e.op in ("var", "num"):
+            if name == "out" or e.op in ("var", "num") or names:
                 self.bind[name] = e
             else:
                 self.init.append(f"{name} = {e.text()}")
@@ -130,23 +132,26 @@ class _Writer:
         return simplify(e, self.bind).text()
 
     def lines(self) -> tuple[list[str], list[str]]:
-        pending, channels, cin, first = None, "inplanes", "inplanes", True
+        pending, first = None, True
+        channels = cin = self.text(var("in"))  # inplanes (a layout's: dim)
         for step, cl in walk(self.d.recipe.steps):  # with the permutes around nn.Linear's channels-last run
+            self.step = step
             if step in (TO_CHANNELS_LAST, TO_CHANNELS_FIRST):
                 dims = "0, 2, 3, 1" if step == TO_CHANNELS_LAST else "0, 3, 1, 2"
-                self.forward.append(f"out = {self.var}.permute({dims})")
-                self.var, self.src = "out", "permute"
+                self.forward.append(f"{self.out} = {self.var}.permute({dims})")
+                self.trace.append((step, f"Permute([{dims}])"))
+                self.var, self.src = self.out, "permute"
                 continue
             if isinstance(step, Conv):
                 self.conv(step, cin)
                 channels = cin = self.text(step.width)
             elif isinstance(step, Norm):
-                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), "bn")
+                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), step.norm.kind)
             elif isinstance(step, Act):
                 self.activation(step.role, step.fn)
             elif isinstance(step, SqueezeExcite):
                 hidden = self.text(step.hidden)
-                self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "se")
+                self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "scale")
             elif isinstance(step, ECA):
                 self.eca(step, channels)
             elif isinstance(step, AntiAlias):
@@ -165,7 +170,8 @@ class _Writer:
             elif isinstance(step, Add):
                 if pending is not None:
                     self.shortcut(pending)
-                add = "out += identity" if self.src in _OVERWRITABLE else "out = out + identity"
+                out, identity = self.out, self.identity
+                add = f"{out} += {identity}" if self.src in OVERWRITABLE else f"{out} = {out} + {identity}"
                 if self.d.shortcut == "identity":  # only where the block keeps its shape (torchvision's MobileNetV2)
                     self.init.append(f"self.use_res_connect = stride == 1 and inplanes == {self.text(var('out'))}")
                     add = f"if self.use_res_connect:\n    {add}"
@@ -175,15 +181,19 @@ class _Writer:
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
+        if self.names:  # a layout's containers (timm's mlp.fc1/fc2) one nn.Sequential each; its layer scale last
+            scale = [ln for ln in self.init if "nn.Parameter(" in ln]
+            self.init = _grouped([ln for ln in self.init if ln not in scale]) + scale
         return self.init, [*self.forward, f"return {self.var}"]
 
     def layer_scale(self, step: LayerScale, channels: str, channels_last: bool) -> None:
         """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
         attr = self.attr(step.role)
+        self.trace.append((step, channels))
         init, scaled = layer_scale(attr, channels, step.init, channels_last, self.timm, self.var)
         self.init.append(init)
-        self.forward.append(f"out = {scaled}")
-        self.var, self.src = "out", "scale"
+        self.forward.append(f"{self.out} = {scaled}")
+        self.var, self.src = self.out, "layer_scale"
 
     def drop_path(self, step: DropPath) -> None:
         """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
@@ -194,21 +204,18 @@ class _Writer:
 
     def conv(self, step: Conv, cin: str) -> None:
         if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
-            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "conv")
+            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "linear")
             return
-        args = [cin, self.text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
-        if step.dilation is not None:
-            dil = (step.dilation if step.dilation in self.dilations else "dilation") if self.dilations else None
-            half = step.kernel // 2
-            args.append(f"padding={dil if half == 1 else f'{half} * {dil}'}" if dil else f"padding={half}")
-            args += [f"dilation={dil}"] if dil else []
-        elif step.kernel > 1:  # a user block's conv: no dilation parameter, "same" padding
-            args.append(f"padding={step.kernel // 2}")
-        groups = self.text(step.groups)
-        args += [f"groups={groups}"] * (groups != "1") + ["bias=False"] * (not step.bias)
-        self.module(self.attr(step.role), f"nn.Conv2d({', '.join(args)})", "conv")
+        padding = None  # "same"; a dilated 3x3: padding and dilation from the block's dilation argument
+        if step.dilation is not None and self.dilations:
+            dil, half = step.dilation if step.dilation in self.dilations else "dilation", step.kernel // 2
+            padding = [f"padding={dil if half == 1 else f'{half} * {dil}'}", f"dilation={dil}"]
+        constructor = conv2d(step, cin, self.text(step.width), self.text(step.groups), padding)
+        self.module(self.attr(step.role), constructor, "conv")
 
     def attr(self, role: str, op: str = "") -> str:
+        if self.names is not None:
+            return self.names[role]
         return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role, op=op)
 
     def eca(self, step: ECA, channels: str) -> None:
@@ -217,7 +224,7 @@ class _Writer:
         args = [channels] + ([f"kernel_size={k.text()}"] if k.op == "num" else [])
         extra = [] if k.op == "num" else [x.text() for x in k.args[2:]]
         args += [f"gamma={extra[0]}", f"beta={extra[1]}"] if extra else []
-        self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "se")
+        self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "scale")
 
     def anti_alias(self, step: AntiAlias, channels: str) -> None:
         """timm's ``self.aa``: BlurPool2d or ``nn.AvgPool2d(stride)`` where the block strides, else nn.Identity."""
@@ -229,13 +236,13 @@ class _Writer:
         if fn != "relu":  # a GELU, ReLU6, SiLU, Hardswish: one module per position, named by its role
             self.module(self.attr(role, fn), activation(fn, self.timm), "act")
             return
-        if self.timm:  # timm: one module per activation (act1, act2, …)
-            inplace = "inplace=True" if self.src in _OVERWRITABLE else ""
+        if self.timm or self.names:  # timm, a layout: one module per activation (act1, act2, …)
+            inplace = "inplace=True" if self.src in OVERWRITABLE else ""
             self.module(self.attr(role), f"nn.ReLU({inplace})", "relu")
             return
         # One nn.ReLU module per block (counters hook each call); in place only when no call's input must survive
         # (the block input is the identity; a ReLU's output is needed by its backward).
-        if self.src not in _OVERWRITABLE:
+        if self.src not in OVERWRITABLE:
             self.relu = "out_of_place"
         elif not self.relu:
             self.relu = "inplace"
@@ -244,11 +251,16 @@ class _Writer:
 
     def module(self, attr: str, constructor: str, src: str) -> None:
         self.init.append(f"self.{attr} = {constructor}")
-        self.forward.append(f"out = self.{attr}({self.var})")
-        self.var, self.src = "out", src
+        self.trace.append((self.step, constructor))
+        call = f"{self.out} = self.{attr.split('.')[0]}({self.var})"  # one call of a container (timm's mlp)
+        if self.forward[-1:] != [call]:
+            self.forward.append(call)
+        self.var, self.src = self.out, src
 
     def shortcut(self, pre: str) -> None:
         d, f = self.d, self.forward
+        if self.names:  # a layout whose blocks keep their shape: the identity
+            return
         if d.shortcut in ("B", "C"):
             f += ["if self.downsample is not None:", f"    identity = self.downsample({pre})"]
         if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
@@ -262,6 +274,8 @@ class _Writer:
 
     def shortcut_attributes(self) -> list[str]:
         d = self.d
+        if self.names:
+            return []
         lines = ["self.downsample = downsample"] if d.shortcut in ("B", "C") else []
         if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
             lines.append("self.stride = stride")
@@ -271,6 +285,30 @@ class _Writer:
                 f"self.pad_after = {self.text(var('out'))} - inplanes - self.pad_before",
             ]
         return lines
+
+
+def layout_block(d: BlockDef, names: dict[str, str], scheduled: bool, profile: str = "timm") -> _Writer:
+    """The walk of a user block in a model layout that names its modules (ConvNeXt's: ``names`` maps each role
+    to its attribute, ``mlp.fc1`` one of a container) and keeps its shape (``dim``); ``.lines()`` prints it."""
+    bind = {**d.constants(), "in": "dim", "planes": "dim"}
+    return _Writer(d, (), profile, bind, scheduled, names)
+
+
+def _grouped(lines: list[str]) -> list[str]:
+    """``self.c.x = …`` lines of one container ``c``: one ``self.c = nn.Sequential(OrderedDict(x=…, …))``."""
+    out: list[str] = []
+    last = None
+    for line in lines:
+        attr, text = line.removeprefix("self.").split(" = ", 1)
+        container, _, member = attr.rpartition(".")
+        if not container:
+            out.append(line)
+        elif container == last:
+            out[-2:-2] = [f"        {member}={text},"]
+        else:
+            out += [f"self.{container} = nn.Sequential(", "    OrderedDict(", f"        {member}={text},", "    )", ")"]
+        last = container
+    return out
 
 
 def refuse_own_rate(step: DropPath, d: BlockDef) -> None:

@@ -14,126 +14,41 @@ so one seed gives timm's weights.
 
 from __future__ import annotations
 
-from archc.counters.terms import kind_of
-from archc.ir.channels_last import TO_CHANNELS_FIRST, TO_CHANNELS_LAST, walk
-from archc.ir.expr import simplify
+from archc.ir.channels_last import walk
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
-from .blocks import refuse_own_rate
-from .layers import ACTIVATIONS, LAYER_NORM_2D, activation, layer_scale, linear
-from .printers import EmitError, norm_layer
+from .blocks import class_name, layout_block
+from .printers import EmitError
 from .pycode import wrap
-
-TRUNC_NORMAL = '''def trunc_normal_(tensor: torch.Tensor, std: float, a: float = -2.0, b: float = 2.0) -> torch.Tensor:
-    """timm's trunc_normal_ (mean 0, cut at the absolute bounds a, b): a uniform draw in the normal CDF's
-    range, mapped back through the inverse CDF (torch's own trunc_normal_ draws differently)."""
-    low, high = ((1.0 + math.erf(bound / std / math.sqrt(2.0))) / 2.0 for bound in (a, b))
-    with torch.no_grad():
-        tensor.uniform_(2 * low - 1, 2 * high - 1)
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        return tensor.clamp_(min=a, max=b)'''
+from .stages import downsample_modules, drop_path_rates, trunc_normal_init
 
 
-def _norm(step: Norm, channels: str, channels_last: bool, timm: bool = False) -> str:
-    """A block's norm; timm's channels-last LayerNorm is its own ``LayerNorm`` class (an nn.LayerNorm subclass)."""
-    if step.norm.kind == "groupnorm" or (step.norm.kind == "batchnorm" and channels_last):
-        raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
-    return norm_layer(step.norm, channels, timm, channels_last)
-
-
-def _conv(step: Conv, cin: str, width: str, groups: str) -> str:
-    if step.linear:
-        return linear(step, cin, width)
-    bias = "" if step.bias else ", bias=False"
-    args = [cin, width, f"kernel_size={step.kernel}"] + [f"padding={step.kernel // 2}"] * (step.kernel > 1)
-    return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1'))}{bias})"
+def _refuse_steps(d) -> None:
+    """E403 for what neither library's ConvNeXt block holds: attention, anti-aliasing, a norm other than LayerNorm."""
+    for step, _ in walk(d.recipe.steps):
+        if not isinstance(step, str | Branch | Add | Conv | Norm | Act | LayerScale | DropPath):
+            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
+        if isinstance(step, Norm) and step.norm.kind != "layernorm":
+            raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
 
 
 def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``; ``scheduled``:
-    the spec's ``drop_path_rate`` gives each block its drop path rate (timm's ``drop_path`` argument)."""
+    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``, printed by the
+    ResNet skeleton's writer with timm's ConvNeXt names; ``scheduled``: the spec's ``drop_path_rate`` gives each
+    block its drop path rate (timm's ``drop_path`` argument)."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
         raise EmitError("a ConvNeXt block whose shortcut is not the identity", ("blocks", d.kind))
     prefix = layout.blocks[block.id] + "."
-    attr = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
-    bind = {**d.constants(), "in": "dim", "planes": "dim"}
-    for name, e in d.recipe.lets:
-        bind[name] = simplify(e, bind)
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
-    modules, forward, cin = [], [], "dim"
-    params: list[str] = []
-    for step, cl in walk(d.recipe.steps):
-        if step == TO_CHANNELS_LAST:
-            forward.append("x = x.permute(0, 2, 3, 1)")
-            continue
-        if step == TO_CHANNELS_FIRST:
-            forward.append("x = x.permute(0, 3, 1, 2)")
-            continue
-        if isinstance(step, Branch):
-            forward.append("shortcut = x")
-            continue
-        if isinstance(step, Add):
-            forward.append("x = x + shortcut")
-            continue
-        name = attr[step.role]
-        if isinstance(step, Conv):
-            width = text(step.width)
-            modules.append((name, _conv(step, cin, width, text(step.groups))))
-            cin = width
-        elif isinstance(step, Norm):
-            modules.append((name, _norm(step, cin, cl, timm=True)))
-        elif isinstance(step, Act):  # timm's GELU is its own class (timm.layers.GELU), its others torch's
-            modules.append((name, activation(step.fn, timm=True)))
-        elif isinstance(step, LayerScale):
-            init_line, scaled = layer_scale(name, cin, step.init, cl, mul_call=True)
-            params.append(init_line)
-            forward.append(f"x = {scaled}")
-            continue
-        elif isinstance(step, DropPath):
-            refuse_own_rate(step, d)
-            modules.append((name, "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if scheduled
-                            else "nn.Identity()"))  # fmt: skip
-        else:
-            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
-        call = f"x = self.{name.split('.')[0]}(x)"
-        if not forward or forward[-1] != call:
-            forward.append(call)
-    init = _grouped(modules) + params
-    name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, [*forward, "return x"]
-
-
-def _grouped(modules: list[tuple[str, str]]) -> list[str]:
-    """``self.a = …`` per module; modules named ``c.x`` (one container) as one ``nn.Sequential(OrderedDict(…))``."""
-    lines, i = [], 0
-    while i < len(modules):
-        name, text = modules[i]
-        if "." not in name:
-            lines.append(f"self.{name} = {text}")
-            i += 1
-            continue
-        container, members = name.split(".")[0], []
-        while i < len(modules) and modules[i][0].split(".")[0] == container:
-            members.append(f"{modules[i][0].split('.', 1)[1]}={modules[i][1]}")
-            i += 1
-        lines += [f"self.{container} = nn.Sequential(", "    OrderedDict(", *(f"        {m}," for m in members), "    )",
-                  ")"]  # fmt: skip
-    return lines
+    names = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
+    init, forward = layout_block(d, names, scheduled).lines()
+    return class_name(d), ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, forward
 
 
 def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
     """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks (with timm's
     ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
-    if len({(x.norm, x.bias) for x in downs}) > 1:
-        raise EmitError("stages whose downsampling layers differ", ("stages",))
-    norm = downs[0].norm if downs else True
-    bias = "" if (downs[0].bias if downs else True) else ", bias=False"
-    eps = next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
-    layers = ([f"LayerNorm2d(in_channels, eps={eps!r})"] if norm else []) + [
-        f"nn.Conv2d(in_channels, out_channels, kernel_size=stride, stride=stride{bias})"
-    ]
+    layers = downsample_modules(downs, f"LayerNorm2d(in_channels, eps={_down_eps(g)!r})", "in_channels", "out_channels")
     init = [
         *wrap(
             "def __init__(",
@@ -156,25 +71,31 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
     return [init, forward]
 
 
-def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
-    """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
-    from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
+def _stem(g) -> str:
+    """The patchify stem: ``nn.Sequential(conv k×k / k, LayerNorm2d)``."""
     stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
     if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
     a, n = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]
-    k, s = a["kernel"][0], a["stride"][0]
     bias = "" if a["bias"] else ", bias=False"
-    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={k}, stride={s}{bias})"
-    init = [f"self.stem = nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"]
-    rows, depths = [], [len(stage.blocks) for stage in model.stages]
+    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={a['kernel'][0]}, stride={a['stride'][0]}{bias})"
+    return f"nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"
+
+
+def _down_eps(g) -> float:
+    """The downsampling layers' LayerNorm eps (timm's and torchvision's 1e-6 where no stage has one)."""
+    return next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
+
+
+def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
+    """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
+    from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
+    init, rows = [f"self.stem = {_stem(g)}"], []
     for i, stage in enumerate(model.stages):
         inc = stage.downsample.in_channels if stage.downsample else stage.blocks[0].in_channels
         rates = f", drop_path_rates=dp_rates[{i}]" * scheduled
         rows.append(f"ConvNeXtStage({inc}, {stage.blocks[0].out}, {len(stage.blocks)}, stride={stage.stride}{rates})")
-    init += [f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"] * (
-        scheduled
-    )
+    init += [drop_path_rates(model)] * scheduled
     init += ["self.stages = nn.Sequential(", *(f"    {r}," for r in rows), ")"]
     head = {g.nodes[x]["role"]: g.nodes[x] for x in g if g.nodes[x]["scope"][0] == "head"}
     if set(head) != {"pool", "norm", "flatten", "fc"} or head["norm"]["op"] != "layernorm":
@@ -183,22 +104,13 @@ def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], li
     init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d(1),",
              f"        norm=LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r}),",
              "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
-    if layout is not None and layout.init.conv == "trunc_normal_0.02":
-        init += ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
-                 "        trunc_normal_(m.weight, std=0.02)", "        if m.bias is not None:",
-                 "            nn.init.zeros_(m.bias)"]  # fmt: skip
+    init += trunc_normal_init("trunc_normal_") * (layout.init.conv == "trunc_normal_0.02")
     forward = ["x = self.stem(x)", "x = self.stages(x)", "return self.head(x)"]
     return init, forward
 
 
-def view(c, layout):
-    """The :class:`~.view.ModelView` of a ``family: convnext`` spec."""
-    from archc.codegen import provenance
-    from archc.reports.summary import summary
-
-    from .view import ClassView, ModelView, _init_method, _method, _text, _title, model_constructor
-
-    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
+def check(model, layout):
+    """E403 where the model is no ConvNeXt of the layout's library: its one user block definition, or None."""
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise EmitError("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
     tv = layout.profile == "torchvision"
@@ -206,90 +118,28 @@ def view(c, layout):
         layout.init.conv is None and not tv
     ):
         raise EmitError(f"init: {model.init} for a ConvNeXt layout", ("init",))
-    d, rate = model.definitions[0], spec.drop_path_rate
+    d = model.definitions[0]
     if not all(b.residual for b in model.blocks):
         raise EmitError("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
                         ("blocks", d.kind))  # fmt: skip
-    if tv:
-        name, signature, init, forward = torchvision_block(d, bool(rate))
-    else:
-        name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
-    block = ClassView(name, [f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."], [], [
-        _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
-        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
-    ])  # fmt: skip
-    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
-                      stage_class(model, g, name, bool(rate)))  # fmt: skip
-    body, model_forward = (
-        torchvision_body(model, g, name, bool(rate)) if tv else model_body(model, g, layout, bool(rate))
-    )
-    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
-    methods = [
-        _init_method(spec.head.classes, body, extra),
-        _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
-    ]
-    s = summary(c)
-    kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
-    timm_forms = [
-        _text(t) for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds
-    ]
-    return ModelView(
-        header=provenance(c.loaded.source, c.loaded.sha256),
-        title=_title(spec),
-        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
-        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=["import math", "from collections import OrderedDict", ""] * (not tv)
-        + ["import torch", "import torch.nn.functional as F", "from torch import nn"],
-        helpers=([LAYER_NORM_2D, PERMUTE] if tv else [TRUNC_NORMAL, LAYER_NORM_2D])
-        + timm_forms
-        + [_text("stochastic_depth" if tv else "drop_path_timm")] * bool(rate),
-        classes=[block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)],
-        class_name="ConvNeXt",
-        num_classes=spec.head.classes,
-        constructor=model_constructor(spec),
-    )
-
-
-PERMUTE = '''class Permute(nn.Module):
-    """torchvision.ops.Permute: the input's dimensions in the order ``dims``."""
-
-    def __init__(self, dims: list[int]) -> None:
-        super().__init__()
-        self.dims = dims
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.permute(x, self.dims)'''
+    _refuse_steps(d)
+    return d
 
 
 def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
     ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
     ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
-    bind = {**d.constants(), "in": "dim", "planes": "dim"}
-    for name, e in d.recipe.lets:
-        bind[name] = simplify(e, bind)
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
-    parts, cin, scale, kinds = [], "dim", None, []
-    for step, cl in walk(d.recipe.steps):
-        kind = step if isinstance(step, str) else step.kind
-        kinds.append(kind)
-        if step == TO_CHANNELS_LAST or step == TO_CHANNELS_FIRST:
-            parts.append("Permute([0, 2, 3, 1])" if step == TO_CHANNELS_LAST else "Permute([0, 3, 1, 2])")
-        elif isinstance(step, Conv):
-            width = text(step.width)
-            parts.append(_conv(step, cin, width, text(step.groups)))
-            cin = width
-        elif isinstance(step, Norm):
-            parts.append(_norm(step, cin, cl))
-        elif isinstance(step, Act):
-            parts.append(ACTIVATIONS[step.fn])
-        elif isinstance(step, LayerScale):
-            scale = f"self.layer_scale = nn.Parameter(torch.ones({cin}, 1, 1) * {step.init!r})"
-        elif isinstance(step, DropPath):
-            refuse_own_rate(step, d)
+    kinds = [step if isinstance(step, str) else step.kind for step, _ in walk(d.recipe.steps)]
     tail = [k for k in kinds if k in ("layer_scale", "drop_path", "add")]
     if kinds[0] != "branch" or tail != ["layer_scale", "drop_path", "add"] or kinds[-3:] != tail:
         raise EmitError("torchvision's CNBlock ends with layer_scale, drop_path and add", ("blocks", d.kind))
+    roles = {step.role: step.role for step, _ in walk(d.recipe.steps) if hasattr(step, "role")}
+    writer = layout_block(d, roles, scheduled, "torchvision")  # its trace: each step's constructor, in order
+    writer.lines()
+    parts = [text for step, text in writer.trace if not isinstance(step, LayerScale | DropPath)]
+    channels, init = next((text, step.init) for step, text in writer.trace if isinstance(step, LayerScale))
+    scale = f"self.layer_scale = nn.Parameter(torch.ones({channels}, 1, 1) * {init!r})"
     depth = 'StochasticDepth(stochastic_depth_prob, "row")' if scheduled else "nn.Identity()"
     init = ["self.block = nn.Sequential(", *(f"    {p}," for p in parts), ")", scale,
             f"self.stochastic_depth = {depth}"]  # fmt: skip
@@ -298,8 +148,7 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
         "result = self.stochastic_depth(result)",
         "return result + x",
     ]
-    name = "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    return name, ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
+    return class_name(d), ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
 
 
 def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple[list[str], list[str]]:
@@ -310,14 +159,13 @@ def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise EmitError("torchvision's ConvNeXt downsamples (LN, 2x2/2 conv) before every stage but the first",
                         ("downsample",))  # fmt: skip
-    stem, _ = model_body(model, g, None)[0][0], None
-    eps = next(g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm"))
+    eps = _down_eps(g)
     table = ", ".join(f"({s.blocks[0].out}, {len(s.blocks)})" for s in model.stages)
     width = model.stages[-1].blocks[-1].out
     down = f"LayerNorm2d(width, eps={eps!r}), nn.Conv2d(width, stages[i + 1][0], kernel_size=2, stride=2)"
     init = [
         f"stages = [{table}]  # (width, blocks) of each stage",
-        f"stem = {stem.removeprefix('self.stem = ')}",
+        f"stem = {_stem(g)}",
         "layers: list[nn.Module] = [stem]",
         *["total = sum(depth for _, depth in stages)", "block_id = 0"] * scheduled,
         "for i, (width, depth) in enumerate(stages):",
@@ -336,10 +184,6 @@ def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple
         "self.avgpool = nn.AdaptiveAvgPool2d(1)",
         f"self.classifier = nn.Sequential(LayerNorm2d({width}, eps={eps!r}), nn.Flatten(1), nn.Linear({width}, "
         "num_classes))",
-        "for m in self.modules():",
-        "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
-        "        nn.init.trunc_normal_(m.weight, std=0.02)",
-        "        if m.bias is not None:",
-        "            nn.init.zeros_(m.bias)",
+        *trunc_normal_init("nn.init.trunc_normal_"),
     ]
     return init, ["x = self.features(x)", "x = self.avgpool(x)", "return self.classifier(x)"]

@@ -1,25 +1,20 @@
 """Layer constructors the ConvNeXt layout (:mod:`.convnext`), the ResNet skeleton's blocks (:mod:`.blocks`) and the
 model's own ops (:mod:`.printers`) share, each written as its library writes it: an activation (timm's own ``GELU``
-class under the timm profile, torch's elsewhere), a LayerNorm over the channels (``LayerNorm2d`` on N×C×H×W,
-``nn.LayerNorm`` on channels-last, timm's ``LayerNorm`` subclass under the timm profile), a pointwise conv the
-recipe writes as ``linear`` (``nn.Linear`` on channels-last) and layer scale (timm's ``gamma``, a per-channel
-vector). The counters' code forms (:func:`archc.counters.terms.kind_of`) assume exactly these.
+class under the timm profile, torch's elsewhere), a recipe's conv (``nn.Conv2d``, or ``nn.Linear`` on channels-last
+where the recipe says ``linear``) and layer scale (timm's ``gamma``, a per-channel vector). The norms (BatchNorm,
+GroupNorm, LayerNorm) are :mod:`.printers`'. The counters' code forms (:func:`archc.counters.terms.kind_of`) assume
+exactly these.
 """
 
 from __future__ import annotations
 
 from archc.ir.recipe import Conv
 
+# The ops (IR names; a block's steps are tagged alike) whose output no autograd backward needs: a ReLU or an
+# addition after one may overwrite it in place (``scale``: squeeze-and-excitation's product).
+OVERWRITABLE = {"conv", "linear", "batchnorm", "groupnorm", "layernorm", "add", "scale"}
 ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
                "hardswish": "nn.Hardswish()"}  # fmt: skip
-
-LAYER_NORM_2D = '''class LayerNorm2d(nn.LayerNorm):
-    """LayerNorm over the channels of an N×C×H×W tensor (timm's LayerNorm2d)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.permute(0, 2, 3, 1)
-        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
-        return x.permute(0, 3, 1, 2)'''
 
 
 def activation(fn: str, timm: bool = False) -> str:
@@ -27,12 +22,12 @@ def activation(fn: str, timm: bool = False) -> str:
     return "GELU()" if fn == "gelu" and timm else ACTIVATIONS[fn]
 
 
-def layer_norm(channels: str, eps: float, channels_last: bool, timm: bool = False) -> str:
-    """A LayerNorm over ``channels``: ``LayerNorm2d`` on N×C×H×W, else ``nn.LayerNorm`` (timm: ``LayerNorm``)."""
-    eps_arg = "" if eps == 1e-5 else f", eps={eps!r}"
-    if not channels_last:
-        return f"LayerNorm2d({channels}{eps_arg})"
-    return f"{'LayerNorm' if timm else 'nn.LayerNorm'}({channels}{eps_arg})"
+def conv2d(step: Conv, cin: str, width: str, groups: str, padding: list[str] | None = None) -> str:
+    """A recipe's conv as ``nn.Conv2d``: the block's ``stride`` argument where the step strides, "same" padding
+    (or ``padding``: a dilated conv's), its groups and bias."""
+    args = [cin, width, f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
+    args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) if padding is None else padding
+    return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1') + ['bias=False'] * (not step.bias))})"
 
 
 def linear(step: Conv, cin: str, width: str) -> str:

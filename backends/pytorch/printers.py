@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from archc.diagnostics import Unsupported
 from archc.ir.rules import blur_padding
 
-from .layers import ACTIVATIONS, activation, layer_norm
+from .layers import ACTIVATIONS, activation
 
 
 class EmitError(Unsupported):
@@ -76,6 +76,14 @@ def groupnorm(groups: int, channels: str, eps: float, timm: bool = False) -> str
     if timm:
         return f"GroupNorm({channels}, num_groups={groups}{eps_arg})"
     return f"nn.GroupNorm({groups}, {channels}{eps_arg})"
+
+
+def layer_norm(channels: str, eps: float, channels_last: bool, timm: bool = False) -> str:
+    """A LayerNorm over ``channels``: ``LayerNorm2d`` on N×C×H×W, else ``nn.LayerNorm`` (timm: ``LayerNorm``)."""
+    eps_arg = "" if eps == 1e-5 else f", eps={eps!r}"
+    if not channels_last:
+        return f"LayerNorm2d({channels}{eps_arg})"
+    return f"{'LayerNorm' if timm else 'nn.LayerNorm'}({channels}{eps_arg})"
 
 
 def norm_layer(norm, channels: str, timm: bool = False, channels_last: bool = False) -> str:

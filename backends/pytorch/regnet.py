@@ -16,8 +16,10 @@ from archc.ir.layouts import ModelLayout
 from archc.ir.recipe import Act, Add, Branch, Conv, Norm, NormSpec, SqueezeExcite
 from archc.ir.regnet_names import block_attr
 
+from .layers import conv2d
 from .printers import EmitError, batchnorm, conv, norm_layer, pair
 from .pycode import wrap
+from .stages import zero_init
 
 
 def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
@@ -85,9 +87,7 @@ def _module(unit: tuple, tv: bool, bind: dict) -> str:
         act = "" if any(isinstance(s, Act) for s in after) else ", apply_act=False"
         grp = f", groups={groups}" if groups != "1" else ""
         return f"ConvNormAct({cin}, {text(step.width)}, {step.kernel}{', stride' * step.stride}{grp}{act})"
-    args = [cin, text(step.width), f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
-    args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) + [f"groups={groups}"] * (groups != "1")
-    parts = [f"nn.Conv2d({', '.join(args)}, bias=False)"]
+    parts = [conv2d(step, cin, text(step.width), groups)]
     parts += [norm_layer(s.norm, text(step.width)) if isinstance(s, Norm) else "nn.ReLU(inplace=True)" for s in after]
     return f"nn.Sequential({', '.join(parts)})"
 
@@ -176,9 +176,5 @@ def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
     lines = lines if len(lines) > 1 else []
     block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
     for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
-        lines += [
-            "for m in self.modules():",
-            f"    if isinstance(m, {cls}):",
-            f"        nn.init.zeros_(m.{attr}.weight)",
-        ]
+        lines += zero_init(cls, attr)
     return lines

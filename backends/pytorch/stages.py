@@ -31,10 +31,10 @@ def make_layer(
     body += ["drop_path_rates = drop_path_rates or [0.0] * blocks"] * cls.takes_drop_path
     out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
-    timm = profile == "timm"
+    timm, layers = profile == "timm", "*layers"
     if down:
-        return _make_layer_after_downsample(params, body, cls, out, down)
-    if not loop:  # torchvision's form: only the first block strides and changes the width
+        body, layers = _after_downsample(body, cls, out, down), "layers"
+    elif not loop:  # torchvision's form: only the first block strides and changes the width
         body += _downsample(d, "stride", timm, out)
         body += wrap("layers = [block(", _args(cls, "stride", "previous_dilation", True, "0"), ")]", 2)
         body.append(f"self.inplanes = {out}")
@@ -51,7 +51,7 @@ def make_layer(
     return [
         *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
         *(out for ln in body for out in reflow("    " + ln, 1)),
-        "    return nn.Sequential(*layers)",
+        f"    return nn.Sequential({layers})",
     ]
 
 
@@ -71,20 +71,23 @@ def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] 
         if stage.downsample is None and (b.stride != 1 or b.in_channels != b.out):
             raise EmitError("stages with and without separate downsampling layers (one _make_layer)",
                             ("stages", stage.index))  # fmt: skip
+    layers = downsample_modules(downs, norm_layer(d.norm, "self.inplanes", timm), "self.inplanes", "{out}")
+    return [f"{name}={layer}" for name, layer in zip(["norm", "conv"][-len(layers) :], layers, strict=True)]
+
+
+def downsample_modules(downs: list, norm: str, cin: str, cout: str) -> list[str]:
+    """The modules of the stages' one separate downsampling layer: ``norm`` (where it has one), then a conv of
+    kernel = stride from ``cin`` to ``cout`` channels; E403 where the stages' layers differ."""
     if len({(x.norm, x.bias) for x in downs}) > 1:
-        raise EmitError("stages whose downsampling layers differ (one _make_layer)", ("downsample",))
-    norm = [f"norm={norm_layer(d.norm, 'self.inplanes', timm)}"] * downs[0].norm
+        raise EmitError("stages whose downsampling layers differ (one form for every stage)", ("downsample",))
+    bias = ", bias=False" * (not downs[0].bias) if downs else ""
+    conv = f"nn.Conv2d({cin}, {cout}, kernel_size=stride, stride=stride{bias})"
+    return [norm, conv] if not downs or downs[0].norm else [conv]
+
+
+def _after_downsample(body: list[str], cls: BlockClass, out: str, down: list[str]) -> list[str]:
+    """``_make_layer``'s body where the stage starts with its own downsampling layer: its blocks keep their shape."""
     return [
-        *norm,
-        f"conv=nn.Conv2d(self.inplanes, {{out}}, kernel_size=stride, stride=stride{', bias=False' * (not downs[0].bias)})",
-    ]
-
-
-def _make_layer_after_downsample(
-    params: list[str], body: list[str], cls: BlockClass, out: str, down: list[str]
-) -> list[str]:
-    """``_make_layer`` where the stage starts with its own downsampling layer: its blocks keep their shape."""
-    body = [
         *body,
         "layers: OrderedDict[str, nn.Module] = OrderedDict()",
         f"if stride != 1 or self.inplanes != {out}:  # a separate downsampling layer (ConvNeXt's)",
@@ -96,11 +99,6 @@ def _make_layer_after_downsample(
         f"    self.inplanes = {out}",
         "for i in range(blocks):",
         *["    " + ln for ln in wrap("layers[str(i)] = block(", _args(cls, "", "self.dilation", dp="i"), ")", 3)],
-    ]
-    return [
-        *wrap("def _make_layer(", ["self", *params], ") -> nn.Sequential:", 1),
-        *(out for ln in body for out in reflow("    " + ln, 1)),
-        "    return nn.Sequential(layers)",
     ]
 
 
@@ -195,11 +193,7 @@ def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], norms: 
     for d, cls in classes.items():
         last = last_branch_bn(d)
         if d.zero_init and last:
-            lines += [
-                "for m in self.modules():",
-                f"    if isinstance(m, {cls.name}):",
-                f"        nn.init.zeros_(m.{last}.weight)",
-            ]
+            lines += zero_init(cls.name, last)
     return lines
 
 
@@ -207,3 +201,21 @@ def last_branch_bn(d: BlockDef) -> str | None:
     """The residual branch's last norm (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
     last = d.recipe.last_norm()
     return None if last is None else last.role
+
+
+def drop_path_rates(model: BlockModel) -> str:
+    """timm's ``calculate_drop_path_rates``: the model's ``drop_path_rate`` raised linearly over the blocks, one
+    list per stage (``dp_rates``)."""
+    depths = [len(stage.blocks) for stage in model.stages]
+    return f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"
+
+
+def zero_init(cls: str, attr: str) -> list[str]:
+    """``zero_init_residual`` (torchvision) / ``zero_init_last`` (timm): the weight of ``attr`` in each block zeroed."""
+    return ["for m in self.modules():", f"    if isinstance(m, {cls}):", f"        nn.init.zeros_(m.{attr}.weight)"]
+
+
+def trunc_normal_init(fn: str) -> list[str]:
+    """ConvNeXt's initialisation: conv and linear weights truncated normal (std 0.02, by ``fn``), biases zero."""
+    return ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
+            f"        {fn}(m.weight, std=0.02)", "        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]  # fmt: skip

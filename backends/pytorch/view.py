@@ -18,6 +18,7 @@ from pathlib import Path
 import networkx as nx
 
 from archc.codegen import provenance
+from archc.counters.terms import kind_of
 from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
@@ -28,13 +29,12 @@ from archc.reports.summary import summary
 
 from . import convnext, regnet
 from .blocks import BlockClass, block_class
-from .layers import LAYER_NORM_2D
+from .layers import OVERWRITABLE
 from .printers import EmitError, printer
 from .pycode import reflow, wrap
-from .stages import downsample_layer, init_weights, make_layer, stage_line
+from .stages import downsample_layer, drop_path_rates, init_weights, make_layer, stage_line
 
 _RESERVED = {"torch", "nn", "F", "build_model"}
-_OVERWRITABLE = {"conv", "batchnorm", "groupnorm", "layernorm", "add", "linear", "scale"}  # outputs no backward needs
 
 
 @dataclass
@@ -65,7 +65,7 @@ def build_view(c: Compiled) -> ModelView:
     if layout is not None and layout.family == "regnet":
         return _regnet_view(c, layout)
     if layout is not None and layout.family == "convnext":
-        return convnext.view(c, layout)
+        return _convnext_view(c, layout)
     residual = model.layout == "stages"
     scheduled = any(b.drop_path for b in model.blocks)  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
@@ -87,8 +87,13 @@ def build_view(c: Compiled) -> ModelView:
     methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
-    s = summary(c)
     imports, helpers = _imports_and_helpers(g, classes, views, profile, bool(down), scheduled)
+    return _model_view(c, imports, helpers, views, name)
+
+
+def _model_view(c: Compiled, imports: list[str], helpers: list[str], classes: list[ClassView], name: str) -> ModelView:
+    """The file's view: the provenance header, the spec's title and figures, and what the caller decided."""
+    s, spec = summary(c), c.spec
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
@@ -96,7 +101,7 @@ def build_view(c: Compiled) -> ModelView:
         f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
         imports=imports,
         helpers=helpers,
-        classes=views,
+        classes=classes,
         class_name=name,
         num_classes=spec.head.classes,
         constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
@@ -122,7 +127,7 @@ def _imports_and_helpers(
         "from torch import nn",
     ]
     ops |= {"channels_last_layernorm"} if True in layernorms else set()
-    helpers = _helpers(attention, profile, ops, kinds) + [_text("blur_pool")] * blur + [LAYER_NORM_2D] * norm2d
+    helpers = _helpers(attention, profile, ops, kinds) + [_text("blur_pool")] * blur + [_text("layer_norm_2d")] * norm2d
     return imports, helpers + [_text("drop_path_timm")] * scheduled
 
 
@@ -135,34 +140,50 @@ def _regnet_view(c: Compiled, layout) -> ModelView:
     """torchvision's or timm's RegNet (:mod:`.regnet`): one block class, stages by ``_make_stage``."""
     g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
     name, signature, init, forward = regnet.block_class(layout, model)
-    block = ClassView(name, [f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."], [], [
-        _method("def __init__(", ["super().__init__()", *init], None, "self, " + ", ".join(signature)),
-        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
-    ])  # fmt: skip
+    doc = f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."
+    block = _block_view(name, [doc], ", ".join(signature), init, forward)
     body, make_stage, model_forward = regnet.model_body(layout, model, g, name, spec.head.classes)
     make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
     methods = [_init_method(spec.head.classes, body), make_stage, _method("def forward(self, x: torch.Tensor) -> ",
                model_forward, g)]  # fmt: skip
-    s = summary(c)
     se = any(d.attention is not None for d in model.definitions)
-    return ModelView(
-        header=provenance(c.loaded.source, c.loaded.sha256),
-        title=_title(spec),
-        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
-        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"],
-        helpers=[_text(_form("squeeze_excitation", layout.profile))] * se
-        + [_text("conv_norm_act")] * (layout.profile == "timm"),
-        classes=[block, ClassView("RegNet", [_title(spec)], [], methods)],
-        class_name="RegNet",
-        num_classes=spec.head.classes,
-        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
+    imports = ["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"]
+    helpers = [_text(_form("squeeze_excitation", layout.profile))] * se + [_text("conv_norm_act")] * (
+        layout.profile == "timm"
     )
+    return _model_view(c, imports, helpers, [block, ClassView("RegNet", [_title(spec)], [], methods)], "RegNet")
 
 
-def model_constructor(spec) -> str | None:
-    """The conventional constructor's name (``resnet50``), unless the spec's name would shadow something."""
-    return None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name
+def _convnext_view(c: Compiled, layout) -> ModelView:
+    """timm's or torchvision's ConvNeXt (:mod:`.convnext`): the user block, timm's ``ConvNeXtStage``, the model."""
+    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
+    d, rate, tv = convnext.check(model, layout), spec.drop_path_rate, layout.profile == "torchvision"
+    if tv:
+        name, signature, init, forward = convnext.torchvision_block(d, bool(rate))
+    else:
+        name, signature, init, forward = convnext.block_class(d, layout, g, model.blocks[0], bool(rate))
+    doc = f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."
+    block = _block_view(name, [doc], ", ".join(signature), init, forward)
+    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
+                      convnext.stage_class(model, g, name, bool(rate)))  # fmt: skip
+    body, model_forward = (
+        convnext.torchvision_body(model, g, name, bool(rate))
+        if tv
+        else convnext.model_body(model, g, layout, bool(rate))
+    )
+    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
+    methods = [
+        _init_method(spec.head.classes, body, extra),
+        _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
+    ]
+    kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
+    helpers = ["layer_norm_2d", "permute"] if tv else ["trunc_normal", "layer_norm_2d"]
+    helpers += [t for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds]
+    helpers += ["stochastic_depth" if tv else "drop_path_timm"] * bool(rate)
+    imports = ["import math", "from collections import OrderedDict", ""] * (not tv)
+    imports += ["import torch", "import torch.nn.functional as F", "from torch import nn"]
+    classes = [block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)]
+    return _model_view(c, imports, [_text(h) for h in helpers], classes, "ConvNeXt")
 
 
 def _one_make_layer(model: BlockModel, classes: dict) -> None:
@@ -245,11 +266,18 @@ def _title(spec) -> str:
 
 
 def _class_view(cls: BlockClass) -> ClassView:
-    init = _method("def __init__(", ["super().__init__()", *cls.init], None, "self, " + cls.signature)
-    forward = _method("def forward(self, x: torch.Tensor) -> ", cls.forward, None)
     attributes = [f"expansion: int = {cls.expansion}"] * (cls.expansion is not None)
     attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
-    return ClassView(cls.name, cls.doc, attributes, [init, forward])
+    return _block_view(cls.name, cls.doc, cls.signature, cls.init, cls.forward, attributes)
+
+
+def _block_view(name: str, doc: list[str], signature: str, init: list[str], forward: list[str],
+                attributes: list[str] | None = None) -> ClassView:  # fmt: skip
+    """A block class: its ``__init__(self, <signature>)`` and ``forward``."""
+    return ClassView(name, doc, attributes or [], [
+        _method("def __init__(", ["super().__init__()", *init], None, "self, " + signature),
+        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
+    ])  # fmt: skip
 
 
 def _method(head: str, body: list[str], g: nx.DiGraph | None, signature: str | None = None) -> list[str]:
@@ -277,10 +305,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
         body.init.append(f"self.inplanes = {(first.downsample or first.blocks[0]).in_channels}")
         body.init += ["self.dilation = 1"] * dilated
         body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
-        if cls.takes_drop_path:  # timm's rule: a linspace over the blocks, split by stage
-            depths = [len(stage.blocks) for stage in model.stages]
-            body.init.append(f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)})"
-                             f".split({depths})]")  # fmt: skip
+        body.init += [drop_path_rates(model)] * cls.takes_drop_path
     outputs = g.graph["outputs"]
     staged = {stage.blocks[0].nodes[0]: stage for stage in model.stages} if classes else {}
     for node, data in g.nodes(data=True):
@@ -343,7 +368,7 @@ class _Body:
         ins = operands(self.g, node)
         if len(ins) != 1:
             raise EmitError(f"{data['op']} with {len(ins)} inputs outside a block", origin)
-        safe = self.g.nodes[ins[0]]["op"] in _OVERWRITABLE and ins[0] not in self.g.graph["outputs"]
+        safe = self.g.nodes[ins[0]]["op"] in OVERWRITABLE and ins[0] not in self.g.graph["outputs"]
         name = data["names"][pytorch_profile(self.g)]
         container = name.split(".")[0] if "." in name else None
         if container != self.open:
