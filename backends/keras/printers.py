@@ -90,13 +90,21 @@ def _same(a: dict) -> bool:
     return th % 2 == 0 and tw % 2 == 0 and (top, bottom, left, right) == (th // 2, th // 2, tw // 2, tw // 2)
 
 
+def padding_mode(padded: bool, same_exact: bool, allow_same: bool) -> str:
+    """The padding rule (design.md §4), for the op printers and the block printer alike: ``"valid"`` without
+    padding, ``"same"`` where it reproduces the symmetric padding exactly (and ``allow_same``: not for a pool, not
+    with ``defaults.explicit_padding``), else ``"pad"``: a ZeroPadding2D, then ``"valid"``."""
+    if not padded:
+        return "valid"
+    return "same" if allow_same and same_exact else "pad"
+
+
 def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
     """A conv or pool, after a ZeroPadding2D + ``"valid"`` unless ``"same"`` (or no padding) is exact."""
     a, src = g.nodes[node]["attrs"], operands(g, node)[0]
-    calls, padding = [], "valid"
-    if allow_same and _same(a) and any(a["padding"]):
-        padding = "same"
-    elif any(a["padding"]):
+    calls, padding = [], padding_mode(any(a["padding"]), _same(a), allow_same)
+    if padding == "pad":
+        padding = "valid"
         top, bottom, left, right = a["padding"]
         pad = (("padding", ((top, bottom), (left, right))),)
         calls.append(Call("layers.ZeroPadding2D", (), pad, pad_name(_keras_name(g, node)), (src,), f"{node}#pad", node))
