@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.pycode import Code, arguments, call_statement
+from archc.backends.keras.pycode import INDENT, Code, arguments, call_statement, literal
 
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
@@ -60,11 +60,23 @@ class Call:
     node: str  # the IR node it prints
 
 
-def render(call: Call, target: str, operand: str, indent: int, name=None) -> list[str]:
-    """``target = layers.X(args, name=…)(operand)``; keyword arguments equal to Keras' defaults left out."""
+def _arguments(call: Call, name) -> list[str]:
     kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
     kwargs += (("name", name or call.name),) if name or call.name else ()
-    return call_statement(target, call.func, arguments(call.args, kwargs), f"({operand})", indent)
+    return arguments(call.args, kwargs)
+
+
+def render(call: Call, target: str, operand: str, indent: int, name=None) -> list[str]:
+    """``target = layers.X(args, name=…)(operand)``; keyword arguments equal to Keras' defaults left out."""
+    return call_statement(target, call.func, _arguments(call, name), f"({operand})", indent)
+
+
+def sequential(target: str, calls: list[Call], name: Code, operand: str, indent: int) -> list[str]:
+    """``target = keras.Sequential([layers…], name=name)(operand)`` (keras.applications' ConvNeXt stem and
+    downsampling blocks): each layer as :func:`render` prints it, named by its ``Call.name``."""
+    items = [line for c in calls for line in call_statement("", c.func, _arguments(c, None), ",", indent + 2)]
+    return [f"{target} = keras.Sequential(", f"{INDENT}[", *(2 * INDENT + line for line in items), f"{INDENT}],",
+            f"{INDENT}name={literal(name)},", f"){operand}"]  # fmt: skip
 
 
 def layer(func: str, args: tuple, kwargs: tuple) -> Call:
