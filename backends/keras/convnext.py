@@ -17,7 +17,7 @@ from archc.backends.keras.blocks import Layout, block_function
 from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import Call, Unsupported, print_op, render, sequential
 from archc.backends.keras.pycode import Code, literal
-from archc.backends.keras.view import FileView, constructor_name
+from archc.backends.keras.view import FileView, constructor_name, initializer
 
 from archc.codegen import provenance
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
@@ -92,7 +92,7 @@ def build_view(c: Compiled) -> FileView:
         provenance(c.loaded.source, c.loaded.sha256), [], constructor_name(spec.name), literal(spec.name),
         literal(spec.head.classes), literal((h, w, spec.input.channels)), literal((None, None, spec.input.channels)),
         helpers=[LAYER_SCALE, STOCHASTIC_DEPTH], names_of="' ConvNeXt", third_party=["import numpy as np"] * bool(rate),
-        convnext=True, drop_path_rate=repr(rate) * bool(rate),
+        convnext=True, drop_path_rate=repr(rate) * bool(rate), initializer=initializer(g),
     )  # fmt: skip
     view.functions = [convnext_block(g, d, model.blocks), {
         "fname": f"{d.kind}_stage",
