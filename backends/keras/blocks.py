@@ -26,8 +26,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import networkx as nx
+from archc.backends.keras import printers
 from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, norm_layer, padding_mode, render
+from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
@@ -265,11 +266,10 @@ class _Body:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
-        lines, padding = [], padding_mode(k > 1, stride == 1, not self.explicit)
+        lines, padding = [], printers.padding_mode(k > 1, stride == 1, not self.explicit)
         if padding == "pad":
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),))
-            lines += render(pad, target, src, indent, self.name(step.role, pad_name))
+            lines += render(printers.zero_padding(p, p, p, p), target, src, indent, self.name(step.role, pad_name))
             src, padding = target, "valid"
         groups = self.text(step.groups)
         groups = int(groups.text) if groups.text.isdigit() else groups

@@ -7,7 +7,7 @@ PyTorch's symmetric padding is reproduced at every stride and input size. Adding
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras.layer_sources import ACTIVATIONS
@@ -111,15 +111,19 @@ def padding_mode(padded: bool, same_exact: bool, allow_same: bool) -> str:
     return "same" if allow_same and same_exact else "pad"
 
 
+def zero_padding(top, bottom, left, right) -> Call:
+    """The ZeroPadding2D of :func:`padding_mode`'s ``"pad"`` (PyTorch's zero padding, before a ``"valid"`` layer)."""
+    return layer("layers.ZeroPadding2D", (), (("padding", ((top, bottom), (left, right))),))
+
+
 def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
     """A conv or pool, after a ZeroPadding2D + ``"valid"`` unless ``"same"`` (or no padding) is exact."""
     a, src = g.nodes[node]["attrs"], operands(g, node)[0]
     calls, padding = [], padding_mode(any(a["padding"]), _same(a), allow_same)
     if padding == "pad":
         padding = "valid"
-        top, bottom, left, right = a["padding"]
-        pad = (("padding", ((top, bottom), (left, right))),)
-        calls.append(Call("layers.ZeroPadding2D", (), pad, pad_name(_keras_name(g, node)), (src,), f"{node}#pad", node))
+        pad = zero_padding(*a["padding"])
+        calls.append(replace(pad, name=pad_name(_keras_name(g, node)), inputs=(src,), output=f"{node}#pad", node=node))
         src = calls[0].output
     kwargs = tuple((k, padding if k == "padding" else v) for k, v in kwargs)
     return [*calls, Call(func, args, kwargs, _keras_name(g, node), (src,), node, node)]
