@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from archc.backends.keras.blocks import Layout, block_function
 from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
-from archc.backends.keras.printers import Call, Unsupported, print_op, render, sequential
+from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, print_op, render, sequential
 from archc.backends.keras.pycode import Code, literal
 from archc.backends.keras.view import FileView, constructor_name, initializer
 
@@ -124,7 +124,8 @@ def build_view(c: Compiled) -> FileView:
         *["    cur += depth"] * bool(rate),
     ]  # fmt: skip
     view.head = [line for call in (pool, norm, dense) for line in render(call, "x", "x", 2)]
-    view.no_top = ["else:", '    if pooling == "avg":', "        x = layers.GlobalAveragePooling2D()(x)",
-                   '    elif pooling == "max":', "        x = layers.GlobalMaxPooling2D()(x)",
-                   *("    " + line for line in render(replace(norm, name=None), "x", "x", 3))]  # fmt: skip
+    view.no_top = ["else:"]
+    for i, (mode, cls) in enumerate(GLOBAL_POOLS.items()):  # then keras.applications' unnamed LayerNormalization
+        view.no_top += [f"    {'el' * bool(i)}if pooling == {literal(mode)}:", f"        x = {cls}()(x)"]
+    view.no_top += ["    " + line for line in render(replace(norm, name=None), "x", "x", 3)]
     return view
