@@ -7,9 +7,9 @@ step is, as keras.applications computes it first — with the widths printed fro
 What varies between the blocks of a definition (their plans' ``stride``, ``dilation``, whether they project,
 option A's zero channels, RegNet's group width) is a parameter, the rest literals; ``conv_shortcut``
 defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.applications'.
-Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding: a conv that may stride, or a spec with
-``defaults.explicit_padding`` (graph attribute ``explicit_padding``), gets a ZeroPadding2D + ``"valid"``; any
-other padded conv is stride 1 and symmetric, which Keras ``"same"`` reproduces exactly.
+Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding is the op printers' rule
+(:func:`archc.backends.keras.printers.padding_mode`): a recipe's padded conv is symmetric, so ``"same"`` is exact
+where it cannot stride.
 
 A user block (``blocks:``) is printed the same way from its own recipe, as ``{kind}_block(x, filters, …)``, its
 layer names its steps' roles (the IR's keras names): a ``linear`` conv is a ``Dense`` on the channels
@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import networkx as nx
+from archc.backends.keras import printers
 from archc.backends.keras.layer_sources import ACTIVATIONS
 from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
@@ -265,14 +266,11 @@ class _Body:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
-        lines, padding = [], "valid"
-        if k > 1 and (self.explicit or stride != 1):
+        lines, padding = [], printers.padding_mode(k > 1, stride == 1, not self.explicit)
+        if padding == "pad":
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            pad = layer("layers.ZeroPadding2D", (), (("padding", ((p, p), (p, p))),))
-            lines += render(pad, target, src, indent, self.name(step.role, pad_name))
-            src = target
-        elif k > 1:
-            padding = "same"
+            lines += render(printers.zero_padding(p, p, p, p), target, src, indent, self.name(step.role, pad_name))
+            src, padding = target, "valid"
         groups = self.text(step.groups)
         groups = int(groups.text) if groups.text.isdigit() else groups
         kwargs = conv_kwargs(self.he, stride, padding, dilation, groups, None, step.bias)

@@ -11,11 +11,13 @@ The user block (``blocks:``) is printed from its recipe by the block printer of 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from archc.backends.keras.blocks import Layout, block_function
 from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
-from archc.backends.keras.printers import Unsupported
-from archc.backends.keras.pycode import literal
-from archc.backends.keras.view import FileView, constructor_name
+from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, print_op, render, sequential
+from archc.backends.keras.pycode import Code, literal
+from archc.backends.keras.view import FileView, constructor_name, initializer
 
 from archc.codegen import provenance
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
@@ -42,6 +44,18 @@ def convnext_block(g, d, blocks) -> dict:
     return {"fname": fn.fname, "signature": signature, "body": [doc, *fn.body]}
 
 
+def _layers(g, nodes: list[str], prefix: str, index: str = "") -> list[Call]:
+    """The op printers' layers of ``nodes`` (:func:`~archc.backends.keras.printers.print_op`), named from the
+    file's ``name``: the IR's ``{spec name}_stem_conv`` → ``f"{name}_stem_conv"``, and a downsampling block's
+    ``…_layernorm_0`` → ``f"{name}_…_layernorm_{index - 1}"`` (``index``: the f-string's last field)."""
+    calls = []
+    for call in (c for n in nodes for c in print_op(g, n)):
+        rest = call.name[len(prefix) :]
+        rest = rest[: rest.rindex("_") + 1] if index else rest
+        calls.append(replace(call, name=Code(f'f"{{name}}{rest}{index}"')))
+    return calls
+
+
 def build_view(c: Compiled) -> FileView:
     """The file's view (the ResNet layout's template prints it); :class:`Unsupported`, located by its ``origin``
     in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
@@ -57,18 +71,28 @@ def build_view(c: Compiled) -> FileView:
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise _refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", "downsample")
-    stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
+    scoped = {part: [n for n, data in g.nodes(data=True) if data["scope"][: len(part)] == part]
+              for part in [("stem",), ("stage", 1, "downsample"), ("head",)]}  # fmt: skip
+    stem, down, head = scoped.values()
     if [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise _refused("a ConvNeXt stem is one patchify conv and a LayerNorm", "stem")
-    a, eps = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]["eps"]
-    k, s = a["kernel"][0], a["stride"][0]
+    if [g.nodes[n]["op"] for n in head] != ["global_pool", "layernorm", "flatten", "linear"]:
+        raise _refused("a ConvNeXt head is a global pool, a LayerNorm and the classifier", "head")
+    prefix = spec.name
+    downsampling = [  # stage 2's, printed once for every stage: its conv's width is the stage's `dim`
+        replace(x, args=(Code("dim"), *x.args[1:])) if x.func == "layers.Conv2D" else x
+        for x in _layers(g, down, prefix, "{index - 1}")
+    ]
+    downsampling = sequential("x", downsampling, Code('f"{name}_downsampling_block_{index - 1}"'), "(x)", 2)
+    pool, norm, dense = _layers(g, [head[0], head[1], head[3]], prefix)
+    pool = replace(pool, kwargs=(("keepdims", False),))  # keras.applications pools to (N, C), then normalises
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
     h, w = spec.input.size
     view = FileView(
         provenance(c.loaded.source, c.loaded.sha256), [], constructor_name(spec.name), literal(spec.name),
         literal(spec.head.classes), literal((h, w, spec.input.channels)), literal((None, None, spec.input.channels)),
         helpers=[LAYER_SCALE, STOCHASTIC_DEPTH], names_of="' ConvNeXt", third_party=["import numpy as np"] * bool(rate),
-        convnext=True, drop_path_rate=repr(rate) * bool(rate),
+        convnext=True, drop_path_rate=repr(rate) * bool(rate), initializer=initializer(g),
     )  # fmt: skip
     view.functions = [convnext_block(g, d, model.blocks), {
         "fname": f"{d.kind}_stage",
@@ -76,13 +100,7 @@ def build_view(c: Compiled) -> FileView:
         "body": [
             '"""Stage `index`: a downsampling block in front (not in the first stage), then `depth` blocks."""',
             "if index > 0:",
-            "    x = keras.Sequential(",
-            "        [",
-            f'            layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_downsampling_layernorm_{{index - 1}}"),',
-            '            layers.Conv2D(dim, 2, strides=2, name=f"{name}_downsampling_conv_{index - 1}"),',
-            "        ],",
-            '        name=f"{name}_downsampling_block_{index - 1}",',
-            "    )(x)",
+            *("    " + line for line in downsampling),
             *["drop_path_rates = drop_path_rates or [0.0] * depth"] * bool(rate),
             "for j in range(depth):",
             f'    x = {d.kind}_block(x, dim, f"{{name}}_stage_{{index}}_block_{{j}}"{", drop_path_rates[j]" * bool(rate)})',
@@ -98,25 +116,16 @@ def build_view(c: Compiled) -> FileView:
         '        name=f"{name}_prestem_normalization",',
         "    )(x)",
         f"stages = [{table}]  # (width, blocks) of each stage",
-        "x = keras.Sequential(",
-        "    [",
-        f'        layers.Conv2D({a["out_channels"]}, {k}, strides={s}, name=f"{{name}}_stem_conv"),',
-        f'        layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_stem_layernorm"),',
-        "    ],",
-        '    name=f"{name}_stem",',
-        ")(x)",
+        *sequential("x", _layers(g, stem, prefix), Code('f"{name}_stem"'), "(x)", 1),
         *["rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
           "cur = 0"] * bool(rate),
         "for i, (dim, depth) in enumerate(stages):",
         f"    x = {d.kind}_stage(x, dim, depth, name, i{', rates[cur : cur + depth]' * bool(rate)})",
         *["    cur += depth"] * bool(rate),
     ]  # fmt: skip
-    view.head = [
-        'x = layers.GlobalAveragePooling2D(name=f"{name}_head_gap")(x)',
-        f'x = layers.LayerNormalization(epsilon={eps!r}, name=f"{{name}}_head_layernorm")(x)',
-        'x = layers.Dense(classes, activation=classifier_activation, name=f"{name}_head_dense")(x)',
-    ]
-    view.no_top = ["else:", '    if pooling == "avg":', "        x = layers.GlobalAveragePooling2D()(x)",
-                   '    elif pooling == "max":', "        x = layers.GlobalMaxPooling2D()(x)",
-                   f"    x = layers.LayerNormalization(epsilon={eps!r})(x)"]  # fmt: skip
+    view.head = [line for call in (pool, norm, dense) for line in render(call, "x", "x", 2)]
+    view.no_top = ["else:"]
+    for i, (mode, cls) in enumerate(GLOBAL_POOLS.items()):  # then keras.applications' unnamed LayerNormalization
+        view.no_top += [f"    {'el' * bool(i)}if pooling == {literal(mode)}:", f"        x = {cls}()(x)"]
+    view.no_top += ["    " + line for line in render(replace(norm, name=None), "x", "x", 3)]
     return view

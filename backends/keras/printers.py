@@ -7,11 +7,11 @@ PyTorch's symmetric padding is reproduced at every stride and input size. Adding
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.pycode import Code, arguments, call_statement
+from archc.backends.keras.pycode import INDENT, Code, arguments, call_statement, literal
 
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
@@ -60,11 +60,23 @@ class Call:
     node: str  # the IR node it prints
 
 
-def render(call: Call, target: str, operand: str, indent: int, name=None) -> list[str]:
-    """``target = layers.X(args, name=…)(operand)``; keyword arguments equal to Keras' defaults left out."""
+def _arguments(call: Call, name) -> list[str]:
     kwargs = tuple((k, v) for k, v in call.kwargs if not is_default(call.func, k, v))
     kwargs += (("name", name or call.name),) if name or call.name else ()
-    return call_statement(target, call.func, arguments(call.args, kwargs), f"({operand})", indent)
+    return arguments(call.args, kwargs)
+
+
+def render(call: Call, target: str, operand: str, indent: int, name=None) -> list[str]:
+    """``target = layers.X(args, name=…)(operand)``; keyword arguments equal to Keras' defaults left out."""
+    return call_statement(target, call.func, _arguments(call, name), f"({operand})", indent)
+
+
+def sequential(target: str, calls: list[Call], name: Code, operand: str, indent: int) -> list[str]:
+    """``target = keras.Sequential([layers…], name=name)(operand)`` (keras.applications' ConvNeXt stem and
+    downsampling blocks): each layer as :func:`render` prints it, named by its ``Call.name``."""
+    items = [line for c in calls for line in call_statement("", c.func, _arguments(c, None), ",", indent + 2)]
+    return [f"{target} = keras.Sequential(", f"{INDENT}[", *(2 * INDENT + line for line in items), f"{INDENT}],",
+            f"{INDENT}name={literal(name)},", f"){operand}"]  # fmt: skip
 
 
 def layer(func: str, args: tuple, kwargs: tuple) -> Call:
@@ -90,16 +102,28 @@ def _same(a: dict) -> bool:
     return th % 2 == 0 and tw % 2 == 0 and (top, bottom, left, right) == (th // 2, th // 2, tw // 2, tw // 2)
 
 
+def padding_mode(padded: bool, same_exact: bool, allow_same: bool) -> str:
+    """The padding rule (design.md §4), for the op printers and the block printer alike: ``"valid"`` without
+    padding, ``"same"`` where it reproduces the symmetric padding exactly (and ``allow_same``: not for a pool, not
+    with ``defaults.explicit_padding``), else ``"pad"``: a ZeroPadding2D, then ``"valid"``."""
+    if not padded:
+        return "valid"
+    return "same" if allow_same and same_exact else "pad"
+
+
+def zero_padding(top, bottom, left, right) -> Call:
+    """The ZeroPadding2D of :func:`padding_mode`'s ``"pad"`` (PyTorch's zero padding, before a ``"valid"`` layer)."""
+    return layer("layers.ZeroPadding2D", (), (("padding", ((top, bottom), (left, right))),))
+
+
 def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
     """A conv or pool, after a ZeroPadding2D + ``"valid"`` unless ``"same"`` (or no padding) is exact."""
     a, src = g.nodes[node]["attrs"], operands(g, node)[0]
-    calls, padding = [], "valid"
-    if allow_same and _same(a) and any(a["padding"]):
-        padding = "same"
-    elif any(a["padding"]):
-        top, bottom, left, right = a["padding"]
-        pad = (("padding", ((top, bottom), (left, right))),)
-        calls.append(Call("layers.ZeroPadding2D", (), pad, pad_name(_keras_name(g, node)), (src,), f"{node}#pad", node))
+    calls, padding = [], padding_mode(any(a["padding"]), _same(a), allow_same)
+    if padding == "pad":
+        padding = "valid"
+        pad = zero_padding(*a["padding"])
+        calls.append(replace(pad, name=pad_name(_keras_name(g, node)), inputs=(src,), output=f"{node}#pad", node=node))
         src = calls[0].output
     kwargs = tuple((k, padding if k == "padding" else v) for k, v in kwargs)
     return [*calls, Call(func, args, kwargs, _keras_name(g, node), (src,), node, node)]

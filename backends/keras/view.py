@@ -163,6 +163,14 @@ def _called(definitions) -> set[str]:
     return {n for v in values if isinstance(v, Expr) for n in calls(v)}
 
 
+def initializer(g: nx.DiGraph) -> str | None:
+    """The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's)."""
+    if g.graph["blocks"].init != "he_normal":
+        return None
+    he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
+    return f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
+
+
 def build_view(c: Compiled) -> FileView:
     g = c.graph
     outputs = g.graph.get("outputs") or [g.graph["output"]]
@@ -178,12 +186,8 @@ def build_view(c: Compiled) -> FileView:
         input_shape=literal((*a["size"], a["channels"])),
         any_shape=literal((None, None, a["channels"])),
         features=features,
+        initializer=initializer(g),
     )
-    if g.graph["blocks"].init == "he_normal":
-        he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
-        view.initializer = (
-            f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
-        )
     view.body, view.head = _bodies(g, p)
     called = _called(g.graph["blocks"].definitions)  # the helpers the blocks' expressions call
     if "make_divisible" in called:
