@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from archc.codegen import emit
 from tests.backends.keras_util import describe, generated, randomize
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "specs" / "keras"
@@ -59,3 +60,33 @@ def test_convnext_tiny_without_top_or_preprocessing():
 @pytest.mark.parametrize("n", ["small", "base", "large", "xlarge"])
 def test_convnext_family_is_keras_applications(n):
     _check(n, classifier_activation=None)
+
+
+def test_convnext_with_he_normal_init_builds(tmp_path):
+    """``init: he_normal`` in the ConvNeXt layout: the file defines the initializer its convs use (it once referred
+    to an undefined ``CONV_INITIALIZER``), the model has the IR's figures and the conv kernels He's spread,
+    √(2 / fan_out) (what the README's init table says, as torchvision's kaiming_normal_)."""
+    from archc.frameworks.verify import check_keras
+
+    spec = tmp_path / "he.yaml"
+    spec.write_text("archc: 1\nname: he\nextends: timm/convnext_atto\ninit: he_normal\n", encoding="utf-8")
+    compiled, module = generated(str(spec), input_size=(32, 32))
+    assert "CONV_INITIALIZER = keras.initializers.VarianceScaling" in emit(compiled, "keras")
+    checks = check_keras(compiled)
+    assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
+    kernels = [w.numpy() for w in module.build_model().weights if w.name == "kernel" and w.shape[:2] == (1, 1)]
+    assert len(kernels) > 10
+    for w in kernels:
+        assert abs(w.std() / np.sqrt(2 / w.shape[3]) - 1) < 0.1
+
+
+def test_convnext_head_without_its_norm_is_refused(tmp_path):
+    """keras.applications' ConvNeXt head always has its LayerNorm: a ConvNeXt spec without it is a located E403
+    (it once printed the norm the spec does not have)."""
+    from tests.conftest import run_cli
+
+    spec = tmp_path / "nohn.yaml"
+    spec.write_text("archc: 1\nname: nohn\nextends: timm/convnext_atto\nhead: {norm: false}\n", encoding="utf-8")
+    code, _, err = run_cli("build", str(spec), "--backend", "keras", "--out", str(tmp_path / "k"))
+    assert code == 2 and "error[E403]" in err and "nohn.yaml:" in err and "Traceback" not in err, err
+    assert not (tmp_path / "k").exists()
