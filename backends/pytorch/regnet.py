@@ -19,7 +19,7 @@ from archc.ir.regnet_names import block_attr
 from .layers import conv2d
 from .printers import EmitError, batchnorm, conv, norm_layer, pair
 from .pycode import wrap
-from .stages import zero_init
+from .stages import ONES_ZEROS, ZERO_BIAS, init_loop, zero_init
 
 
 def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
@@ -154,26 +154,17 @@ STAGE_ARGS = ("width_in", "width_out", "depth", "stride", "group_width")
 
 def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
     """The layout's initialisation scheme (:class:`archc.ir.inits.InitScheme`), in module order."""
-    s = layout.init
-    lines = ["for m in self.modules():"]
+    s, clauses = layout.init, []
     if s.conv is not None:
         per_group = " // m.groups" if s.conv == "normal_fan_out_per_group" else ""
-        lines += ["    if isinstance(m, nn.Conv2d):",
-                  f"        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}",
-                  "        nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"]  # fmt: skip
-        lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"] * s.conv_bias_zero
-    if s.norm:
-        lines += [
-            "    elif isinstance(m, nn.BatchNorm2d):",
-            "        nn.init.ones_(m.weight)",
-            "        nn.init.zeros_(m.bias)",
-        ]
+        fan_out = f"fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}"
+        normal = "nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"
+        clauses.append(("nn.Conv2d", [fan_out, normal, *ZERO_BIAS * s.conv_bias_zero]))
+    clauses += [("nn.BatchNorm2d", ONES_ZEROS)] * bool(s.norm)
     if s.linear_std is not None:
-        lines += ["    elif isinstance(m, nn.Linear):", f"        nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})",
-                  "        nn.init.zeros_(m.bias)"]  # fmt: skip
-    if len(lines) > 1 and lines[1].startswith("    elif"):
-        lines[1] = lines[1].replace("elif", "if", 1)
-    lines = lines if len(lines) > 1 else []
+        normal = f"nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})"
+        clauses.append(("nn.Linear", [normal, "nn.init.zeros_(m.bias)"]))
+    lines = init_loop(clauses)
     block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
     for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
         lines += zero_init(cls, attr)
