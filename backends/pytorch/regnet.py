@@ -18,7 +18,7 @@ from archc.ir.regnet_names import block_attr
 
 from .layers import conv2d
 from .printers import EmitError, batchnorm, conv, norm_layer, pair
-from .pycode import wrap
+from .pycode import ordered, wrap
 from .stages import ONES_ZEROS, ZERO_BIAS, init_loop, zero_init
 
 
@@ -40,8 +40,7 @@ def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], 
     proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(recipe.shortcut, tv)}"]
     act = attr["out_act"]
     if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
-        init = ["self.proj = None", *proj, "self.f = nn.Sequential(", "    OrderedDict(",
-                *(f"        {n.split('.')[-1]}={m}," for n, m in modules), "    )", ")",
+        init = ["self.proj = None", *proj, *ordered("self.f", [(n.split(".")[-1], m) for n, m in modules]),
                 f"self.{act} = nn.ReLU(inplace=True)"]  # fmt: skip
         forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
                    f"return self.{act}(x)"]  # fmt: skip
@@ -123,8 +122,7 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
                                               str(b.stride), str(b.group_width or 1)]  # fmt: skip
         rows.append((name.split(".")[-1], f"self._make_stage({', '.join(args)})"))
     if tv:
-        init += ["self.trunk_output = nn.Sequential(", "    OrderedDict(", *(f"        {n}={m}," for n, m in rows),
-                 "    )", ")"]  # fmt: skip
+        init += ordered("self.trunk_output", rows)
     else:
         init += [f"self.{n} = {m}" for n, m in rows]
     width = model.stages[-1].blocks[-1].out
@@ -133,8 +131,8 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
         forward = ["x = self.stem(x)", "x = self.trunk_output(x)", "x = self.avgpool(x)", "x = x.flatten(start_dim=1)",
                    "return self.fc(x)"]  # fmt: skip
     else:
-        init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d((1, 1)),",
-                 "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
+        init += ordered("self.head", [("global_pool", "nn.AdaptiveAvgPool2d((1, 1))"), ("flatten", "nn.Flatten(1)"),
+                                      ("fc", f"nn.Linear({width}, num_classes)")])  # fmt: skip
         forward = ["x = self.stem(x)", *(f"x = self.{n}(x)" for n, _ in rows), "return self.head(x)"]
     block = 'f"block{index}-{i}"' if tv else 'f"b{i + 1}"'
     make_stage = [
