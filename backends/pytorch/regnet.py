@@ -93,12 +93,12 @@ def _module(unit: tuple, tv: bool, bind: dict) -> str:
 
 def _projection(rule, tv: bool) -> str:
     """The projection shortcut from the recipe's projection steps (conv 1x1 with the stride, norm)."""
-    if [type(s) for s in rule.projection] != [Conv, Norm] or not rule.projection[0].stride:
-        raise EmitError("a RegNet projection is a strided 1x1 conv and a norm", ("shortcut",))
+    conv, norm = (*rule.projection, None)[:2]
+    if [type(s) for s in rule.projection] != [Conv, Norm] or (conv.kernel, conv.bias) != (1, False) or not conv.stride:
+        raise EmitError("a RegNet projection is a strided 1x1 conv without bias and a norm", ("shortcut",))
     if not tv:
         return "ConvNormAct(width_in, width_out, 1, stride, apply_act=False)"
-    conv = "nn.Conv2d(width_in, width_out, kernel_size=1, stride=stride, bias=False)"
-    return f"nn.Sequential({conv}, {norm_layer(rule.projection[1].norm, 'width_out')})"
+    return f"nn.Sequential({conv2d(conv, 'width_in', 'width_out', '1')}, {norm_layer(norm.norm, 'width_out')})"
 
 
 def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[list[str], list[str], list[str]]:
