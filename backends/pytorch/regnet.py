@@ -17,7 +17,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, Norm, NormSpec, SqueezeExcit
 from archc.ir.regnet_names import block_attr
 
 from .layers import conv2d
-from .printers import EmitError, batchnorm, conv, norm_layer, pair
+from .printers import EmitError, norm_layer, pair, printer
 from .pycode import ordered, wrap
 from .stages import ONES_ZEROS, ZERO_BIAS, init_loop, zero_init
 
@@ -108,9 +108,7 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
     conv_node = next(n for n in stem if g.nodes[n]["op"] == "conv")
     a = g.nodes[conv_node]["attrs"]
     if tv:
-        parts = [conv(a), *(batchnorm(str(a["out_channels"]), g.nodes[n]["attrs"]["eps"], g.nodes[n]["attrs"]["momentum"])
-                            if g.nodes[n]["op"] == "batchnorm" else "nn.ReLU(inplace=True)"
-                            for n in stem if n != conv_node)]  # fmt: skip
+        parts = [printer(g.nodes[n]["op"]).module(g.nodes[n]["attrs"], True) for n in stem]  # as view._Body prints
         init = [f"self.stem = nn.Sequential({', '.join(parts)})"]
     else:
         stride = pair(a["stride"])
