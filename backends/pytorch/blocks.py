@@ -25,6 +25,7 @@ from archc.ir.timm_names import timm_block_attr
 
 from .layers import OVERWRITABLE, activation, conv2d, layer_scale, linear
 from .printers import EmitError, norm_layer
+from .pycode import ordered
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
 UNIT_WORD = {
@@ -306,7 +307,7 @@ def _grouped(lines: list[str]) -> list[str]:
         elif container == last:
             out[-2:-2] = [f"        {member}={text},"]
         else:
-            out += [f"self.{container} = nn.Sequential(", "    OrderedDict(", f"        {member}={text},", "    )", ")"]
+            out += ordered(f"self.{container}", [(member, text)])
         last = container
     return out
 

@@ -19,7 +19,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
 from .blocks import class_name, layout_block
 from .printers import EmitError
-from .pycode import wrap
+from .pycode import ordered, wrap
 from .stages import downsample_modules, drop_path_rates, trunc_normal_init
 
 
@@ -101,9 +101,9 @@ def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], li
     if set(head) != {"pool", "norm", "flatten", "fc"} or head["norm"]["op"] != "layernorm":
         raise EmitError("a ConvNeXt head is a global pool, a LayerNorm, flatten and fc", ("head",))
     width = head["fc"]["attrs"]["in_features"]
-    init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d(1),",
-             f"        norm=LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r}),",
-             "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
+    init += ordered("self.head", [("global_pool", "nn.AdaptiveAvgPool2d(1)"),
+                                  ("norm", f"LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r})"),
+                                  ("flatten", "nn.Flatten(1)"), ("fc", f"nn.Linear({width}, num_classes)")])  # fmt: skip
     init += trunc_normal_init("trunc_normal_") * (layout.init.conv == "trunc_normal_0.02")
     forward = ["x = self.stem(x)", "x = self.stages(x)", "return self.head(x)"]
     return init, forward

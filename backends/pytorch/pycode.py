@@ -6,6 +6,11 @@ from __future__ import annotations
 LINE_LENGTH = 120  # the project's ruff line length (pyproject.toml)
 
 
+def ordered(target: str, members: list[tuple[str, str]]) -> list[str]:
+    """``<target> = nn.Sequential(OrderedDict(name=module, …))``, one member a line (as ruff format keeps it)."""
+    return [f"{target} = nn.Sequential(", "    OrderedDict(", *(f"        {n}={m}," for n, m in members), "    )", ")"]
+
+
 def wrap(head: str, args: list[str], tail: str, indent: int) -> list[str]:
     """``head + args + tail`` as lines relative to ``indent`` levels: one line if it fits, else the
     arguments on one line of their own, else one per line with a trailing comma."""

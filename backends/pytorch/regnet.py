@@ -17,9 +17,9 @@ from archc.ir.recipe import Act, Add, Branch, Conv, Norm, NormSpec, SqueezeExcit
 from archc.ir.regnet_names import block_attr
 
 from .layers import conv2d
-from .printers import EmitError, batchnorm, conv, norm_layer, pair
-from .pycode import wrap
-from .stages import zero_init
+from .printers import EmitError, norm_layer, pair, printer
+from .pycode import ordered, wrap
+from .stages import ONES_ZEROS, ZERO_BIAS, init_loop, zero_init
 
 
 def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
@@ -40,8 +40,7 @@ def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], 
     proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(recipe.shortcut, tv)}"]
     act = attr["out_act"]
     if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
-        init = ["self.proj = None", *proj, "self.f = nn.Sequential(", "    OrderedDict(",
-                *(f"        {n.split('.')[-1]}={m}," for n, m in modules), "    )", ")",
+        init = ["self.proj = None", *proj, *ordered("self.f", [(n.split(".")[-1], m) for n, m in modules]),
                 f"self.{act} = nn.ReLU(inplace=True)"]  # fmt: skip
         forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
                    f"return self.{act}(x)"]  # fmt: skip
@@ -94,12 +93,12 @@ def _module(unit: tuple, tv: bool, bind: dict) -> str:
 
 def _projection(rule, tv: bool) -> str:
     """The projection shortcut from the recipe's projection steps (conv 1x1 with the stride, norm)."""
-    if [type(s) for s in rule.projection] != [Conv, Norm] or not rule.projection[0].stride:
-        raise EmitError("a RegNet projection is a strided 1x1 conv and a norm", ("shortcut",))
+    conv, norm = (*rule.projection, None)[:2]
+    if [type(s) for s in rule.projection] != [Conv, Norm] or (conv.kernel, conv.bias) != (1, False) or not conv.stride:
+        raise EmitError("a RegNet projection is a strided 1x1 conv without bias and a norm", ("shortcut",))
     if not tv:
         return "ConvNormAct(width_in, width_out, 1, stride, apply_act=False)"
-    conv = "nn.Conv2d(width_in, width_out, kernel_size=1, stride=stride, bias=False)"
-    return f"nn.Sequential({conv}, {norm_layer(rule.projection[1].norm, 'width_out')})"
+    return f"nn.Sequential({conv2d(conv, 'width_in', 'width_out', '1')}, {norm_layer(norm.norm, 'width_out')})"
 
 
 def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[list[str], list[str], list[str]]:
@@ -109,9 +108,7 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
     conv_node = next(n for n in stem if g.nodes[n]["op"] == "conv")
     a = g.nodes[conv_node]["attrs"]
     if tv:
-        parts = [conv(a), *(batchnorm(str(a["out_channels"]), g.nodes[n]["attrs"]["eps"], g.nodes[n]["attrs"]["momentum"])
-                            if g.nodes[n]["op"] == "batchnorm" else "nn.ReLU(inplace=True)"
-                            for n in stem if n != conv_node)]  # fmt: skip
+        parts = [printer(g.nodes[n]["op"]).module(g.nodes[n]["attrs"], True) for n in stem]  # as view._Body prints
         init = [f"self.stem = nn.Sequential({', '.join(parts)})"]
     else:
         stride = pair(a["stride"])
@@ -123,8 +120,7 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
                                               str(b.stride), str(b.group_width or 1)]  # fmt: skip
         rows.append((name.split(".")[-1], f"self._make_stage({', '.join(args)})"))
     if tv:
-        init += ["self.trunk_output = nn.Sequential(", "    OrderedDict(", *(f"        {n}={m}," for n, m in rows),
-                 "    )", ")"]  # fmt: skip
+        init += ordered("self.trunk_output", rows)
     else:
         init += [f"self.{n} = {m}" for n, m in rows]
     width = model.stages[-1].blocks[-1].out
@@ -133,8 +129,8 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
         forward = ["x = self.stem(x)", "x = self.trunk_output(x)", "x = self.avgpool(x)", "x = x.flatten(start_dim=1)",
                    "return self.fc(x)"]  # fmt: skip
     else:
-        init += ["self.head = nn.Sequential(", "    OrderedDict(", "        global_pool=nn.AdaptiveAvgPool2d((1, 1)),",
-                 "        flatten=nn.Flatten(1),", f"        fc=nn.Linear({width}, num_classes),", "    )", ")"]  # fmt: skip
+        init += ordered("self.head", [("global_pool", "nn.AdaptiveAvgPool2d((1, 1))"), ("flatten", "nn.Flatten(1)"),
+                                      ("fc", f"nn.Linear({width}, num_classes)")])  # fmt: skip
         forward = ["x = self.stem(x)", *(f"x = self.{n}(x)" for n, _ in rows), "return self.head(x)"]
     block = 'f"block{index}-{i}"' if tv else 'f"b{i + 1}"'
     make_stage = [
@@ -154,26 +150,17 @@ STAGE_ARGS = ("width_in", "width_out", "depth", "stride", "group_width")
 
 def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
     """The layout's initialisation scheme (:class:`archc.ir.inits.InitScheme`), in module order."""
-    s = layout.init
-    lines = ["for m in self.modules():"]
+    s, clauses = layout.init, []
     if s.conv is not None:
         per_group = " // m.groups" if s.conv == "normal_fan_out_per_group" else ""
-        lines += ["    if isinstance(m, nn.Conv2d):",
-                  f"        fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}",
-                  "        nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"]  # fmt: skip
-        lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"] * s.conv_bias_zero
-    if s.norm:
-        lines += [
-            "    elif isinstance(m, nn.BatchNorm2d):",
-            "        nn.init.ones_(m.weight)",
-            "        nn.init.zeros_(m.bias)",
-        ]
+        fan_out = f"fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}"
+        normal = "nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"
+        clauses.append(("nn.Conv2d", [fan_out, normal, *ZERO_BIAS * s.conv_bias_zero]))
+    clauses += [("nn.BatchNorm2d", ONES_ZEROS)] * bool(s.norm)
     if s.linear_std is not None:
-        lines += ["    elif isinstance(m, nn.Linear):", f"        nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})",
-                  "        nn.init.zeros_(m.bias)"]  # fmt: skip
-    if len(lines) > 1 and lines[1].startswith("    elif"):
-        lines[1] = lines[1].replace("elif", "if", 1)
-    lines = lines if len(lines) > 1 else []
+        normal = f"nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})"
+        clauses.append(("nn.Linear", [normal, "nn.init.zeros_(m.bias)"]))
+    lines = init_loop(clauses)
     block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
     for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
         lines += zero_init(cls, attr)

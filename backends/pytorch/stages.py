@@ -173,23 +173,12 @@ def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], norms: 
     lines = []
     if model.init != "framework":
         vgg = model.layout == "sequential" and model.init == "reference"
-        lines += ["for m in self.modules():", "    if isinstance(m, nn.Conv2d):"]
-        lines += ['        nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")']
-        if model.init == "he_normal" or vgg:
-            lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]
-        if norms:
-            kinds = [{"batchnorm": "nn.BatchNorm2d", "groupnorm": "nn.GroupNorm"}[n] for n in norms]
-            lines += [
-                f"    elif isinstance(m, {kinds[0] if len(kinds) == 1 else '(' + ', '.join(kinds) + ')'}):",
-                "        nn.init.ones_(m.weight)",
-                "        nn.init.zeros_(m.bias)",
-            ]
-        if vgg:
-            lines += [
-                "    elif isinstance(m, nn.Linear):",
-                "        nn.init.normal_(m.weight, 0, 0.01)",
-                "        nn.init.zeros_(m.bias)",
-            ]
+        conv = ['nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")']
+        clauses = [("nn.Conv2d", conv + ZERO_BIAS * (model.init == "he_normal" or vgg))]
+        kinds = ", ".join({"batchnorm": "nn.BatchNorm2d", "groupnorm": "nn.GroupNorm"}[n] for n in norms)
+        clauses += [(f"({kinds})" if len(norms) > 1 else kinds, ONES_ZEROS)] * bool(norms)
+        clauses += [("nn.Linear", ["nn.init.normal_(m.weight, 0, 0.01)", "nn.init.zeros_(m.bias)"])] * vgg
+        lines = init_loop(clauses)
     for d, cls in classes.items():
         last = last_branch_bn(d)
         if d.zero_init and last:
@@ -210,12 +199,23 @@ def drop_path_rates(model: BlockModel) -> str:
     return f"dp_rates = [x.tolist() for x in torch.linspace(0, drop_path_rate, {sum(depths)}).split({depths})]"
 
 
+ONES_ZEROS = ["nn.init.ones_(m.weight)", "nn.init.zeros_(m.bias)"]  # a norm's affine parameters
+ZERO_BIAS = ["if m.bias is not None:", "    nn.init.zeros_(m.bias)"]
+
+
+def init_loop(clauses: list[tuple[str, list[str]]]) -> list[str]:
+    """``for m in self.modules():`` with one ``if`` / ``elif isinstance(m, <kind>):`` per (kind, body lines);
+    nothing without a clause. Every initialisation the model classes print is written by it."""
+    lines = [ln for i, (kind, body) in enumerate(clauses)
+             for ln in [f"    {'elif' if i else 'if'} isinstance(m, {kind}):", *("        " + b for b in body)]]  # fmt: skip
+    return ["for m in self.modules():", *lines] if lines else []
+
+
 def zero_init(cls: str, attr: str) -> list[str]:
     """``zero_init_residual`` (torchvision) / ``zero_init_last`` (timm): the weight of ``attr`` in each block zeroed."""
-    return ["for m in self.modules():", f"    if isinstance(m, {cls}):", f"        nn.init.zeros_(m.{attr}.weight)"]
+    return init_loop([(cls, [f"nn.init.zeros_(m.{attr}.weight)"])])
 
 
 def trunc_normal_init(fn: str) -> list[str]:
     """ConvNeXt's initialisation: conv and linear weights truncated normal (std 0.02, by ``fn``), biases zero."""
-    return ["for m in self.modules():", "    if isinstance(m, (nn.Conv2d, nn.Linear)):",
-            f"        {fn}(m.weight, std=0.02)", "        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]  # fmt: skip
+    return init_loop([("(nn.Conv2d, nn.Linear)", [f"{fn}(m.weight, std=0.02)", *ZERO_BIAS])])

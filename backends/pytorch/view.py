@@ -84,7 +84,7 @@ def build_view(c: Compiled) -> ModelView:
         d0 = model.definitions[0]
         down = downsample_layer(g, model, profile == "timm")
         methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
-    methods.append(_method("def forward(self, x: torch.Tensor) -> ", forward, g))
+    methods.append(_forward(forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
     imports, helpers = _imports_and_helpers(g, classes, views, profile, bool(down), scheduled)
@@ -121,7 +121,8 @@ def _imports_and_helpers(
     layernorms = {bool(a["attrs"].get("channels_last")) for _, a in g.nodes(data=True) if a["op"] == "layernorm"}
     norm2d = False in layernorms
     imports = [
-        *_stdlib(["import math"] * ("eca" in kinds or blur) + ["from collections import OrderedDict"] * ordered),
+        *(stdlib := ["import math"] * ("eca" in kinds or blur) + ["from collections import OrderedDict"] * ordered),
+        *[""] * bool(stdlib),  # a blank line after the standard-library imports, if any
         "import torch",
         *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
         "from torch import nn",
@@ -129,11 +130,6 @@ def _imports_and_helpers(
     ops |= {"channels_last_layernorm"} if True in layernorms else set()
     helpers = _helpers(attention, profile, ops, kinds) + [_text("blur_pool")] * blur + [_text("layer_norm_2d")] * norm2d
     return imports, helpers + [_text("drop_path_timm")] * scheduled
-
-
-def _stdlib(imports: list[str]) -> list[str]:
-    """The standard-library imports, then a blank line (none if there are none)."""
-    return [*imports, ""] if imports else []
 
 
 def _regnet_view(c: Compiled, layout) -> ModelView:
@@ -144,8 +140,7 @@ def _regnet_view(c: Compiled, layout) -> ModelView:
     block = _block_view(name, [doc], ", ".join(signature), init, forward)
     body, make_stage, model_forward = regnet.model_body(layout, model, g, name, spec.head.classes)
     make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
-    methods = [_init_method(spec.head.classes, body), make_stage, _method("def forward(self, x: torch.Tensor) -> ",
-               model_forward, g)]  # fmt: skip
+    methods = [_init_method(spec.head.classes, body), make_stage, _forward(model_forward, g)]
     se = any(d.attention is not None for d in model.definitions)
     imports = ["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"]
     helpers = [_text(_form("squeeze_excitation", layout.profile))] * se + [_text("conv_norm_act")] * (
@@ -172,10 +167,7 @@ def _convnext_view(c: Compiled, layout) -> ModelView:
         else convnext.model_body(model, g, layout, bool(rate))
     )
     extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
-    methods = [
-        _init_method(spec.head.classes, body, extra),
-        _method("def forward(self, x: torch.Tensor) -> ", model_forward, g),
-    ]
+    methods = [_init_method(spec.head.classes, body, extra), _forward(model_forward, g)]
     kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
     helpers = ["layer_norm_2d", "permute"] if tv else ["trunc_normal", "layer_norm_2d"]
     helpers += [t for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds]
@@ -232,11 +224,6 @@ def _form(helper: str, profile: str) -> str:
     return f"{helper}_timm" if profile == "timm" else helper
 
 
-def norms(g: nx.DiGraph) -> set[str]:
-    """The norm ops of the graph (``batchnorm``, ``groupnorm``)."""
-    return {op for _, op in g.nodes(data="op")} & {"batchnorm", "groupnorm"}
-
-
 def _text(name: str) -> str:
     """A fixed helper class, printed as it is (``templates/<name>.py.txt``)."""
     return (Path(__file__).resolve().parent / "templates" / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
@@ -275,25 +262,26 @@ def _block_view(name: str, doc: list[str], signature: str, init: list[str], forw
                 attributes: list[str] | None = None) -> ClassView:  # fmt: skip
     """A block class: its ``__init__(self, <signature>)`` and ``forward``."""
     return ClassView(name, doc, attributes or [], [
-        _method("def __init__(", ["super().__init__()", *init], None, "self, " + signature),
-        _method("def forward(self, x: torch.Tensor) -> ", forward, None),
+        [*wrap("def __init__(", ["self", *signature.split(", ")], ") -> None:", 1), *_indent(["super().__init__()", *init])],
+        _forward(forward, None),
     ])  # fmt: skip
 
 
-def _method(head: str, body: list[str], g: nx.DiGraph | None, signature: str | None = None) -> list[str]:
-    if signature is not None:
-        lines = wrap(head, signature.split(", "), ") -> None:", 1)
-    else:
-        returns = "list[torch.Tensor]" if g is not None and len(g.graph["outputs"]) > 1 else "torch.Tensor"
-        lines = [f"{head}{returns}:"]
-    return lines + [ln for line in body for ln in reflow("    " + line, 1)]
+def _indent(body: list[str]) -> list[str]:
+    """A method's body lines, indented one level and reflowed to the line length."""
+    return [ln for line in body for ln in reflow("    " + line, 1)]
+
+
+def _forward(body: list[str], g: nx.DiGraph | None) -> list[str]:
+    """``forward(self, x)``: a list of tensors where the model ``g`` returns several (``features_only``)."""
+    returns = "list[torch.Tensor]" if g is not None and len(g.graph["outputs"]) > 1 else "torch.Tensor"
+    return [f"def forward(self, x: torch.Tensor) -> {returns}:", *_indent(body)]
 
 
 def _init_method(classes: int, body: list[str], extra: str = "") -> list[str]:
     """``__init__(self, num_classes=…[, extra])`` of the model class: ``extra`` more parameters."""
-    return [f"def __init__(self, num_classes: int = {classes}{extra}) -> None:"] + [
-        ln for line in ["super().__init__()", *body] for ln in reflow("    " + line, 1)
-    ]
+    head = f"def __init__(self, num_classes: int = {classes}{extra}) -> None:"
+    return [head, *_indent(["super().__init__()", *body])]
 
 
 def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tuple[list[str], list[str]]:
@@ -330,7 +318,8 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
         forward = ["features: list[torch.Tensor] = []", *forward, "return features"]
     else:
         forward.append("return x")
-    return body.init + init_weights(model, classes, sorted(norms(g))), forward
+    norms = sorted({op for _, op in g.nodes(data="op")} & {"batchnorm", "groupnorm"})
+    return body.init + init_weights(model, classes, norms), forward
 
 
 def _stage_pool(g: nx.DiGraph, stage, attr: str) -> list[str]:
