@@ -27,7 +27,6 @@ torch is imported inside :func:`keras_to_torch` only; nothing here imports keras
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from archc.ir.graph import operands
@@ -133,14 +132,6 @@ def _to_torch(pair: WeightPair, value):
     return value
 
 
-def _pointwise(pair: WeightPair, value, shape: tuple):
-    """A 1x1 conv's kernel where the other framework writes the step as a linear layer (a recipe's ``linear``
-    conv: an ``nn.Conv2d`` ``(out, in, 1, 1)`` in one, a ``Dense`` ``(in, out)`` in the other), and back."""
-    if pair.op == "conv" and pair.keras_weight == "kernel" and value.shape != shape and value.size == math.prod(shape):
-        return value.reshape(shape)
-    return value
-
-
 def _keras_weights(keras_model) -> dict[tuple[str, str], object]:
     """(layer name, weight name) → weight, the layers of nested Sequentials included; a weight Keras named
     itself (``variable``, ``variable_18``) is keyed by its position (``#0``)."""
@@ -188,7 +179,6 @@ def torch_to_keras(compiled: Compiled, torch_model, keras_model) -> int:
     for pair in pairs:
         value = _to_keras(pair, state[pair.torch_key].detach().cpu().float().numpy())
         target = weights[pair.keras_layer, pair.keras_weight]
-        value = _pointwise(pair, value, tuple(target.shape))
         if tuple(value.shape) != tuple(target.shape):
             raise ValueError(
                 f"{pair.torch_key} {tuple(value.shape)} does not fit {pair.keras_layer}/{pair.keras_weight} {tuple(target.shape)}"
@@ -211,7 +201,6 @@ def keras_to_torch(compiled: Compiled, keras_model, torch_model) -> int:
             target = state[pair.torch_key]
             if pair.op == "layer_scale":  # timm (C,), torchvision (C, 1, 1)
                 value = value.reshape(tuple(target.shape))
-            value = _pointwise(pair, value, tuple(target.shape))
             if tuple(value.shape) != tuple(target.shape):
                 raise ValueError(
                     f"{pair.keras_layer}/{pair.keras_weight} {tuple(value.shape)} does not fit {pair.torch_key} {tuple(target.shape)}"

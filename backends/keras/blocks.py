@@ -258,7 +258,7 @@ class _Body:
 
     def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
         v, k = self.values, step.kernel
-        if step.linear and not step.stride and self.text(step.groups).text == "1":  # a Dense on the channels
+        if step.linear:  # a Dense on the channels (archc check refuses a linear step that strides or groups)
             call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),))
             return render(call, target, src, indent, self.name(step.role))
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
