@@ -12,6 +12,7 @@ from pathlib import Path
 
 from archc._version import __version__
 from archc.diagnostics import Diagnostic, SpecError, Unsupported
+from archc.ir.ops import ACTIVATIONS
 from archc.pipeline import Compiled
 
 # Backend name → module exposing ``emit(compiled) -> str``.
@@ -50,9 +51,9 @@ PRINTED_OPS = frozenset(
 
 
 # What both backends print besides, in the ResNet skeleton (user blocks, the stem, separate downsampling layers,
-# the head norm): GELU, ReLU6, SiLU, Hardswish, LayerNorm over channels, layer scale, drop path. Each backend raises
+# the head norm): every activation of the IR, LayerNorm over channels, layer scale, drop path. Each backend raises
 # a located E403 itself for a use of them it cannot write.
-_RESNET_OPS = frozenset(["gelu", "relu6", "silu", "hardswish", "layernorm", "layer_scale", "drop_path"])
+_RESNET_OPS = frozenset([*ACTIVATIONS, "layernorm", "layer_scale", "drop_path"])
 
 
 def refuse_unprinted(compiled: Compiled, backend: str) -> None:
