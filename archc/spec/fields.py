@@ -9,7 +9,7 @@ import builtins
 import keyword
 import math
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -103,3 +103,8 @@ MetaScalar = Annotated[
     ),
 ]
 METADATA_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
+
+
+# The activation functions a spec may name (the IR's archc.ir.ops.ACTIVATIONS), at the top level, on a stage row
+# and in a recipe's act step.
+Activation = Literal["relu", "relu6", "gelu", "silu", "hardswish"]

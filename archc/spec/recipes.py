@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from archc.ir.expr import ExprError, parse
-from archc.spec.fields import SpecModel
+from archc.spec.fields import Activation, SpecModel
 
 BUILTIN_KINDS = ("basic", "bottleneck", "single")
 BlockName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")]
@@ -70,9 +70,7 @@ class NormStep(SpecModel):
 class ActStep(SpecModel):
     kind: Literal["act"]
     role: Role | None = None
-    fn: Literal["relu", "relu6", "gelu", "silu", "hardswish"] | None = Field(
-        default=None, description="default: the spec's defaults.activation"
-    )
+    fn: Activation | None = Field(default=None, description="default: the spec's defaults.activation")
 
 
 class SEStep(SpecModel):

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from archc.settings import LIMITS
 from archc.spec.fields import (
+    Activation,
     Channels,
     Identifier,
     Kernel,
@@ -75,9 +76,6 @@ class NormSpec(SpecModel):
     groups: Annotated[int, Field(ge=1, le=LIMITS.max_channels)] = Field(
         default=32, description="groupnorm only: groups per norm; must divide every normalised width"
     )
-
-
-Activation = Literal["relu", "relu6", "gelu", "silu", "hardswish"]
 
 
 class Defaults(SpecModel):

@@ -73,3 +73,13 @@ def test_schema_agrees_with_the_loader(tmp_path, change, ok):
 def test_partial_spec_needs_extends():
     assert VALIDATOR.is_valid({"archc": 1, "extends": "resnet50", "stride_at": "3x3"})
     assert not VALIDATOR.is_valid({"archc": 1, "stride_at": "3x3"})
+
+
+def test_the_spec_names_the_irs_activations():
+    """A spec's activation names (top level, stage row, recipe act step) are the IR's list, in one place each."""
+    import typing
+
+    from archc.ir.ops import ACTIVATIONS
+    from archc.spec.fields import Activation
+
+    assert typing.get_args(Activation) == ACTIVATIONS
