@@ -36,7 +36,7 @@ class Log:
         log = cls(path, fmt, columns, durable)
         log.file = path.open("w", encoding="utf-8", newline="")
         if fmt == "csv":
-            log._line(_csv_line(columns.names))
+            log._line(csv_line(columns.names))
         return log
 
     @classmethod
@@ -56,7 +56,7 @@ class Log:
             atomic_save(path, lambda tmp: tmp.write_text(good, encoding="utf-8"))
         log.file = path.open("a", encoding="utf-8", newline="")
         if fmt == "csv" and not good:
-            log._line(_csv_line(columns.names))
+            log._line(csv_line(columns.names))
         return log, rows
 
     def _track(self, row: dict) -> None:
@@ -66,7 +66,7 @@ class Log:
     def append(self, row: dict) -> None:
         self._track(row)
         if self.fmt == "csv":
-            self._line(_csv_line([cell(row.get(c)) for c in self.columns.names]))
+            self._line(csv_line([cell(row.get(c)) for c in self.columns.names]))
         else:
             self._line(json.dumps({c: row.get(c) for c in self.columns.names}, ensure_ascii=False))
         self.written += 1
@@ -83,7 +83,8 @@ class Log:
             self.file = None
 
 
-def _csv_line(cells: list[str]) -> str:
+def csv_line(cells: list[str]) -> str:
+    """One CSV row, without its line end (the sweep log and the table writer share the quoting)."""
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(cells)
     return buf.getvalue()

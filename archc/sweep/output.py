@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from archc.sweep.columns import Columns, cell
-from archc.sweep.log import _csv_line
+from archc.sweep.log import csv_line
 
 
 class Progress:
@@ -52,9 +52,9 @@ class Progress:
 
 
 def csv_lines(columns: Columns, rows: Iterable[dict]) -> Iterator[str]:
-    yield _csv_line(columns.names) + "\n"
+    yield csv_line(columns.names) + "\n"
     for row in rows:
-        yield _csv_line([cell(row[c]) for c in columns.names]) + "\n"
+        yield csv_line([cell(row[c]) for c in columns.names]) + "\n"
 
 
 def json_lines(columns: Columns, rows: Iterable[dict]) -> Iterator[str]:
