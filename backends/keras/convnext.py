@@ -1,5 +1,5 @@
-"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``): the view of the generated
-file, which the ResNet layout's template prints (:mod:`archc.backends.keras.emitter`).
+"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``): the skeleton's part of the
+file's view (:mod:`archc.backends.keras.emitter`).
 
 The user block (``blocks:``) is printed from its recipe by the block printer of the ResNet layout
 (:func:`archc.backends.keras.blocks.block_function`) as keras.applications' ``ConvNeXtBlock`` lays it out (a
@@ -14,12 +14,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from archc.backends.keras.blocks import Layout, block_function
-from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, print_op, render, sequential
 from archc.backends.keras.pycode import Code, literal
-from archc.backends.keras.view import FileView, constructor_name, initializer
 
-from archc.codegen import provenance
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
 from archc.pipeline import Compiled
 
@@ -56,9 +53,9 @@ def _layers(g, nodes: list[str], prefix: str, index: str = "") -> list[Call]:
     return calls
 
 
-def build_view(c: Compiled) -> FileView:
-    """The file's view (the ResNet layout's template prints it); :class:`Unsupported`, located by its ``origin``
-    in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
+def fill(c: Compiled, view) -> None:
+    """The stage and block functions, body, head and no-top lines into ``view``; :class:`Unsupported`, located
+    by its ``origin`` in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
     g, spec = c.graph, c.spec
     model = g.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
@@ -87,13 +84,7 @@ def build_view(c: Compiled) -> FileView:
     pool, norm, dense = _layers(g, [head[0], head[1], head[3]], prefix)
     pool = replace(pool, kwargs=(("keepdims", False),))  # keras.applications pools to (N, C), then normalises
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
-    h, w = spec.input.size
-    view = FileView(
-        provenance(c.loaded.source, c.loaded.sha256), [], constructor_name(spec.name), literal(spec.name),
-        literal(spec.head.classes), literal((h, w, spec.input.channels)), literal((None, None, spec.input.channels)),
-        helpers=[LAYER_SCALE, STOCHASTIC_DEPTH], names_of="' ConvNeXt", third_party=["import numpy as np"] * bool(rate),
-        convnext=True, drop_path_rate=repr(rate) * bool(rate), initializer=initializer(g),
-    )  # fmt: skip
+    view.third_party, view.drop_path_rate = ["import numpy as np"] * bool(rate), repr(rate) * bool(rate)
     view.functions = [convnext_block(g, d, model.blocks), {
         "fname": f"{d.kind}_stage",
         "signature": f"x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}",
@@ -128,4 +119,3 @@ def build_view(c: Compiled) -> FileView:
     for i, (mode, cls) in enumerate(GLOBAL_POOLS.items()):  # then keras.applications' unnamed LayerNormalization
         view.no_top += [f"    {'el' * bool(i)}if pooling == {literal(mode)}:", f"        x = {cls}()(x)"]
     view.no_top += ["    " + line for line in render(replace(norm, name=None), "x", "x", 3)]
-    return view
