@@ -27,8 +27,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras import printers
-from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, norm_layer, render
+from archc.backends.keras.printers import ACTIVATIONS, Unsupported, conv_kwargs, layer, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef

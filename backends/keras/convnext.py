@@ -53,10 +53,9 @@ def _layers(g, nodes: list[str], prefix: str, index: str = "") -> list[Call]:
     return calls
 
 
-def fill(c: Compiled, view) -> None:
-    """The stage and block functions, body, head and no-top lines into ``view``; :class:`Unsupported`, located
-    by its ``origin`` in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
-    g, spec = c.graph, c.spec
+def _parts(g) -> tuple[list[str], list[str], list[str]]:
+    """The nodes of the stem, of stage 2's downsampling layer and of the head; :class:`Unsupported`, located by its
+    ``origin`` in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
     model = g.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise _refused("a ConvNeXt layout needs one user-defined block for every stage", "block")
@@ -64,7 +63,6 @@ def fill(c: Compiled, view) -> None:
     if not all(b.residual for b in model.blocks):
         raise _refused("a ConvNeXt block without its shortcut (shortcut: identity on one that changes its shape)",
                        "blocks", d.kind)  # fmt: skip
-    rate = spec.drop_path_rate  # keras.applications' ConvNeXt(drop_path_rate=…): np.linspace over the blocks
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise _refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", "downsample")
@@ -75,7 +73,15 @@ def fill(c: Compiled, view) -> None:
         raise _refused("a ConvNeXt stem is one patchify conv and a LayerNorm", "stem")
     if [g.nodes[n]["op"] for n in head] != ["global_pool", "layernorm", "flatten", "linear"]:
         raise _refused("a ConvNeXt head is a global pool, a LayerNorm and the classifier", "head")
-    prefix = spec.name
+    return stem, down, head
+
+
+def fill(c: Compiled, view) -> None:
+    """keras.applications' ConvNeXt: the stage and block functions, body, head and no-top lines into ``view``."""
+    g, spec = c.graph, c.spec
+    model, (stem, down, head) = g.graph["blocks"], _parts(g)
+    d, prefix = model.definitions[0], spec.name
+    rate = spec.drop_path_rate  # keras.applications' ConvNeXt(drop_path_rate=…): np.linspace over the blocks
     downsampling = [  # stage 2's, printed once for every stage: its conv's width is the stage's `dim`
         replace(x, args=(Code("dim"), *x.args[1:])) if x.func == "layers.Conv2D" else x
         for x in _layers(g, down, prefix, "{index - 1}")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import networkx as nx
 from archc.backends.keras import convnext, view
-from archc.backends.keras.layer_sources import BLUR_POOL, LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported
 from archc.backends.keras.pycode import literal
 from archc.backends.templating import environment
@@ -50,6 +49,10 @@ class Skeleton:
 SKELETONS = {"convnext": Skeleton(convnext.fill, "' ConvNeXt", False, ("layer_scale", "drop_path"))}
 RESNET = Skeleton(view.fill)  # every other family
 
+# The fixed helpers (op → template): keras.applications' LayerScale, a StochasticDepth (drop path, identity in
+# inference) and timm's BlurPool2d as ``blur_pool``.
+_FIXED = {"layer_scale": "layer_scale", "drop_path": "stochastic_depth", "blurpool": "blur_pool"}
+
 
 def constructor_name(spec_name: str) -> str:
     """``resnet50`` → ``ResNet50``, ``resnet50v2`` → ``ResNet50V2``, ``wide_resnet50_2`` → ``WideResNet50_2``."""
@@ -76,7 +79,7 @@ class FileView:
     convnext: bool  # keras.applications' ConvNeXt constructor (``include_preprocessing``, its no-top norm)
     helpers: list[str] = field(default_factory=list)  # helper functions (SE rounding, ECA kernel size)
     imports: list[str] = field(default_factory=list)  # standard-library imports the helpers need
-    functions: list[dict] = field(default_factory=list)  # {fname, signature, body}
+    functions: list = field(default_factory=list)  # block, stack, stage functions: fname, signature, body
     body: list[str] = field(default_factory=list)  # model function, after the input
     head: list[str] = field(default_factory=list)  # under ``if include_top:``
     no_top: list[str] = field(default_factory=list)  # after the ``if include_top:`` lines (``pooling``)
@@ -142,12 +145,16 @@ def _called(definitions) -> set[str]:
     return {n for v in values if isinstance(v, Expr) for n in calls(v)}
 
 
+def _fixed(name: str) -> str:
+    """A fixed helper, printed as it is (``templates/<name>.py.txt``): a generated file stays standalone."""
+    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
+
+
 def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
     """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order."""
     used |= _called(g.graph["blocks"].definitions)  # the helpers the blocks' expressions call
     used |= {op for _, op in g.nodes(data="op") if op in ("layer_scale", "blurpool")}
     used |= {"drop_path" for _, d in g.nodes(data=True) if d["op"] == "drop_path" and d["attrs"]["rate"]}
-    sources = {"make_divisible": rules.source("make_divisible"), "eca_kernel_size": rules.source("eca_kernel_size")}
-    sources |= {"layer_scale": LAYER_SCALE, "drop_path": STOCHASTIC_DEPTH, "blurpool": BLUR_POOL}
-    file_view.helpers = [text for name, text in sources.items() if name in used]
+    file_view.helpers = [rules.source(name) for name in ("make_divisible", "eca_kernel_size") if name in used]
+    file_view.helpers += [_fixed(name) for op, name in _FIXED.items() if op in used]
     file_view.imports = ["import math"] * bool(used & {"eca_kernel_size", "blurpool"})

@@ -47,6 +47,7 @@ class StackFunction:
         params = required + [f"{p}={literal(v)}" for p, v in self.params if v is not REQUIRED]
         return ", ".join(["x", "filters", "blocks", *params, "name=None"])
 
+    @property
     def body(self) -> list[str]:
         lines = self._call("first", fstring("", "name", "_block1"), 1)
         if self.loop:

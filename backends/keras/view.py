@@ -5,11 +5,9 @@ and the stem, stage pools, VGG's sequential layout and the head op by op.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import networkx as nx
 from archc.backends.keras.blocks import block_function, function_name
-from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, print_op, render
+from archc.backends.keras.printers import GLOBAL_POOLS, Unsupported, print_op, render
 from archc.backends.keras.pycode import call_statement, literal
 from archc.backends.keras.stacks import stack_function
 
@@ -41,25 +39,26 @@ class _Printer:
                 self.blocks[d] = fn
                 self.stacks[d] = stack_function(fn, [s for s in model.stages if s.blocks[0].definition == d])
 
-    def calls(self, node: str) -> list[Call]:
-        calls = [replace(c, inputs=tuple(self.alias.get(v, v) for v in c.inputs)) for c in print_op(self.g, node)]
+    def inline(self, node: str, indent: int) -> list[str]:
+        """An op's statements on ``x`` (the model input is ``img_input``); an op printed as nothing (a flatten
+        after a global pool) passes its input on."""
+        calls = print_op(self.g, node)
         if not calls:
             src = operands(self.g, node)[0]
             self.alias[node] = self.alias.get(src, src)
-        return calls
-
-    def inline(self, calls: list[Call], indent: int) -> list[str]:
-        """Straight-line statements on ``x`` (the model input is ``img_input``)."""
         lines = []
         for call in calls:
-            (src,) = call.inputs if len(call.inputs) == 1 else (None,)
-            if src is None or src not in (self.x, self.g.graph["input"]):
+            inputs = [self.alias.get(v, v) for v in call.inputs]
+            if len(inputs) != 1 or inputs[0] not in (self.x, self.g.graph["input"]):
                 raise Unsupported(call.node, "a branch outside a block is not supported by the Keras backend")
-            lines += render(call, "x", "img_input" if src == self.g.graph["input"] else "x", indent)
-            self.x = call.output
-            if call.output in self.taps:
-                lines.append("features.append(x)")
+            lines += render(call, "x", "img_input" if inputs[0] == self.g.graph["input"] else "x", indent)
+            lines += self.tap(call.output)
         return lines
+
+    def tap(self, node: str) -> list[str]:
+        """``x`` is now ``node``'s output, kept where ``head.features_only`` returns it."""
+        self.x = node
+        return ["features.append(x)"] if node in self.taps else []
 
     def stage(self, stage) -> list[str]:
         """A stage's stack call, or explicit block calls where the stage does not fit its stack."""
@@ -75,10 +74,7 @@ class _Printer:
             for b in stage.blocks:
                 args = ["x", literal(b.planes), *(f"{k}={literal(v)}" for k, v in fn.args(b).items())]
                 lines += call_statement("x", fn.fname, [*args, f"name={literal(b.names['keras'])}"], "", 1)
-        self.x = stage.blocks[-1].nodes[-1]
-        if self.x in self.taps:
-            lines.append("features.append(x)")
-        return lines
+        return lines + self.tap(stage.blocks[-1].nodes[-1])
 
 
 def _bodies(g: nx.DiGraph, p: _Printer) -> tuple[list[str], list[str]]:
@@ -97,9 +93,9 @@ def _bodies(g: nx.DiGraph, p: _Printer) -> tuple[list[str], list[str]]:
             continue
         top = top or (data["scope"] == ("head",) and data["op"] in _TOP)
         if top:
-            head += p.inline(p.calls(node), 2)
+            head += p.inline(node, 2)
         else:
-            body += p.inline(p.calls(node), 1)
+            body += p.inline(node, 1)
     return body, head
 
 
@@ -109,10 +105,6 @@ def fill(c: Compiled, view) -> None:
     taps = set(g.graph.get("outputs") or [g.graph["output"]]) if c.spec.head.features_only else set()
     p = _Printer(g, taps)
     view.body, view.head = _bodies(g, p)
-    for d, fn in p.blocks.items():
-        view.functions.append({"fname": fn.fname, "signature": fn.signature, "body": fn.body})
-        if p.stacks[d] is not None:
-            stack = p.stacks[d]
-            view.functions.append({"fname": stack.fname, "signature": stack.signature, "body": stack.body()})
+    view.functions = [f for d, fn in p.blocks.items() for f in (fn, p.stacks[d]) if f is not None]
     for mode, cls in GLOBAL_POOLS.items():
         view.no_top += [f"elif pooling == {literal(mode)}:", f"    x = {cls}(name={literal(keras_pool_name(mode))})(x)"]
