@@ -154,12 +154,12 @@ class _Body:
         return int(text) if text.isdigit() else Code(text)
 
     def name(self, role: str, suffix=lambda n: n) -> Code:
+        """The layer name of ``role`` (``f"{name}_1_conv"``); where it ends the blocks that do not add, those
+        blocks' ``{name}_out``."""
         if role not in self.names:
             raise Unsupported(self.blocks[0].nodes[0], f"no keras name for the role {role!r}")
         named = fstring("", "name", suffix(self.names[role]))
-        if (
-            role == self.ends and self.names[role] != "_out" and suffix(role) == role
-        ):  # it ends the blocks that do not add
+        if role == self.ends and self.names[role] != "_out" and suffix(role) == role:
             return Code(f"{named.text} if residual else {fstring('', 'name', '_out').text}")
         return named
 

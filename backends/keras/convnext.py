@@ -104,14 +104,7 @@ def fill(c: Compiled, view) -> None:
             "return x",
         ],
     }]  # fmt: skip
-    view.body = [
-        "x = img_input",
-        "if include_preprocessing and input_shape[-1] == 3:",
-        "    x = layers.Normalization(",
-        "        mean=[0.485 * 255, 0.456 * 255, 0.406 * 255],",
-        "        variance=[(0.229 * 255) ** 2, (0.224 * 255) ** 2, (0.225 * 255) ** 2],",
-        '        name=f"{name}_prestem_normalization",',
-        "    )(x)",
+    view.body = [  # after the template's input normalisation (``include_preprocessing``)
         f"stages = [{table}]  # (width, blocks) of each stage",
         *sequential("x", _layers(g, stem, prefix), Code('f"{name}_stem"'), "(x)", 1),
         *["rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
