@@ -180,8 +180,8 @@ class _Body:
             test = ["stride == 1"] * isinstance(self.values["stride"], Code)
             test += [f"in_channels == {self._out()}"]
             out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
-        branch = next((i for i, s in enumerate(steps) if isinstance(s, Branch)), None)
-        main = "preact" if branch else "x"  # a pre-activation is kept for the projection
+        preact = any(isinstance(s, Branch) for s in steps[1:])  # a pre-activation, kept for the projection
+        main = "preact" if preact else "x"
         source = "x"
         for step in steps:
             if isinstance(step, Branch):  # no shortcut where no block of this definition adds

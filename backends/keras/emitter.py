@@ -37,16 +37,18 @@ _WORDS |= {"convnext": "ConvNeXt", "xlarge": "XLarge"}
 @dataclass(frozen=True)
 class Skeleton:
     """The model function around the blocks of one family: what fills its body (and the block, stack or stage
-    functions), whose layer names the docstring credits, whether the spec's description heads the file, and the
-    helper layers the file always defines."""
+    functions), whose layer names the docstring credits, whether the spec's description heads the file, the
+    helper layers the file always defines, and whether the constructor is keras.applications' ConvNeXt's
+    (``include_preprocessing``, its no-top norm)."""
 
     fill: Callable
     names_of: str = ""
     comment: bool = True
     helpers: tuple[str, ...] = ()
+    convnext: bool = False
 
 
-SKELETONS = {"convnext": Skeleton(convnext.fill, "' ConvNeXt", False, ("layer_scale", "drop_path"))}
+SKELETONS = {"convnext": Skeleton(convnext.fill, "' ConvNeXt", False, ("layer_scale", "drop_path"), convnext=True)}
 RESNET = Skeleton(view.fill)  # every other family
 
 # The fixed helpers (op → template): keras.applications' LayerScale, a StochasticDepth (drop path, identity in
@@ -75,8 +77,7 @@ class FileView:
     any_shape: str
     features: bool  # head.features_only: the model returns every stage's output
     initializer: str | None  # the ``CONV_INITIALIZER`` line (``init: he_normal``)
-    names_of: str  # whose layer names: keras.applications("' ConvNeXt")
-    convnext: bool  # keras.applications' ConvNeXt constructor (``include_preprocessing``, its no-top norm)
+    skeleton: Skeleton
     helpers: list[str] = field(default_factory=list)  # helper functions (SE rounding, ECA kernel size)
     imports: list[str] = field(default_factory=list)  # standard-library imports the helpers need
     functions: list = field(default_factory=list)  # block, stack, stage functions: fname, signature, body
@@ -112,8 +113,7 @@ def build_view(c: Compiled) -> FileView:
         any_shape=literal((None, None, a["channels"])),
         features=c.spec.head.features_only,
         initializer=_initializer(g),
-        names_of=skeleton.names_of,
-        convnext=skeleton is not RESNET,
+        skeleton=skeleton,
     )
     _helpers(g, file_view, set(skeleton.helpers))
     skeleton.fill(c, file_view)
