@@ -5,7 +5,7 @@ The user block (``blocks:``) is printed from its recipe by the block printer of 
 (:func:`archc.backends.keras.blocks.block_function`) as keras.applications' ``ConvNeXtBlock`` lays it out (a
 :class:`~archc.backends.keras.blocks.Layout`). Layer names are keras.applications':
 ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_stem`` and ``_downsampling_block_{i}`` Sequentials,
-``_head_gap`` / ``_head_layernorm`` / ``_head_dense``, and the ``_prestem_normalization`` of
+``_head_gap`` / ``_head_layernorm`` / ``_head_dense``; the template prints the ``_prestem_normalization`` of
 ``include_preprocessing``. The file is standalone (keras only).
 """
 
