@@ -27,8 +27,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras import printers
-from archc.backends.keras.layer_sources import ACTIVATIONS
-from archc.backends.keras.printers import Unsupported, conv_kwargs, layer, norm_layer, render
+from archc.backends.keras.printers import ACTIVATIONS, Unsupported, conv_kwargs, layer, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
@@ -149,16 +148,18 @@ class _Body:
         ends = [g.nodes[n]["role"] for b in blocks if not b.residual for n in b.nodes if n in outputs]
         self.ends = ends[0] if ends and isinstance(self.residual, str) else None
 
-    def text(self, e: Expr) -> Code:
-        return Code(simplify(e, self.bind).text())
+    def text(self, e: Expr) -> Code | int:
+        """An expression of the block's parameters as Python source (a number as an ``int``)."""
+        text = simplify(e, self.bind).text()
+        return int(text) if text.isdigit() else Code(text)
 
     def name(self, role: str, suffix=lambda n: n) -> Code:
+        """The layer name of ``role`` (``f"{name}_1_conv"``); where it ends the blocks that do not add, those
+        blocks' ``{name}_out``."""
         if role not in self.names:
             raise Unsupported(self.blocks[0].nodes[0], f"no keras name for the role {role!r}")
         named = fstring("", "name", suffix(self.names[role]))
-        if (
-            role == self.ends and self.names[role] != "_out" and suffix(role) == role
-        ):  # it ends the blocks that do not add
+        if role == self.ends and self.names[role] != "_out" and suffix(role) == role:
             return Code(f"{named.text} if residual else {fstring('', 'name', '_out').text}")
         return named
 
@@ -179,8 +180,8 @@ class _Body:
             test = ["stride == 1"] * isinstance(self.values["stride"], Code)
             test += [f"in_channels == {self._out()}"]
             out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
-        branch = next((i for i, s in enumerate(steps) if isinstance(s, Branch)), None)
-        main = "preact" if branch else "x"  # a pre-activation is kept for the projection
+        preact = any(isinstance(s, Branch) for s in steps[1:])  # a pre-activation, kept for the projection
+        main = "preact" if preact else "x"
         source = "x"
         for step in steps:
             if isinstance(step, Branch):  # no shortcut where no block of this definition adds
@@ -199,47 +200,47 @@ class _Body:
         return out if isinstance(out, str) else out.text()
 
     def step(self, step, src: str, target: str) -> list[str]:
-        if isinstance(step, Conv):
-            return self.conv(step, src, target, 1)
-        if isinstance(step, Norm):
-            return self.norm(step, src, target, 1)
-        if isinstance(step, Act):
-            call = layer("layers.Activation", (ACTIVATIONS[step.fn],), ())
-            return render(call, target, src, 1, self.name(step.role))
-        if isinstance(step, LayerScale):  # the file's own LayerScale (keras.applications' ConvNeXt)
-            call = layer("LayerScale", (step.init, self.text(self._channels(step))), ())
-            return render(call, target, src, 1, self.name(step.role))
-        if isinstance(step, DropPath):
-            return self.drop_path(step, src, target)
-        if isinstance(step, Add) and self.layout.add_operator:  # keras.applications' ConvNeXtBlock
-            return ["return shortcut + x"]
-        if isinstance(step, Add) and self.residual is not True:
-            add = render(layer("layers.Add", (), ()), target, "[shortcut, x]", 2, self.name(step.role))
-            return ["if residual:", *_indent(add)]
-        if isinstance(step, Add):
-            return render(layer("layers.Add", (), ()), target, "[shortcut, x]", 1, self.name(step.role))
-        if isinstance(step, SqueezeExcite):
-            return self.squeeze_excite(step, src, target)
-        if isinstance(step, AntiAlias):
-            return self.anti_alias(step, src, target)
-        if isinstance(step, ECA):
-            return self.eca(step, src, target)
-        raise Unsupported(self.blocks[0].nodes[0], f"the Keras backend has no printer for a {step.kind} step")
+        """A step's statements, ``target = …(src)``: the method named after the step's kind (``conv_step`` …)."""
+        printer = getattr(self, f"{step.kind}_step", None)
+        if printer is None:
+            raise Unsupported(self.blocks[0].nodes[0], f"the Keras backend has no printer for a {step.kind} step")
+        return printer(step, src, target)
 
-    def drop_path(self, step: DropPath, src: str, target: str) -> list[str]:
+    def layer(self, call, target: str, src: str, role: str, indent: int = 1, suffix=lambda n: n) -> list[str]:
+        """``target = call(src)``, named after the step's ``role``."""
+        return render(call, target, src, indent, self.name(role, suffix))
+
+    def act_step(self, step: Act, src: str, target: str) -> list[str]:
+        return self.layer(layer("layers.Activation", (ACTIVATIONS[step.fn],), ()), target, src, step.role)
+
+    def layer_scale_step(self, step: LayerScale, src: str, target: str) -> list[str]:
+        """The file's own LayerScale (keras.applications' ConvNeXt)."""
+        call = layer("LayerScale", (step.init, self.text(self._channels(step))), ())
+        return self.layer(call, target, src, step.role)
+
+    def add_step(self, step: Add, src: str, target: str) -> list[str]:
+        """An ``Add`` layer (``if residual:`` where only some blocks add), or ConvNeXtBlock's ``shortcut + x``."""
+        if self.layout.add_operator:
+            return ["return shortcut + x"]
+        add = self.layer(
+            layer("layers.Add", (), ()), target, "[shortcut, x]", step.role, 1 + (self.residual is not True)
+        )
+        return add if self.residual is True else ["if residual:", *_indent(add)]
+
+    def drop_path_step(self, step: DropPath, src: str, target: str) -> list[str]:
         """Stochastic depth, identity in inference: the file's ``StochasticDepth`` at a rate above 0, else
         keras.applications' ConvNeXt identity, ``Activation("linear")``; a rate that differs between the blocks
         is the parameter ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
         rate = step.rate or self.values.get("drop_path_rate", 0.0)
-        identity = layer("layers.Activation", ("linear",), ())
+        indent = 1 + isinstance(rate, Code)
         drop = layer("StochasticDepth", (rate,), ())
-        dropped, kept = self.name(self.layout.stochastic_depth or step.role), self.name(step.role)
-        if not isinstance(rate, Code):
-            return render(drop, target, src, 1, dropped) if rate else render(identity, target, src, 1, kept)
-        return ["if drop_path_rate:", *_indent(render(drop, target, src, 2, dropped)), "else:",
-                *_indent(render(identity, target, src, 2, kept))]  # fmt: skip
+        drop = self.layer(drop, target, src, self.layout.stochastic_depth or step.role, indent)
+        identity = self.layer(layer("layers.Activation", ("linear",), ()), target, src, step.role, indent)
+        if isinstance(rate, Code):
+            return _switch("drop_path_rate", drop, identity)
+        return drop if rate else identity
 
-    def anti_alias(self, step: AntiAlias, src: str, target: str) -> list[str]:
+    def aa_step(self, step: AntiAlias, src: str, target: str) -> list[str]:
         """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial
         filter) or an average pool of window = stride (``nn.AvgPool2d(stride)``)."""
         stride = self.values["stride"]
@@ -252,15 +253,15 @@ class _Body:
             else layer("layers.AveragePooling2D", (stride,), (("strides", stride),))
         )
         if not isinstance(stride, Code):
-            return render(call, target, src, 1, self.name(step.role))
+            return self.layer(call, target, src, step.role)
         head = [] if src == target else [f"{target} = {src}"]
-        return [*head, "if stride > 1:", *_indent(render(call, target, target, 2, self.name(step.role)))]
+        return head + _switch("stride > 1", self.layer(call, target, target, step.role, 2))
 
-    def conv(self, step: Conv, src: str, target: str, indent: int) -> list[str]:
+    def conv_step(self, step: Conv, src: str, target: str, indent: int = 1) -> list[str]:
         v, k = self.values, step.kernel
         if step.linear:  # a Dense on the channels (archc check refuses a linear step that strides or groups)
             call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),))
-            return render(call, target, src, indent, self.name(step.role))
+            return self.layer(call, target, src, step.role, indent)
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
             if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
@@ -269,51 +270,47 @@ class _Body:
         lines, padding = [], printers.padding_mode(k > 1, stride == 1, not self.explicit)
         if padding == "pad":
             p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            lines += render(printers.zero_padding(p, p, p, p), target, src, indent, self.name(step.role, pad_name))
+            lines += self.layer(printers.zero_padding(p, p, p, p), target, src, step.role, indent, pad_name)
             src, padding = target, "valid"
-        groups = self.text(step.groups)
-        groups = int(groups.text) if groups.text.isdigit() else groups
-        kwargs = conv_kwargs(self.he, stride, padding, dilation, groups, None, step.bias)
+        kwargs = conv_kwargs(self.he, stride, padding, dilation, self.text(step.groups), None, step.bias)
         call = layer("layers.Conv2D", (self.text(step.width), k), kwargs)
-        return lines + render(call, target, src, indent, self.name(step.role))
+        return lines + self.layer(call, target, src, step.role, indent)
 
-    def norm(self, step: Norm, src: str, target: str, indent: int) -> list[str]:
+    def norm_step(self, step: Norm, src: str, target: str, indent: int = 1) -> list[str]:
         n = step.norm
         call = norm_layer(n.kind, n.eps, n.momentum, n.groups, step.zero_init)
-        return render(call, target, src, indent, self.name(step.role))
+        return self.layer(call, target, src, step.role, indent)
 
-    def squeeze_excite(self, step: SqueezeExcite, src: str, target: str) -> list[str]:
+    def se_step(self, step: SqueezeExcite, src: str, target: str) -> list[str]:
         """Global average pool → 1x1 conv (hidden) → ReLU → 1x1 conv back → sigmoid → ``Multiply``."""
-        channels = self.text(self._channels(step))
-        calls = [
-            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "se_pool", src),
-            (layer("layers.Conv2D", (self.text(step.hidden), 1), ()), "se_reduce", "se"),
-            (layer("layers.Activation", ("relu",), ()), "se_act", "se"),
-            (layer("layers.Conv2D", (channels, 1), ()), "se_expand", "se"),
-            (layer("layers.Activation", ("sigmoid",), ()), "se_gate", "se"),
-        ]
-        out = [ln for call, role, s in calls for ln in render(call, "se", s, 1, self.name(role))]
-        return out + render(layer("layers.Multiply", (), ()), target, f"[{src}, se]", 1, self.name("se_scale"))
+        return self.gate(src, target, "se", [
+            (layer("layers.Conv2D", (self.text(step.hidden), 1), ()), "se_reduce", None),
+            (layer("layers.Activation", ("relu",), ()), "se_act", None),
+            (layer("layers.Conv2D", (self.text(self._channels(step)), 1), ()), "se_expand", None),
+        ])  # fmt: skip
+
+    def eca_step(self, step: ECA, src: str, target: str) -> list[str]:
+        """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""
+        conv = layer("layers.Conv1D", (1, self.text(step.kernel)), (("padding", "same"), ("use_bias", False)))
+        return self.gate(src, target, "eca", [
+            (layer("layers.Reshape", ((-1, 1),), ()), "eca_conv", "_reshape"),
+            (conv, "eca_conv", None),
+            (layer("layers.Reshape", ((1, 1, -1),), ()), "eca_conv", "_restore"),
+        ])  # fmt: skip
+
+    def gate(self, src: str, target: str, kind: str, layers: list) -> list[str]:
+        """SE and ECA: ``se`` = pool of ``src`` → ``layers`` (call, role, name suffix) → sigmoid, then
+        ``target = Multiply([src, se])``; the pool, gate and scale are named ``{kind}_pool`` … ``{kind}_scale``."""
+        out = self.layer(layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "se", src, f"{kind}_pool")
+        for call, role, suffix in layers:
+            out += self.layer(call, "se", "se", role, 1, lambda n, s=suffix: n + (s or ""))
+        out += self.layer(layer("layers.Activation", ("sigmoid",), ()), "se", "se", f"{kind}_gate")
+        return out + self.layer(layer("layers.Multiply", (), ()), target, f"[{src}, se]", f"{kind}_scale")
 
     def _channels(self, step) -> Expr:
         steps = self.d.recipe.steps
         convs = [s for s in steps[: steps.index(step)] if isinstance(s, Conv)]
         return convs[-1].width if convs else var("in")
-
-    def eca(self, step: ECA, src: str, target: str) -> list[str]:
-        """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""
-        k = self.text(step.kernel)
-        k = int(k.text) if k.text.isdigit() else k
-        conv = layer("layers.Conv1D", (1, k), (("padding", "same"), ("use_bias", False)))
-        calls = [
-            (layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "eca_pool", src, None),
-            (layer("layers.Reshape", ((-1, 1),), ()), "eca_conv", "se", lambda n: f"{n}_reshape"),
-            (conv, "eca_conv", "se", None),
-            (layer("layers.Reshape", ((1, 1, -1),), ()), "eca_conv", "se", lambda n: f"{n}_restore"),
-            (layer("layers.Activation", ("sigmoid",), ()), "eca_gate", "se", None),
-        ]
-        out = [ln for c, role, s, f in calls for ln in render(c, "se", s, 1, self.name(role, f or (lambda n: n)))]
-        return out + render(layer("layers.Multiply", (), ()), target, f"[{src}, se]", 1, self.name("eca_scale"))
 
     def shortcut(self, preact: str) -> list[str]:
         """The shortcut: a projection, an identity (subsampled, zero-padded) or a ``conv_shortcut`` switch."""
@@ -330,12 +327,11 @@ class _Body:
         projects = v.get("conv_shortcut", False)
         if not isinstance(projects, Code):
             return self.chain(projection if projects else identity, preact if projects else "x", 1)
+        project = _switch("conv_shortcut", self.chain(projection, preact, 2))
         if [c for _, c in identity if c] == [strided] and isinstance(strided, str):  # keras ResNetV2's form
-            head = self.shortcut_op("subsample", "x", 2)
-            return ["if conv_shortcut:", *_indent(self.chain(projection, preact, 2)), f"elif {strided}:",
-                    *_indent(head), "else:", "    shortcut = x"]  # fmt: skip
-        return ["if conv_shortcut:", *_indent(self.chain(projection, preact, 2)), "else:",
-                *_indent(self.chain(identity, "x", 2))]  # fmt: skip
+            elif_ = _switch(strided, self.shortcut_op("subsample", "x", 2), ["shortcut = x"])
+            return [*project, "el" + elif_[0], *elif_[1:]]
+        return [*project, "else:", *_indent(self.chain(identity, "x", 2))]
 
     def chain(self, ops: list, source: str, indent: int) -> list[str]:
         """Shortcut ops applied in turn to ``source``; a condition that is a string becomes an ``if``."""
@@ -346,7 +342,7 @@ class _Body:
         for i, (op, cond) in enumerate(ops):
             src = source if i == 0 and cond is True else "shortcut"
             stmt = self.shortcut_op(op, src, indent + (cond is not True))
-            lines += stmt if cond is True else [f"if {cond}:", *_indent(stmt)]
+            lines += stmt if cond is True else _switch(cond, stmt)
         return lines
 
     def shortcut_op(self, op, src: str, indent: int) -> list[str]:
@@ -354,14 +350,13 @@ class _Body:
         if isinstance(op, Conv) and op.kernel > 1 and op.stride:  # k×k where it strides, 1x1 where not (timm)
             stride = v["stride"]
             if not isinstance(stride, Code):
-                return self.conv(op if stride > 1 else replace(op, kernel=1), src, "shortcut", indent)
-            strided = self.conv(op, src, "shortcut", indent + 1)
-            return ["if stride > 1:", *_indent(strided), "else:",
-                    *_indent(self.conv(replace(op, kernel=1), src, "shortcut", indent + 1))]  # fmt: skip
+                return self.conv_step(op if stride > 1 else replace(op, kernel=1), src, "shortcut", indent)
+            strided = self.conv_step(op, src, "shortcut", indent + 1)
+            return _switch("stride > 1", strided, self.conv_step(replace(op, kernel=1), src, "shortcut", indent + 1))
         if isinstance(op, Conv):
-            return self.conv(op, src, "shortcut", indent)
+            return self.conv_step(op, src, "shortcut", indent)
         if isinstance(op, Norm):
-            return self.norm(op, src, "shortcut", indent)
+            return self.norm_step(op, src, "shortcut", indent)
         if isinstance(op, Pool):
             s = v["stride"]
             call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")))
@@ -373,8 +368,7 @@ class _Body:
             rest = Code(f"{p.text} - {p.text} // 2") if isinstance(p, Code) else p - p // 2
             widths = ((0, 0), (0, 0), (0, 0), (half, rest))
             return call_statement("shortcut", "keras.ops.pad", [src, literal(widths)], "", indent)
-        role = op.role if isinstance(op, Pool) else op
-        return render(call, "shortcut", src, indent, self.name(role))
+        return self.layer(call, "shortcut", src, op.role if isinstance(op, Pool) else op, indent)
 
 
 def _condition(present: list[bool], test: str):
@@ -384,6 +378,11 @@ def _condition(present: list[bool], test: str):
 
 def _times(k: int, name: str) -> str:
     return name if k == 1 else f"{k} * {name}"
+
+
+def _switch(test: str, then: list[str], orelse: list[str] = ()) -> list[str]:
+    """``if test:`` … (``else:`` …): where the blocks of a definition differ, the function decides."""
+    return [f"if {test}:", *_indent(then), *(["else:", *_indent(orelse)] if orelse else [])]
 
 
 def _indent(lines: list[str]) -> list[str]:

@@ -1,11 +1,11 @@
-"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``): the view of the generated
-file, which the ResNet layout's template prints (:mod:`archc.backends.keras.emitter`).
+"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``): the skeleton's part of the
+file's view (:mod:`archc.backends.keras.emitter`).
 
 The user block (``blocks:``) is printed from its recipe by the block printer of the ResNet layout
 (:func:`archc.backends.keras.blocks.block_function`) as keras.applications' ``ConvNeXtBlock`` lays it out (a
 :class:`~archc.backends.keras.blocks.Layout`). Layer names are keras.applications':
 ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_stem`` and ``_downsampling_block_{i}`` Sequentials,
-``_head_gap`` / ``_head_layernorm`` / ``_head_dense``, and the ``_prestem_normalization`` of
+``_head_gap`` / ``_head_layernorm`` / ``_head_dense``; the template prints the ``_prestem_normalization`` of
 ``include_preprocessing``. The file is standalone (keras only).
 """
 
@@ -14,12 +14,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from archc.backends.keras.blocks import Layout, block_function
-from archc.backends.keras.layer_sources import LAYER_SCALE, STOCHASTIC_DEPTH
 from archc.backends.keras.printers import GLOBAL_POOLS, Call, Unsupported, print_op, render, sequential
 from archc.backends.keras.pycode import Code, literal
-from archc.backends.keras.view import FileView, constructor_name, initializer
 
-from archc.codegen import provenance
 from archc.ir.convnext_names import KERAS_LOCAL as _LOCAL
 from archc.pipeline import Compiled
 
@@ -56,10 +53,9 @@ def _layers(g, nodes: list[str], prefix: str, index: str = "") -> list[Call]:
     return calls
 
 
-def build_view(c: Compiled) -> FileView:
-    """The file's view (the ResNet layout's template prints it); :class:`Unsupported`, located by its ``origin``
-    in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
-    g, spec = c.graph, c.spec
+def _parts(g) -> tuple[list[str], list[str], list[str]]:
+    """The nodes of the stem, of stage 2's downsampling layer and of the head; :class:`Unsupported`, located by its
+    ``origin`` in the spec, for what keras.applications' ConvNeXt layout cannot hold."""
     model = g.graph["blocks"]
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise _refused("a ConvNeXt layout needs one user-defined block for every stage", "block")
@@ -67,7 +63,6 @@ def build_view(c: Compiled) -> FileView:
     if not all(b.residual for b in model.blocks):
         raise _refused("a ConvNeXt block without its shortcut (shortcut: identity on one that changes its shape)",
                        "blocks", d.kind)  # fmt: skip
-    rate = spec.drop_path_rate  # keras.applications' ConvNeXt(drop_path_rate=…): np.linspace over the blocks
     downs = [s.downsample for s in model.stages]
     if downs[0] is not None or any(x is None or (x.stride, x.norm, x.bias) != (2, True, True) for x in downs[1:]):
         raise _refused("keras.applications' ConvNeXt downsamples (LN, 2x2/2 conv) before stages 2…", "downsample")
@@ -78,7 +73,15 @@ def build_view(c: Compiled) -> FileView:
         raise _refused("a ConvNeXt stem is one patchify conv and a LayerNorm", "stem")
     if [g.nodes[n]["op"] for n in head] != ["global_pool", "layernorm", "flatten", "linear"]:
         raise _refused("a ConvNeXt head is a global pool, a LayerNorm and the classifier", "head")
-    prefix = spec.name
+    return stem, down, head
+
+
+def fill(c: Compiled, view) -> None:
+    """keras.applications' ConvNeXt: the stage and block functions, body, head and no-top lines into ``view``."""
+    g, spec = c.graph, c.spec
+    model, (stem, down, head) = g.graph["blocks"], _parts(g)
+    d, prefix = model.definitions[0], spec.name
+    rate = spec.drop_path_rate  # keras.applications' ConvNeXt(drop_path_rate=…): np.linspace over the blocks
     downsampling = [  # stage 2's, printed once for every stage: its conv's width is the stage's `dim`
         replace(x, args=(Code("dim"), *x.args[1:])) if x.func == "layers.Conv2D" else x
         for x in _layers(g, down, prefix, "{index - 1}")
@@ -87,13 +90,7 @@ def build_view(c: Compiled) -> FileView:
     pool, norm, dense = _layers(g, [head[0], head[1], head[3]], prefix)
     pool = replace(pool, kwargs=(("keepdims", False),))  # keras.applications pools to (N, C), then normalises
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
-    h, w = spec.input.size
-    view = FileView(
-        provenance(c.loaded.source, c.loaded.sha256), [], constructor_name(spec.name), literal(spec.name),
-        literal(spec.head.classes), literal((h, w, spec.input.channels)), literal((None, None, spec.input.channels)),
-        helpers=[LAYER_SCALE, STOCHASTIC_DEPTH], names_of="' ConvNeXt", third_party=["import numpy as np"] * bool(rate),
-        convnext=True, drop_path_rate=repr(rate) * bool(rate), initializer=initializer(g),
-    )  # fmt: skip
+    view.third_party, view.drop_path_rate = ["import numpy as np"] * bool(rate), repr(rate) * bool(rate)
     view.functions = [convnext_block(g, d, model.blocks), {
         "fname": f"{d.kind}_stage",
         "signature": f"x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}",
@@ -107,14 +104,7 @@ def build_view(c: Compiled) -> FileView:
             "return x",
         ],
     }]  # fmt: skip
-    view.body = [
-        "x = img_input",
-        "if include_preprocessing and input_shape[-1] == 3:",
-        "    x = layers.Normalization(",
-        "        mean=[0.485 * 255, 0.456 * 255, 0.406 * 255],",
-        "        variance=[(0.229 * 255) ** 2, (0.224 * 255) ** 2, (0.225 * 255) ** 2],",
-        '        name=f"{name}_prestem_normalization",',
-        "    )(x)",
+    view.body = [  # after the template's input normalisation (``include_preprocessing``)
         f"stages = [{table}]  # (width, blocks) of each stage",
         *sequential("x", _layers(g, stem, prefix), Code('f"{name}_stem"'), "(x)", 1),
         *["rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
@@ -128,4 +118,3 @@ def build_view(c: Compiled) -> FileView:
     for i, (mode, cls) in enumerate(GLOBAL_POOLS.items()):  # then keras.applications' unnamed LayerNormalization
         view.no_top += [f"    {'el' * bool(i)}if pooling == {literal(mode)}:", f"        x = {cls}()(x)"]
     view.no_top += ["    " + line for line in render(replace(norm, name=None), "x", "x", 3)]
-    return view

@@ -1,35 +1,160 @@
 """Keras backend: ``emit(compiled) -> str``, the whole generated file (a keras.applications-style module).
 
-Decisions live in the view model (:mod:`archc.backends.keras.view`); the jinja2 template only loops and
-prints (StrictUndefined: a missing value is an error, never an empty string).
+Decisions live in the file's view (:class:`FileView`); the jinja2 template only loops and prints
+(StrictUndefined: a missing value is an error, never an empty string). The skeleton around the blocks is chosen
+per family from :data:`SKELETONS`: keras.applications' ConvNeXt (:mod:`~archc.backends.keras.convnext`), else
+its ResNet layout, which prints RegNet and VGG too (:mod:`~archc.backends.keras.view`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import networkx as nx
+from archc.backends.keras import convnext, view
+from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported
+from archc.backends.keras.pycode import literal
 from archc.backends.templating import environment
 
+from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError
+from archc.ir import rules
+from archc.ir.expr import Expr
 from archc.pipeline import Compiled
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+# Words that keras.applications capitalises its own way (ResNet50, ResNeXt50, VGG16, …).
+_WORDS = {"resnet": "ResNet", "resnext": "ResNeXt", "vgg": "VGG", "preact": "PreAct", "se": "SE", "v": "V"}
+_WORDS |= {"regnetx": "RegNetX", "regnety": "RegNetY", "seresnet": "SEResNet", "seresnext": "SEResNeXt"}
+_WORDS |= {"ecaresnet": "ECAResNet", "ecaresnext": "ECAResNeXt", "ecaresnetlight": "ECAResNetLight"}
+_WORDS |= {"convnext": "ConvNeXt", "xlarge": "XLarge"}
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """The model function around the blocks of one family: what fills its body (and the block, stack or stage
+    functions), whose layer names the docstring credits, whether the spec's description heads the file, the
+    helper layers the file always defines, and whether the constructor is keras.applications' ConvNeXt's
+    (``include_preprocessing``, its no-top norm)."""
+
+    fill: Callable
+    names_of: str = ""
+    comment: bool = True
+    helpers: tuple[str, ...] = ()
+    convnext: bool = False
+
+
+SKELETONS = {"convnext": Skeleton(convnext.fill, "' ConvNeXt", False, ("layer_scale", "drop_path"), convnext=True)}
+RESNET = Skeleton(view.fill)  # every other family
+
+# The fixed helpers (op → template): keras.applications' LayerScale, a StochasticDepth (drop path, identity in
+# inference) and timm's BlurPool2d as ``blur_pool``.
+_FIXED = {"layer_scale": "layer_scale", "drop_path": "stochastic_depth", "blurpool": "blur_pool"}
+
+
+def constructor_name(spec_name: str) -> str:
+    """``resnet50`` → ``ResNet50``, ``resnet50v2`` → ``ResNet50V2``, ``wide_resnet50_2`` → ``WideResNet50_2``."""
+    out = ""
+    for part in spec_name.split("_"):
+        if out and part[:1].isdigit():
+            out += "_"
+        out += "".join(_WORDS.get(t, t.capitalize()) for t in re.findall(r"[a-z]+|[0-9]+", part))
+    return out if out[:1].isalpha() else f"Model{out}"
+
+
+@dataclass
+class FileView:
+    provenance: str
+    comment: list[str]
+    constructor: str
+    model_name: str
+    classes: str
+    input_shape: str
+    any_shape: str
+    features: bool  # head.features_only: the model returns every stage's output
+    initializer: str | None  # the ``CONV_INITIALIZER`` line (``init: he_normal``)
+    skeleton: Skeleton
+    helpers: list[str] = field(default_factory=list)  # helper functions (SE rounding, ECA kernel size)
+    imports: list[str] = field(default_factory=list)  # standard-library imports the helpers need
+    functions: list = field(default_factory=list)  # block, stack, stage functions: fname, signature, body
+    body: list[str] = field(default_factory=list)  # model function, after the input
+    head: list[str] = field(default_factory=list)  # under ``if include_top:``
+    no_top: list[str] = field(default_factory=list)  # after the ``if include_top:`` lines (``pooling``)
+    third_party: list[str] = field(default_factory=list)  # imports beside keras (numpy)
+    drop_path_rate: str = ""  # ConvNeXt's ``drop_path_rate`` argument, where the spec sets one
+
 
 def emit(compiled: Compiled) -> str:
     """The generated file's text; :class:`SpecError` E403, located in the spec, for what Keras cannot express."""
-    from archc.backends.keras.printers import Unsupported
-    from archc.backends.keras.view import build_view
-
     try:
-        if compiled.spec.family == "convnext":  # keras.applications' ConvNeXt layout
-            from archc.backends.keras import convnext
-
-            view = convnext.build_view(compiled)
-        else:
-            view = build_view(compiled)
+        file_view = build_view(compiled)
     except Unsupported as exc:
         mark = compiled.loaded.marks.value(exc.origin or compiled.graph.nodes[exc.node]["origin"])
         help = "use the PyTorch backend (--backend pytorch) for this spec, or change the spec"
         raise SpecError([Diagnostic(mark.path, mark.line, mark.col, "E403", f"keras: {exc.message}", help)]) from None
-    return environment(TEMPLATES).get_template("model.py.j2").render(m=view)
+    return environment(TEMPLATES).get_template("model.py.j2").render(m=file_view)
+
+
+def build_view(c: Compiled) -> FileView:
+    """The file's view: the parts every skeleton shares, then the family's skeleton fills the rest."""
+    g, skeleton = c.graph, SKELETONS.get(c.spec.family, RESNET)
+    a = g.nodes[g.graph["input"]]["attrs"]
+    file_view = FileView(
+        provenance=provenance(c.loaded.source, c.loaded.sha256),
+        comment=_comment(c.spec.description) if skeleton.comment else [],
+        constructor=constructor_name(c.spec.name),
+        model_name=literal(c.spec.name),
+        classes=literal(c.spec.head.classes),
+        input_shape=literal((*a["size"], a["channels"])),
+        any_shape=literal((None, None, a["channels"])),
+        features=c.spec.head.features_only,
+        initializer=_initializer(g),
+        skeleton=skeleton,
+    )
+    _helpers(g, file_view, set(skeleton.helpers))
+    skeleton.fill(c, file_view)
+    return file_view
+
+
+def _comment(text: str) -> list[str]:
+    return [line.strip().replace("\t", " ") for line in text.splitlines() if line.strip()]
+
+
+def _initializer(g: nx.DiGraph) -> str | None:
+    """The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's)."""
+    if g.graph["blocks"].init != "he_normal":
+        return None
+    he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
+    return f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
+
+
+def _called(definitions) -> set[str]:
+    """The functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
+
+    def calls(e: Expr) -> set[str]:
+        inner = {n for a in e.args if isinstance(a, Expr) for n in calls(a)}
+        return inner | ({e.args[0]} if e.op == "call" else set())
+
+    recipes = [d.recipe for d in definitions]
+    values = [e for r in recipes for _, e in r.lets]
+    values += [v for r in recipes for s in (*r.steps, *r.shortcut.projection) for v in vars(s).values()]
+    return {n for v in values if isinstance(v, Expr) for n in calls(v)}
+
+
+def _fixed(name: str) -> str:
+    """A fixed helper, printed as it is (``templates/<name>.py.txt``): a generated file stays standalone."""
+    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
+
+
+def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
+    """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order."""
+    used |= _called(g.graph["blocks"].definitions)  # the helpers the blocks' expressions call
+    used |= {op for _, op in g.nodes(data="op") if op in ("layer_scale", "blurpool")}
+    used |= {"drop_path" for _, d in g.nodes(data=True) if d["op"] == "drop_path" and d["attrs"]["rate"]}
+    file_view.helpers = [rules.source(name) for name in ("make_divisible", "eca_kernel_size") if name in used]
+    file_view.helpers += [_fixed(name) for op, name in _FIXED.items() if op in used]
+    file_view.imports = ["import math"] * bool(used & {"eca_kernel_size", "blurpool"})

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import networkx as nx
-from archc.backends.keras.layer_sources import ACTIVATIONS
 from archc.backends.keras.pycode import INDENT, Code, arguments, call_statement, literal
 
 from archc.ir.graph import operands
 from archc.ir.naming import pad_name
 from archc.ir.rules import blur_padding
+
+# A recipe's activation → its ``layers.Activation`` name (Keras' hard swish is ``hard_swish``).
+ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu", "hardswish": "hard_swish"}
 
 # Keras defaults of the keyword arguments printers fill in: a value equal to its default is left out.
 _CONV = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": None, "use_bias": True}

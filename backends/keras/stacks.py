@@ -34,11 +34,8 @@ def _default(param: str, seen: list, block_default):
 class StackFunction:
     fname: str
     block: BlockFunction
-    tail: bool  # a last call of its own
-    loop: bool  # a loop over the middle blocks
     params: list[tuple[str, object]] = field(default_factory=list)  # (parameter, default)
-    slots: dict = field(default_factory=dict)  # (position, block parameter) → stack parameter
-    calls: dict = field(default_factory=dict)  # position → {block parameter: value or Code}
+    calls: dict = field(default_factory=dict)  # position → {block parameter: value, or Code(stack parameter)}
     stages: list[StagePlan] = field(default_factory=list)  # the stages it builds
 
     @property
@@ -47,13 +44,14 @@ class StackFunction:
         params = required + [f"{p}={literal(v)}" for p, v in self.params if v is not REQUIRED]
         return ", ".join(["x", "filters", "blocks", *params, "name=None"])
 
+    @property
     def body(self) -> list[str]:
         lines = self._call("first", fstring("", "name", "_block1"), 1)
-        if self.loop:
-            end = "blocks" if self.tail else "blocks + 1"
+        if "middle" in self.calls:  # a loop over the middle blocks
+            end = "blocks" if "last" in self.calls else "blocks + 1"
             lines.append(f"for i in range(2, {end}):")
             lines += ["    " + t for t in self._call("middle", Code('f"{name}_block{i}"'), 2)]
-        if self.tail:
+        if "last" in self.calls:  # a last call of its own
             lines += self._call("last", Code('f"{name}_block{blocks}"'), 1)
         return [*lines, "return x"]
 
@@ -74,10 +72,10 @@ class StackFunction:
 
     def _values(self, stage: StagePlan) -> dict:
         out = {}
-        for position, calls in _positions(stage, self.block, self.tail).items():
+        for position, calls in _positions(stage, self.block, "last" in self.calls).items():
             for k, v in calls[0].items():
-                if (position, k) in self.slots:
-                    out[self.slots[position, k]] = v
+                if isinstance(slot := self.calls[position].get(k), Code):
+                    out[slot.text] = v
         return out
 
 
@@ -107,8 +105,7 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
     for stage in fitting:
         for position, calls in _positions(stage, fn, tail).items():
             per_position[position].append(calls[0])
-    loop = bool(per_position["middle"])
-    stack = StackFunction("stack_" + fn.fname.replace("_block", "_blocks", 1), fn, tail, loop, stages=fitting)
+    stack = StackFunction("stack_" + fn.fname.replace("_block", "_blocks", 1), fn, stages=fitting)
     defaults = dict(fn.params)
     # A parameter differing between stages at two positions is one stack parameter when each stage passes one
     # value to all its blocks (RegNet's group width); otherwise the stages are explicit block calls.
@@ -124,11 +121,9 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
         for k in fn.varying:
             seen = [c[k] for c in per_position[position]]
             if k in per_stage:
-                stack.slots[position, k] = k
                 stack.calls[position][k] = Code(k)
             elif len(set(seen)) > 1:
                 name = "stride1" if k == "stride" else k  # keras.applications' name for the stage's stride
-                stack.slots[position, k] = name
                 stack.params.append((name, _default(k, seen, defaults[k])))
                 stack.calls[position][k] = Code(name)
             elif seen[0] != defaults[k]:
