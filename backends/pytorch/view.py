@@ -18,12 +18,10 @@ from pathlib import Path
 import networkx as nx
 
 from archc.codegen import provenance
-from archc.counters.terms import kind_of
 from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
-from archc.ir.recipe import ECA, SqueezeExcite
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
@@ -87,13 +85,14 @@ def build_view(c: Compiled) -> ModelView:
     methods.append(_forward(forward, g))
     views = [_class_view(cls) for cls in classes.values()]
     views.append(ClassView(name, [_title(spec)], [], methods))
-    imports, helpers = _imports_and_helpers(g, classes, views, profile, bool(down), scheduled)
-    return _model_view(c, imports, helpers, views, name)
+    return _model_view(c, views, name, profile)
 
 
-def _model_view(c: Compiled, imports: list[str], helpers: list[str], classes: list[ClassView], name: str) -> ModelView:
-    """The file's view: the provenance header, the spec's title and figures, and what the caller decided."""
+def _model_view(c: Compiled, classes: list[ClassView], name: str, profile: str) -> ModelView:
+    """The file's view: the provenance header, the spec's title and figures, the classes (``name``: the model's),
+    and the imports and helpers their code uses."""
     s, spec = summary(c), c.spec
+    imports, helpers = _imports_and_helpers(classes, profile)
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=_title(spec),
@@ -108,28 +107,51 @@ def _model_view(c: Compiled, imports: list[str], helpers: list[str], classes: li
     )
 
 
-def _imports_and_helpers(
-    g: nx.DiGraph, classes: dict, views: list[ClassView], profile: str, ordered: bool, scheduled: bool
-) -> tuple[list[str], list[str]]:
-    """The file's imports and the helper definitions its classes use (``ordered``: ``_make_layer`` builds an
-    ``OrderedDict``; ``scheduled``: blocks take timm's ``DropPath``)."""
-    attention = [d.attention for d in classes]
-    kinds = _attention_kinds(attention, classes)
-    body = "\n".join(ln for v in views for m in v.methods for ln in m)
-    ops = {op for _, op in g.nodes(data="op")}
-    blur = "blurpool" in ops or any(d.aa == "blur" for d in classes)
-    layernorms = {bool(a["attrs"].get("channels_last")) for _, a in g.nodes(data=True) if a["op"] == "layernorm"}
-    norm2d = False in layernorms
+def _imports_and_helpers(classes: list[ClassView], profile: str) -> tuple[list[str], list[str]]:
+    """The helper definitions the classes' code calls (and those the helpers call), in :func:`_helper_table`'s
+    order, then the imports that code and those helpers use."""
+    code = "\n".join(ln for v in classes for m in v.methods for ln in m)
+    table = _helper_table(profile)
+    used = set()
+    for name, text in reversed(table):  # a helper calls only helpers before it in the table
+        if re.search(rf"(?<![\w.]){name}\(", code):
+            used.add(name)
+            code += "\n" + text
+    helpers = [text for name, text in table if name in used]
     imports = [
-        *(stdlib := ["import math"] * ("eca" in kinds or blur) + ["from collections import OrderedDict"] * ordered),
+        *(
+            stdlib := ["import math"] * bool(re.search(r"\bmath\.", code))
+            + ["from collections import OrderedDict"] * ("OrderedDict" in code)
+        ),  # fmt: skip
         *[""] * bool(stdlib),  # a blank line after the standard-library imports, if any
         "import torch",
-        *(["import torch.nn.functional as F"] * bool(blur or norm2d or re.search(r"\bF\.", body))),
+        *["import torch.nn.functional as F"] * bool(re.search(r"(?<![\w.])F\.", code)),
         "from torch import nn",
     ]
-    ops |= {"channels_last_layernorm"} if True in layernorms else set()
-    helpers = _helpers(attention, profile, ops, kinds) + [_text("blur_pool")] * blur + [_text("layer_norm_2d")] * norm2d
-    return imports, helpers + [_text("drop_path_timm")] * scheduled
+    return imports, helpers
+
+
+def _helper_table(profile: str) -> list[tuple[str, str]]:
+    """Each helper the generated code may call: (the name it defines, its text); squeeze-and-excitation and ECA in
+    the profile's code form (timm's: the squeeze as ``x.mean``, as timm's SEModule / EcaModule; fvcore, ptflops
+    and thop count it as on timm's model), timm's own GroupNorm, LayerNorm and GELU classes."""
+    form = "_timm" if profile == "timm" else ""
+    return [
+        ("trunc_normal_", _text("trunc_normal")),
+        ("make_divisible", rules.source("make_divisible")),
+        ("eca_kernel_size", rules.source("eca_kernel_size")),
+        ("SqueezeExcitation", _text(f"squeeze_excitation{form}")),
+        ("EfficientChannelAttention", _text(f"efficient_channel_attention{form}")),
+        ("ConvNormAct", _text("conv_norm_act")),
+        ("GroupNorm", _text("group_norm_timm")),
+        ("BlurPool2d", _text("blur_pool")),
+        ("LayerNorm2d", _text("layer_norm_2d")),
+        ("Permute", _text("permute")),
+        ("LayerNorm", _text("layer_norm_timm")),
+        ("GELU", _text("gelu_timm")),
+        ("DropPath", _text("drop_path_timm")),
+        ("StochasticDepth", _text("stochastic_depth")),
+    ]
 
 
 def _regnet_view(c: Compiled, layout) -> ModelView:
@@ -141,12 +163,8 @@ def _regnet_view(c: Compiled, layout) -> ModelView:
     body, make_stage, model_forward = regnet.model_body(layout, model, g, name, spec.head.classes)
     make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
     methods = [_init_method(spec.head.classes, body), make_stage, _forward(model_forward, g)]
-    se = any(d.attention is not None for d in model.definitions)
-    imports = ["import math", "from collections import OrderedDict", "", "import torch", "from torch import nn"]
-    helpers = [_text(_form("squeeze_excitation", layout.profile))] * se + [_text("conv_norm_act")] * (
-        layout.profile == "timm"
-    )
-    return _model_view(c, imports, helpers, [block, ClassView("RegNet", [_title(spec)], [], methods)], "RegNet")
+    classes = [block, ClassView("RegNet", [_title(spec)], [], methods)]
+    return _model_view(c, classes, "RegNet", layout.profile)
 
 
 def _convnext_view(c: Compiled, layout) -> ModelView:
@@ -168,14 +186,8 @@ def _convnext_view(c: Compiled, layout) -> ModelView:
     )
     extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
     methods = [_init_method(spec.head.classes, body, extra), _forward(model_forward, g)]
-    kinds = set() if tv else {kind_of(x["op"], x["attrs"], profile="timm") for _, x in g.nodes(data=True)}
-    helpers = ["layer_norm_2d", "permute"] if tv else ["trunc_normal", "layer_norm_2d"]
-    helpers += [t for k, t in (("timm_layernorm", "layer_norm_timm"), ("timm_gelu", "gelu_timm")) if k in kinds]
-    helpers += ["stochastic_depth" if tv else "drop_path_timm"] * bool(rate)
-    imports = ["import math", "from collections import OrderedDict", ""] * (not tv)
-    imports += ["import torch", "import torch.nn.functional as F", "from torch import nn"]
     classes = [block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)]
-    return _model_view(c, imports, [_text(h) for h in helpers], classes, "ConvNeXt")
+    return _model_view(c, classes, "ConvNeXt", layout.profile)
 
 
 def _one_make_layer(model: BlockModel, classes: dict) -> None:
@@ -192,36 +204,6 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
         if differs:
             stage = next(s.index for s in model.stages if s.blocks[0].definition != defs[0])
             raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
-
-
-def _attention_kinds(attention: list, definitions) -> set[str]:
-    """``se`` / ``eca``: the definitions' attention, or a user recipe's ``se`` / ``eca`` steps."""
-    steps = [s for d in definitions for s in d.recipe.steps]
-    kinds = {a.kind for a in attention if a is not None}
-    return kinds | {{SqueezeExcite: "se", ECA: "eca"}[type(s)] for s in steps if isinstance(s, SqueezeExcite | ECA)}
-
-
-def _helpers(attention: list, profile: str, ops: set[str], kinds: set[str]) -> list[str]:
-    """The helper definitions the block classes use: squeeze-and-excitation (and timm's rounding), ECA, and
-    for the timm profile timm's GroupNorm, GELU and LayerNorm classes (where the graph's ``ops`` have them; a
-    LayerNorm on channels-last is ``channels_last_layernorm``); SE and ECA written as the profile's library
-    writes them."""
-    rounding = any(a is not None and a.kind == "se" and a.divisor for a in attention)
-    return (
-        [rules.source("make_divisible")] * rounding
-        + [rules.source("eca_kernel_size")] * ("eca" in kinds)
-        + [_text(_form("squeeze_excitation", profile))] * ("se" in kinds)
-        + [_text(_form("efficient_channel_attention", profile))] * ("eca" in kinds)
-        + [_text("group_norm_timm")] * (profile == "timm" and "groupnorm" in ops)
-        + [_text("gelu_timm")] * (profile == "timm" and "gelu" in ops)
-        + [_text("layer_norm_timm")] * (profile == "timm" and "channels_last_layernorm" in ops)
-    )
-
-
-def _form(helper: str, profile: str) -> str:
-    """A helper's template in the profile's code form: timm's (``<helper>_timm``: the squeeze as ``x.mean``, as
-    timm's SEModule / EcaModule; fvcore, ptflops and thop count it as on timm's model) or torchvision's."""
-    return f"{helper}_timm" if profile == "timm" else helper
 
 
 def _text(name: str) -> str:
