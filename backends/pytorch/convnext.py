@@ -19,7 +19,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
 from .blocks import class_name, layout_block
 from .printers import EmitError
-from .pycode import ordered, wrap
+from .pycode import ClassView, block_view, model_view, ordered, wrap
 from .stages import downsample_modules, drop_path_rates, trunc_normal_init
 
 
@@ -30,6 +30,25 @@ def _refuse_steps(d) -> None:
             raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
         if isinstance(step, Norm) and step.norm.kind != "layernorm":
             raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
+
+
+def model_classes(c) -> tuple[list[ClassView], str]:
+    """The user block's class, timm's ``ConvNeXtStage`` (not torchvision's: its stages are ``features`` rows) and
+    the ``ConvNeXt`` class; the spec's ``drop_path_rate`` gives each block its rate."""
+    g, model, layout, rate = c.graph, c.graph.graph["blocks"], c.graph.graph["model_layout"], c.spec.drop_path_rate
+    d, tv = check(model, layout), layout.profile == "torchvision"
+    if tv:
+        name, signature, init, forward = torchvision_block(d, bool(rate))
+        body, model_forward = torchvision_body(model, g, name, bool(rate))
+    else:
+        name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
+        body, model_forward = model_body(model, g, layout, bool(rate))
+    doc = f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."
+    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
+                      stage_class(model, g, name, bool(rate)))  # fmt: skip
+    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
+    model_class = model_view(c, "ConvNeXt", body, model_forward, extra=extra)
+    return [block_view(name, doc, signature, init, forward), *[stage] * (not tv), model_class], "ConvNeXt"
 
 
 def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:

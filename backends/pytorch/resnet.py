@@ -1,4 +1,4 @@
-"""The view model of a generated PyTorch file: everything the template prints, decided here.
+"""The ResNet and VGG layouts (``family: resnet``, or a sequential stack): the block classes and the model class.
 
 Read from the block model (``g.graph["blocks"]``): one class per block definition (:mod:`.blocks`), the
 model class with torchvision's ``_make_layer`` and one call per stage (:mod:`.stages`). The ops outside
@@ -10,60 +10,24 @@ printed op by op (:mod:`.printers`), grouped into ``nn.Sequential`` containers w
 
 from __future__ import annotations
 
-import keyword
-import re
-from dataclasses import dataclass
-from pathlib import Path
-
 import networkx as nx
 
-from archc.codegen import provenance
-from archc.ir import rules
 from archc.ir.blocks import BlockModel
 from archc.ir.graph import operands
 from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
-from archc.reports.summary import summary
 
-from . import convnext, regnet
 from .blocks import BlockClass, block_class
 from .layers import OVERWRITABLE
 from .printers import EmitError, printer
-from .pycode import reflow, wrap
+from .pycode import ClassView, block_view, model_view
 from .stages import downsample_layer, drop_path_rates, init_weights, make_layer, stage_line
 
-_RESERVED = {"torch", "nn", "F", "build_model"}
 
-
-@dataclass
-class ClassView:
-    name: str
-    doc: list[str]
-    attributes: list[str]
-    methods: list[list[str]]  # each method's lines, relative to the class body
-
-
-@dataclass
-class ModelView:
-    header: str
-    title: str
-    facts: str
-    imports: list[str]
-    helpers: list[str]  # fixed helper classes (SqueezeExcitation), as text
-    classes: list[ClassView]
-    class_name: str
-    num_classes: int
-    constructor: str | None
-
-
-def build_view(c: Compiled) -> ModelView:
+def model_classes(c: Compiled) -> tuple[list[ClassView], str]:
+    """One class per block definition (none for VGG) and the model class."""
     g, spec = c.graph, c.spec
     model: BlockModel = g.graph["blocks"]
-    layout = g.graph.get("model_layout")
-    if layout is not None and layout.family == "regnet":
-        return _regnet_view(c, layout)
-    if layout is not None and layout.family == "convnext":
-        return _convnext_view(c, layout)
     residual = model.layout == "stages"
     scheduled = any(b.drop_path for b in model.blocks)  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
@@ -76,118 +40,14 @@ def build_view(c: Compiled) -> ModelView:
     _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes, dilated)
-    extra = f", drop_path_rate: float = {spec.drop_path_rate!r}" * scheduled
-    methods, down = [_init_method(spec.head.classes, init, extra)], None
+    builders = []
     if residual:
         d0 = model.definitions[0]
         down = downsample_layer(g, model, profile == "timm")
-        methods.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
-    methods.append(_forward(forward, g))
+        builders.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
+    extra = f", drop_path_rate: float = {spec.drop_path_rate!r}" * scheduled
     views = [_class_view(cls) for cls in classes.values()]
-    views.append(ClassView(name, [_title(spec)], [], methods))
-    return _model_view(c, views, name, profile)
-
-
-def _model_view(c: Compiled, classes: list[ClassView], name: str, profile: str) -> ModelView:
-    """The file's view: the provenance header, the spec's title and figures, the classes (``name``: the model's),
-    and the imports and helpers their code uses."""
-    s, spec = summary(c), c.spec
-    imports, helpers = _imports_and_helpers(classes, profile)
-    return ModelView(
-        header=provenance(c.loaded.source, c.loaded.sha256),
-        title=_title(spec),
-        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
-        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
-        imports=imports,
-        helpers=helpers,
-        classes=classes,
-        class_name=name,
-        num_classes=spec.head.classes,
-        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
-    )
-
-
-def _imports_and_helpers(classes: list[ClassView], profile: str) -> tuple[list[str], list[str]]:
-    """The helper definitions the classes' code calls (and those the helpers call), in :func:`_helper_table`'s
-    order, then the imports that code and those helpers use."""
-    code = "\n".join(ln for v in classes for m in v.methods for ln in m)
-    table = _helper_table(profile)
-    used = set()
-    for name, text in reversed(table):  # a helper calls only helpers before it in the table
-        if re.search(rf"(?<![\w.]){name}\(", code):
-            used.add(name)
-            code += "\n" + text
-    helpers = [text for name, text in table if name in used]
-    imports = [
-        *(
-            stdlib := ["import math"] * bool(re.search(r"\bmath\.", code))
-            + ["from collections import OrderedDict"] * ("OrderedDict" in code)
-        ),  # fmt: skip
-        *[""] * bool(stdlib),  # a blank line after the standard-library imports, if any
-        "import torch",
-        *["import torch.nn.functional as F"] * bool(re.search(r"(?<![\w.])F\.", code)),
-        "from torch import nn",
-    ]
-    return imports, helpers
-
-
-def _helper_table(profile: str) -> list[tuple[str, str]]:
-    """Each helper the generated code may call: (the name it defines, its text); squeeze-and-excitation and ECA in
-    the profile's code form (timm's: the squeeze as ``x.mean``, as timm's SEModule / EcaModule; fvcore, ptflops
-    and thop count it as on timm's model), timm's own GroupNorm, LayerNorm and GELU classes."""
-    form = "_timm" if profile == "timm" else ""
-    return [
-        ("trunc_normal_", _text("trunc_normal")),
-        ("make_divisible", rules.source("make_divisible")),
-        ("eca_kernel_size", rules.source("eca_kernel_size")),
-        ("SqueezeExcitation", _text(f"squeeze_excitation{form}")),
-        ("EfficientChannelAttention", _text(f"efficient_channel_attention{form}")),
-        ("ConvNormAct", _text("conv_norm_act")),
-        ("GroupNorm", _text("group_norm_timm")),
-        ("BlurPool2d", _text("blur_pool")),
-        ("LayerNorm2d", _text("layer_norm_2d")),
-        ("Permute", _text("permute")),
-        ("LayerNorm", _text("layer_norm_timm")),
-        ("GELU", _text("gelu_timm")),
-        ("DropPath", _text("drop_path_timm")),
-        ("StochasticDepth", _text("stochastic_depth")),
-    ]
-
-
-def _regnet_view(c: Compiled, layout) -> ModelView:
-    """torchvision's or timm's RegNet (:mod:`.regnet`): one block class, stages by ``_make_stage``."""
-    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
-    name, signature, init, forward = regnet.block_class(layout, model)
-    doc = f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."
-    block = _block_view(name, [doc], ", ".join(signature), init, forward)
-    body, make_stage, model_forward = regnet.model_body(layout, model, g, name, spec.head.classes)
-    make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
-    methods = [_init_method(spec.head.classes, body), make_stage, _forward(model_forward, g)]
-    classes = [block, ClassView("RegNet", [_title(spec)], [], methods)]
-    return _model_view(c, classes, "RegNet", layout.profile)
-
-
-def _convnext_view(c: Compiled, layout) -> ModelView:
-    """timm's or torchvision's ConvNeXt (:mod:`.convnext`): the user block, timm's ``ConvNeXtStage``, the model."""
-    g, spec, model = c.graph, c.spec, c.graph.graph["blocks"]
-    d, rate, tv = convnext.check(model, layout), spec.drop_path_rate, layout.profile == "torchvision"
-    if tv:
-        name, signature, init, forward = convnext.torchvision_block(d, bool(rate))
-    else:
-        name, signature, init, forward = convnext.block_class(d, layout, g, model.blocks[0], bool(rate))
-    doc = f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."
-    block = _block_view(name, [doc], ", ".join(signature), init, forward)
-    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
-                      convnext.stage_class(model, g, name, bool(rate)))  # fmt: skip
-    body, model_forward = (
-        convnext.torchvision_body(model, g, name, bool(rate))
-        if tv
-        else convnext.model_body(model, g, layout, bool(rate))
-    )
-    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
-    methods = [_init_method(spec.head.classes, body, extra), _forward(model_forward, g)]
-    classes = [block, *([] if tv else [stage]), ClassView("ConvNeXt", [_title(spec)], [], methods)]
-    return _model_view(c, classes, "ConvNeXt", layout.profile)
+    return [*views, model_view(c, name, init, forward, builders, extra)], name
 
 
 def _one_make_layer(model: BlockModel, classes: dict) -> None:
@@ -204,11 +64,6 @@ def _one_make_layer(model: BlockModel, classes: dict) -> None:
         if differs:
             stage = next(s.index for s in model.stages if s.blocks[0].definition != defs[0])
             raise EmitError(f"stages whose blocks differ in {what} (one _make_layer per model)", ("stages", stage))
-
-
-def _text(name: str) -> str:
-    """A fixed helper class, printed as it is (``templates/<name>.py.txt``)."""
-    return (Path(__file__).resolve().parent / "templates" / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
 
 
 def model_class_name(model: BlockModel) -> str:
@@ -228,42 +83,10 @@ def model_class_name(model: BlockModel) -> str:
     return "WideResNet" if d.base_width != 64 and d.kind != "single" else "ResNet"
 
 
-def _title(spec) -> str:
-    text = f"{spec.name}: {spec.description}" if spec.description else spec.name
-    text = " ".join(text.split()).replace("\\", "/").replace('"""', "'''")
-    return text + "." if text.endswith('"') or not text.endswith(".") else text
-
-
 def _class_view(cls: BlockClass) -> ClassView:
     attributes = [f"expansion: int = {cls.expansion}"] * (cls.expansion is not None)
     attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
-    return _block_view(cls.name, cls.doc, cls.signature, cls.init, cls.forward, attributes)
-
-
-def _block_view(name: str, doc: list[str], signature: str, init: list[str], forward: list[str],
-                attributes: list[str] | None = None) -> ClassView:  # fmt: skip
-    """A block class: its ``__init__(self, <signature>)`` and ``forward``."""
-    return ClassView(name, doc, attributes or [], [
-        [*wrap("def __init__(", ["self", *signature.split(", ")], ") -> None:", 1), *_indent(["super().__init__()", *init])],
-        _forward(forward, None),
-    ])  # fmt: skip
-
-
-def _indent(body: list[str]) -> list[str]:
-    """A method's body lines, indented one level and reflowed to the line length."""
-    return [ln for line in body for ln in reflow("    " + line, 1)]
-
-
-def _forward(body: list[str], g: nx.DiGraph | None) -> list[str]:
-    """``forward(self, x)``: a list of tensors where the model ``g`` returns several (``features_only``)."""
-    returns = "list[torch.Tensor]" if g is not None and len(g.graph["outputs"]) > 1 else "torch.Tensor"
-    return [f"def forward(self, x: torch.Tensor) -> {returns}:", *_indent(body)]
-
-
-def _init_method(classes: int, body: list[str], extra: str = "") -> list[str]:
-    """``__init__(self, num_classes=…[, extra])`` of the model class: ``extra`` more parameters."""
-    head = f"def __init__(self, num_classes: int = {classes}{extra}) -> None:"
-    return [head, *_indent(["super().__init__()", *body])]
+    return block_view(cls.name, cls.doc, cls.signature.split(", "), cls.init, cls.forward, attributes)
 
 
 def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tuple[list[str], list[str]]:
