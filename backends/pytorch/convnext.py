@@ -20,7 +20,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from .blocks import class_name, layout_block
 from .printers import EmitError
 from .pycode import ClassView, block_view, model_view, ordered, wrap
-from .stages import downsample_modules, drop_path_rates, trunc_normal_init
+from .stages import downsample_modules, drop_path_rates, init_weights
 
 
 def _refuse_steps(d) -> None:
@@ -42,7 +42,7 @@ def model_classes(c) -> tuple[list[ClassView], str]:
         body, model_forward = torchvision_body(model, g, name, bool(rate))
     else:
         name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
-        body, model_forward = model_body(model, g, layout, bool(rate))
+        body, model_forward = model_body(model, g, bool(rate))
     doc = f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."
     stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
                       stage_class(model, g, name, bool(rate)))  # fmt: skip
@@ -106,7 +106,7 @@ def _down_eps(g) -> float:
     return next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
 
 
-def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
+def model_body(model, g, scheduled: bool = False) -> tuple[list[str], list[str]]:
     """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
     from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
     init, rows = [f"self.stem = {_stem(g)}"], []
@@ -123,7 +123,7 @@ def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], li
     init += ordered("self.head", [("global_pool", "nn.AdaptiveAvgPool2d(1)"),
                                   ("norm", f"LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r})"),
                                   ("flatten", "nn.Flatten(1)"), ("fc", f"nn.Linear({width}, num_classes)")])  # fmt: skip
-    init += trunc_normal_init("trunc_normal_") * (layout.init.conv == "trunc_normal_0.02")
+    init += init_weights(g, {})
     forward = ["x = self.stem(x)", "x = self.stages(x)", "return self.head(x)"]
     return init, forward
 
@@ -203,6 +203,6 @@ def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple
         "self.avgpool = nn.AdaptiveAvgPool2d(1)",
         f"self.classifier = nn.Sequential(LayerNorm2d({width}, eps={eps!r}), nn.Flatten(1), nn.Linear({width}, "
         "num_classes))",
-        *trunc_normal_init("nn.init.trunc_normal_"),
+        *init_weights(g, {}),
     ]
     return init, ["x = self.features(x)", "x = self.avgpool(x)", "return self.classifier(x)"]

@@ -19,7 +19,7 @@ from archc.ir.regnet_names import block_attr
 from .layers import conv2d
 from .printers import EmitError, norm_layer, pair, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
-from .stages import ONES_ZEROS, ZERO_BIAS, init_loop, zero_init
+from .stages import init_weights
 
 
 def model_classes(c) -> tuple[list[ClassView], str]:
@@ -153,26 +153,7 @@ def _model_body(layout: ModelLayout, model, g, cls: str) -> tuple[list[str], lis
         "    return stage",
     ]
     make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
-    return init + _init_weights(layout, g, cls), make_stage, forward
+    return init + init_weights(g, {model.definitions[0]: cls}), make_stage, forward
 
 
 STAGE_ARGS = ("width_in", "width_out", "depth", "stride", "group_width")
-
-
-def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
-    """The layout's initialisation scheme (:class:`archc.ir.inits.InitScheme`), in module order."""
-    s, clauses = layout.init, []
-    if s.conv is not None:
-        per_group = " // m.groups" if s.conv == "normal_fan_out_per_group" else ""
-        fan_out = f"fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}"
-        normal = "nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"
-        clauses.append(("nn.Conv2d", [fan_out, normal, *ZERO_BIAS * s.conv_bias_zero]))
-    clauses += [("nn.BatchNorm2d", ONES_ZEROS)] * bool(s.norm)
-    if s.linear_std is not None:
-        normal = f"nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})"
-        clauses.append(("nn.Linear", [normal, "nn.init.zeros_(m.bias)"]))
-    lines = init_loop(clauses)
-    block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
-    for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
-        lines += zero_init(cls, attr)
-    return lines

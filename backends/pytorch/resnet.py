@@ -123,8 +123,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
         forward = ["features: list[torch.Tensor] = []", *forward, "return features"]
     else:
         forward.append("return x")
-    norms = sorted({op for _, op in g.nodes(data="op")} & {"batchnorm", "groupnorm"})
-    return body.init + init_weights(model, classes, norms), forward
+    return body.init + init_weights(g, {d: cls.name for d, cls in classes.items()}), forward
 
 
 def _stage_pool(g: nx.DiGraph, stage, attr: str) -> list[str]:

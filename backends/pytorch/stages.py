@@ -167,29 +167,45 @@ def stage_line(stage: StagePlan, cls: BlockClass, attr: str, dilated: bool) -> s
     return f"self.{attr} = self._make_layer({', '.join(args)})"
 
 
-def init_weights(model: BlockModel, classes: dict[BlockDef, BlockClass], norms: list[str]) -> list[str]:
-    """torchvision's initialisation (``init: reference``), He et al.'s (``he_normal``) or none
-    (``framework``); then ``zero_init_last_bn`` (torchvision's ``zero_init_residual``)."""
-    lines = []
-    if model.init != "framework":
-        vgg = model.layout == "sequential" and model.init == "reference"
-        conv = ['nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")']
-        clauses = [("nn.Conv2d", conv + ZERO_BIAS * (model.init == "he_normal" or vgg))]
-        kinds = ", ".join({"batchnorm": "nn.BatchNorm2d", "groupnorm": "nn.GroupNorm"}[n] for n in norms)
-        clauses += [(f"({kinds})" if len(norms) > 1 else kinds, ONES_ZEROS)] * bool(norms)
-        clauses += [("nn.Linear", ["nn.init.normal_(m.weight, 0, 0.01)", "nn.init.zeros_(m.bias)"])] * vgg
+def init_weights(g: nx.DiGraph, classes: dict[BlockDef, str]) -> list[str]:
+    """The layout's initialisation scheme (:class:`archc.ir.inits.InitScheme`) as its library writes it, then
+    ``zero_init_last_bn`` (torchvision's ``zero_init_residual``, timm's ``zero_init_last``): in each block of a
+    class (``classes``: each definition's) the weight of the norms the scheme zeroes."""
+    layout, model = g.graph["model_layout"], g.graph["blocks"]
+    s, lines = layout.init, []
+    if s.conv is not None:
+        both = s.conv.endswith("trunc_normal_0.02")  # ConvNeXt: convs and linears alike
+        clauses = [
+            ("(nn.Conv2d, nn.Linear)" if both else "nn.Conv2d", [*CONV_INIT[s.conv], *ZERO_BIAS * s.conv_bias_zero])
+        ]
+        norms = [kind for op, kind in NORMS.items() if any(x == op for _, x in g.nodes(data="op"))]
+        if norms and (s.norm or layout.family in ("resnet", "vgg")):  # torchvision's clause, under timm's names too
+            clauses.append((f"({', '.join(norms)})" if len(norms) > 1 else norms[0], ONES_ZEROS))
+        if s.linear_std is not None and not both:
+            std = f"0, {s.linear_std!r}" if layout.family == "vgg" else f"mean=0.0, std={s.linear_std!r}"
+            clauses.append(("nn.Linear", [f"nn.init.normal_(m.weight, {std})", "nn.init.zeros_(m.bias)"]))
         lines = init_loop(clauses)
-    for d, cls in classes.items():
-        last = last_branch_bn(d)
-        if d.zero_init and last:
-            lines += zero_init(cls.name, last)
+    definition, rank = {b.id: b.definition for b in model.blocks}, {d: i for i, d in enumerate(classes)}
+    zeroed = set()
+    for n in s.zeroed:
+        b = g.nodes[n]["block"]
+        if definition[b] in classes:  # the attribute of the norm in its block: ``bn3``, ``conv3.bn``, ``f.c.1``
+            zeroed.add((rank[definition[b]], classes[definition[b]], layout.names[n][len(layout.blocks[b]) + 1 :]))
+    for _, cls, attr in sorted(zeroed):
+        lines += init_loop([(cls, [f"nn.init.zeros_(m.{attr}.weight)"])])
     return lines
 
 
-def last_branch_bn(d: BlockDef) -> str | None:
-    """The residual branch's last norm (``bn3`` of a torchvision Bottleneck): what ``zero_init`` zeroes."""
-    last = d.recipe.last_norm()
-    return None if last is None else last.role
+NORMS = {"batchnorm": "nn.BatchNorm2d", "groupnorm": "nn.GroupNorm"}
+CONV_INIT = {  # each scheme's conv weight (archc.ir.inits), as its library writes it
+    "kaiming_normal_fan_out": ['nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")'],
+    "normal_fan_out": ["fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels",
+                       "nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"],
+    "normal_fan_out_per_group": ["fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups",
+                                 "nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"],
+    "trunc_normal_0.02": ["trunc_normal_(m.weight, std=0.02)"],  # timm's own trunc_normal_ (a helper)
+    "torch_trunc_normal_0.02": ["nn.init.trunc_normal_(m.weight, std=0.02)"],
+}  # fmt: skip
 
 
 def drop_path_rates(model: BlockModel) -> str:
@@ -205,17 +221,7 @@ ZERO_BIAS = ["if m.bias is not None:", "    nn.init.zeros_(m.bias)"]
 
 def init_loop(clauses: list[tuple[str, list[str]]]) -> list[str]:
     """``for m in self.modules():`` with one ``if`` / ``elif isinstance(m, <kind>):`` per (kind, body lines);
-    nothing without a clause. Every initialisation the model classes print is written by it."""
+    nothing without a clause."""
     lines = [ln for i, (kind, body) in enumerate(clauses)
              for ln in [f"    {'elif' if i else 'if'} isinstance(m, {kind}):", *("        " + b for b in body)]]  # fmt: skip
     return ["for m in self.modules():", *lines] if lines else []
-
-
-def zero_init(cls: str, attr: str) -> list[str]:
-    """``zero_init_residual`` (torchvision) / ``zero_init_last`` (timm): the weight of ``attr`` in each block zeroed."""
-    return init_loop([(cls, [f"nn.init.zeros_(m.{attr}.weight)"])])
-
-
-def trunc_normal_init(fn: str) -> list[str]:
-    """ConvNeXt's initialisation: conv and linear weights truncated normal (std 0.02, by ``fn``), biases zero."""
-    return init_loop([("(nn.Conv2d, nn.Linear)", [f"{fn}(m.weight, std=0.02)", *ZERO_BIAS])])
