@@ -42,7 +42,7 @@ class BlockClass:
     name: str
     doc: list[str]
     expansion: int | None  # None: no class attribute (RegNet)
-    signature: str
+    signature: list[str]  # the parameters of its __init__ after self
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
     takes_downsample: bool = False
@@ -93,7 +93,7 @@ def block_class(
     params += [f"{p}: int = 1" for p in dilations]
     params += ["drop_path: float = 0.0"] * scheduled
     expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
-    cls = BlockClass(class_name(d), _doc(d), expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
+    cls = BlockClass(class_name(d), _doc(d), expansion, params, takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
     cls.takes_drop_path = scheduled
     ratio = d.bottleneck_ratio not in (None, 1.0)
@@ -331,10 +331,9 @@ _FIG4 = {"original": "a", "bn_after_addition": "b", "relu_before_addition": "c",
 
 
 def _doc(d: BlockDef) -> list[str]:
-    if d.custom is not None:
-        kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
-        return [f"The spec's '{d.kind}' block ({kernels} convs), printed from its recipe."]
     kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
+    if d.custom is not None:
+        return [f"The spec's '{d.kind}' block ({kernels} convs), printed from its recipe."]
     lines = [f"{KIND[d.kind]}: {kernels} convs, planes × {d.expansion} output channels."]
     unit = unit_name(d)
     figure = f"Identity Mappings, Fig. 4({_FIG4.get(unit, 'e')})" if unit else "a custom ordering"

@@ -18,7 +18,7 @@ from archc.ir.channels_last import walk
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
 from .blocks import class_name, layout_block
-from .printers import EmitError
+from .printers import EmitError, conv
 from .pycode import ClassView, block_view, model_view, ordered, wrap
 from .stages import downsample_modules, drop_path_rates, init_weights
 
@@ -36,23 +36,23 @@ def model_classes(c) -> tuple[list[ClassView], str]:
     """The user block's class, timm's ``ConvNeXtStage`` (not torchvision's: its stages are ``features`` rows) and
     the ``ConvNeXt`` class; the spec's ``drop_path_rate`` gives each block its rate."""
     g, model, layout, rate = c.graph, c.graph.graph["blocks"], c.graph.graph["model_layout"], c.spec.drop_path_rate
-    d, tv = check(model, layout), layout.profile == "torchvision"
+    d = check(model, layout)
+    tv, name = layout.profile == "torchvision", class_name(d)
     if tv:
-        name, signature, init, forward = torchvision_block(d, bool(rate))
+        signature, init, forward = torchvision_block(d, bool(rate))
         body, model_forward = torchvision_body(model, g, name, bool(rate))
     else:
-        name, signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
+        signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
         body, model_forward = model_body(model, g, bool(rate))
     doc = f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."
-    stage = ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [],
-                      stage_class(model, g, name, bool(rate)))  # fmt: skip
+    stage = stage_class(model, g, name, bool(rate))
     extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
     model_class = model_view(c, "ConvNeXt", body, model_forward, extra=extra)
     return [block_view(name, doc, signature, init, forward), *[stage] * (not tv), model_class], "ConvNeXt"
 
 
-def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``, printed by the
+def block_class(d, layout, g, block, scheduled: bool) -> tuple[list[str], list[str], list[str]]:
+    """(signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``, printed by the
     ResNet skeleton's writer with timm's ConvNeXt names; ``scheduled``: the spec's ``drop_path_rate`` gives each
     block its drop path rate (timm's ``drop_path`` argument)."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
@@ -60,11 +60,11 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
     prefix = layout.blocks[block.id] + "."
     names = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
     init, forward = layout_block(d, names, scheduled).lines()
-    return class_name(d), ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, forward
+    return ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, forward
 
 
-def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
-    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks (with timm's
+def stage_class(model, g, block_cls: str, scheduled: bool) -> ClassView:
+    """timm's ``ConvNeXtStage`` class: its separate downsampling layer and its blocks (with timm's
     ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
     layers = downsample_modules(downs, f"LayerNorm2d(in_channels, eps={_down_eps(g)!r})", "in_channels", "out_channels")
@@ -87,7 +87,7 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
         * scheduled,
     ]  # fmt: skip
     forward = ["def forward(self, x: torch.Tensor) -> torch.Tensor:", "    return self.blocks(self.downsample(x))"]
-    return [init, forward]
+    return ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [], [init, forward])
 
 
 def _stem(g) -> str:
@@ -96,9 +96,7 @@ def _stem(g) -> str:
     if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
     a, n = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]
-    bias = "" if a["bias"] else ", bias=False"
-    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={a['kernel'][0]}, stride={a['stride'][0]}{bias})"
-    return f"nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"
+    return f"nn.Sequential({conv(a)}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"
 
 
 def _down_eps(g) -> float:
@@ -145,7 +143,7 @@ def check(model, layout):
     return d
 
 
-def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
+def torchvision_block(d, scheduled: bool) -> tuple[list[str], list[str], list[str]]:
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
     ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
     ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
@@ -167,7 +165,7 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
         "result = self.stochastic_depth(result)",
         "return result + x",
     ]
-    return class_name(d), ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
+    return ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
 
 
 def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple[list[str], list[str]]:

@@ -88,16 +88,10 @@ def _imports_and_helpers(classes: list[ClassView], profile: str) -> tuple[list[s
             used.add(name)
             code += "\n" + text
     helpers = [text for name, text in table if name in used]
-    imports = [
-        *(
-            stdlib := ["import math"] * bool(re.search(r"\bmath\.", code))
-            + ["from collections import OrderedDict"] * ("OrderedDict" in code)
-        ),  # fmt: skip
-        *[""] * bool(stdlib),  # a blank line after the standard-library imports, if any
-        "import torch",
-        *["import torch.nn.functional as F"] * bool(re.search(r"(?<![\w.])F\.", code)),
-        "from torch import nn",
-    ]
+    stdlib = ["import math"] * bool(re.search(r"\bmath\.", code))
+    stdlib += ["from collections import OrderedDict"] * ("OrderedDict" in code)
+    functional = ["import torch.nn.functional as F"] * bool(re.search(r"(?<![\w.])F\.", code))
+    imports = [*stdlib, *[""] * bool(stdlib), "import torch", *functional, "from torch import nn"]
     return imports, helpers
 
 

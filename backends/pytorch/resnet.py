@@ -86,7 +86,7 @@ def model_class_name(model: BlockModel) -> str:
 def _class_view(cls: BlockClass) -> ClassView:
     attributes = [f"expansion: int = {cls.expansion}"] * (cls.expansion is not None)
     attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
-    return block_view(cls.name, cls.doc, cls.signature.split(", "), cls.init, cls.forward, attributes)
+    return block_view(cls.name, cls.doc, cls.signature, cls.init, cls.forward, attributes)
 
 
 def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tuple[list[str], list[str]]:
