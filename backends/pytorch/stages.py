@@ -1,8 +1,9 @@
-"""The model class's stage construction, torchvision's ``_make_layer``, and its weight initialisation, both
-printed from the block model: the stage table becomes ``self.layer2 = self._make_layer(Bottleneck, 128, 4,
-stride=2)``; the projection rule of the definition becomes ``_make_layer``'s ``downsample`` condition. A
-separate downsampling layer in front of a stage (ConvNeXt's: norm, then a conv of kernel = stride) is the
-stage's first child, ``layer2.downsample`` (``norm``, ``conv``), in front of its blocks ``layer2.0``, ….
+"""The ResNet layout's stage construction, torchvision's ``_make_layer``, printed from the block model: the stage
+table becomes ``self.layer2 = self._make_layer(Bottleneck, 128, 4, stride=2)``; the projection rule of the
+definition becomes ``_make_layer``'s ``downsample`` condition. A separate downsampling layer in front of a stage
+(ConvNeXt's: norm, then a conv of kernel = stride) is the stage's first child, ``layer2.downsample`` (``norm``,
+``conv``), in front of its blocks ``layer2.0``, …. Also what every layout shares: the weight initialisation,
+printed from the layout's scheme (:func:`init_weights`), and timm's drop path rates.
 """
 
 from __future__ import annotations
