@@ -20,7 +20,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 from .blocks import class_name, layout_block
 from .printers import EmitError, conv
 from .pycode import ClassView, block_view, model_view, ordered, wrap
-from .stages import downsample_modules, drop_path_rates, init_weights
+from .shared import downsample_modules, drop_path_rates, init_weights
 
 
 def _refuse_steps(d) -> None:

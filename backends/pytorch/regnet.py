@@ -19,7 +19,7 @@ from archc.ir.regnet_names import block_attr
 from .layers import conv2d
 from .printers import EmitError, norm_layer, pair, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
-from .stages import init_weights
+from .shared import init_weights
 
 
 def model_classes(c) -> tuple[list[ClassView], str]:
