@@ -145,7 +145,7 @@ def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = 
 
 def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     """``downsample = …`` for a definition whose shortcut may project (options B and C)."""
-    if d.shortcut not in ("B", "C"):
+    if not d.recipe.shortcut.projects:
         return []
     conv = ["self.inplanes", out, "kernel_size=1"]
     pool, avg = [], f"nn.AvgPool2d({stride}, {stride}, ceil_mode=True, count_include_pad=False)"
