@@ -42,7 +42,7 @@ class BlockClass:
     name: str
     doc: list[str]
     expansion: int | None  # None: no class attribute (RegNet)
-    signature: str
+    signature: list[str]  # the parameters of its __init__ after self
     init: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
     takes_downsample: bool = False
@@ -93,7 +93,7 @@ def block_class(
     params += [f"{p}: int = 1" for p in dilations]
     params += ["drop_path: float = 0.0"] * scheduled
     expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
-    cls = BlockClass(class_name(d), _doc(d), expansion, ", ".join(params), takes_downsample=recipe.shortcut.projects)
+    cls = BlockClass(class_name(d), _doc(d), expansion, params, takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
     cls.takes_drop_path = scheduled
     ratio = d.bottleneck_ratio not in (None, 1.0)
@@ -133,52 +133,18 @@ class _Writer:
         return simplify(e, self.bind).text()
 
     def lines(self) -> tuple[list[str], list[str]]:
-        pending, first = None, True
-        channels = cin = self.text(var("in"))  # inplanes (a layout's: dim)
+        self.channels = self.cin = self.text(var("in"))  # inplanes (a layout's: dim)
+        self.pending, self.first = None, True
         for step, cl in walk(self.d.recipe.steps):  # with the permutes around nn.Linear's channels-last run
-            self.step = step
+            self.step, self.channels_last = step, cl
             if step in (TO_CHANNELS_LAST, TO_CHANNELS_FIRST):
-                dims = "0, 2, 3, 1" if step == TO_CHANNELS_LAST else "0, 3, 1, 2"
-                self.forward.append(f"{self.out} = {self.var}.permute({dims})")
-                self.trace.append((step, f"Permute([{dims}])"))
-                self.var, self.src = self.out, "permute"
+                self.permute("0, 2, 3, 1" if step == TO_CHANNELS_LAST else "0, 3, 1, 2")
                 continue
-            if isinstance(step, Conv):
-                self.conv(step, cin)
-                channels = cin = self.text(step.width)
-            elif isinstance(step, Norm):
-                self.module(self.attr(step.role), norm_layer(step.norm, channels, self.timm, cl), step.norm.kind)
-            elif isinstance(step, Act):
-                self.activation(step.role, step.fn)
-            elif isinstance(step, SqueezeExcite):
-                hidden = self.text(step.hidden)
-                self.module(self.attr("se_scale"), f"SqueezeExcitation({channels}, {hidden})", "scale")
-            elif isinstance(step, ECA):
-                self.eca(step, channels)
-            elif isinstance(step, AntiAlias):
-                self.anti_alias(step, channels)
-            elif isinstance(step, LayerScale):
-                self.layer_scale(step, channels, cl)
-            elif isinstance(step, DropPath):
-                self.drop_path(step)
-            elif not isinstance(step, Branch | Add):
+            write = getattr(self, f"write_{step.kind}", None)  # one method per step kind
+            if write is None:
                 raise EmitError(f"a {step.kind} step in a ResNet-layout block", ("blocks", self.d.kind))
-            elif isinstance(step, Branch):
-                pending = self.var
-                if not first:  # after a pre-activation: the shortcut's input is overwritten by the branch
-                    self.shortcut(pending)
-                    pending = None
-            elif isinstance(step, Add):
-                if pending is not None:
-                    self.shortcut(pending)
-                out, identity = self.out, self.identity
-                add = f"{out} += {identity}" if self.src in OVERWRITABLE else f"{out} = {out} + {identity}"
-                if self.d.shortcut == "identity":  # only where the block keeps its shape (torchvision's MobileNetV2)
-                    self.init.append(f"self.use_res_connect = stride == 1 and inplanes == {self.text(var('out'))}")
-                    add = f"if self.use_res_connect:\n    {add}"
-                self.forward += add.split("\n")
-                self.src = "add"
-            first = False
+            write(step)
+            self.first = False
         if self.relu:
             self.init.append("self.relu = nn.ReLU(inplace=True)" if self.relu == "inplace" else "self.relu = nn.ReLU()")
         self.init += self.shortcut_attributes()
@@ -187,53 +153,85 @@ class _Writer:
             self.init = _grouped([ln for ln in self.init if ln not in scale]) + scale
         return self.init, [*self.forward, f"return {self.var}"]
 
-    def layer_scale(self, step: LayerScale, channels: str, channels_last: bool) -> None:
+    def permute(self, dims: str) -> None:
+        self.forward.append(f"{self.out} = {self.var}.permute({dims})")
+        self.trace.append((self.step, f"Permute([{dims}])"))
+        self.var, self.src = self.out, "permute"
+
+    def write_conv(self, step: Conv) -> None:
+        if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
+            self.module(self.attr(step.role), linear(step, self.cin, self.text(step.width)), "linear")
+        else:
+            padding = None  # "same"; a dilated 3x3: padding and dilation from the block's dilation argument
+            if step.dilation is not None and self.dilations:
+                dil, half = step.dilation if step.dilation in self.dilations else "dilation", step.kernel // 2
+                padding = [f"padding={dil if half == 1 else f'{half} * {dil}'}", f"dilation={dil}"]
+            constructor = conv2d(step, self.cin, self.text(step.width), self.text(step.groups), padding)
+            self.module(self.attr(step.role), constructor, "conv")
+        self.channels = self.cin = self.text(step.width)
+
+    def write_norm(self, step: Norm) -> None:
+        constructor = norm_layer(step.norm, self.channels, self.timm, self.channels_last)
+        self.module(self.attr(step.role), constructor, step.norm.kind)
+
+    def write_se(self, step: SqueezeExcite) -> None:
+        constructor = f"SqueezeExcitation({self.channels}, {self.text(step.hidden)})"
+        self.module(self.attr("se_scale"), constructor, "scale")
+
+    def write_branch(self, step: Branch) -> None:
+        self.pending = self.var
+        if not self.first:  # after a pre-activation: the shortcut's input is overwritten by the branch
+            self.shortcut(self.pending)
+            self.pending = None
+
+    def write_add(self, step: Add) -> None:
+        if self.pending is not None:
+            self.shortcut(self.pending)
+        out, identity = self.out, self.identity
+        add = f"{out} += {identity}" if self.src in OVERWRITABLE else f"{out} = {out} + {identity}"
+        if self.d.shortcut == "identity":  # only where the block keeps its shape (torchvision's MobileNetV2)
+            self.init.append(f"self.use_res_connect = stride == 1 and inplanes == {self.text(var('out'))}")
+            add = f"if self.use_res_connect:\n    {add}"
+        self.forward += add.split("\n")
+        self.src = "add"
+
+    def write_layer_scale(self, step: LayerScale) -> None:
         """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
-        attr = self.attr(step.role)
+        attr, channels = self.attr(step.role), self.channels
         self.trace.append((step, channels))
-        init, scaled = layer_scale(attr, channels, step.init, channels_last, self.timm, self.var)
+        init, scaled = layer_scale(attr, channels, step.init, self.channels_last, self.timm, self.var)
         self.init.append(init)
         self.forward.append(f"{self.out} = {scaled}")
         self.var, self.src = self.out, "layer_scale"
 
-    def drop_path(self, step: DropPath) -> None:
+    def write_drop_path(self, step: DropPath) -> None:
         """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
         ``drop_path_rate``, ``nn.Identity`` at rate 0."""
         refuse_own_rate(step, self.d)
         module = "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if self.scheduled else "nn.Identity()"
         self.module(self.attr(step.role), module, "drop_path")
 
-    def conv(self, step: Conv, cin: str) -> None:
-        if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
-            self.module(self.attr(step.role), linear(step, cin, self.text(step.width)), "linear")
-            return
-        padding = None  # "same"; a dilated 3x3: padding and dilation from the block's dilation argument
-        if step.dilation is not None and self.dilations:
-            dil, half = step.dilation if step.dilation in self.dilations else "dilation", step.kernel // 2
-            padding = [f"padding={dil if half == 1 else f'{half} * {dil}'}", f"dilation={dil}"]
-        constructor = conv2d(step, cin, self.text(step.width), self.text(step.groups), padding)
-        self.module(self.attr(step.role), constructor, "conv")
-
     def attr(self, role: str, op: str = "") -> str:
         if self.names is not None:
             return self.names[role]
         return timm_block_attr(role, self.d) if self.timm else torchvision_block_attr(role, op=op)
 
-    def eca(self, step: ECA, channels: str) -> None:
+    def write_eca(self, step: ECA) -> None:
         """``EfficientChannelAttention(C)``: the kernel from C inside the module (timm's EcaModule), or given."""
         k = step.kernel
-        args = [channels] + ([f"kernel_size={k.text()}"] if k.op == "num" else [])
+        args = [self.channels] + ([f"kernel_size={k.text()}"] if k.op == "num" else [])
         extra = [] if k.op == "num" else [x.text() for x in k.args[2:]]
         args += [f"gamma={extra[0]}", f"beta={extra[1]}"] if extra else []
         self.module(self.attr("eca_scale"), f"EfficientChannelAttention({', '.join(args)})", "scale")
 
-    def anti_alias(self, step: AntiAlias, channels: str) -> None:
+    def write_aa(self, step: AntiAlias) -> None:
         """timm's ``self.aa``: BlurPool2d or ``nn.AvgPool2d(stride)`` where the block strides, else nn.Identity."""
         filt = f", filt_size={step.filt_size}" if step.filt_size != 3 else ""
-        pool = f"BlurPool2d({channels}{filt}, stride=stride)" if step.mode == "blur" else "nn.AvgPool2d(stride)"
+        pool = f"BlurPool2d({self.channels}{filt}, stride=stride)" if step.mode == "blur" else "nn.AvgPool2d(stride)"
         self.module(self.attr(step.role), f"{pool} if stride != 1 else nn.Identity()", "aa")
 
-    def activation(self, role: str, fn: str = "relu") -> None:
+    def write_act(self, step: Act) -> None:
+        role, fn = step.role, step.fn
         if fn != "relu":  # a GELU, ReLU6, SiLU, Hardswish: one module per position, named by its role
             self.module(self.attr(role, fn), activation(fn, self.timm), "act")
             return
@@ -259,28 +257,26 @@ class _Writer:
         self.var, self.src = self.out, src
 
     def shortcut(self, pre: str) -> None:
-        d, f = self.d, self.forward
+        rule, f = self.d.recipe.shortcut, self.forward
         if self.names:  # a layout whose blocks keep their shape: the identity
             return
-        if d.shortcut in ("B", "C"):
+        if rule.projects:
             f += ["if self.downsample is not None:", f"    identity = self.downsample({pre})"]
-        if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
-            f += ["elif self.stride != 1:" if d.shortcut == "B" else "if self.stride != 1:"]
+        if rule.subsamples:
+            f += ["elif self.stride != 1:" if rule.projects else "if self.stride != 1:"]
             f += ["    identity = x[:, :, :: self.stride, :: self.stride]"]
-        if d.shortcut == "A":
+        if rule.kind == "A":
             f += [
                 "if self.pad_after > 0:",
                 "    identity = F.pad(identity, (0, 0, 0, 0, self.pad_before, self.pad_after))",
             ]
 
     def shortcut_attributes(self) -> list[str]:
-        d = self.d
+        rule = self.d.recipe.shortcut
         if self.names:
             return []
-        lines = ["self.downsample = downsample"] if d.shortcut in ("B", "C") else []
-        if d.shortcut == "A" or (d.shortcut == "B" and d.strided_identity == "subsample"):
-            lines.append("self.stride = stride")
-        if d.shortcut == "A":  # option A: zero channels around the identity where the width grows
+        lines = ["self.downsample = downsample"] * rule.projects + ["self.stride = stride"] * rule.subsamples
+        if rule.kind == "A":  # option A: zero channels around the identity where the width grows
             lines += [
                 f"self.pad_before = ({self.text(var('out'))} - inplanes) // 2",
                 f"self.pad_after = {self.text(var('out'))} - inplanes - self.pad_before",
@@ -331,10 +327,9 @@ _FIG4 = {"original": "a", "bn_after_addition": "b", "relu_before_addition": "c",
 
 
 def _doc(d: BlockDef) -> list[str]:
-    if d.custom is not None:
-        kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
-        return [f"The spec's '{d.kind}' block ({kernels} convs), printed from its recipe."]
     kernels = " → ".join(f"{k}x{k}" for k in d.layout.kernels)
+    if d.custom is not None:
+        return [f"The spec's '{d.kind}' block ({kernels} convs), printed from its recipe."]
     lines = [f"{KIND[d.kind]}: {kernels} convs, planes × {d.expansion} output channels."]
     unit = unit_name(d)
     figure = f"Identity Mappings, Fig. 4({_FIG4.get(unit, 'e')})" if unit else "a custom ordering"

@@ -18,9 +18,9 @@ from archc.ir.channels_last import walk
 from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
 from .blocks import class_name, layout_block
-from .printers import EmitError
-from .pycode import ordered, wrap
-from .stages import downsample_modules, drop_path_rates, trunc_normal_init
+from .printers import EmitError, conv
+from .pycode import ClassView, block_view, model_view, ordered, wrap
+from .shared import downsample_modules, drop_path_rates, init_weights
 
 
 def _refuse_steps(d) -> None:
@@ -32,8 +32,27 @@ def _refuse_steps(d) -> None:
             raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
 
 
-def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``, printed by the
+def model_classes(c) -> tuple[list[ClassView], str]:
+    """The user block's class, timm's ``ConvNeXtStage`` (not torchvision's: its stages are ``features`` rows) and
+    the ``ConvNeXt`` class; the spec's ``drop_path_rate`` gives each block its rate."""
+    g, model, layout, rate = c.graph, c.graph.graph["blocks"], c.graph.graph["model_layout"], c.spec.drop_path_rate
+    d = check(model, layout)
+    tv, name = layout.profile == "torchvision", class_name(d)
+    if tv:
+        signature, init, forward = torchvision_block(d, bool(rate))
+        body, model_forward = torchvision_body(model, g, name, bool(rate))
+    else:
+        signature, init, forward = block_class(d, layout, g, model.blocks[0], bool(rate))
+        body, model_forward = model_body(model, g, bool(rate))
+    doc = f"The spec's '{d.kind}' block, printed from its recipe ({layout.profile}'s module names)."
+    stage = stage_class(model, g, name, bool(rate))
+    extra = f", {'stochastic_depth_prob' if tv else 'drop_path_rate'}: float = {rate!r}" * bool(rate)
+    model_class = model_view(c, "ConvNeXt", body, model_forward, extra=extra)
+    return [block_view(name, doc, signature, init, forward), *[stage] * (not tv), model_class], "ConvNeXt"
+
+
+def block_class(d, layout, g, block, scheduled: bool) -> tuple[list[str], list[str], list[str]]:
+    """(signature, ``__init__`` lines, ``forward`` lines) of the user block ``d``, printed by the
     ResNet skeleton's writer with timm's ConvNeXt names; ``scheduled``: the spec's ``drop_path_rate`` gives each
     block its drop path rate (timm's ``drop_path`` argument)."""
     if block.projects or block.subsample != 1 or block.pad != (0, 0):
@@ -41,11 +60,11 @@ def block_class(d, layout, g, block, scheduled: bool) -> tuple[str, list[str], l
     prefix = layout.blocks[block.id] + "."
     names = {g.nodes[n]["role"]: layout.names[n].removeprefix(prefix) for n in block.nodes}
     init, forward = layout_block(d, names, scheduled).lines()
-    return class_name(d), ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, forward
+    return ["dim: int", *["drop_path: float = 0.0"] * scheduled], init, forward
 
 
-def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
-    """The ``ConvNeXtStage`` class's methods: its separate downsampling layer and its blocks (with timm's
+def stage_class(model, g, block_cls: str, scheduled: bool) -> ClassView:
+    """timm's ``ConvNeXtStage`` class: its separate downsampling layer and its blocks (with timm's
     ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
     layers = downsample_modules(downs, f"LayerNorm2d(in_channels, eps={_down_eps(g)!r})", "in_channels", "out_channels")
@@ -68,7 +87,7 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> list[list[str]]:
         * scheduled,
     ]  # fmt: skip
     forward = ["def forward(self, x: torch.Tensor) -> torch.Tensor:", "    return self.blocks(self.downsample(x))"]
-    return [init, forward]
+    return ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [], [init, forward])
 
 
 def _stem(g) -> str:
@@ -77,9 +96,7 @@ def _stem(g) -> str:
     if len(stem) != 2 or [g.nodes[n]["op"] for n in stem] != ["conv", "layernorm"]:
         raise EmitError("a ConvNeXt stem is one patchify conv and a LayerNorm", ("stem",))
     a, n = g.nodes[stem[0]]["attrs"], g.nodes[stem[1]]["attrs"]
-    bias = "" if a["bias"] else ", bias=False"
-    conv = f"nn.Conv2d({a['in_channels']}, {a['out_channels']}, kernel_size={a['kernel'][0]}, stride={a['stride'][0]}{bias})"
-    return f"nn.Sequential({conv}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"
+    return f"nn.Sequential({conv(a)}, LayerNorm2d({a['out_channels']}, eps={n['eps']!r}))"
 
 
 def _down_eps(g) -> float:
@@ -87,7 +104,7 @@ def _down_eps(g) -> float:
     return next((g.nodes[n]["attrs"]["eps"] for n in g if n.endswith(".down.norm")), 1e-6)
 
 
-def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], list[str]]:
+def model_body(model, g, scheduled: bool = False) -> tuple[list[str], list[str]]:
     """The model class's ``__init__`` lines and ``forward`` lines; ``scheduled``: each stage's drop path rates
     from ``drop_path_rate`` as timm's ``calculate_drop_path_rates`` (a linspace over the blocks, split by stage)."""
     init, rows = [f"self.stem = {_stem(g)}"], []
@@ -104,7 +121,7 @@ def model_body(model, g, layout, scheduled: bool = False) -> tuple[list[str], li
     init += ordered("self.head", [("global_pool", "nn.AdaptiveAvgPool2d(1)"),
                                   ("norm", f"LayerNorm2d({width}, eps={head['norm']['attrs']['eps']!r})"),
                                   ("flatten", "nn.Flatten(1)"), ("fc", f"nn.Linear({width}, num_classes)")])  # fmt: skip
-    init += trunc_normal_init("trunc_normal_") * (layout.init.conv == "trunc_normal_0.02")
+    init += init_weights(g, {})
     forward = ["x = self.stem(x)", "x = self.stages(x)", "return self.head(x)"]
     return init, forward
 
@@ -126,7 +143,7 @@ def check(model, layout):
     return d
 
 
-def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], list[str]]:
+def torchvision_block(d, scheduled: bool) -> tuple[list[str], list[str], list[str]]:
     """torchvision's ``CNBlock`` form of the user block ``d``: the steps up to the layer scale are one
     ``block`` Sequential (with its ``Permute`` modules), then ``layer_scale`` × it, ``stochastic_depth`` (a
     ``StochasticDepth(p, "row")`` where ``scheduled``, else ``nn.Identity``), + x."""
@@ -148,7 +165,7 @@ def torchvision_block(d, scheduled: bool) -> tuple[str, list[str], list[str], li
         "result = self.stochastic_depth(result)",
         "return result + x",
     ]
-    return class_name(d), ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
+    return ["dim: int", *["stochastic_depth_prob: float = 0.0"] * scheduled], init, forward
 
 
 def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple[list[str], list[str]]:
@@ -184,6 +201,6 @@ def torchvision_body(model, g, block_cls: str, scheduled: bool = False) -> tuple
         "self.avgpool = nn.AdaptiveAvgPool2d(1)",
         f"self.classifier = nn.Sequential(LayerNorm2d({width}, eps={eps!r}), nn.Flatten(1), nn.Linear({width}, "
         "num_classes))",
-        *trunc_normal_init("nn.init.trunc_normal_"),
+        *init_weights(g, {}),
     ]
     return init, ["x = self.features(x)", "x = self.avgpool(x)", "return self.classifier(x)"]

@@ -1,36 +1,126 @@
 """The PyTorch backend: ``emit(compiled) -> str``, the whole text of ``generated/pytorch/<spec>.py``.
 
-Decisions live in the view model (:mod:`view`: the model class; :mod:`blocks`: one class per block
-definition, printed from the block model; :mod:`stages`: ``_make_layer`` and the initialisation; one
-printer per op outside blocks in :mod:`printers`); the template ``templates/model.py.j2`` only loops and
-prints. The output is already formatted the way ``ruff format`` would format it (tested), and
+The model layout's family module writes the classes (:mod:`.resnet`: torchvision's or timm's ResNet, and VGG;
+:mod:`.regnet`; :mod:`.convnext`), each from the block model (one class per block definition, printed from its
+recipe by :mod:`.blocks`) and the IR's names; this module adds the file around them: the provenance header, the
+spec's figures, the helper definitions and imports the classes' code uses. The template ``templates/model.py.j2``
+only loops and prints. The output is already formatted the way ``ruff format`` would format it (tested), and
 byte-identical across runs. What PyTorch cannot express is a :class:`SpecError` E403 located in the spec.
 """
 
 from __future__ import annotations
 
+import keyword
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from archc.backends.templating import environment
 
+from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError
+from archc.ir import rules
+from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
+from archc.reports.summary import summary
 
 from .printers import EmitError
+from .pycode import ClassView, title
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+_RESERVED = {"torch", "nn", "F", "build_model"}
+
+
+@dataclass
+class ModelView:
+    header: str
+    title: str
+    facts: str
+    imports: list[str]
+    helpers: list[str]  # fixed helper classes (SqueezeExcitation), as text
+    classes: list[ClassView]
+    class_name: str
+    num_classes: int
+    constructor: str | None
 
 
 def emit(compiled: Compiled) -> str:
-    from .view import build_view
+    from . import convnext, regnet, resnet
 
+    layout = compiled.graph.graph.get("model_layout")
+    family = {"regnet": regnet, "convnext": convnext}.get(layout.family if layout else "", resnet)
     try:
-        view = build_view(compiled)
+        view = _model_view(compiled, *family.model_classes(compiled))
     except EmitError as exc:
         mark = compiled.loaded.marks.value(exc.origin)
         help = "use the Keras backend (--backend keras) for this spec, or change the spec"
         raise SpecError([Diagnostic(mark.path, mark.line, mark.col, "E403", f"pytorch: {exc}", help)]) from None
     return environment(TEMPLATES).get_template("model.py.j2").render(view=view)
+
+
+def _model_view(c: Compiled, classes: list[ClassView], name: str) -> ModelView:
+    """The file's view: the provenance header, the spec's title and figures, the classes (``name``: the model's),
+    and the imports and helpers their code uses."""
+    s, spec = summary(c), c.spec
+    imports, helpers = _imports_and_helpers(classes, pytorch_profile(c.graph))
+    return ModelView(
+        header=provenance(c.loaded.source, c.loaded.sha256),
+        title=title(spec),
+        facts=f"Input {'×'.join(map(str, s['input_shape']))} · {s['params']:,} params · {s['macs']:,} MACs "
+        f"(FLOPs = 2 × MACs) · depth {s['depth']}.",
+        imports=imports,
+        helpers=helpers,
+        classes=classes,
+        class_name=name,
+        num_classes=spec.head.classes,
+        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
+    )
+
+
+def _imports_and_helpers(classes: list[ClassView], profile: str) -> tuple[list[str], list[str]]:
+    """The helper definitions the classes' code calls (and those the helpers call), in :func:`_helper_table`'s
+    order, then the imports that code and those helpers use."""
+    code = "\n".join(ln for v in classes for m in v.methods for ln in m)
+    table = _helper_table(profile)
+    used = set()
+    for name, text in reversed(table):  # a helper calls only helpers before it in the table
+        if re.search(rf"(?<![\w.]){name}\(", code):
+            used.add(name)
+            code += "\n" + text
+    helpers = [text for name, text in table if name in used]
+    stdlib = ["import math"] * bool(re.search(r"\bmath\.", code))
+    stdlib += ["from collections import OrderedDict"] * ("OrderedDict" in code)
+    functional = ["import torch.nn.functional as F"] * bool(re.search(r"(?<![\w.])F\.", code))
+    imports = [*stdlib, *[""] * bool(stdlib), "import torch", *functional, "from torch import nn"]
+    return imports, helpers
+
+
+def _helper_table(profile: str) -> list[tuple[str, str]]:
+    """Each helper the generated code may call: (the name it defines, its text); squeeze-and-excitation and ECA in
+    the profile's code form (timm's: the squeeze as ``x.mean``, as timm's SEModule / EcaModule; fvcore, ptflops
+    and thop count it as on timm's model), timm's own GroupNorm, LayerNorm and GELU classes."""
+    form = "_timm" if profile == "timm" else ""
+    return [
+        ("trunc_normal_", _text("trunc_normal")),
+        ("make_divisible", rules.source("make_divisible")),
+        ("eca_kernel_size", rules.source("eca_kernel_size")),
+        ("SqueezeExcitation", _text(f"squeeze_excitation{form}")),
+        ("EfficientChannelAttention", _text(f"efficient_channel_attention{form}")),
+        ("ConvNormAct", _text("conv_norm_act")),
+        ("GroupNorm", _text("group_norm_timm")),
+        ("BlurPool2d", _text("blur_pool")),
+        ("LayerNorm2d", _text("layer_norm_2d")),
+        ("Permute", _text("permute")),
+        ("LayerNorm", _text("layer_norm_timm")),
+        ("GELU", _text("gelu_timm")),
+        ("DropPath", _text("drop_path_timm")),
+        ("StochasticDepth", _text("stochastic_depth")),
+    ]
+
+
+def _text(name: str) -> str:
+    """A fixed helper class, printed as it is (``templates/<name>.py.txt``)."""
+    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
 
 
 __all__ = ["emit", "EmitError"]

@@ -18,12 +18,23 @@ from archc.ir.regnet_names import block_attr
 
 from .layers import conv2d
 from .printers import EmitError, norm_layer, pair, printer
-from .pycode import ordered, wrap
-from .stages import ONES_ZEROS, ZERO_BIAS, init_loop, zero_init
+from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
+from .shared import init_weights
 
 
-def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], list[str]]:
-    """(class name, signature, ``__init__`` lines, ``forward`` lines) of the model's one RegNet block."""
+def model_classes(c) -> tuple[list[ClassView], str]:
+    """The model's one block class and the ``RegNet`` class, whose stages ``_make_stage`` builds."""
+    g, model, layout = c.graph, c.graph.graph["blocks"], c.graph.graph["model_layout"]
+    name, init, forward = _block(layout, model)
+    doc = f"RegNet's residual bottleneck block, as {layout.profile}'s regnet.py writes it."
+    signature = ["width_in: int", "width_out: int", "stride: int = 1", "group_width: int = 1"]
+    init_lines, make_stage, model_forward = _model_body(layout, model, g, name)
+    model_class = model_view(c, "RegNet", init_lines, model_forward, [make_stage])
+    return [block_view(name, doc, signature, init, forward), model_class], "RegNet"
+
+
+def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
+    """(class name, ``__init__`` lines, ``forward`` lines) of the model's one RegNet block."""
     if len(model.definitions) != 1:
         raise EmitError("a RegNet layout with more than one block definition", ("stages",))
     d, tv = model.definitions[0], layout.profile == "torchvision"
@@ -49,8 +60,7 @@ def block_class(layout: ModelLayout, model) -> tuple[str, list[str], list[str], 
                 f"self.{down} = None", *proj]  # fmt: skip
         forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules), f"if self.{down} is not None:",
                    f"    shortcut = self.{down}(shortcut)", f"return self.{act}(x + shortcut)"]  # fmt: skip
-    signature = ["width_in: int", "width_out: int", "stride: int = 1", "group_width: int = 1"]
-    return "ResBottleneckBlock" if tv else "Bottleneck", signature, init, forward
+    return "ResBottleneckBlock" if tv else "Bottleneck", init, forward
 
 
 def _units(steps, cin: str, bind: dict) -> list[tuple]:
@@ -101,14 +111,14 @@ def _projection(rule, tv: bool) -> str:
     return f"nn.Sequential({conv2d(conv, 'width_in', 'width_out', '1')}, {norm_layer(norm.norm, 'width_out')})"
 
 
-def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[list[str], list[str], list[str]]:
+def _model_body(layout: ModelLayout, model, g, cls: str) -> tuple[list[str], list[str], list[str]]:
     """The model class's ``__init__`` lines, its ``_make_stage`` method and its ``forward`` lines."""
     tv = layout.profile == "torchvision"
     stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
     conv_node = next(n for n in stem if g.nodes[n]["op"] == "conv")
     a = g.nodes[conv_node]["attrs"]
     if tv:
-        parts = [printer(g.nodes[n]["op"]).module(g.nodes[n]["attrs"], True) for n in stem]  # as view._Body prints
+        parts = [printer(g.nodes[n]["op"]).module(g.nodes[n]["attrs"], True) for n in stem]  # as resnet._Body prints
         init = [f"self.stem = nn.Sequential({', '.join(parts)})"]
     else:
         stride = pair(a["stride"])
@@ -142,26 +152,8 @@ def model_body(layout: ModelLayout, model, g, cls: str, classes: int) -> tuple[l
         f"        stage.add_module({block}, block)",
         "    return stage",
     ]
-    return init + _init_weights(layout, g, cls), make_stage, forward
+    make_stage = [ln for line in make_stage for ln in reflow(line, 1)]
+    return init + init_weights(g, {model.definitions[0]: cls}), make_stage, forward
 
 
 STAGE_ARGS = ("width_in", "width_out", "depth", "stride", "group_width")
-
-
-def _init_weights(layout: ModelLayout, g, cls: str) -> list[str]:
-    """The layout's initialisation scheme (:class:`archc.ir.inits.InitScheme`), in module order."""
-    s, clauses = layout.init, []
-    if s.conv is not None:
-        per_group = " // m.groups" if s.conv == "normal_fan_out_per_group" else ""
-        fan_out = f"fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels{per_group}"
-        normal = "nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))"
-        clauses.append(("nn.Conv2d", [fan_out, normal, *ZERO_BIAS * s.conv_bias_zero]))
-    clauses += [("nn.BatchNorm2d", ONES_ZEROS)] * bool(s.norm)
-    if s.linear_std is not None:
-        normal = f"nn.init.normal_(m.weight, mean=0.0, std={s.linear_std!r})"
-        clauses.append(("nn.Linear", [normal, "nn.init.zeros_(m.bias)"]))
-    lines = init_loop(clauses)
-    block_of = {n: layout.blocks[g.nodes[n]["block"]] for n in s.zeroed}
-    for attr in sorted({layout.names[n][len(block_of[n]) + 1 :] for n in s.zeroed}):  # timm's zero_init_last
-        lines += zero_init(cls, attr)
-    return lines
