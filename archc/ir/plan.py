@@ -37,7 +37,7 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
     if spec.block in spec.blocks:
         r = spec.blocks[spec.block]
         n = None if norm.kind == "none" else NormSpec(norm.kind, norm.eps, norm.momentum, norm.groups)
-        custom = compile_recipe(r, n, spec.defaults.activation, spec.shortcut)
+        custom = compile_recipe(r, n, spec.defaults.activation, spec.shortcut, spec.strided_identity)
         params = tuple(sorted(r.params.items()))
         expansion = _expansion(custom, spec, dict(params))
     groups = spec.groups

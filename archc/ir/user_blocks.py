@@ -92,8 +92,9 @@ def _role(step, before) -> str | None:
     return f"{step.kind}{n}" if step.kind in ("conv", "norm", "act") else (step.kind if n == 1 else f"{step.kind}{n}")
 
 
-def compile_recipe(r, norm: NormSpec | None, activation: str, shortcut: str) -> Recipe:
-    """The :class:`Recipe` of ``r`` with the spec's defaults (``norm``: None when defaults.norm is none)."""
+def compile_recipe(r, norm: NormSpec | None, activation: str, shortcut: str, strided_identity: str) -> Recipe:
+    """The :class:`Recipe` of ``r`` with the spec's defaults (``norm``: None when defaults.norm is none; the
+    shortcut option and ``strided_identity``, which the recipe's :class:`Shortcut` carries as the plan reads them)."""
     lets = [(k, _expr(v)) for k, v in r.lets.items()]
     if "out" not in r.lets:
         lets.insert(0, ("out", var("planes")))
@@ -135,5 +136,5 @@ def compile_recipe(r, norm: NormSpec | None, activation: str, shortcut: str) -> 
         projection = (Conv("down_conv", 1, var("out"), True),)
         if norm is not None and any(isinstance(s, Norm) for s in steps):
             projection += (Norm("down_bn", norm),)
-    recipe = Recipe(tuple(lets), tuple(steps), Shortcut(shortcut, "projection", projection))
+    recipe = Recipe(tuple(lets), tuple(steps), Shortcut(shortcut, strided_identity, projection))
     return Recipe(recipe.lets, recipe.steps, recipe.shortcut, tuple(sorted(_params(recipe))))
