@@ -28,7 +28,7 @@ from .printers import EmitError
 from .pycode import ClassView, title
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_RESERVED = {"torch", "nn", "F", "build_model"}
+_RESERVED = {"torch", "nn", "F", "math", "build_model"}  # with the helper names: never a constructor's name
 
 
 @dataclass
@@ -61,8 +61,9 @@ def emit(compiled: Compiled) -> str:
 def _model_view(c: Compiled, classes: list[ClassView], name: str) -> ModelView:
     """The file's view: the provenance header, the spec's title and figures, the classes (``name``: the model's),
     and the imports and helpers their code uses."""
-    s, spec = summary(c), c.spec
-    imports, helpers = _imports_and_helpers(classes, pytorch_profile(c.graph))
+    s, spec, profile = summary(c), c.spec, pytorch_profile(c.graph)
+    imports, helpers = _imports_and_helpers(classes, profile)
+    reserved = _RESERVED | {helper for helper, _ in _helper_table(profile)}
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=title(spec),
@@ -73,7 +74,7 @@ def _model_view(c: Compiled, classes: list[ClassView], name: str) -> ModelView:
         classes=classes,
         class_name=name,
         num_classes=spec.head.classes,
-        constructor=None if spec.name in _RESERVED or keyword.iskeyword(spec.name) else spec.name,
+        constructor=None if spec.name in reserved or keyword.iskeyword(spec.name) else spec.name,
     )
 
 

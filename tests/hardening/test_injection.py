@@ -133,6 +133,32 @@ def test_hostile_names_give_working_pytorch_code(tmp_path):
             assert model(torch.randn(1, 3, 32, 32)).shape == (1, 10), name
 
 
+# A spec named after a helper its own file defines (or a module it imports) would redefine it with the model
+# constructor: ECA's ``eca_kernel_size`` and ``math``, SE's ``make_divisible``, ConvNeXt's ``trunc_normal_``.
+HELPER_NAMES = {
+    "math": "timm/ecaresnet26t",
+    "eca_kernel_size": "timm/ecaresnet26t",
+    "make_divisible": "timm/seresnet34",
+    "trunc_normal_": "timm/convnext_atto",
+}
+
+
+def test_names_of_helpers_do_not_shadow_them(tmp_path):
+    specs = []
+    for name, base in HELPER_NAMES.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"archc: 1\nname: {name}\nextends: {base}\ninput: {{channels: 3, size: [64, 64]}}\n")
+        specs.append(str(path))
+    files = _build(tmp_path, specs, backend="pytorch")
+    _ruff_clean(tmp_path / "out")  # F811: nothing is defined twice
+    assert len(files) == len(HELPER_NAMES)
+    for name, source in files.items():
+        stem = name.rsplit("/", 1)[-1].removesuffix(".py")
+        defined = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+        assert "build_model" in defined and defined.count(stem) <= 1, name  # no constructor of the helper's name
+        assert f"def {stem}(num_classes" not in source, name
+
+
 @pytest.mark.slow
 def test_hostile_names_give_working_keras_code(tmp_path):
     specs = [_spec(tmp_path, f"n{i}", name=name) for i, name in enumerate(["basic_block", "torch", "keras", "layers"])]
