@@ -147,7 +147,7 @@ class BlockDef:
         return "bn" in self.unit.last and self.norm.kind != "none"
 
     def out_width(self, planes: int) -> int:
-        return self.recipe.widths({**self.constants(), "planes": planes, "in": 0, "group_width": 1})["out"]
+        return self.recipe.width_of("out", {**self.constants(), "planes": planes, "in": 0, "group_width": 1})
 
     def bias(self, followed_by: tuple[str, ...]) -> bool:
         """Whether a conv followed by the unit tokens ``followed_by`` has a bias."""

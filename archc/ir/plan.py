@@ -63,7 +63,7 @@ def _expansion(recipe: Recipe, spec: Spec, params: dict) -> int:
     spec's expansion: the class attribute a printed block carries (torchvision's ``Bottleneck.expansion``)."""
     env = {"expansion": spec.block_expansion, "groups": spec.groups, "base_width": spec.base_width,
            "bottleneck_ratio": None, "reduction": 16, **params, "in": 0, "group_width": 1}  # fmt: skip
-    outs = {p: recipe.widths({**env, "planes": p})["out"] for p in (64, 96)}
+    outs = {p: recipe.width_of("out", {**env, "planes": p}) for p in (64, 96)}
     ratio = outs[64] // 64
     return ratio if ratio >= 1 and all(o == p * ratio for p, o in outs.items()) else spec.block_expansion
 

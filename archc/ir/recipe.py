@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
-from archc.ir.expr import Expr, num, parse, var
+from archc.ir.expr import Expr, ExprError, num, parse, var
 
 if TYPE_CHECKING:
     from archc.ir.blocks import BlockDef
@@ -164,6 +164,14 @@ def projection_kernel(step: Conv, stride: int) -> int:
 Step = Conv | Norm | Act | SqueezeExcite | ECA | LayerScale | DropPath | Branch | Add | Pool | AntiAlias
 
 
+class LetError(ExprError):
+    """A named width that has no value for a block's parameters; ``name``: which."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Recipe:
     lets: tuple[tuple[str, Expr], ...]  # named widths in order: ("width", …), ("out", …)
@@ -177,12 +185,26 @@ class Recipe:
     def convs(self) -> list[Conv]:
         return [s for s in self.steps if isinstance(s, Conv)]
 
-    def widths(self, env: dict) -> dict:
-        """``env`` with the recipe's named widths added (``width``, ``out``), in order."""
+    def widths(self, env: dict, only: set[str] | None = None) -> dict:
+        """``env`` with the recipe's named widths added (``width``, ``out``), in order (``only``: just these)."""
         env = dict(env)
         for name, e in self.lets:
-            env[name] = e.value(env)
+            if only is None or name in only:
+                try:
+                    env[name] = e.value(env)
+                except (ArithmeticError, ValueError) as exc:  # ``planes // (in - in)``, a logarithm of 0
+                    raise LetError(name, f"'{name}: {e.text()}' has no value here ({exc})") from None
         return env
+
+    def width_of(self, name: str, env: dict) -> int:
+        """One named width, computing only the widths it reads."""
+        lets, needed, todo = dict(self.lets), set(), [name]
+        while todo:
+            n = todo.pop()
+            if n in lets and n not in needed:
+                needed.add(n)
+                todo += lets[n].names()
+        return self.widths(env, needed)[name]
 
     def last_norm(self) -> Norm | None:
         """The residual branch's last norm (what ``zero_init_last_bn`` zeroes)."""

@@ -26,6 +26,7 @@ from archc.ir.recipe import (
     Conv,
     DropPath,
     LayerScale,
+    LetError,
     Norm,
     Pool,
     SqueezeExcite,
@@ -103,7 +104,13 @@ class Emitter:
 
 def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     """Expand ``block``'s recipe (:attr:`BlockDef.recipe`) into ops: one op (or a few) per step."""
-    d, env = block.definition, block.env
+    d = block.definition
+    try:
+        env = block.env
+    except LetError as exc:
+        where = ("blocks", d.kind, "lets", exc.name) if d.custom is not None else _origin(block)
+        raise LoweringError(where, f"{block.id}: {exc}", f"write '{exc.name}' so that it has a value for every "
+                            f"block (here planes = {block.planes}, in = {block.in_channels})") from None  # fmt: skip
     origin = ("stages", block.stage, "stride") if block.stride != 1 else ("stages", block.stage)
     e = Emitter(g, d, block.id, ("stage", block.stage, block.index), origin, block.id)
     x, branch = cur, cur

@@ -100,6 +100,15 @@ def test_a_new_block_compiles_and_projects_where_shapes_change(tmp_path):
     assert g.nodes["s0.b0.act1"]["op"] == "relu6" and g.nodes["s0.b0.conv1"]["attrs"]["groups"] == 16
 
 
+def test_a_width_the_out_width_does_not_read_is_not_computed_to_plan_it(tmp_path):
+    """The plan reads a block's ``out`` with a placeholder input width of 0, so a let of the input (``hidden:
+    eca_kernel_size(2 * in)``, a logarithm) is computed only with the block's real widths."""
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data["blocks"]["mine"]["lets"]["k"] = "eca_kernel_size(2 * in)"
+    code, err = _check(tmp_path, data)
+    assert code == 0, err
+
+
 def _edit(path: tuple, value) -> dict:
     data = yaml.safe_load(yaml.safe_dump(BASE))
     node = data
@@ -120,8 +129,12 @@ def _edit(path: tuple, value) -> dict:
         (("blocks", "mine", "steps", 4, "width"), "hidden", "the main path ends with 64 channels", "'out'"),
         (("blocks", "mine", "steps", 2, "groups"), 3, "in 3 groups", "groups divide"),
         (("blocks", "mine", "steps", 0, "stride"), False, "no conv step takes the stride", "stride: true"),
+        (("blocks", "mine", "lets", "hidden"), "planes // (in - in)", "'hidden: planes // (in - in)' has no value",
+         "here planes = 16, in = 16"),
+        (("blocks", "mine", "lets", "hidden"), "eca_kernel_size(in - in)", "(math domain error)",
+         "write 'hidden' so that it has a value for every block"),
     ],
-)
+)  # fmt: skip
 def test_mistakes_are_located(tmp_path, path, value, message, help):
     code, err = _check(tmp_path, _edit(path, value))
     assert code == 2, err
