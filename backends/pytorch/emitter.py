@@ -2,10 +2,11 @@
 
 The model layout's family module writes the classes (:mod:`.resnet`: torchvision's or timm's ResNet, and VGG;
 :mod:`.regnet`; :mod:`.convnext`), each from the block model (one class per block definition, printed from its
-recipe by :mod:`.blocks`) and the IR's names; this module adds the file around them: the provenance header, the
-spec's figures, the helper definitions and imports the classes' code uses. The template ``templates/model.py.j2``
-only loops and prints. The output is already formatted the way ``ruff format`` would format it (tested), and
-byte-identical across runs. What PyTorch cannot express is a :class:`SpecError` E403 located in the spec.
+recipe by :mod:`.blocks`; RegNet's by :mod:`.regnet` in timm's or torchvision's form) and the IR's names. This
+module adds the file around them: the provenance header, the spec's figures, the helper definitions and imports
+the classes' code uses. The template ``templates/model.py.j2`` only loops and prints. The output is already
+formatted the way ``ruff format`` would format it (tested), and byte-identical across runs. What PyTorch cannot
+express is a :class:`SpecError` E403 located in the spec.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class ModelView:
     title: str
     facts: str
     imports: list[str]
-    helpers: list[str]  # fixed helper classes (SqueezeExcitation), as text
+    helpers: list[str]  # the helper classes and functions the code calls (SqueezeExcitation, make_divisible), as text
     classes: list[ClassView]
     class_name: str
     num_classes: int
@@ -90,7 +91,7 @@ def _imports_and_helpers(classes: list[ClassView], profile: str) -> tuple[list[s
             code += "\n" + text
     helpers = [text for name, text in table if name in used]
     stdlib = ["import math"] * bool(re.search(r"\bmath\.", code))
-    stdlib += ["from collections import OrderedDict"] * ("OrderedDict" in code)
+    stdlib += ["from collections import OrderedDict"] * bool(re.search(r"(?<![\w.])OrderedDict\(", code))
     functional = ["import torch.nn.functional as F"] * bool(re.search(r"(?<![\w.])F\.", code))
     imports = [*stdlib, *[""] * bool(stdlib), "import torch", *functional, "from torch import nn"]
     return imports, helpers
