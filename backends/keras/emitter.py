@@ -157,4 +157,4 @@ def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
     used |= {"drop_path" for _, d in g.nodes(data=True) if d["op"] == "drop_path" and d["attrs"]["rate"]}
     file_view.helpers = [rules.source(name) for name in ("make_divisible", "eca_kernel_size") if name in used]
     file_view.helpers += [_fixed(name) for op, name in _FIXED.items() if op in used]
-    file_view.imports = ["import math"] * bool(used & {"eca_kernel_size", "blurpool"})
+    file_view.imports = ["import math"] * any("math." in text for text in file_view.helpers)
