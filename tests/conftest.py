@@ -81,6 +81,15 @@ def _private_summary_cache(tmp_path_factory):
     yield
 
 
+def compile_text(tmp_path: Path, text: str, stem: str = "spec"):
+    """A spec written out as ``<tmp_path>/<stem>.yaml`` and compiled, so that diagnostics name a real file."""
+    from archc.pipeline import compile_spec
+
+    path = tmp_path / f"{stem}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return compile_spec(str(path))
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     """Run ``archc ARGS`` in-process; return (exit code, stdout, stderr)."""
     from archc.cli import main

@@ -11,10 +11,10 @@ import torch
 
 from archc.codegen import emit
 from archc.frameworks.verify import check_pytorch
-from archc.pipeline import compile_spec
 from archc.reports.summary import summary
 from archc.sweep.fastcost import fast_totals
 from tests.backends.torch_models import import_text
+from tests.conftest import compile_text
 from tests.libs import torchvision_models
 
 SPEC = """archc: 1
@@ -44,9 +44,7 @@ stages:
 
 
 def _compiled(tmp_path: Path):
-    path = tmp_path / "inverted.yaml"
-    path.write_text(SPEC, encoding="utf-8")
-    return compile_spec(str(path))
+    return compile_text(tmp_path, SPEC, "inverted")
 
 
 def test_each_block_is_torchvisions_inverted_residual(tmp_path):

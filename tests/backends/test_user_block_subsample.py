@@ -10,7 +10,7 @@ from pathlib import Path
 
 from archc.codegen import emit
 from archc.frameworks.verify import check_pytorch
-from archc.pipeline import compile_spec
+from tests.conftest import compile_text
 
 SPEC = """archc: 1
 name: subsampled_user_block
@@ -38,9 +38,7 @@ head: {classes: 10}
 
 
 def _compiled(tmp_path: Path):
-    path = tmp_path / "subsampled.yaml"
-    path.write_text(SPEC, encoding="utf-8")
-    return compile_spec(str(path))
+    return compile_text(tmp_path, SPEC, "subsampled")
 
 
 def test_recipe_and_plan_agree_on_the_strided_identity(tmp_path):
