@@ -3,7 +3,7 @@
 Decisions live in the file's view (:class:`FileView`); the jinja2 template only loops and prints
 (StrictUndefined: a missing value is an error, never an empty string). The skeleton around the blocks is chosen
 per family from :data:`SKELETONS`: keras.applications' ConvNeXt (:mod:`~archc.backends.keras.convnext`), else
-its ResNet layout, which prints RegNet and VGG too (:mod:`~archc.backends.keras.view`).
+its ResNet layout, which prints RegNet and VGG too (:mod:`~archc.backends.keras.resnet`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
-from archc.backends.keras import convnext, view
+from archc.backends.keras import convnext, resnet
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported
 from archc.backends.keras.pycode import literal
 from archc.backends.templating import environment
@@ -49,7 +49,7 @@ class Skeleton:
 
 
 SKELETONS = {"convnext": Skeleton(convnext.fill, "' ConvNeXt", False, ("layer_scale", "drop_path"), convnext=True)}
-RESNET = Skeleton(view.fill)  # every other family
+RESNET = Skeleton(resnet.fill)  # every other family
 
 # The fixed helpers (op → template): keras.applications' LayerScale, a StochasticDepth (drop path, identity in
 # inference) and timm's BlurPool2d as ``blur_pool``.

@@ -25,6 +25,7 @@ from archc.ir.naming import pytorch_profile
 from archc.pipeline import Compiled
 from archc.reports.summary import summary
 
+from . import convnext, regnet, resnet
 from .printers import EmitError
 from .pycode import ClassView, title
 
@@ -46,8 +47,6 @@ class ModelView:
 
 
 def emit(compiled: Compiled) -> str:
-    from . import convnext, regnet, resnet
-
     layout = compiled.graph.graph.get("model_layout")
     family = {"regnet": regnet, "convnext": convnext}.get(layout.family if layout else "", resnet)
     try:
