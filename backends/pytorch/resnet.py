@@ -144,8 +144,9 @@ def _args(cls: BlockClass, stride: str, first_dilation: str, positional: bool = 
 
 
 def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
-    """``downsample = …`` for a definition whose shortcut may project (options B and C)."""
-    if not d.recipe.shortcut.projects:
+    """``downsample = …`` for a definition whose shortcut may project (options B and C), by its recipe's rule."""
+    rule = d.recipe.shortcut
+    if not rule.projects:
         return []
     conv = ["self.inplanes", out, "kernel_size=1"]
     pool, avg = [], f"nn.AvgPool2d({stride}, {stride}, ceil_mode=True, count_include_pad=False)"
@@ -172,10 +173,10 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
         make += [f"if {stride} != 1:", f"    downsample = nn.Sequential({avg}, downsample)"] * bool(pool)
     else:
         make = [*pool, *kernel, "downsample = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
-    if d.shortcut == "C":
+    if rule.kind == "C":
         return make
     cond = f"self.inplanes != {out}"
-    if d.strided_identity == "projection":
+    if rule.strided_identity == "projection":
         cond = f"{stride} != 1 or {cond}"
     return ["downsample = None", f"if {cond}:", *("    " + ln for ln in make)]
 
