@@ -290,7 +290,8 @@ class _Body:
         ])  # fmt: skip
 
     def eca_step(self, step: ECA, src: str, target: str) -> list[str]:
-        """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid → scale."""
+        """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid →
+        scale."""
         conv = layer("layers.Conv1D", (1, self.text(step.kernel)), (("padding", "same"), ("use_bias", False)))
         return self.gate(src, target, "eca", [
             (layer("layers.Reshape", ((-1, 1),), ()), "eca_conv", "_reshape"),

@@ -7,9 +7,9 @@ argument that carries it or to a constant (``width = int(planes * (base_width / 
 
 Attribute names come from the spec's PyTorch naming profile (torchvision:
 :func:`archc.ir.naming.torchvision_block_attr`; timm: :func:`archc.ir.timm_names.timm_block_attr`, with one
-activation module per position, ``act1``, ``act2``, …), so the state-dict keys are the IR's names. Variants of a kind are parameters or attributes of its class
-(option A's ``pad_before``/``pad_after``, a strided identity's ``stride``) or words of its name (``PreAct``,
-``SE``, ``Plain``), never a number.
+activation module per position, ``act1``, ``act2``, …), so the state-dict keys are the IR's names. Variants of
+a kind are parameters or attributes of its class (option A's ``pad_before``/``pad_after``, a strided identity's
+``stride``) or words of its name (``PreAct``, ``SE``, ``Plain``), never a number.
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ is an ``nn.Conv2d`` (an ``nn.Linear`` on channels-last where the recipe says ``l
 ``nn.LayerNorm`` on channels-last or ``LayerNorm2d`` on N×C×H×W, a GELU timm's own ``GELU`` class (not
 ``nn.GELU``: counters that hook modules see the difference), layer scale timm's ``gamma`` parameter,
 drop path ``nn.Identity`` at rate 0 (timm's ``DropPath`` with a ``drop_path_rate``); steps whose module names
-share a container (timm's ``mlp.fc1`` / ``mlp.act`` / ``mlp.fc2``) are one ``nn.Sequential``. The permutes to and from channels-last sit where timm
-puts them: before the norm that feeds the first ``nn.Linear``, after the last. The model is timm's: ``stem``
-(conv + LayerNorm2d), ``stages`` of ``ConvNeXtStage`` (``downsample``, ``blocks``), ``head`` (pool, norm,
-flatten, fc), initialised as ``timm.models.convnext._init_weights`` (truncated normal, std 0.02, zero biases)
-so one seed gives timm's weights.
+share a container (timm's ``mlp.fc1`` / ``mlp.act`` / ``mlp.fc2``) are one ``nn.Sequential``. The permutes to
+and from channels-last sit where timm puts them: before the norm that feeds the first ``nn.Linear``, after the
+last. The model is timm's: ``stem`` (conv + LayerNorm2d), ``stages`` of ``ConvNeXtStage`` (``downsample``,
+``blocks``), ``head`` (pool, norm, flatten, fc), initialised as ``timm.models.convnext._init_weights``
+(truncated normal, std 0.02, zero biases) so one seed gives timm's weights.
 """
 
 from __future__ import annotations

@@ -94,8 +94,8 @@ def make_layer(
 
 def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] | None:
     """The modules of the separate downsampling layer in front of a stage (``norm=…``, ``conv=…``, from
-    ``self.inplanes`` channels to ``{out}``), or None where no stage has one; :class:`EmitError` where ``_make_layer``'s one
-    rule (a layer wherever the stage strides or widens) cannot say which stages have one."""
+    ``self.inplanes`` channels to ``{out}``), or None where no stage has one; :class:`EmitError` where
+    ``_make_layer``'s one rule (a layer wherever the stage strides or widens) cannot say which stages have one."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
     if not downs:
         return None
