@@ -56,6 +56,11 @@ class Expr:
             return {self.args[0]}
         return {n for a in self.args if isinstance(a, Expr) for n in a.names()}
 
+    def calls(self) -> set[str]:
+        """The functions the expression calls (``make_divisible``, ``eca_kernel_size``, ``int``, …)."""
+        inner = {n for a in self.args if isinstance(a, Expr) for n in a.calls()}
+        return inner | ({self.args[0]} if self.op == "call" else set())
+
     def value(self, env: dict[str, int | float]):
         """The expression's value for the parameters ``env`` (Python's arithmetic, as the printed code's)."""
         op, a = self.op, self.args

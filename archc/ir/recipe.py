@@ -196,6 +196,13 @@ class Recipe:
                     raise LetError(name, f"'{name}: {e.text()}' has no value here ({exc})") from None
         return env
 
+    def exprs(self) -> list[Expr]:
+        """Every expression of the recipe: its named widths', then its steps' and its projection's fields."""
+        out = [e for _, e in self.lets]
+        for s in (*self.steps, *self.shortcut.projection):
+            out += [v for v in vars(s).values() if isinstance(v, Expr)]
+        return out
+
     def width_of(self, name: str, env: dict) -> int:
         """One named width, computing only the widths it reads."""
         lets, needed, todo = dict(self.lets), set(), [name]
@@ -329,10 +336,7 @@ def _shortcut(d: BlockDef, norm: NormSpec | None) -> Shortcut:
 
 
 def _params(r: Recipe) -> set[str]:
-    exprs = [e for _, e in r.lets]
-    for s in (*r.steps, *r.shortcut.projection):
-        exprs += [v for v in vars(s).values() if isinstance(v, Expr)]
-    return {n for e in exprs for n in e.names()} - {name for name, _ in r.lets}
+    return {n for e in r.exprs() for n in e.names()} - {name for name, _ in r.lets}
 
 
 def as_dict(r: Recipe) -> dict:

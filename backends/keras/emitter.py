@@ -22,7 +22,6 @@ from archc.backends.templating import environment
 from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError
 from archc.ir import rules
-from archc.ir.expr import Expr
 from archc.pipeline import Compiled
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -134,15 +133,7 @@ def _initializer(g: nx.DiGraph) -> str | None:
 
 def _called(definitions) -> set[str]:
     """The functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
-
-    def calls(e: Expr) -> set[str]:
-        inner = {n for a in e.args if isinstance(a, Expr) for n in calls(a)}
-        return inner | ({e.args[0]} if e.op == "call" else set())
-
-    recipes = [d.recipe for d in definitions]
-    values = [e for r in recipes for _, e in r.lets]
-    values += [v for r in recipes for s in (*r.steps, *r.shortcut.projection) for v in vars(s).values()]
-    return {n for v in values if isinstance(v, Expr) for n in calls(v)}
+    return {n for d in definitions for e in d.recipe.exprs() for n in e.calls()}
 
 
 def _fixed(name: str) -> str:
