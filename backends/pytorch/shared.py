@@ -33,7 +33,8 @@ def init_weights(g: nx.DiGraph, classes: dict[BlockDef, str]) -> list[str]:
         clauses = [
             ("(nn.Conv2d, nn.Linear)" if both else "nn.Conv2d", [*CONV_INIT[s.conv], *ZERO_BIAS * s.conv_bias_zero])
         ]
-        norms = [kind for op, kind in NORMS.items() if any(x == op for _, x in g.nodes(data="op"))]
+        ops = {op for _, op in g.nodes(data="op")}
+        norms = [kind for op, kind in NORMS.items() if op in ops]
         if norms and (s.norm or layout.family in ("resnet", "vgg")):  # torchvision's clause, under timm's names too
             clauses.append((f"({', '.join(norms)})" if len(norms) > 1 else norms[0], ONES_ZEROS))
         if s.linear_std is not None and not both:
