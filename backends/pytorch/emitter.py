@@ -61,9 +61,9 @@ def emit(compiled: Compiled) -> str:
 def _model_view(c: Compiled, classes: list[ClassView], name: str) -> ModelView:
     """The file's view: the provenance header, the spec's title and figures, the classes (``name``: the model's),
     and the imports and helpers their code uses."""
-    s, spec, profile = summary(c), c.spec, pytorch_profile(c.graph)
-    imports, helpers = _imports_and_helpers(classes, profile)
-    reserved = _RESERVED | {helper for helper, _ in _helper_table(profile)}
+    s, spec, table = summary(c), c.spec, _helper_table(pytorch_profile(c.graph))
+    imports, helpers = _imports_and_helpers(classes, table)
+    reserved = _RESERVED | {helper for helper, _ in table}
     return ModelView(
         header=provenance(c.loaded.source, c.loaded.sha256),
         title=title(spec),
@@ -78,11 +78,10 @@ def _model_view(c: Compiled, classes: list[ClassView], name: str) -> ModelView:
     )
 
 
-def _imports_and_helpers(classes: list[ClassView], profile: str) -> tuple[list[str], list[str]]:
+def _imports_and_helpers(classes: list[ClassView], table: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
     """The helper definitions the classes' code calls (and those the helpers call), in :func:`_helper_table`'s
     order, then the imports that code and those helpers use."""
     code = "\n".join(ln for v in classes for m in v.methods for ln in m)
-    table = _helper_table(profile)
     used = set()
     for name, text in reversed(table):  # a helper calls only helpers before it in the table
         if re.search(rf"(?<![\w.]){name}\(", code):
