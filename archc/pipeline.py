@@ -29,6 +29,8 @@ PASSES = (
 
 @dataclass
 class Compiled:
+    """A compiled spec: the loaded spec and its graph IR."""
+
     loaded: LoadedSpec
     graph: nx.DiGraph
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 
 @dataclass(frozen=True)
 class Limits:
+    """The sizes archc refuses before it does the work (hostile or mistaken input), each with its reason."""
+
     max_file_bytes: int = 1 << 20  # a spec file larger than 1 MiB is refused before parsing
     max_yaml_nodes: int = 10_000  # YAML nodes after alias expansion ("billion laughs"); real specs: < 500
     max_yaml_depth: int = 64  # nesting depth of mappings/lists

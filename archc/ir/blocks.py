@@ -67,6 +67,8 @@ UNITS = {
 
 @dataclass(frozen=True)
 class Norm:
+    """The block's normalisation layer, as the spec declares it."""
+
     kind: str  # "batchnorm" | "groupnorm" | "none"
     eps: float = 1e-5
     momentum: float = 0.1  # batchnorm only
@@ -254,6 +256,8 @@ class DownsampleLayer:
 
 @dataclass(eq=False)
 class StagePlan:
+    """One stage as the spec declares it: its blocks, its stride, and the pool or downsample before them."""
+
     index: int
     name: str
     planes: int

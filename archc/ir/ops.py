@@ -25,6 +25,8 @@ class ShapeError(ValueError):
 
 @dataclass(frozen=True)
 class OpDef:
+    """What archc knows of one op kind: its arity, required attributes, and its shape and cost rules."""
+
     kind: str
     arity: int | None  # number of inputs; None = any (≥ 2)
     required: tuple[str, ...]

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class NormSpec:
+    """A normalisation layer's kind and settings, as a recipe step prints it."""
+
     kind: str  # "batchnorm" | "groupnorm" | "layernorm"
     eps: float = 1e-5
     momentum: float = 0.1  # batchnorm only
@@ -36,6 +38,8 @@ class NormSpec:
 
 @dataclass(frozen=True)
 class Conv:
+    """A convolution slot: its kernel, and its width and groups as expressions of the block's parameters."""
+
     role: str  # "conv1" …; the projection's "down_conv"
     kernel: int
     width: Expr  # output channels
@@ -49,6 +53,8 @@ class Conv:
 
 @dataclass(frozen=True)
 class Norm:
+    """A normalisation step of the main path or of the projection."""
+
     role: str  # "bn1", "preact_bn", "out_bn", "down_bn"
     norm: NormSpec
     zero_init: bool = False  # gamma starts at 0 (the residual branch's last norm, ``zero_init_last_bn``)
@@ -57,6 +63,8 @@ class Norm:
 
 @dataclass(frozen=True)
 class Act:
+    """An activation step."""
+
     role: str  # "act1", "preact_act", "out_act"
     fn: str = "relu"
     kind: str = "act"
@@ -108,6 +116,8 @@ class Branch:
 
 @dataclass(frozen=True)
 class Add:
+    """The residual addition: the shortcut's output plus the main path's."""
+
     role: str = "add"
     kind: str = "add"
 
@@ -174,6 +184,8 @@ class LetError(ExprError):
 
 @dataclass(frozen=True)
 class Recipe:
+    """A block definition compiled once: its named widths, its main path's steps and its shortcut."""
+
     lets: tuple[tuple[str, Expr], ...]  # named widths in order: ("width", …), ("out", …)
     steps: tuple  # the main path, in order
     shortcut: Shortcut

@@ -38,6 +38,8 @@ from archc.spec.yamlread import Mark, Marks, parse_yaml, read_yaml
 
 @dataclass(frozen=True)
 class LoadedSpec:
+    """A validated spec, where each of its values was written, and where it came from."""
+
     spec: Spec
     marks: Marks
     path: str  # as shown in diagnostics and provenance: "specs/resnet50.yaml" for built-ins

@@ -30,6 +30,8 @@ Path = tuple
 
 @dataclass(frozen=True)
 class Mark:
+    """Where a value was written: the file as shown to the user, its line and its column (1-based)."""
+
     path: str
     line: int
     col: int
@@ -150,6 +152,8 @@ class _Frame:
 
 @dataclass
 class _Anchor:
+    """An anchored node, read once: its value, the marks inside it, and its size and height for the limits."""
+
     value: object
     values: list  # (relative path, mark) of every value inside, in document order
     keys: list
