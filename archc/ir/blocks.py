@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from archc.ir.expr import num
-from archc.ir.recipe import KINDS, Recipe, recipe_of
+from archc.ir.recipe import KINDS, NormSpec, Recipe, recipe_of
 from archc.ir.rules import eca_kernel_size
 from archc.ir.rules import make_divisible as make_divisible
 
@@ -66,16 +66,6 @@ UNITS = {
 
 
 @dataclass(frozen=True)
-class Norm:
-    """The block's normalisation layer, as the spec declares it."""
-
-    kind: str  # "batchnorm" | "groupnorm" | "none"
-    eps: float = 1e-5
-    momentum: float = 0.1  # batchnorm only
-    groups: int = 32  # groupnorm only
-
-
-@dataclass(frozen=True)
 class Attention:
     """Channel attention on the residual branch: before the addition, or after the 3x3 (``after``, RegNetY).
 
@@ -112,7 +102,7 @@ class BlockDef:
     # "identity": the identity where the shape is kept, else none (a user block's)
     strided_identity: str  # option B, stride with equal channels: "projection" | "subsample"
     projection: str  # a strided projection: "conv" (stride on the 1x1) | "avgpool" (ResNet-D: pool first)
-    norm: Norm
+    norm: NormSpec
     conv_bias: bool | str  # True | False | "auto" (a bias unless a norm follows the conv; Keras V2)
     zero_init: bool  # the residual branch's last BN starts with gamma 0
     attention: Attention | None = None

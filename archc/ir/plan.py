@@ -15,7 +15,6 @@ from archc.ir.blocks import (
     BlockDef,
     BlockModel,
     DownsampleLayer,
-    Norm,
     StagePlan,
     StemLayer,
     Unit,
@@ -32,12 +31,11 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
     ``se``, ``unit``, …; :meth:`Spec.at`) and its ``groups`` / ``group_width`` / ``bottleneck_ratio``
     (RegNet) where it gives them (a group width makes the groups per block)."""
     spec = spec.at(stage)
-    norm = spec.defaults.norm
+    norm = NormSpec.of(spec.defaults.norm)
     custom, params = None, ()
     if spec.block in spec.blocks:
         r = spec.blocks[spec.block]
-        n = None if norm.kind == "none" else NormSpec(norm.kind, norm.eps, norm.momentum, norm.groups)
-        custom = compile_recipe(r, n, spec.defaults.activation, spec.shortcut, spec.strided_identity)
+        custom = compile_recipe(r, norm.step, spec.defaults.activation, spec.shortcut, spec.strided_identity)
         params = tuple(sorted(r.params.items()))
         expansion = _expansion(custom, spec, dict(params))
     groups = spec.groups
@@ -49,7 +47,7 @@ def definition_of(spec: Spec, stage: Stage | None = None) -> BlockDef:
         expansion=spec.block_expansion if custom is None else expansion,
         groups=groups, base_width=spec.base_width, shortcut=custom.shortcut.kind if custom else spec.shortcut,
         strided_identity=spec.strided_identity, projection=spec.projection_stride,
-        norm=Norm(norm.kind, norm.eps, norm.momentum, norm.groups), conv_bias=spec.defaults.conv_bias,
+        norm=norm, conv_bias=spec.defaults.conv_bias,
         zero_init=spec.zero_init_last_bn,
         attention=attention_of(spec), activation=spec.defaults.activation,
         bottleneck_ratio=None if stage is None else stage.bottleneck_ratio, grouping=grouping,

@@ -28,12 +28,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class NormSpec:
-    """A normalisation layer's kind and settings, as a recipe step prints it."""
+    """A normalisation layer's kind and settings: a definition's norm (``BlockDef.norm``, where ``"none"``
+    means none) and a recipe step's (never ``"none"``: the step is left out)."""
 
-    kind: str  # "batchnorm" | "groupnorm" | "layernorm"
+    kind: str  # "batchnorm" | "groupnorm" | "layernorm" | "none"
     eps: float = 1e-5
     momentum: float = 0.1  # batchnorm only
     groups: int = 32  # groupnorm only
+
+    @classmethod
+    def of(cls, norm) -> NormSpec:
+        """The norm a spec declares (its ``norm:`` model, which has the same fields)."""
+        return cls(norm.kind, norm.eps, norm.momentum, norm.groups)
+
+    @property
+    def step(self) -> NormSpec | None:
+        """This norm for a recipe step: None where there is no norm."""
+        return None if self.kind == "none" else self
 
 
 @dataclass(frozen=True)
@@ -282,7 +293,7 @@ def recipe_of(d: BlockDef) -> Recipe:
     """The recipe of a definition: its kind's slots, its unit's norms and activations around them, its
     attention, its shortcut. Compiled once per definition (definitions are frozen and hashable)."""
     unit, slots = d.unit, KINDS[d.kind]
-    norm = None if d.norm.kind == "none" else NormSpec(d.norm.kind, d.norm.eps, d.norm.momentum, d.norm.groups)
+    norm = d.norm.step
     steps: list = []
 
     def tokens(ops: tuple[str, ...], slot: str) -> None:

@@ -109,7 +109,7 @@ def compile_recipe(r, norm: NormSpec | None, activation: str, shortcut: str, str
             cur = width
         elif step.kind == "norm":
             n = step.norm
-            spec = norm if n is None else NormSpec(n.kind, n.eps, n.momentum, n.groups)
+            spec = norm if n is None else NormSpec.of(n)
             if spec is not None:
                 steps.append(Norm(role, spec, step.zero_init))
         elif step.kind == "act":

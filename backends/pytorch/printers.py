@@ -87,7 +87,7 @@ def layer_norm(channels: str, eps: float, channels_last: bool, timm: bool = Fals
 
 
 def norm_layer(norm, channels: str, timm: bool = False, channels_last: bool = False) -> str:
-    """The constructor of a block definition's norm (:class:`archc.ir.blocks.Norm`) on ``channels``; ``timm``:
+    """The constructor of a block definition's norm (:class:`archc.ir.recipe.NormSpec`) on ``channels``; ``timm``:
     the spec's PyTorch naming profile is timm's (its GroupNorm and LayerNorm classes); ``channels_last``: it
     runs on N×H×W×C (a LayerNorm feeding an ``nn.Linear``)."""
     if norm.kind == "layernorm":
