@@ -118,7 +118,7 @@ class _Writer:
         self.names = names  # a model layout's attribute per role (ConvNeXt's): its variables are x and shortcut
         self.out, self.identity = ("x", "shortcut") if names else ("out", "identity")
         self.init: list[str] = []
-        self.trace: list[tuple[object, str]] = []  # (step, its module's constructor | the layer scale's channels)
+        self.trace: list[tuple[object, str, str]] = []  # (step, its constructor | a layer scale's channels, attribute)
         self.forward: list[str] = [f"{self.identity} = x"] if d.recipe.shortcut.residual else []
         self.var, self.src, self.relu = "x", "input", ""  # "" none, "inplace", "out_of_place" (one keeps its input)
         for name, e in d.recipe.lets:  # a named width: a line of its own unless it is a parameter (or a layout's)
@@ -155,7 +155,7 @@ class _Writer:
 
     def permute(self, dims: str) -> None:
         self.forward.append(f"{self.out} = {self.var}.permute({dims})")
-        self.trace.append((self.step, f"Permute([{dims}])"))
+        self.trace.append((self.step, f"Permute([{dims}])", ""))
         self.var, self.src = self.out, "permute"
 
     def write_conv(self, step: Conv) -> None:
@@ -198,7 +198,7 @@ class _Writer:
     def write_layer_scale(self, step: LayerScale) -> None:
         """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
         attr, channels = self.attr(step.role), self.channels
-        self.trace.append((step, channels))
+        self.trace.append((step, channels, attr))
         init, scaled = layer_scale(attr, channels, step.init, self.channels_last, self.timm, self.var)
         self.init.append(init)
         self.forward.append(f"{self.out} = {scaled}")
@@ -250,7 +250,7 @@ class _Writer:
 
     def module(self, attr: str, constructor: str, src: str) -> None:
         self.init.append(f"self.{attr} = {constructor}")
-        self.trace.append((self.step, constructor))
+        self.trace.append((self.step, constructor, attr))
         call = f"{self.out} = self.{attr.split('.')[0]}({self.var})"  # one call of a container (timm's mlp)
         if self.forward[-1:] != [call]:
             self.forward.append(call)
@@ -284,11 +284,11 @@ class _Writer:
         return lines
 
 
-def layout_block(d: BlockDef, names: dict[str, str], scheduled: bool, profile: str = "timm") -> _Writer:
-    """The walk of a user block in a model layout that names its modules (ConvNeXt's: ``names`` maps each role
-    to its attribute, ``mlp.fc1`` one of a container) and keeps its shape (``dim``); ``.lines()`` prints it."""
-    bind = {**d.constants(), "in": "dim", "planes": "dim"}
-    return _Writer(d, (), profile, bind, scheduled, names)
+def layout_block(d: BlockDef, names: dict[str, str], scheduled: bool, profile: str = "timm", bind=None) -> _Writer:
+    """The walk of a block in a model layout that names its modules (``names`` maps each role to its attribute:
+    ConvNeXt's ``mlp.fc1`` one of a container, RegNet's ``f.a`` a conv's, its norm's and its activation's) and
+    binds its widths (``bind``: ConvNeXt's keep their shape, ``dim``); ``.lines()`` prints it."""
+    return _Writer(d, (), profile, {**d.constants(), **(bind or {"in": "dim", "planes": "dim"})}, scheduled, names)
 
 
 def _grouped(lines: list[str]) -> list[str]:

@@ -154,8 +154,8 @@ def torchvision_block(d, scheduled: bool) -> tuple[list[str], list[str], list[st
     roles = {step.role: step.role for step, _ in walk(d.recipe.steps) if hasattr(step, "role")}
     writer = layout_block(d, roles, scheduled, "torchvision")  # its trace: each step's constructor, in order
     writer.lines()
-    parts = [text for step, text in writer.trace if not isinstance(step, LayerScale | DropPath)]
-    channels, init = next((text, step.init) for step, text in writer.trace if isinstance(step, LayerScale))
+    parts = [text for step, text, _ in writer.trace if not isinstance(step, LayerScale | DropPath)]
+    channels, init = next((text, step.init) for step, text, _ in writer.trace if isinstance(step, LayerScale))
     scale = f"self.layer_scale = nn.Parameter(torch.ones({channels}, 1, 1) * {init!r})"
     depth = 'StochasticDepth(stochastic_depth_prob, "row")' if scheduled else "nn.Identity()"
     init = ["self.block = nn.Sequential(", *(f"    {p}," for p in parts), ")", scale,

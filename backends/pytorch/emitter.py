@@ -2,7 +2,7 @@
 
 The model layout's family module writes the classes (:mod:`.resnet`: torchvision's or timm's ResNet, and VGG;
 :mod:`.regnet`; :mod:`.convnext`), each from the block model (one class per block definition, printed from its
-recipe by :mod:`.blocks`; RegNet's by :mod:`.regnet` in timm's or torchvision's form) and the IR's names. This
+recipe by :mod:`.blocks`, RegNet's and ConvNeXt's under their libraries' names) and the IR's names. This
 module adds the file around them: the provenance header, the spec's figures, the helper definitions and imports
 the classes' code uses. The template ``templates/model.py.j2`` only loops and prints. The output is already
 formatted the way ``ruff format`` would format it (tested), and byte-identical across runs. What PyTorch cannot

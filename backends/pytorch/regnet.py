@@ -2,20 +2,22 @@
 
 The module names are the IR's (:func:`archc.ir.layouts.model_layout`): torchvision's ``stem.0``,
 ``trunk_output.blockN.blockN-k`` with ``proj`` and ``f.a`` / ``f.b`` / ``f.se`` / ``f.c``, ``fc``; timm's
-``stem.conv``, ``sN.bK.conv1.conv`` / ``.bn``, ``se``, ``downsample``, ``head.fc``. The block class walks its
-definition's recipe: each conv with the norm and activation after it is one unit (torchvision: an
-``nn.Sequential`` in ``f``; timm: a ``ConvNormAct``), SE where its step is; widths and SE sizes are the
-recipe's expressions of ``width_in`` / ``width_out`` / ``group_width``. The initialisation is the layout's
+``stem.conv``, ``sN.bK.conv1.conv`` / ``.bn``, ``se``, ``downsample``, ``head.fc``. The block class is the
+blocks' writer's walk of its definition's recipe (:mod:`.blocks`), each conv with the norm and activation after
+it one unit (torchvision: an ``nn.Sequential`` in ``f``; timm: a ``ConvNormAct``), SE where its step is; widths
+and SE sizes are the recipe's expressions of ``width_in`` / ``width_out`` / ``group_width``. The initialisation is the layout's
 scheme (:mod:`archc.ir.inits`), so one seed gives the library's weights.
 """
 
 from __future__ import annotations
 
-from archc.ir.expr import simplify
+from itertools import groupby
+
 from archc.ir.layouts import ModelLayout
-from archc.ir.recipe import Act, Add, Branch, Conv, Norm, NormSpec, SqueezeExcite
+from archc.ir.recipe import Act, Conv, Norm, NormSpec, SqueezeExcite
 from archc.ir.regnet_names import block_attr
 
+from .blocks import layout_block
 from .layers import conv2d
 from .printers import EmitError, norm_layer, pair, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
@@ -34,71 +36,52 @@ def model_classes(c) -> tuple[list[ClassView], str]:
 
 
 def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
-    """(class name, ``__init__`` lines, ``forward`` lines) of the model's one RegNet block."""
+    """(class name, ``__init__`` lines, ``forward`` lines) of the model's one RegNet block: the blocks' writer
+    walks its recipe (:func:`.blocks.layout_block`), a conv with the norm and activation after it one module."""
     if len(model.definitions) != 1:
         raise EmitError("a RegNet layout with more than one block definition", ("stages",))
     d, tv = model.definitions[0], layout.profile == "torchvision"
-    recipe = d.recipe
-    roles = {s.role for s in (*recipe.steps, *recipe.shortcut.projection) if hasattr(s, "role")}
-    attr = {r: block_attr(layout.profile, r, roles) for r in roles if r != "se"} | {"se": block_attr(
-        layout.profile, "se_scale", roles)}  # fmt: skip
-    bind = {**d.constants(), "in": "width_in", "planes": "width_out", "group_width": "group_width"}
-    for name, e in recipe.lets:
-        bind[name] = simplify(e, bind)
-    modules = [(attr[u[0].role].rsplit(".", 1)[0] if isinstance(u[0], Conv) else attr["se"], _module(u, tv, bind))
-               for u in _units(recipe.steps, "width_in", bind)]  # fmt: skip
+    roles = {"se_scale" if s.role == "se" else s.role for s in (*d.recipe.steps, *d.recipe.shortcut.projection)
+             if hasattr(s, "role")}  # fmt: skip
+    attr = {r: block_attr(layout.profile, r, roles) for r in roles}
+    names = {r: attr[f"conv{r[-1]}"].rsplit(".", 1)[0] if r[:-1] in ("conv", "bn", "act") else a
+             for r, a in attr.items()}  # fmt: skip
+    bind = {"in": "width_in", "planes": "width_out", "group_width": "group_width"}
+    writer = layout_block(d, names, False, layout.profile, bind)
+    writer.lines()
+    units = [(name, [(s, t) for s, t, _ in u]) for name, u in groupby(writer.trace, key=lambda e: e[2])]
+    (act, [(_, relu)]), cin, modules = units.pop(), "width_in", []  # the activation after the addition, last
+    for name, parts in units:
+        modules.append((name, _module(parts, cin, tv, writer.text)))
+        cin = writer.text(parts[0][0].width) if isinstance(parts[0][0], Conv) else cin
     down = attr["down_conv"].rsplit(".", 1)[0]
-    proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(recipe.shortcut, tv)}"]
-    act = attr["out_act"]
+    proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(d.recipe.shortcut, tv)}"]
     if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
         init = ["self.proj = None", *proj, *ordered("self.f", [(n.split(".")[-1], m) for n, m in modules]),
-                f"self.{act} = nn.ReLU(inplace=True)"]  # fmt: skip
+                f"self.{act} = {relu}"]  # fmt: skip
         forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
                    f"return self.{act}(x)"]  # fmt: skip
     else:  # timm: conv1, conv2, se, conv3, act3, downsample
-        init = [*(f"self.{n} = {m}" for n, m in modules), f"self.{act} = nn.ReLU(inplace=True)",
-                f"self.{down} = None", *proj]  # fmt: skip
+        init = [*(f"self.{n} = {m}" for n, m in modules), f"self.{act} = {relu}", f"self.{down} = None", *proj]
         forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules), f"if self.{down} is not None:",
                    f"    shortcut = self.{down}(shortcut)", f"return self.{act}(x + shortcut)"]  # fmt: skip
     return "ResBottleneckBlock" if tv else "Bottleneck", init, forward
 
 
-def _units(steps, cin: str, bind: dict) -> list[tuple]:
-    """The recipe's main path as units: (conv, input width, the norm / activation steps after it) or (SE, width)."""
-    units, current = [], None
-    for step in steps:
-        if isinstance(step, Conv):
-            current = (step, cin, [])
-            units.append(current)
-            cin = simplify(step.width, bind).text()
-        elif isinstance(step, Norm | Act) and current is not None:
-            current[2].append(step)
-        elif isinstance(step, SqueezeExcite):
-            units.append((step, cin, []))
-            current = None
-        elif isinstance(step, Add | Branch):
-            current = None
-    return units
-
-
-def _module(unit: tuple, tv: bool, bind: dict) -> str:
-    """One unit's module: ``nn.Sequential(conv, norm, act)`` (torchvision), ``ConvNormAct`` (timm), or SE."""
-    step, cin, after = unit
-    text = lambda e: simplify(e, bind).text()  # noqa: E731
+def _module(parts: list[tuple], cin: str, tv: bool, text) -> str:
+    """One unit's module: SE as the writer prints it, ``nn.Sequential(conv, norm, act)`` (torchvision) or
+    ``ConvNormAct`` (timm)."""
+    step, after = parts[0][0], [s for s, _ in parts[1:]]
     if isinstance(step, SqueezeExcite):
-        return f"SqueezeExcitation({cin}, {text(step.hidden)})"
+        return parts[0][1]
+    if tv:
+        return f"nn.Sequential({', '.join(t for _, t in parts)})"
+    if any(isinstance(s, Norm) and s.norm != NormSpec("batchnorm") for s in after):
+        raise EmitError("timm's RegNet layout prints BatchNorm2d with PyTorch's defaults only", ("defaults", "norm"))
+    act = "" if any(isinstance(s, Act) for s in after) else ", apply_act=False"
     groups = text(step.groups)
-    if not tv:
-        if any(isinstance(s, Norm) and s.norm != NormSpec("batchnorm") for s in after):
-            raise EmitError(
-                "timm's RegNet layout prints BatchNorm2d with PyTorch's defaults only", ("defaults", "norm")
-            )
-        act = "" if any(isinstance(s, Act) for s in after) else ", apply_act=False"
-        grp = f", groups={groups}" if groups != "1" else ""
-        return f"ConvNormAct({cin}, {text(step.width)}, {step.kernel}{', stride' * step.stride}{grp}{act})"
-    parts = [conv2d(step, cin, text(step.width), groups)]
-    parts += [norm_layer(s.norm, text(step.width)) if isinstance(s, Norm) else "nn.ReLU(inplace=True)" for s in after]
-    return f"nn.Sequential({', '.join(parts)})"
+    grp = f", groups={groups}" if groups != "1" else ""
+    return f"ConvNormAct({cin}, {text(step.width)}, {step.kernel}{', stride' * step.stride}{grp}{act})"
 
 
 def _projection(rule, tv: bool) -> str:
