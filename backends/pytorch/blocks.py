@@ -48,7 +48,7 @@ class BlockClass:
     takes_downsample: bool = False
     takes_groups: bool = False
     takes_group_width: bool = False  # RegNet: groups = width // group_width, the group width per stage
-    bottleneck_ratio: float | None = None  # RegNet: a class attribute, width = round(planes × ratio)
+    attributes: list[str] = field(default_factory=list)  # expansion; RegNet's bottleneck_ratio (round(planes × it))
     dilations: tuple[str, ...] = ()  # the dilation parameters it takes: (), ("dilation",) or both
     takes_drop_path: bool = False  # its drop path rate (timm's ``drop_path``), from the model's drop_path_rate
 
@@ -60,23 +60,15 @@ def unit_name(d: BlockDef) -> str | None:
 def class_name(d: BlockDef) -> str:
     if d.custom is not None:  # a user block (``blocks:``): its name
         return "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    word = UNIT_WORD.get(unit_name(d) or "", "Custom") if unit_name(d) != "original" else ""
+    word = UNIT_WORD.get(unit_name(d), "Custom")
     plain = "Plain" if d.shortcut == "none" else ""
     attention = {"se": "SE", "eca": "ECA"}[d.attention.kind] if d.attention else ""
     return f"{plain}{attention}{word}{KIND[d.kind]}"
 
 
-def block_class(
-    d: BlockDef,
-    dilated: bool,
-    profile: str = "torchvision",
-    group_width: bool = False,
-    groups: bool = False,
-    scheduled: bool = False,
-) -> BlockClass:
+def block_class(d: BlockDef, dilated: bool, profile: str, groups: bool, scheduled: bool) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
-    the naming profile of its attributes (torchvision | timm); ``group_width``: its blocks have a group width
-    per stage (RegNet: ``groups = width // group_width``); ``groups``: it takes ``groups`` and ``base_width``
+    the naming profile of its attributes (torchvision | timm); ``groups``: it takes ``groups`` and ``base_width``
     because another block class of the model does (torchvision's BasicBlock: it accepts and checks them);
     ``scheduled``: it takes its drop path rate (the model's ``drop_path_rate``, timm's ``drop_path``)."""
     recipe = d.recipe
@@ -97,7 +89,8 @@ def block_class(
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
     cls.takes_drop_path = scheduled
     ratio = d.bottleneck_ratio not in (None, 1.0)
-    cls.bottleneck_ratio = d.bottleneck_ratio if ratio else None
+    cls.attributes = [f"expansion: int = {expansion}"] * (expansion is not None)
+    cls.attributes += [f"bottleneck_ratio: float = {d.bottleneck_ratio!r}"] * ratio
     bind = {"planes": "planes", "in": "inplanes", "expansion": "self.expansion" if d.expansion != 1 else 1}
     bind |= {"groups": "groups", "base_width": "base_width"} if grouped else {}
     bind |= {"bottleneck_ratio": "self.bottleneck_ratio"} if ratio else {}
@@ -112,7 +105,7 @@ def block_class(
 class _Writer:
     """Walks the definition's recipe once, writing ``__init__`` and ``forward`` side by side."""
 
-    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool = False,
+    def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool,
                  names: dict[str, str] | None = None):  # fmt: skip
         self.d, self.dilations, self.timm, self.bind, self.scheduled = d, dilations, profile == "timm", bind, scheduled
         self.names = names  # a model layout's attribute per role (ConvNeXt's): its variables are x and shortcut
@@ -206,8 +199,11 @@ class _Writer:
 
     def write_drop_path(self, step: DropPath) -> None:
         """Stochastic depth as timm's ``drop_path``: ``DropPath(drop_path)`` at the block's rate from the model's
-        ``drop_path_rate``, ``nn.Identity`` at rate 0."""
-        refuse_own_rate(step, self.d)
+        ``drop_path_rate``, ``nn.Identity`` at rate 0; E403 for a step with a rate of its own (in every block)."""
+        if step.rate:
+            raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
+                            "raise it linearly over the blocks: give the spec's drop_path_rate instead",
+                            ("blocks", self.d.kind))  # fmt: skip
         module = "DropPath(drop_path) if drop_path > 0.0 else nn.Identity()" if self.scheduled else "nn.Identity()"
         self.module(self.attr(step.role), module, "drop_path")
 
@@ -306,14 +302,6 @@ def _grouped(lines: list[str]) -> list[str]:
             out += ordered(f"self.{container}", [(member, text)])
         last = container
     return out
-
-
-def refuse_own_rate(step: DropPath, d: BlockDef) -> None:
-    """E403 for a drop_path step with a rate of its own: the same rate in every block, which neither library writes."""
-    if step.rate:
-        raise EmitError(f"a drop_path step with its own rate ({step.rate}) in every block; timm and torchvision "
-                        "raise it linearly over the blocks: give the spec's drop_path_rate instead",
-                        ("blocks", d.kind))  # fmt: skip
 
 
 _SHORTCUT = {

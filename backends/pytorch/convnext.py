@@ -23,15 +23,6 @@ from .pycode import ClassView, block_view, model_view, ordered, wrap
 from .shared import downsample_modules, drop_path_rates, init_weights
 
 
-def _refuse_steps(d) -> None:
-    """E403 for what neither library's ConvNeXt block holds: attention, anti-aliasing, a norm other than LayerNorm."""
-    for step, _ in walk(d.recipe.steps):
-        if not isinstance(step, str | Branch | Add | Conv | Norm | Act | LayerScale | DropPath):
-            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
-        if isinstance(step, Norm) and step.norm.kind != "layernorm":
-            raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
-
-
 def model_classes(c) -> tuple[list[ClassView], str]:
     """The user block's class, timm's ``ConvNeXtStage`` (not torchvision's: its stages are ``features`` rows) and
     the ``ConvNeXt`` class; the spec's ``drop_path_rate`` gives each block its rate."""
@@ -127,7 +118,7 @@ def model_body(model, g, scheduled: bool = False) -> tuple[list[str], list[str]]
 
 
 def check(model, layout):
-    """E403 where the model is no ConvNeXt of the layout's library: its one user block definition, or None."""
+    """E403 where the model is no ConvNeXt of the layout's library; else its one user block definition."""
     if len(model.definitions) != 1 or model.definitions[0].custom is None:
         raise EmitError("a ConvNeXt layout needs one user-defined block for every stage", ("block",))
     tv = layout.profile == "torchvision"
@@ -139,7 +130,11 @@ def check(model, layout):
     if not all(b.residual for b in model.blocks):
         raise EmitError("a ConvNeXt block without its shortcut (shortcut: identity on a block that changes its shape)",
                         ("blocks", d.kind))  # fmt: skip
-    _refuse_steps(d)
+    for step, _ in walk(d.recipe.steps):  # what neither library's block holds: attention, anti-aliasing, …
+        if not isinstance(step, str | Branch | Add | Conv | Norm | Act | LayerScale | DropPath):
+            raise EmitError(f"a {step.kind} step in a ConvNeXt block", ("blocks", d.kind))
+        if isinstance(step, Norm) and step.norm.kind != "layernorm":
+            raise EmitError(f"a {step.norm.kind} in a ConvNeXt block", ("defaults", "norm"))
     return d
 
 

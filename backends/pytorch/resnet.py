@@ -24,7 +24,7 @@ from archc.pipeline import Compiled
 from .blocks import BlockClass, block_class
 from .layers import OVERWRITABLE
 from .printers import EmitError, norm_layer, printer
-from .pycode import ClassView, block_view, model_view, reflow, wrap
+from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
 from .shared import downsample_modules, drop_path_rates, init_weights
 
 
@@ -35,27 +35,25 @@ def model_classes(c: Compiled) -> tuple[list[ClassView], str]:
     residual = model.layout == "stages"
     scheduled = any(b.drop_path for b in model.blocks)  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
-    group_width = any(b.group_width is not None for b in model.blocks)
     profile = pytorch_profile(g)
-    classes = {d: block_class(d, dilated, profile, group_width, False, scheduled) for d in model.definitions}
-    classes = classes if residual else {}
+    classes = {d: block_class(d, dilated, profile, False, scheduled) for d in model.definitions} if residual else {}
     if len({c.takes_groups for c in classes.values()}) > 1:  # as torchvision's BasicBlock beside Bottleneck
-        classes = {d: block_class(d, dilated, profile, group_width, True, scheduled) for d in model.definitions}
+        classes = {d: block_class(d, dilated, profile, True, scheduled) for d in model.definitions}
     _one_make_layer(model, classes)
     name = model_class_name(model)
-    init, forward = _body(g, model, classes, dilated)
+    init, forward = _body(g, model, classes)
     builders = []
     if residual:
         d0 = model.definitions[0]
         down = downsample_layer(g, model, profile == "timm")
         builders.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
     extra = f", drop_path_rate: float = {spec.drop_path_rate!r}" * scheduled
-    views = [_class_view(cls) for cls in classes.values()]
+    views = [block_view(k.name, k.doc, k.signature, k.init, k.forward, k.attributes) for k in classes.values()]
     return [*views, model_view(c, name, init, forward, builders, extra)], name
 
 
 def make_layer(
-    d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str, down: list[str] | None = None
+    d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str, down: list[tuple[str, str]] | None
 ) -> list[str]:
     """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes;
     ``profile``: the PyTorch naming profile, torchvision | timm; ``down``: the modules of the stages' separate
@@ -92,8 +90,8 @@ def make_layer(
     ]
 
 
-def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] | None:
-    """The modules of the separate downsampling layer in front of a stage (``norm=…``, ``conv=…``, from
+def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[tuple[str, str]] | None:
+    """The modules of the separate downsampling layer in front of a stage ((``norm``, …), (``conv``, …), from
     ``self.inplanes`` channels to ``{out}``), or None where no stage has one; :class:`EmitError` where
     ``_make_layer``'s one rule (a layer wherever the stage strides or widens) cannot say which stages have one."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
@@ -109,20 +107,16 @@ def downsample_layer(g: nx.DiGraph, model: BlockModel, timm: bool) -> list[str] 
             raise EmitError("stages with and without separate downsampling layers (one _make_layer)",
                             ("stages", stage.index))  # fmt: skip
     layers = downsample_modules(downs, norm_layer(d.norm, "self.inplanes", timm), "self.inplanes", "{out}")
-    return [f"{name}={layer}" for name, layer in zip(["norm", "conv"][-len(layers) :], layers, strict=True)]
+    return list(zip(["norm", "conv"][-len(layers) :], layers, strict=True))
 
 
-def _after_downsample(body: list[str], cls: BlockClass, out: str, down: list[str]) -> list[str]:
+def _after_downsample(body: list[str], cls: BlockClass, out: str, down: list[tuple[str, str]]) -> list[str]:
     """``_make_layer``'s body where the stage starts with its own downsampling layer: its blocks keep their shape."""
     return [
         *body,
         "layers: OrderedDict[str, nn.Module] = OrderedDict()",
         f"if stride != 1 or self.inplanes != {out}:  # a separate downsampling layer (ConvNeXt's)",
-        '    layers["downsample"] = nn.Sequential(',
-        "        OrderedDict(",
-        *(f"            {m.replace('{out}', out)}," for m in down),
-        "        )",
-        "    )",
+        *("    " + ln for ln in ordered('layers["downsample"]', [(n, m.replace("{out}", out)) for n, m in down])),
         f"    self.inplanes = {out}",
         "for i in range(blocks):",
         *["    " + ln for ln in wrap("layers[str(i)] = block(", _args(cls, "", "self.dilation", dp="i"), ")", 3)],
@@ -181,14 +175,14 @@ def _downsample(d: BlockDef, stride: str, timm: bool, out: str) -> list[str]:
     return ["downsample = None", f"if {cond}:", *("    " + ln for ln in make)]
 
 
-def stage_line(stage: StagePlan, cls: BlockClass, attr: str, dilated: bool) -> str:
+def stage_line(stage: StagePlan, cls: BlockClass, attr: str) -> str:
     blocks = stage.blocks
     stride = stage.downsample.stride if stage.downsample else max(b.stride for b in blocks)
     args = [cls.name, str(stage.planes), str(len(blocks))]
     args += [f"stride={stride}"] * (stride != 1)
     if cls.takes_group_width:
         args.append(f"group_width={blocks[0].group_width}")
-    if dilated and blocks[-1].dilation != 1:
+    if blocks[-1].dilation != 1:
         args.append(f"dilation={blocks[-1].dilation}")
     if cls.takes_drop_path:  # the model's rates, one list per stage (timm's dp_rates)
         args.append(f"drop_path_rates=dp_rates[{stage.index}]")
@@ -228,20 +222,14 @@ def model_class_name(model: BlockModel) -> str:
     return "WideResNet" if d.base_width != 64 and d.kind != "single" else "ResNet"
 
 
-def _class_view(cls: BlockClass) -> ClassView:
-    attributes = [f"expansion: int = {cls.expansion}"] * (cls.expansion is not None)
-    attributes += [f"bottleneck_ratio: float = {cls.bottleneck_ratio!r}"] * (cls.bottleneck_ratio is not None)
-    return block_view(cls.name, cls.doc, cls.signature, cls.init, cls.forward, attributes)
-
-
-def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tuple[list[str], list[str]]:
+def _body(g: nx.DiGraph, model: BlockModel, classes: dict) -> tuple[list[str], list[str]]:
     """The model's ``__init__`` and ``forward`` lines, in the IR's node order."""
     body, d = _Body(g), model.definitions[0]
     if classes:
         cls = classes[d]
         first = model.stages[0]
         body.init.append(f"self.inplanes = {(first.downsample or first.blocks[0]).in_channels}")
-        body.init += ["self.dilation = 1"] * dilated
+        body.init += ["self.dilation = 1"] * bool(cls.dilations)
         body.init += [f"self.groups = {d.groups}", f"self.base_width = {d.base_width}"] * cls.takes_groups
         body.init += [drop_path_rates(model)] * cls.takes_drop_path
     outputs = g.graph["outputs"]
@@ -252,7 +240,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict, dilated: bool) -> tup
             attr = stage.blocks[0].names[pytorch_profile(g)].split(".")[0]
             body.close()
             body.init += [
-                stage_line(stage, classes[stage.blocks[0].definition], attr, dilated),
+                stage_line(stage, classes[stage.blocks[0].definition], attr),
                 *_stage_pool(g, stage, attr),
             ]
             body.forward.append(f"x = self.{attr}(x)")
