@@ -143,7 +143,7 @@ class _Writer:
         self.init += self.shortcut_attributes()
         if self.names:  # a layout's containers (timm's mlp.fc1/fc2) one nn.Sequential each; its layer scale last
             scale = [ln for ln in self.init if "nn.Parameter(" in ln]
-            self.init = _grouped([ln for ln in self.init if ln not in scale]) + scale
+            self.init = grouped([ln for ln in self.init if ln not in scale]) + scale
         return self.init, [*self.forward, f"return {self.var}"]
 
     def permute(self, dims: str) -> None:
@@ -287,7 +287,7 @@ def layout_block(d: BlockDef, names: dict[str, str], scheduled: bool, profile: s
     return _Writer(d, (), profile, {**d.constants(), **(bind or {"in": "dim", "planes": "dim"})}, scheduled, names)
 
 
-def _grouped(lines: list[str]) -> list[str]:
+def grouped(lines: list[str]) -> list[str]:
     """``self.c.x = …`` lines of one container ``c``: one ``self.c = nn.Sequential(OrderedDict(x=…, …))``."""
     out: list[str] = []
     last = None

@@ -14,10 +14,10 @@ from __future__ import annotations
 from itertools import groupby
 
 from archc.ir.layouts import ModelLayout
-from archc.ir.recipe import Act, Conv, Norm, NormSpec, SqueezeExcite
+from archc.ir.recipe import Act, Conv, Norm, NormSpec
 from archc.ir.regnet_names import block_attr
 
-from .blocks import layout_block
+from .blocks import grouped, layout_block
 from .layers import conv2d
 from .printers import EmitError, norm_layer, pair, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
@@ -49,30 +49,30 @@ def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
     bind = {"in": "width_in", "planes": "width_out", "group_width": "group_width"}
     writer = layout_block(d, names, False, layout.profile, bind)
     writer.lines()
-    units = [(name, [(s, t) for s, t, _ in u]) for name, u in groupby(writer.trace, key=lambda e: e[2])]
-    (act, [(_, relu)]), cin, modules = units.pop(), "width_in", []  # the activation after the addition, last
-    for name, parts in units:
+    cin, modules = "width_in", []
+    for name, u in groupby(writer.trace, key=lambda e: e[2]):  # the writer's modules of one attribute: a unit
+        parts = [(s, t) for s, t, _ in u]
         modules.append((name, _module(parts, cin, tv, writer.text)))
         cin = writer.text(parts[0][0].width) if isinstance(parts[0][0], Conv) else cin
+    body, act = grouped([f"self.{n} = {m}" for n, m in modules]), modules[-1][0]  # torchvision's f: a, b, se, c
     down = attr["down_conv"].rsplit(".", 1)[0]
     proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(d.recipe.shortcut, tv)}"]
-    if tv:  # torchvision: proj, then f = (a, b, se, c), then the activation
-        init = ["self.proj = None", *proj, *ordered("self.f", [(n.split(".")[-1], m) for n, m in modules]),
-                f"self.{act} = {relu}"]  # fmt: skip
+    if tv:  # torchvision: proj, then f, then the activation
+        init = ["self.proj = None", *proj, *body]
         forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",
                    f"return self.{act}(x)"]  # fmt: skip
     else:  # timm: conv1, conv2, se, conv3, act3, downsample
-        init = [*(f"self.{n} = {m}" for n, m in modules), f"self.{act} = {relu}", f"self.{down} = None", *proj]
-        forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules), f"if self.{down} is not None:",
+        init = [*body, f"self.{down} = None", *proj]
+        forward = ["shortcut = x", *(f"x = self.{n}(x)" for n, _ in modules[:-1]), f"if self.{down} is not None:",
                    f"    shortcut = self.{down}(shortcut)", f"return self.{act}(x + shortcut)"]  # fmt: skip
     return "ResBottleneckBlock" if tv else "Bottleneck", init, forward
 
 
 def _module(parts: list[tuple], cin: str, tv: bool, text) -> str:
-    """One unit's module: SE as the writer prints it, ``nn.Sequential(conv, norm, act)`` (torchvision) or
-    ``ConvNormAct`` (timm)."""
+    """One unit's module: SE or the activation after the addition as the writer prints it; a conv with its norm
+    and activation ``nn.Sequential(conv, norm, act)`` (torchvision) or ``ConvNormAct`` (timm)."""
     step, after = parts[0][0], [s for s, _ in parts[1:]]
-    if isinstance(step, SqueezeExcite):
+    if not isinstance(step, Conv):
         return parts[0][1]
     if tv:
         return f"nn.Sequential({', '.join(t for _, t in parts)})"
@@ -97,25 +97,21 @@ def _projection(rule, tv: bool) -> str:
 def _model_body(layout: ModelLayout, model, g, cls: str) -> tuple[list[str], list[str], list[str]]:
     """The model class's ``__init__`` lines, its ``_make_stage`` method and its ``forward`` lines."""
     tv = layout.profile == "torchvision"
-    stem = [n for n, data in g.nodes(data=True) if data["scope"][0] == "stem"]
-    conv_node = next(n for n in stem if g.nodes[n]["op"] == "conv")
-    a = g.nodes[conv_node]["attrs"]
+    stem = [g.nodes[n] for n, scope in g.nodes(data="scope") if scope[0] == "stem"]
     if tv:
-        parts = [printer(g.nodes[n]["op"]).module(g.nodes[n]["attrs"], True) for n in stem]  # as resnet._Body prints
+        parts = [printer(n["op"]).module(n["attrs"], True) for n in stem]  # as resnet._Body prints
         init = [f"self.stem = nn.Sequential({', '.join(parts)})"]
     else:
-        stride = pair(a["stride"])
-        init = [f"self.stem = ConvNormAct({a['in_channels']}, {a['out_channels']}, {a['kernel'][0]}, {stride})"]
-    rows = []
+        a = next(n["attrs"] for n in stem if n["op"] == "conv")
+        init = [f"self.stem = ConvNormAct({a['in_channels']}, {a['out_channels']}, {a['kernel'][0]}, "
+                f"{pair(a['stride'])})"]  # fmt: skip
+    rows = []  # torchvision's trunk_output.block1, …, one nn.Sequential; timm's s1, …
     for stage, name in zip(model.stages, layout.stages, strict=True):
         b = stage.blocks[0]
         args = [str(stage.index + 1)] * tv + [str(b.in_channels), str(stage.planes), str(len(stage.blocks)),
                                               str(b.stride), str(b.group_width or 1)]  # fmt: skip
-        rows.append((name.split(".")[-1], f"self._make_stage({', '.join(args)})"))
-    if tv:
-        init += ordered("self.trunk_output", rows)
-    else:
-        init += [f"self.{n} = {m}" for n, m in rows]
+        rows.append(f"self.{name} = self._make_stage({', '.join(args)})")
+    init += grouped(rows)
     width = model.stages[-1].blocks[-1].out
     if tv:
         init += ["self.avgpool = nn.AdaptiveAvgPool2d((1, 1))", f"self.fc = nn.Linear({width}, num_classes)"]
@@ -124,7 +120,7 @@ def _model_body(layout: ModelLayout, model, g, cls: str) -> tuple[list[str], lis
     else:
         init += ordered("self.head", [("global_pool", "nn.AdaptiveAvgPool2d((1, 1))"), ("flatten", "nn.Flatten(1)"),
                                       ("fc", f"nn.Linear({width}, num_classes)")])  # fmt: skip
-        forward = ["x = self.stem(x)", *(f"x = self.{n}(x)" for n, _ in rows), "return self.head(x)"]
+        forward = ["x = self.stem(x)", *(f"x = self.{n}(x)" for n in layout.stages), "return self.head(x)"]
     block = 'f"block{index}-{i}"' if tv else 'f"b{i + 1}"'
     make_stage = [
         "@staticmethod",
