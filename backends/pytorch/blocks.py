@@ -108,7 +108,7 @@ class _Writer:
     def __init__(self, d: BlockDef, dilations: tuple[str, ...], profile: str, bind: dict, scheduled: bool,
                  names: dict[str, str] | None = None):  # fmt: skip
         self.d, self.dilations, self.timm, self.bind, self.scheduled = d, dilations, profile == "timm", bind, scheduled
-        self.names = names  # a model layout's attribute per role (ConvNeXt's): its variables are x and shortcut
+        self.names = names  # a model layout's attribute per role (ConvNeXt's, RegNet's): variables are x and shortcut
         self.out, self.identity = ("x", "shortcut") if names else ("out", "identity")
         self.init: list[str] = []
         self.trace: list[tuple[object, str, str]] = []  # (step, its constructor | a layer scale's channels, attribute)

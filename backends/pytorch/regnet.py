@@ -5,8 +5,8 @@ The module names are the IR's (:func:`archc.ir.layouts.model_layout`): torchvisi
 ``stem.conv``, ``sN.bK.conv1.conv`` / ``.bn``, ``se``, ``downsample``, ``head.fc``. The block class is the
 blocks' writer's walk of its definition's recipe (:mod:`.blocks`), each conv with the norm and activation after
 it one unit (torchvision: an ``nn.Sequential`` in ``f``; timm: a ``ConvNormAct``), SE where its step is; widths
-and SE sizes are the recipe's expressions of ``width_in`` / ``width_out`` / ``group_width``. The initialisation is the layout's
-scheme (:mod:`archc.ir.inits`), so one seed gives the library's weights.
+and SE sizes are the recipe's expressions of ``width_in`` / ``width_out`` / ``group_width``. The initialisation
+is the layout's scheme (:mod:`archc.ir.inits`), so one seed gives the library's weights.
 """
 
 from __future__ import annotations
