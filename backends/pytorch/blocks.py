@@ -23,7 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import OVERWRITABLE, activation, conv2d, layer_scale, linear
+from .layers import OVERWRITABLE, activation, conv2d, linear
 from .printers import EmitError, norm_layer
 from .pycode import ordered
 
@@ -189,11 +189,13 @@ class _Writer:
         self.src = "add"
 
     def write_layer_scale(self, step: LayerScale) -> None:
-        """timm's ``gamma``: ``out.mul(gamma.reshape(1, -1, 1, 1))`` under the timm profile, else ``*``."""
-        attr, channels = self.attr(step.role), self.channels
+        """timm's ``gamma``, a per-channel vector: ``out.mul(gamma.reshape(1, -1, 1, 1))`` on N×C×H×W under the
+        timm profile, the ``*`` operator elsewhere (the counters' ``layer-scale-mul`` form)."""
+        attr, channels, x = self.attr(step.role), self.channels, self.var
         self.trace.append((step, channels, attr))
-        init, scaled = layer_scale(attr, channels, step.init, self.channels_last, self.timm, self.var)
-        self.init.append(init)
+        self.init.append(f"self.{attr} = nn.Parameter({step.init!r} * torch.ones({channels}))")
+        gamma = f"self.{attr}" if self.channels_last else f"self.{attr}.reshape(1, -1, 1, 1)"
+        scaled = f"{x}.mul({gamma})" if self.timm and not self.channels_last else f"{x} * {gamma}"
         self.forward.append(f"{self.out} = {scaled}")
         self.var, self.src = self.out, "layer_scale"
 

@@ -1,9 +1,9 @@
 """Layer constructors the ConvNeXt layout (:mod:`.convnext`), the ResNet skeleton's blocks (:mod:`.blocks`) and the
 model's own ops (:mod:`.printers`) share, each written as its library writes it: an activation (timm's own ``GELU``
 class under the timm profile, torch's elsewhere), a recipe's conv (``nn.Conv2d``, or ``nn.Linear`` on channels-last
-where the recipe says ``linear``) and layer scale (timm's ``gamma``, a per-channel vector). The norms (BatchNorm,
-GroupNorm, LayerNorm) are :mod:`.printers`'. The counters' code forms (:func:`archc.counters.terms.kind_of`) assume
-exactly these.
+where the recipe says ``linear``). The norms (BatchNorm, GroupNorm, LayerNorm) are :mod:`.printers`', layer scale
+the blocks' writer's (:mod:`.blocks`). The counters' code forms (:func:`archc.counters.terms.kind_of`) assume exactly
+these.
 """
 
 from __future__ import annotations
@@ -33,17 +33,3 @@ def conv2d(step: Conv, cin: str, width: str, groups: str, padding: list[str] | N
 def linear(step: Conv, cin: str, width: str) -> str:
     """A pointwise conv written as ``nn.Linear`` on channels-last (timm's and torchvision's ConvNeXt MLP)."""
     return f"nn.Linear({cin}, {width}{'' if step.bias else ', bias=False'})"
-
-
-def layer_scale(
-    attr: str, channels: str, init: float, channels_last: bool, mul_call: bool, x: str = "x"
-) -> tuple[str, str]:
-    """(``__init__`` line, ``forward`` expression of ``x``) of timm's layer scale ``gamma``: a per-channel
-    vector, ``x.mul(gamma.reshape(1, -1, 1, 1))`` on N×C×H×W where timm writes it (``mul_call``), the ``*``
-    operator elsewhere (the counters' ``layer-scale-mul`` form)."""
-    init_line = f"self.{attr} = nn.Parameter({init!r} * torch.ones({channels}))"
-    if channels_last:
-        return init_line, f"{x} * self.{attr}"
-    if mul_call:
-        return init_line, f"{x}.mul(self.{attr}.reshape(1, -1, 1, 1))"
-    return init_line, f"{x} * self.{attr}.reshape(1, -1, 1, 1)"
