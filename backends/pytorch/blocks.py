@@ -23,7 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import OVERWRITABLE, activation, conv2d, linear
+from .layers import OVERWRITABLE, activation, conv2d
 from .printers import EmitError, norm_layer
 from .pycode import ordered
 
@@ -153,7 +153,8 @@ class _Writer:
 
     def write_conv(self, step: Conv) -> None:
         if step.linear:  # a pointwise conv as nn.Linear on the channels-last tensor (ConvNeXt's MLP)
-            self.module(self.attr(step.role), linear(step, self.cin, self.text(step.width)), "linear")
+            linear = f"nn.Linear({self.cin}, {self.text(step.width)}{'' if step.bias else ', bias=False'})"
+            self.module(self.attr(step.role), linear, "linear")
         else:
             padding = None  # "same"; a dilated 3x3: padding and dilation from the block's dilation argument
             if step.dilation is not None and self.dilations:

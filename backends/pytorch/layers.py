@@ -1,9 +1,8 @@
-"""Layer constructors the ConvNeXt layout (:mod:`.convnext`), the ResNet skeleton's blocks (:mod:`.blocks`) and the
-model's own ops (:mod:`.printers`) share, each written as its library writes it: an activation (timm's own ``GELU``
-class under the timm profile, torch's elsewhere), a recipe's conv (``nn.Conv2d``, or ``nn.Linear`` on channels-last
-where the recipe says ``linear``). The norms (BatchNorm, GroupNorm, LayerNorm) are :mod:`.printers`', layer scale
-the blocks' writer's (:mod:`.blocks`). The counters' code forms (:func:`archc.counters.terms.kind_of`) assume exactly
-these.
+"""Layer constructors the blocks' writer (:mod:`.blocks`), RegNet's projection (:mod:`.regnet`) and the model's own
+ops (:mod:`.printers`) share, each written as its library writes it: an activation (timm's own ``GELU`` class under
+the timm profile, torch's elsewhere), a recipe's conv as ``nn.Conv2d``. The norms (BatchNorm, GroupNorm, LayerNorm)
+are :mod:`.printers`', a recipe's ``linear`` conv (``nn.Linear`` on channels-last) and layer scale the writer's.
+The counters' code forms (:func:`archc.counters.terms.kind_of`) assume exactly these.
 """
 
 from __future__ import annotations
@@ -28,8 +27,3 @@ def conv2d(step: Conv, cin: str, width: str, groups: str, padding: list[str] | N
     args = [cin, width, f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
     args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) if padding is None else padding
     return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1') + ['bias=False'] * (not step.bias))})"
-
-
-def linear(step: Conv, cin: str, width: str) -> str:
-    """A pointwise conv written as ``nn.Linear`` on channels-last (timm's and torchvision's ConvNeXt MLP)."""
-    return f"nn.Linear({cin}, {width}{'' if step.bias else ', bias=False'})"
