@@ -42,23 +42,18 @@ def model_classes(c: Compiled) -> tuple[list[ClassView], str]:
     _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes)
-    builders = []
-    if residual:
-        d0 = model.definitions[0]
-        down = downsample_layer(g, model, profile == "timm")
-        builders.append(make_layer(d0, classes[d0], model, [c.name for c in classes.values()], profile, down))
+    builders = [make_layer(g, model, classes, profile == "timm")] if residual else []
     extra = f", drop_path_rate: float = {spec.drop_path_rate!r}" * scheduled
     views = [block_view(k.name, k.doc, k.signature, k.init, k.forward, k.attributes) for k in classes.values()]
     return [*views, model_view(c, name, init, forward, builders, extra)], name
 
 
-def make_layer(
-    d: BlockDef, cls: BlockClass, model: BlockModel, names: list[str], profile: str, down: list[tuple[str, str]] | None
-) -> list[str]:
-    """The ``_make_layer`` method: lines of its body, first the signature (``names``: the block classes;
-    ``profile``: the PyTorch naming profile, torchvision | timm; ``down``: the modules of the stages' separate
-    downsampling layer, :func:`downsample_layer`)."""
-    params = [f"block: type[{' | '.join(names)}]", "planes: int", "blocks: int", "stride: int = 1"]
+def make_layer(g: nx.DiGraph, model: BlockModel, classes: dict[BlockDef, BlockClass], timm: bool) -> list[str]:
+    """The ``_make_layer`` method of the model's block ``classes``: its signature, then its body; ``timm``: the
+    PyTorch naming profile is timm's; the stages' separate downsampling layer, if any, :func:`downsample_layer`'s."""
+    d = model.definitions[0]
+    cls, down, names = classes[d], downsample_layer(g, model, timm), " | ".join(c.name for c in classes.values())
+    params = [f"block: type[{names}]", "planes: int", "blocks: int", "stride: int = 1"]
     params += ["group_width: int = 1"] * cls.takes_group_width
     params += ["dilation: int = 1"] * bool(cls.dilations)
     params += ["drop_path_rates: list[float] | None = None"] * cls.takes_drop_path
@@ -66,7 +61,7 @@ def make_layer(
     body += ["drop_path_rates = drop_path_rates or [0.0] * blocks"] * cls.takes_drop_path
     out = "planes" if cls.expansion is None else "planes * block.expansion"
     loop = model.stride_block == "last" or d.shortcut == "C"
-    timm, layers = profile == "timm", "*layers"
+    layers = "*layers"
     if down:
         body, layers = _after_downsample(body, cls, out, down), "layers"
     elif not loop:  # torchvision's form: only the first block strides and changes the width
