@@ -104,7 +104,7 @@ def build_view(c: Compiled) -> FileView:
     a = g.nodes[g.graph["input"]]["attrs"]
     file_view = FileView(
         provenance=provenance(c.loaded.source, c.loaded.sha256),
-        comment=_comment(c.spec.description) if skeleton.comment else [],
+        comment=[t.strip().replace("\t", " ") for t in c.spec.description.splitlines() if t.strip()] * skeleton.comment,
         constructor=constructor_name(c.spec.name),
         model_name=literal(c.spec.name),
         classes=literal(c.spec.head.classes),
@@ -119,10 +119,6 @@ def build_view(c: Compiled) -> FileView:
     return file_view
 
 
-def _comment(text: str) -> list[str]:
-    return [line.strip().replace("\t", " ") for line in text.splitlines() if line.strip()]
-
-
 def _initializer(g: nx.DiGraph) -> str | None:
     """The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's)."""
     if g.graph["blocks"].init != "he_normal":
@@ -131,21 +127,15 @@ def _initializer(g: nx.DiGraph) -> str | None:
     return f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
 
 
-def _called(definitions) -> set[str]:
-    """The functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
-    return {n for d in definitions for e in d.recipe.exprs() for n in e.calls()}
-
-
-def _fixed(name: str) -> str:
-    """A fixed helper, printed as it is (``templates/<name>.py.txt``): a generated file stays standalone."""
-    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
-
-
 def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
-    """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order."""
-    used |= _called(g.graph["blocks"].definitions)  # the helpers the blocks' expressions call
+    """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order:
+    the functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``), then the
+    fixed helpers, printed as they are (``templates/<name>.py.txt``): a generated file stays standalone."""
+    used |= {n for d in g.graph["blocks"].definitions for e in d.recipe.exprs() for n in e.calls()}
     used |= {op for _, op in g.nodes(data="op") if op in ("layer_scale", "blurpool")}
     used |= {"drop_path" for _, d in g.nodes(data=True) if d["op"] == "drop_path" and d["attrs"]["rate"]}
     file_view.helpers = [rules.source(name) for name in ("make_divisible", "eca_kernel_size") if name in used]
-    file_view.helpers += [_fixed(name) for op, name in _FIXED.items() if op in used]
+    file_view.helpers += [
+        (TEMPLATES / f"{n}.py.txt").read_text("utf-8").rstrip() for op, n in _FIXED.items() if op in used
+    ]
     file_view.imports = ["import math"] * any("math." in text for text in file_view.helpers)
