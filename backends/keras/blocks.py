@@ -178,7 +178,7 @@ class _Body:
                 self.bind[name] = name
         if isinstance(self.residual, str):  # keras.applications MobileNetV2: add where the block keeps its shape
             test = ["stride == 1"] * isinstance(self.values["stride"], Code)
-            test += [f"in_channels == {self._out()}"]
+            test += [f"in_channels == {literal(self.text(var('out')))}"]
             out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
         preact = any(isinstance(s, Branch) for s in steps[1:])  # a pre-activation, kept for the projection
         main = "preact" if preact else "x"
@@ -194,10 +194,6 @@ class _Body:
             out += self.step(step, source, main)
             source = main
         return out if out[-1].startswith("return ") else [*out, "return x"]
-
-    def _out(self) -> str:
-        out = self.bind["out"]
-        return out if isinstance(out, str) else out.text()
 
     def step(self, step, src: str, target: str) -> list[str]:
         """A step's statements, ``target = …(src)``: the method named after the step's kind (``conv_step`` …)."""
@@ -222,10 +218,9 @@ class _Body:
         """An ``Add`` layer (``if residual:`` where only some blocks add), or ConvNeXtBlock's ``shortcut + x``."""
         if self.layout.add_operator:
             return ["return shortcut + x"]
-        add = self.layer(
-            layer("layers.Add", (), ()), target, "[shortcut, x]", step.role, 1 + (self.residual is not True)
-        )
-        return add if self.residual is True else ["if residual:", *_indent(add)]
+        add = layer("layers.Add", (), ())
+        add = self.layer(add, target, "[shortcut, x]", step.role, 1 + (self.residual is not True))
+        return add if self.residual is True else _switch("residual", add)
 
     def drop_path_step(self, step: DropPath, src: str, target: str) -> list[str]:
         """Stochastic depth, identity in inference: the file's ``StochasticDepth`` at a rate above 0, else
