@@ -54,6 +54,10 @@ RESNET = Skeleton(resnet.fill)  # every other family
 # inference) and timm's BlurPool2d as ``blur_pool``.
 _FIXED = {"layer_scale": "layer_scale", "drop_path": "stochastic_depth", "blurpool": "blur_pool"}
 
+# The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's).
+_HE_NORMAL = f"""# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)
+{CONV_INITIALIZER} = keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")"""
+
 
 def constructor_name(spec_name: str) -> str:
     """``resnet50`` → ``ResNet50``, ``resnet50v2`` → ``ResNet50V2``, ``wide_resnet50_2`` → ``WideResNet50_2``."""
@@ -111,20 +115,12 @@ def build_view(c: Compiled) -> FileView:
         input_shape=literal((*a["size"], a["channels"])),
         any_shape=literal((None, None, a["channels"])),
         features=c.spec.head.features_only,
-        initializer=_initializer(g),
+        initializer=_HE_NORMAL if g.graph["blocks"].init == "he_normal" else None,
         skeleton=skeleton,
     )
     _helpers(g, file_view, set(skeleton.helpers))
     skeleton.fill(c, file_view)
     return file_view
-
-
-def _initializer(g: nx.DiGraph) -> str | None:
-    """The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's)."""
-    if g.graph["blocks"].init != "he_normal":
-        return None
-    he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
-    return f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
 
 
 def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
