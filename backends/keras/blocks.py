@@ -339,11 +339,10 @@ class _Body:
     def shortcut_op(self, op, src: str, indent: int) -> list[str]:
         v = self.values
         if isinstance(op, Conv) and op.kernel > 1 and op.stride:  # k×k where it strides, 1x1 where not (timm)
-            stride = v["stride"]
+            stride, one = v["stride"], replace(op, kernel=1)
             if not isinstance(stride, Code):
-                return self.conv_step(op if stride > 1 else replace(op, kernel=1), src, "shortcut", indent)
-            strided = self.conv_step(op, src, "shortcut", indent + 1)
-            return _switch("stride > 1", strided, self.conv_step(replace(op, kernel=1), src, "shortcut", indent + 1))
+                return self.conv_step(op if stride > 1 else one, src, "shortcut", indent)
+            return _switch("stride > 1", *(self.conv_step(o, src, "shortcut", indent + 1) for o in (op, one)))
         if isinstance(op, Conv | Norm):
             return getattr(self, f"{op.kind}_step")(op, src, "shortcut", indent)
         if isinstance(op, Pool):
