@@ -171,23 +171,19 @@ class _Body:
             out.append("in_channels = x.shape[-1]")
         for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
             e = simplify(e, self.bind)
-            if name == "out" or e.op in ("var", "num") or self.layout.inline_lets:
-                self.bind[name] = e
-            else:
-                out.append(f"{name} = {e.text()}")
-                self.bind[name] = name
+            printed = not (name == "out" or e.op in ("var", "num") or self.layout.inline_lets)
+            out += [f"{name} = {e.text()}"] * printed
+            self.bind[name] = name if printed else e
         if isinstance(self.residual, str):  # keras.applications MobileNetV2: add where the block keeps its shape
             test = ["stride == 1"] * isinstance(self.values["stride"], Code)
             test += [f"in_channels == {literal(self.text(var('out')))}"]
             out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
-        preact = any(isinstance(s, Branch) for s in steps[1:])  # a pre-activation, kept for the projection
-        main = "preact" if preact else "x"
-        source = "x"
+        # a branch after the first step keeps the pre-activation (``preact``) for the projection
+        main, source = "preact" if any(isinstance(s, Branch) for s in steps[1:]) else "x", "x"
         for step in steps:
             if isinstance(step, Branch):  # no shortcut where no block of this definition adds
                 out += self.shortcut(source) if self.residual is not False else []
-                source = main
-                main = "x"
+                source, main = main, "x"
                 continue
             if isinstance(step, Add) and self.residual is False:
                 continue
