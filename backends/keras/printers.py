@@ -90,10 +90,6 @@ def _pair(value: tuple[int, int]):
     return value[0] if value[0] == value[1] else tuple(value)
 
 
-def _keras_name(g: nx.DiGraph, node: str) -> str:
-    return g.nodes[node]["names"]["keras"]
-
-
 def _same(a: dict) -> bool:
     """Whether Keras ``padding="same"`` reproduces the op's symmetric padding exactly."""
     if tuple(a["stride"]) != (1, 1):
@@ -118,7 +114,7 @@ def windowed(padding: tuple, same_exact: bool, allow_same: bool, call: Call) -> 
 
 def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
     """A conv or pool of the IR, padded as :func:`windowed` says."""
-    a, src, name = g.nodes[node]["attrs"], operands(g, node)[0], _keras_name(g, node)
+    a, src, name = g.nodes[node]["attrs"], operands(g, node)[0], g.nodes[node]["names"]["keras"]
     *pad, call = windowed(a["padding"], _same(a), allow_same, layer(func, args, kwargs))
     pad = [replace(p, name=pad_name(name), inputs=(src,), output=f"{node}#pad", node=node) for p in pad]
     return [*pad, replace(call, name=name, inputs=(pad[0].output if pad else src,), output=node, node=node)]
@@ -254,7 +250,7 @@ def dropout(g: nx.DiGraph, node: str) -> list[Call]:
 
 
 def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> Call:
-    return Call(func, args, kwargs, _keras_name(g, node), tuple(operands(g, node)), node, node)
+    return Call(func, args, kwargs, g.nodes[node]["names"]["keras"], tuple(operands(g, node)), node, node)
 
 
 PRINTERS = {f.__name__: f for f in (conv, blurpool, global_pool, adaptive_pool, flatten, linear, dropout)}
