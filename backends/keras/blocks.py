@@ -8,7 +8,7 @@ What varies between the blocks of a definition (their plans' ``stride``, ``dilat
 option A's zero channels, RegNet's group width) is a parameter, the rest literals; ``conv_shortcut``
 defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.applications'.
 Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding is the op printers' rule
-(:func:`archc.backends.keras.printers.padding_mode`): a recipe's padded conv is symmetric, so ``"same"`` is exact
+(:func:`archc.backends.keras.printers.windowed`): a recipe's padded conv is symmetric, so ``"same"`` is exact
 where it cannot stride.
 
 A user block (``blocks:``) is printed the same way from its own recipe, as ``{kind}_block(x, filters, …)``, its
@@ -171,33 +171,25 @@ class _Body:
             out.append("in_channels = x.shape[-1]")
         for name, e in self.d.recipe.lets:  # named widths: a line of their own unless a parameter or number
             e = simplify(e, self.bind)
-            if name == "out" or e.op in ("var", "num") or self.layout.inline_lets:
-                self.bind[name] = e
-            else:
-                out.append(f"{name} = {e.text()}")
-                self.bind[name] = name
+            printed = not (name == "out" or e.op in ("var", "num") or self.layout.inline_lets)
+            out += [f"{name} = {e.text()}"] * printed
+            self.bind[name] = name if printed else e
         if isinstance(self.residual, str):  # keras.applications MobileNetV2: add where the block keeps its shape
             test = ["stride == 1"] * isinstance(self.values["stride"], Code)
-            test += [f"in_channels == {self._out()}"]
+            test += [f"in_channels == {literal(self.text(var('out')))}"]
             out.append(f"residual = {' and '.join(test)}  # the identity shortcut, where the block keeps its shape")
-        preact = any(isinstance(s, Branch) for s in steps[1:])  # a pre-activation, kept for the projection
-        main = "preact" if preact else "x"
-        source = "x"
+        # a branch after the first step keeps the pre-activation (``preact``) for the projection
+        main, source = "preact" if any(isinstance(s, Branch) for s in steps[1:]) else "x", "x"
         for step in steps:
             if isinstance(step, Branch):  # no shortcut where no block of this definition adds
                 out += self.shortcut(source) if self.residual is not False else []
-                source = main
-                main = "x"
+                source, main = main, "x"
                 continue
             if isinstance(step, Add) and self.residual is False:
                 continue
             out += self.step(step, source, main)
             source = main
         return out if out[-1].startswith("return ") else [*out, "return x"]
-
-    def _out(self) -> str:
-        out = self.bind["out"]
-        return out if isinstance(out, str) else out.text()
 
     def step(self, step, src: str, target: str) -> list[str]:
         """A step's statements, ``target = …(src)``: the method named after the step's kind (``conv_step`` …)."""
@@ -222,10 +214,9 @@ class _Body:
         """An ``Add`` layer (``if residual:`` where only some blocks add), or ConvNeXtBlock's ``shortcut + x``."""
         if self.layout.add_operator:
             return ["return shortcut + x"]
-        add = self.layer(
-            layer("layers.Add", (), ()), target, "[shortcut, x]", step.role, 1 + (self.residual is not True)
-        )
-        return add if self.residual is True else ["if residual:", *_indent(add)]
+        add = layer("layers.Add", (), ())
+        add = self.layer(add, target, "[shortcut, x]", step.role, 1 + (self.residual is not True))
+        return add if self.residual is True else _switch("residual", add)
 
     def drop_path_step(self, step: DropPath, src: str, target: str) -> list[str]:
         """Stochastic depth, identity in inference: the file's ``StochasticDepth`` at a rate above 0, else
@@ -243,9 +234,9 @@ class _Body:
     def aa_step(self, step: AntiAlias, src: str, target: str) -> list[str]:
         """timm's ``aa`` where the block strides: ``blur_pool`` (reflect padding, a fixed depthwise binomial
         filter) or an average pool of window = stride (``nn.AvgPool2d(stride)``)."""
-        stride = self.values["stride"]
+        stride, move = self.values["stride"], [] if src == target else [f"{target} = {src}"]
         if stride == 1:  # no block of this definition strides: timm's nn.Identity
-            return [] if src == target else [f"{target} = {src}"]
+            return move
         filt = (("filt_size", step.filt_size),)
         call = (
             layer("blur_pool", (), (("stride", stride), *filt))
@@ -254,8 +245,7 @@ class _Body:
         )
         if not isinstance(stride, Code):
             return self.layer(call, target, src, step.role)
-        head = [] if src == target else [f"{target} = {src}"]
-        return head + _switch("stride > 1", self.layer(call, target, target, step.role, 2))
+        return move + _switch("stride > 1", self.layer(call, target, target, step.role, 2))
 
     def conv_step(self, step: Conv, src: str, target: str, indent: int = 1) -> list[str]:
         v, k = self.values, step.kernel
@@ -267,14 +257,12 @@ class _Body:
                 raise Unsupported(f"{b.id}.{step.role}", "Keras convolutions cannot combine a stride with a dilation")
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
-        lines, padding = [], printers.padding_mode(k > 1, stride == 1, not self.explicit)
-        if padding == "pad":
-            p = (k // 2) * dilation if not isinstance(dilation, Code) else Code(_times(k // 2, dilation.text))
-            lines += self.layer(printers.zero_padding(p, p, p, p), target, src, step.role, indent, pad_name)
-            src, padding = target, "valid"
-        kwargs = conv_kwargs(self.he, stride, padding, dilation, self.text(step.groups), None, step.bias)
+        p = _times(k // 2, dilation)  # the symmetric padding
+        kwargs = conv_kwargs(self.he, stride, None, dilation, self.text(step.groups), None, step.bias)
         call = layer("layers.Conv2D", (self.text(step.width), k), kwargs)
-        return lines + self.layer(call, target, src, step.role, indent)
+        *pad, call = printers.windowed((p,) * 4, stride == 1, not self.explicit, call)
+        lines = [line for c in pad for line in self.layer(c, target, src, step.role, indent, pad_name)]
+        return lines + self.layer(call, target, target if pad else src, step.role, indent)
 
     def norm_step(self, step: Norm, src: str, target: str, indent: int = 1) -> list[str]:
         n = step.norm
@@ -315,9 +303,7 @@ class _Body:
 
     def shortcut(self, preact: str) -> list[str]:
         """The shortcut: a projection, an identity (subsampled, zero-padded) or a ``conv_shortcut`` switch."""
-        rule, v = self.d.recipe.shortcut, self.values
-        if not rule.residual:
-            return []
+        rule, v = self.d.recipe.shortcut, self.values  # (a recipe branches only where its blocks may add)
         proj = [b for b in self.blocks if b.projects]
         ident = [b for b in self.blocks if not b.projects]
         strided = _condition([b.subsample > 1 for b in ident], "stride > 1")
@@ -349,15 +335,12 @@ class _Body:
     def shortcut_op(self, op, src: str, indent: int) -> list[str]:
         v = self.values
         if isinstance(op, Conv) and op.kernel > 1 and op.stride:  # k×k where it strides, 1x1 where not (timm)
-            stride = v["stride"]
+            stride, one = v["stride"], replace(op, kernel=1)
             if not isinstance(stride, Code):
-                return self.conv_step(op if stride > 1 else replace(op, kernel=1), src, "shortcut", indent)
-            strided = self.conv_step(op, src, "shortcut", indent + 1)
-            return _switch("stride > 1", strided, self.conv_step(replace(op, kernel=1), src, "shortcut", indent + 1))
-        if isinstance(op, Conv):
-            return self.conv_step(op, src, "shortcut", indent)
-        if isinstance(op, Norm):
-            return self.norm_step(op, src, "shortcut", indent)
+                return self.conv_step(op if stride > 1 else one, src, "shortcut", indent)
+            return _switch("stride > 1", *(self.conv_step(o, src, "shortcut", indent + 1) for o in (op, one)))
+        if isinstance(op, Conv | Norm):
+            return getattr(self, f"{op.kind}_step")(op, src, "shortcut", indent)
         if isinstance(op, Pool):
             s = v["stride"]
             call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")))
@@ -377,8 +360,11 @@ def _condition(present: list[bool], test: str):
     return all(present) if all(present) or not any(present) else test
 
 
-def _times(k: int, name: str) -> str:
-    return name if k == 1 else f"{k} * {name}"
+def _times(k: int, d):
+    """``k * d``, ``d`` a number or a parameter (:class:`Code`)."""
+    if isinstance(d, Code) and k:
+        return d if k == 1 else Code(f"{k} * {d.text}")
+    return k * d if k else 0
 
 
 def _switch(test: str, then: list[str], orelse: list[str] = ()) -> list[str]:

@@ -86,7 +86,7 @@ def fill(c: Compiled, view) -> None:
         replace(x, args=(Code("dim"), *x.args[1:])) if x.func == "layers.Conv2D" else x
         for x in _layers(g, down, prefix, "{index - 1}")
     ]
-    downsampling = sequential("x", downsampling, Code('f"{name}_downsampling_block_{index - 1}"'), "(x)", 2)
+    downsampling = sequential(downsampling, Code('f"{name}_downsampling_block_{index - 1}"'), 2)
     pool, norm, dense = _layers(g, [head[0], head[1], head[3]], prefix)
     pool = replace(pool, kwargs=(("keepdims", False),))  # keras.applications pools to (N, C), then normalises
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
@@ -106,7 +106,7 @@ def fill(c: Compiled, view) -> None:
     }]  # fmt: skip
     view.body = [  # after the template's input normalisation (``include_preprocessing``)
         f"stages = [{table}]  # (width, blocks) of each stage",
-        *sequential("x", _layers(g, stem, prefix), Code('f"{name}_stem"'), "(x)", 1),
+        *sequential(_layers(g, stem, prefix), Code('f"{name}_stem"'), 1),
         *["rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depth for _, depth in stages))]",
           "cur = 0"] * bool(rate),
         "for i, (dim, depth) in enumerate(stages):",

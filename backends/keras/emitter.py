@@ -54,6 +54,10 @@ RESNET = Skeleton(resnet.fill)  # every other family
 # inference) and timm's BlurPool2d as ``blur_pool``.
 _FIXED = {"layer_scale": "layer_scale", "drop_path": "stochastic_depth", "blurpool": "blur_pool"}
 
+# The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's).
+_HE_NORMAL = f"""# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)
+{CONV_INITIALIZER} = keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")"""
+
 
 def constructor_name(spec_name: str) -> str:
     """``resnet50`` → ``ResNet50``, ``resnet50v2`` → ``ResNet50V2``, ``wide_resnet50_2`` → ``WideResNet50_2``."""
@@ -104,14 +108,14 @@ def build_view(c: Compiled) -> FileView:
     a = g.nodes[g.graph["input"]]["attrs"]
     file_view = FileView(
         provenance=provenance(c.loaded.source, c.loaded.sha256),
-        comment=_comment(c.spec.description) if skeleton.comment else [],
+        comment=[t.strip().replace("\t", " ") for t in c.spec.description.splitlines() if t.strip()] * skeleton.comment,
         constructor=constructor_name(c.spec.name),
         model_name=literal(c.spec.name),
         classes=literal(c.spec.head.classes),
         input_shape=literal((*a["size"], a["channels"])),
         any_shape=literal((None, None, a["channels"])),
         features=c.spec.head.features_only,
-        initializer=_initializer(g),
+        initializer=_HE_NORMAL if g.graph["blocks"].init == "he_normal" else None,
         skeleton=skeleton,
     )
     _helpers(g, file_view, set(skeleton.helpers))
@@ -119,33 +123,15 @@ def build_view(c: Compiled) -> FileView:
     return file_view
 
 
-def _comment(text: str) -> list[str]:
-    return [line.strip().replace("\t", " ") for line in text.splitlines() if line.strip()]
-
-
-def _initializer(g: nx.DiGraph) -> str | None:
-    """The file's ``CONV_INITIALIZER`` line where the spec says ``init: he_normal`` (every layout's)."""
-    if g.graph["blocks"].init != "he_normal":
-        return None
-    he = 'keras.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="untruncated_normal")'
-    return f"# init: he_normal (He et al. 2015): normal, std sqrt(2 / fan_out)\n{CONV_INITIALIZER} = {he}"
-
-
-def _called(definitions) -> set[str]:
-    """The functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``)."""
-    return {n for d in definitions for e in d.recipe.exprs() for n in e.calls()}
-
-
-def _fixed(name: str) -> str:
-    """A fixed helper, printed as it is (``templates/<name>.py.txt``): a generated file stays standalone."""
-    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
-
-
 def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
-    """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order."""
-    used |= _called(g.graph["blocks"].definitions)  # the helpers the blocks' expressions call
+    """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order:
+    the functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``), then the
+    fixed helpers, printed as they are (``templates/<name>.py.txt``): a generated file stays standalone."""
+    used |= {n for d in g.graph["blocks"].definitions for e in d.recipe.exprs() for n in e.calls()}
     used |= {op for _, op in g.nodes(data="op") if op in ("layer_scale", "blurpool")}
     used |= {"drop_path" for _, d in g.nodes(data=True) if d["op"] == "drop_path" and d["attrs"]["rate"]}
     file_view.helpers = [rules.source(name) for name in ("make_divisible", "eca_kernel_size") if name in used]
-    file_view.helpers += [_fixed(name) for op, name in _FIXED.items() if op in used]
+    file_view.helpers += [
+        (TEMPLATES / f"{n}.py.txt").read_text("utf-8").rstrip() for op, n in _FIXED.items() if op in used
+    ]
     file_view.imports = ["import math"] * any("math." in text for text in file_view.helpers)

@@ -73,12 +73,12 @@ def render(call: Call, target: str, operand: str, indent: int, name=None) -> lis
     return call_statement(target, call.func, _arguments(call, name), f"({operand})", indent)
 
 
-def sequential(target: str, calls: list[Call], name: Code, operand: str, indent: int) -> list[str]:
-    """``target = keras.Sequential([layers…], name=name)(operand)`` (keras.applications' ConvNeXt stem and
-    downsampling blocks): each layer as :func:`render` prints it, named by its ``Call.name``."""
+def sequential(calls: list[Call], name: Code, indent: int) -> list[str]:
+    """``x = keras.Sequential([layers…], name=name)(x)`` (keras.applications' ConvNeXt stem and downsampling
+    blocks): each layer as :func:`render` prints it, named by its ``Call.name``."""
     items = [line for c in calls for line in call_statement("", c.func, _arguments(c, None), ",", indent + 2)]
-    return [f"{target} = keras.Sequential(", f"{INDENT}[", *(2 * INDENT + line for line in items), f"{INDENT}],",
-            f"{INDENT}name={literal(name)},", f"){operand}"]  # fmt: skip
+    return ["x = keras.Sequential(", f"{INDENT}[", *(2 * INDENT + line for line in items), f"{INDENT}],",
+            f"{INDENT}name={literal(name)},", ")(x)"]  # fmt: skip
 
 
 def layer(func: str, args: tuple, kwargs: tuple) -> Call:
@@ -88,10 +88,6 @@ def layer(func: str, args: tuple, kwargs: tuple) -> Call:
 
 def _pair(value: tuple[int, int]):
     return value[0] if value[0] == value[1] else tuple(value)
-
-
-def _keras_name(g: nx.DiGraph, node: str) -> str:
-    return g.nodes[node]["names"]["keras"]
 
 
 def _same(a: dict) -> bool:
@@ -104,31 +100,24 @@ def _same(a: dict) -> bool:
     return th % 2 == 0 and tw % 2 == 0 and (top, bottom, left, right) == (th // 2, th // 2, tw // 2, tw // 2)
 
 
-def padding_mode(padded: bool, same_exact: bool, allow_same: bool) -> str:
-    """The padding rule (design.md §4), for the op printers and the block printer alike: ``"valid"`` without
-    padding, ``"same"`` where it reproduces the symmetric padding exactly (and ``allow_same``: not for a pool, not
-    with ``defaults.explicit_padding``), else ``"pad"``: a ZeroPadding2D, then ``"valid"``."""
-    if not padded:
-        return "valid"
-    return "same" if allow_same and same_exact else "pad"
-
-
-def zero_padding(top, bottom, left, right) -> Call:
-    """The ZeroPadding2D of :func:`padding_mode`'s ``"pad"`` (PyTorch's zero padding, before a ``"valid"`` layer)."""
-    return layer("layers.ZeroPadding2D", (), (("padding", ((top, bottom), (left, right))),))
+def windowed(padding: tuple, same_exact: bool, allow_same: bool, call: Call) -> list[Call]:
+    """The padding rule (design.md §4), for the op printers and the block printer alike: a conv or pool ``call``
+    (``padding`` None) is ``"valid"`` without ``padding``, ``"same"`` where it reproduces the symmetric padding
+    exactly (and ``allow_same``: not for a pool, not with ``defaults.explicit_padding``), else a ZeroPadding2D
+    (PyTorch's zero padding, ``top, bottom, left, right``) and ``"valid"``."""
+    pad = any(padding) and not (allow_same and same_exact)
+    mode = "same" if any(padding) and not pad else "valid"
+    top, bottom, left, right = padding
+    zeros = layer("layers.ZeroPadding2D", (), (("padding", ((top, bottom), (left, right))),))
+    return [zeros] * pad + [replace(call, kwargs=tuple((k, mode if k == "padding" else v) for k, v in call.kwargs))]
 
 
 def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
-    """A conv or pool, after a ZeroPadding2D + ``"valid"`` unless ``"same"`` (or no padding) is exact."""
-    a, src = g.nodes[node]["attrs"], operands(g, node)[0]
-    calls, padding = [], padding_mode(any(a["padding"]), _same(a), allow_same)
-    if padding == "pad":
-        padding = "valid"
-        pad = zero_padding(*a["padding"])
-        calls.append(replace(pad, name=pad_name(_keras_name(g, node)), inputs=(src,), output=f"{node}#pad", node=node))
-        src = calls[0].output
-    kwargs = tuple((k, padding if k == "padding" else v) for k, v in kwargs)
-    return [*calls, Call(func, args, kwargs, _keras_name(g, node), (src,), node, node)]
+    """A conv or pool of the IR, padded as :func:`windowed` says."""
+    a, src, name = g.nodes[node]["attrs"], operands(g, node)[0], g.nodes[node]["names"]["keras"]
+    *pad, call = windowed(a["padding"], _same(a), allow_same, layer(func, args, kwargs))
+    pad = [replace(p, name=pad_name(name), inputs=(src,), output=f"{node}#pad", node=node) for p in pad]
+    return [*pad, replace(call, name=name, inputs=(pad[0].output if pad else src,), output=node, node=node)]
 
 
 def conv(g: nx.DiGraph, node: str) -> list[Call]:
@@ -186,23 +175,22 @@ def _fused_activation(g: nx.DiGraph, node: str):
     return "relu" if fused else None
 
 
-def maxpool(g: nx.DiGraph, node: str) -> list[Call]:
-    """Padding is the IR's zero padding, so never ``"same"`` (Keras pads a max pool with -inf)."""
-    a = g.nodes[node]["attrs"]
-    if a.get("ceil_mode"):
-        raise Unsupported(node, "the Keras backend has no ceil_mode max pool")
-    kwargs = (("strides", _pair(a["stride"])), ("padding", None))
-    return _windowed(g, node, "layers.MaxPooling2D", (_pair(a["kernel"]),), kwargs, False)
+# A pool op → its Keras layer and the refusal of a ceil_mode pool (or an average that leaves out the padding).
+_POOLS = {
+    "maxpool": ("layers.MaxPooling2D", "the Keras backend has no ceil_mode max pool"),
+    "avgpool": ("layers.AveragePooling2D", "this average pool (ceil_mode, count_include_pad) has no Keras form"),
+}
 
 
-def avgpool(g: nx.DiGraph, node: str) -> list[Call]:
-    """Zero padding counts in the average (PyTorch's default ``count_include_pad``). ResNet-D's shortcut pool
-    (``ceil_mode``) is printed by its block function (:mod:`archc.backends.keras.blocks`)."""
-    a = g.nodes[node]["attrs"]
+def pool(g: nx.DiGraph, node: str) -> list[Call]:
+    """Padding is the IR's zero padding, so never ``"same"`` (Keras pads a max pool with -inf) and it counts in the
+    average (PyTorch's default ``count_include_pad``). ResNet-D's shortcut pool (``ceil_mode``) is printed by its
+    block function (:mod:`archc.backends.keras.blocks`)."""
+    a, (func, refusal) = g.nodes[node]["attrs"], _POOLS[g.nodes[node]["op"]]
     if a.get("ceil_mode") or (not a.get("count_include_pad", True) and any(a["padding"])):
-        raise Unsupported(node, "this average pool (ceil_mode, count_include_pad) has no Keras form")
+        raise Unsupported(node, refusal)
     kwargs = (("strides", _pair(a["stride"])), ("padding", None))
-    return _windowed(g, node, "layers.AveragePooling2D", (_pair(a["kernel"]),), kwargs, False)
+    return _windowed(g, node, func, (_pair(a["kernel"]),), kwargs, False)
 
 
 def blurpool(g: nx.DiGraph, node: str) -> list[Call]:
@@ -235,9 +223,8 @@ def adaptive_pool(g: nx.DiGraph, node: str) -> list[Call]:
         return []
     if h % oh or w % ow:
         raise Unsupported(node, f"adaptive pooling {h}x{w} → {oh}x{ow} has no fixed Keras window")
-    cls = {"avg": "layers.AveragePooling2D", "max": "layers.MaxPooling2D"}[a["mode"]]
     window = _pair((h // oh, w // ow))
-    return [_simple(g, node, cls, (window,), (("strides", window), ("padding", "valid")))]
+    return [_simple(g, node, _POOLS[a["mode"] + "pool"][0], (window,), (("strides", window), ("padding", "valid")))]
 
 
 def flatten(g: nx.DiGraph, node: str) -> list[Call]:
@@ -263,12 +250,11 @@ def dropout(g: nx.DiGraph, node: str) -> list[Call]:
 
 
 def _simple(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple) -> Call:
-    return Call(func, args, kwargs, _keras_name(g, node), tuple(operands(g, node)), node, node)
+    return Call(func, args, kwargs, g.nodes[node]["names"]["keras"], tuple(operands(g, node)), node, node)
 
 
-PRINTERS = {
-    f.__name__: f for f in (conv, maxpool, avgpool, blurpool, global_pool, adaptive_pool, flatten, linear, dropout)
-}
+PRINTERS = {f.__name__: f for f in (conv, blurpool, global_pool, adaptive_pool, flatten, linear, dropout)}
+PRINTERS |= {fn: pool for fn in _POOLS}
 PRINTERS |= {fn: activation for fn in ACTIVATIONS}
 PRINTERS |= {kind: norm for kind in ("batchnorm", "groupnorm", "layernorm")}
 

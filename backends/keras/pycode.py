@@ -24,12 +24,10 @@ def literal(value) -> str:
     """Python source of a literal: ints, floats, bools, None, strings (double quotes), tuples, Code."""
     if isinstance(value, Code):
         return value.text
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, bool | float):
         return repr(value)
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float):
-        return repr(value)
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, tuple):

@@ -35,8 +35,7 @@ class _Printer:
                 while fname in taken:
                     fname += "_variant"
                 taken.add(fname)
-                fn = block_function(g, d, [b for b in model.blocks if b.definition == d], fname)
-                self.blocks[d] = fn
+                self.blocks[d] = fn = block_function(g, d, [b for b in model.blocks if b.definition == d], fname)
                 self.stacks[d] = stack_function(fn, [s for s in model.stages if s.blocks[0].definition == d])
 
     def inline(self, node: str, indent: int) -> list[str]:

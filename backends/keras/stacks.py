@@ -114,18 +114,16 @@ def stack_function(fn: BlockFunction, stages: list[StagePlan]) -> StackFunction 
         return None
     for k in sorted(per_stage):
         stack.params.append((k, _default(k, [fn.varying[k](s.blocks[0]) for s in fitting], defaults[k])))
-    for position in POSITIONS:
-        if not per_position[position]:
-            continue
-        stack.calls[position] = {}
+    for position in (p for p in POSITIONS if per_position[p]):
+        calls = stack.calls[position] = {}
         for k in fn.varying:
             seen = [c[k] for c in per_position[position]]
             if k in per_stage:
-                stack.calls[position][k] = Code(k)
+                calls[k] = Code(k)
             elif len(set(seen)) > 1:
                 name = "stride1" if k == "stride" else k  # keras.applications' name for the stage's stride
                 stack.params.append((name, _default(k, seen, defaults[k])))
-                stack.calls[position][k] = Code(name)
+                calls[k] = Code(name)
             elif seen[0] != defaults[k]:
-                stack.calls[position][k] = seen[0]
+                calls[k] = seen[0]
     return stack
