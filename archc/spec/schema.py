@@ -158,6 +158,14 @@ class UnitSpec(SpecModel):
     last: list[UnitOp] = Field(default=["bn"], max_length=4, description="after the last conv, before the add")
     after_add: list[UnitOp] = Field(default=["relu"], max_length=4, description="after the addition")
 
+    @field_validator("preact", "inner", "last", "after_add")
+    @classmethod
+    def _once(cls, v):
+        if twice := next((op for i, op in enumerate(v) if op in v[:i]), None):
+            help = "name each of bn and relu at most once in a position (one layer each, e.g. [bn, relu])"
+            raise PydanticCustomError("repeated_op", "'{op}' appears twice: {v}", {"op": twice, "v": v, "help": help})
+        return v
+
 
 class SqueezeExcite(SpecModel):
     """Squeeze-and-excitation on the residual branch (Hu et al.).

@@ -41,6 +41,11 @@ def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
     if len(model.definitions) != 1:
         raise EmitError("a RegNet layout with more than one block definition", ("stages",))
     d, tv = model.definitions[0], layout.profile == "torchvision"
+    kinds = [s.kind for s in d.recipe.steps]  # forward ends ``act(x + shortcut)``: the library's blocks always add
+    if "add" not in kinds:
+        raise EmitError("a RegNet block without a shortcut (torchvision's and timm's always add one)", ("shortcut",))
+    if kinds[kinds.index("add") + 1 :] != ["act"]:
+        raise EmitError("a RegNet block without one activation after the addition (unit after_add)", ("unit",))
     roles = {"se_scale" if s.role == "se" else s.role for s in (*d.recipe.steps, *d.recipe.shortcut.projection)
              if hasattr(s, "role")}  # fmt: skip
     attr = {r: block_attr(layout.profile, r, roles) for r in roles}

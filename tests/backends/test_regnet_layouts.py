@@ -55,3 +55,26 @@ def test_same_seed_same_weights_and_outputs(name):
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(fresh(x), ref(x))
+
+
+@pytest.mark.parametrize("base", ["torchvision/regnet_x_400mf", "regnet/regnetx_002"])
+@pytest.mark.parametrize(
+    ("knob", "expected"),
+    [
+        ("unit: relu_before_addition", "without one activation after the addition"),  # was printed as act(f.c(x))
+        ("unit: {inner: [bn, relu], last: [bn], after_add: []}", "without one activation after the addition"),
+        ("shortcut: none", "without a shortcut"),  # was exit 3 (KeyError)
+    ],
+)
+def test_a_block_the_librarys_forward_cannot_say_is_refused(tmp_path, base, knob, expected):
+    """torchvision's and timm's RegNet blocks end ``act(x + shortcut)``: a unit or shortcut that changes that
+    is a located E403 for PyTorch (exit 2, nothing written), and Keras, which prints the block step by step,
+    still builds it."""
+    from tests.conftest import run_cli
+
+    path = tmp_path / "rg.yaml"
+    path.write_text(f"archc: 1\nextends: {base}\nname: rg\n{knob}\n", encoding="utf-8")
+    code, _, err = run_cli("build", str(path), "--backend", "pytorch", "--out", str(tmp_path / "out"))
+    assert code == 2 and "error[E403]" in err and expected in err and f"{path}:4:" in err, err
+    assert not (tmp_path / "out").exists()
+    assert run_cli("build", str(path), "--backend", "keras", "--out", str(tmp_path / "out"))[0] == 0

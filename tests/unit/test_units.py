@@ -109,7 +109,12 @@ def test_a_unit_written_as_a_mapping_equals_the_named_one(tmp_path):
 
 @pytest.mark.parametrize(
     ("unit", "expected"),
-    [("full_preactivaton", "did you mean 'full_preactivation'"), ("{preact: [bn, gelu]}", "did you mean 'relu'")],
+    [
+        ("full_preactivaton", "did you mean 'full_preactivation'"),
+        ("{preact: [bn, gelu]}", "did you mean 'relu'"),
+        ("{inner: [bn, relu, relu]}", "at most once in a position"),  # two layers of one name (was exit 3)
+        ("{inner: [bn, relu], after_add: [relu, relu]}", "at most once in a position"),
+    ],
 )
 def test_unit_errors_are_located_with_a_suggestion(tmp_path, unit, expected):
     from archc.diagnostics import SpecError
