@@ -41,9 +41,11 @@ def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
     if len(model.definitions) != 1:
         raise EmitError("a RegNet layout with more than one block definition", ("stages",))
     d, tv = model.definitions[0], layout.profile == "torchvision"
-    kinds = [s.kind for s in d.recipe.steps]  # forward ends ``act(x + shortcut)``: the library's blocks always add
-    if "add" not in kinds:
-        raise EmitError("a RegNet block without a shortcut (torchvision's and timm's always add one)", ("shortcut",))
+    if d.recipe.shortcut.kind != "B":  # the libraries' blocks add a projection where the shape changes, else x
+        message = f"a RegNet block with shortcut {d.recipe.shortcut.kind} (torchvision's and timm's are option B)"
+        raise EmitError(message, ("shortcut",))
+    projection = _projection(d.recipe.shortcut, tv)
+    kinds = [s.kind for s in d.recipe.steps]  # forward ends ``act(x + shortcut)``
     if kinds[kinds.index("add") + 1 :] != ["act"]:
         raise EmitError("a RegNet block without one activation after the addition (unit after_add)", ("unit",))
     roles = {"se_scale" if s.role == "se" else s.role for s in (*d.recipe.steps, *d.recipe.shortcut.projection)
@@ -61,7 +63,7 @@ def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
         cin = writer.text(parts[0][0].width) if isinstance(parts[0][0], Conv) else cin
     body, act = grouped([f"self.{n} = {m}" for n, m in modules]), modules[-1][0]  # torchvision's f: a, b, se, c
     down = attr["down_conv"].rsplit(".", 1)[0]
-    proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {_projection(d.recipe.shortcut, tv)}"]
+    proj = ["if width_in != width_out or stride != 1:", f"    self.{down} = {projection}"]
     if tv:  # torchvision: proj, then f, then the activation
         init = ["self.proj = None", *proj, *body]
         forward = ["if self.proj is not None:", "    x = self.proj(x) + self.f(x)", "else:", "    x = x + self.f(x)",

@@ -63,12 +63,13 @@ def test_same_seed_same_weights_and_outputs(name):
     [
         ("unit: relu_before_addition", "without one activation after the addition"),  # was printed as act(f.c(x))
         ("unit: {inner: [bn, relu], last: [bn], after_add: []}", "without one activation after the addition"),
-        ("shortcut: none", "without a shortcut"),  # was exit 3 (KeyError)
+        ("shortcut: none", "with shortcut none"),  # was exit 3 (KeyError)
+        ("shortcut: C", "with shortcut C"),  # was printed projecting only where the shape changes: other figures
     ],
 )
 def test_a_block_the_librarys_forward_cannot_say_is_refused(tmp_path, base, knob, expected):
-    """torchvision's and timm's RegNet blocks end ``act(x + shortcut)``: a unit or shortcut that changes that
-    is a located E403 for PyTorch (exit 2, nothing written), and Keras, which prints the block step by step,
+    """torchvision's and timm's RegNet blocks end ``act(x + shortcut)`` and project where the shape changes
+    (option B): a unit or shortcut that changes that is a located E403 for PyTorch (exit 2, nothing written), and Keras, which prints the block step by step,
     still builds it."""
     from tests.conftest import run_cli
 
