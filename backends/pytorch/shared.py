@@ -5,6 +5,8 @@ front of a stage (norm, then a conv of kernel = stride: ConvNeXt's).
 
 from __future__ import annotations
 
+import re
+
 import networkx as nx
 
 from archc.ir.blocks import BlockDef, BlockModel
@@ -48,6 +50,7 @@ def init_weights(g: nx.DiGraph, classes: dict[BlockDef, str]) -> list[str]:
         if definition[b] in classes:  # the attribute of the norm in its block: ``bn3``, ``conv3.bn``, ``f.c.1``
             zeroed.add((rank[definition[b]], classes[definition[b]], layout.names[n][len(layout.blocks[b]) + 1 :]))
     for _, cls, attr in sorted(zeroed):
+        attr = re.sub(r"[.]([0-9]+)", r"[\1]", attr)  # an nn.Sequential's child by its index: ``f.c[1]``
         lines += init_loop([(cls, [f"nn.init.zeros_(m.{attr}.weight)"])])
     return lines
 

@@ -79,3 +79,19 @@ def test_a_block_the_librarys_forward_cannot_say_is_refused(tmp_path, base, knob
     assert code == 2 and "error[E403]" in err and expected in err and f"{path}:4:" in err, err
     assert not (tmp_path / "out").exists()
     assert run_cli("build", str(path), "--backend", "keras", "--out", str(tmp_path / "out"))[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("base", "last_norm"),
+    [("torchvision/regnet_x_400mf", lambda b: b.f.c[1]), ("regnet/regnetx_002", lambda b: b.conv3.bn)],
+)
+def test_zero_init_last_bn_zeroes_the_last_norm_of_every_block(tmp_path, base, last_norm):
+    """``zero_init_last_bn`` in torchvision's layout names the BN inside ``f.c = nn.Sequential(conv, bn)`` by its
+    index (``m.f.c[1]``; ``m.f.c.1`` was a SyntaxError); in timm's ``conv3.bn``."""
+    from archc.frameworks.generated import load_generated
+    from tests.conftest import compile_text
+
+    c = compile_text(tmp_path, f"archc: 1\nextends: {base}\nname: rz\nzero_init_last_bn: true\n")
+    model = load_generated(c, "pytorch").rz(num_classes=10)
+    norms = [last_norm(m) for m in model.modules() if type(m).__name__ in ("ResBottleneckBlock", "Bottleneck")]
+    assert norms and all(isinstance(n, torch.nn.BatchNorm2d) and not n.weight.any() for n in norms)
