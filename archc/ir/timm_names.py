@@ -10,7 +10,7 @@ timm's ``state_dict()`` keys load with ``strict=True``. Where timm's ResNet diff
 - with average-pool projections (``projection_stride: avgpool``, ``avg_down=True``) ``downsample`` is
   always ``(pool or identity, conv, norm)``: the conv is ``downsample.1``, the norm ``downsample.2``;
 - squeeze-and-excitation is ``se.fc1`` / ``se.act`` / ``se.fc2`` / ``se.gate``; ECA is ``se.conv`` (timm
-  stores every block's attention module as ``se``);
+  stores every block's attention module as ``se``), or ``eca.conv`` in a (user) block that has SE too;
 - the head is ``global_pool`` and ``fc``;
 - a stem pool followed by a blur pool (``resnetblur*``) is ``maxpool = nn.Sequential(max pool, BlurPool2d)``:
   ``maxpool.0``, ``maxpool.1``; a block's anti-aliasing layer is ``aa``; a stem conv that ``replaces_pool``
@@ -77,6 +77,8 @@ def timm_block_attr(role: str, d: BlockDef, downsample: list[str] | tuple[str, .
         if d.projection == "avgpool":  # (AvgPool2d or Identity, conv, norm): fixed positions
             return f"downsample.{DOWNSAMPLE.index(role)}"
         return downsample_attr(role, downsample)
+    if role.startswith("eca_") and any(s.kind == "se" for s in d.recipe.steps):
+        return torchvision_block_attr(role, downsample)  # SE too (a user block): timm's one ``se`` is the SE's
     return _BLOCK.get(role) or torchvision_block_attr(role, downsample)
 
 
