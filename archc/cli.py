@@ -58,11 +58,14 @@ CONVENTIONS_FOR = {"cost", "compare", "table", "list"}
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The whole parser; given ``argv``, only the chosen subcommand's module is imported to add its options
-    (every command is still listed with its help), which keeps unrelated modules off ``archc cost``'s start-up."""
+    """The whole parser; given ``argv``, only the chosen subcommand's module is imported to add its options,
+    which keeps unrelated modules off ``archc cost``'s start-up. The other commands' parsers (argparse builds
+    one per command) are added only where the top-level help could be printed: no command chosen, or an option
+    before it other than ``--debug`` (``archc --help cost``, an abbreviation of ``--help``)."""
     chosen = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     if chosen not in {name for name, _, _ in COMMANDS}:
         chosen = None
+    listed = chosen is None or any(a != "--debug" for a in argv[: argv.index(chosen)])
     parser = Parser(
         prog="archc",
         description="archc: a declarative architecture-spec compiler for convolutional networks.",
@@ -74,6 +77,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parser.commands = {}
     for name, module, help in COMMANDS:
+        if not listed and name != chosen:
+            continue
         sub = subparsers.add_parser(
             name,
             help=help,

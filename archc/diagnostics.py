@@ -75,11 +75,12 @@ class Diagnostic:
         return (self.path, self.line, self.col, self.code, self.message)
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Patterns of rendering, which only an error does: compiled on first use (re's own cache), not at import.
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 
 
 def _printable(text: str, limit: int) -> str:
-    text = _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+    text = re.sub(_UNPRINTABLE, lambda m: ascii(m.group())[1:-1], text)
     return text if len(text) <= limit else f"{text[: limit - 20]}… ({len(text)} characters)"
 
 
@@ -111,13 +112,13 @@ def render_all(diagnostics: list[Diagnostic], color: bool = False) -> str:
 # ANSI styles of the parts of a rendered diagnostic (as ruff colours them). The text was made printable
 # before (no escapes from the spec survive), so these are the only escapes in the output.
 _BOLD, _RED, _CYAN, _BLUE, _RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[1;36m", "\x1b[1;34m", "\x1b[0m"
-_HEAD = re.compile(r"^(?P<where>.*?: )?error\[(?P<code>E\d+)\]: ")
+_HEAD = r"^(?P<where>.*?: )?error\[(?P<code>E\d+)\]: "
 
 
 def _colored(text: str) -> str:
     out = []
     for line in text.split("\n"):
-        if m := _HEAD.match(line):
+        if m := re.match(_HEAD, line):
             where = f"{_BOLD}{m['where'][:-2]}{_RESET}: " if m["where"] else ""
             line = f"{where}{_RED}error{_RESET}[{_BOLD}{m['code']}{_RESET}]: {line[m.end() :]}"
         elif line.startswith(("  help: ", "  note: ")):

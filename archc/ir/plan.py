@@ -131,7 +131,7 @@ def plan_blocks(spec: Spec) -> BlockModel:
         total_stride *= stride * (2 if stage.pool is not None else 1)
         strided = 0 if spec.stride_block == "first" else stage.blocks - 1
         blocks, down = [], spec.at(stage).downsample
-        out = d.out_width(stage.width)
+        out = d.out_width(stage.width)  # every block's output width (one definition and width per stage)
         if down is not None and (stride > 1 or channels != out):
             down = DownsampleLayer(channels, out, stride, down.norm, down.bias)
             channels, stride = out, 1
@@ -139,7 +139,6 @@ def plan_blocks(spec: Spec) -> BlockModel:
             down = None
         for b in range(stage.blocks):
             block_stride = stride if b == strided else 1
-            out = d.out_width(stage.width)
             if d.shortcut == "A" and out < channels:
                 raise PlanError(
                     ("stages", s, "width"),

@@ -9,8 +9,6 @@ divide, a main path that does not end at ``out``) are found when the blocks are 
 
 from __future__ import annotations
 
-import difflib
-
 from archc.ir.expr import Expr, num, parse, var
 from archc.ir.recipe import (
     ECA,
@@ -47,6 +45,8 @@ def problems(name: str, r) -> list[tuple[tuple, str, str]]:
         if value is None:
             return
         for n in sorted(_expr(value).names() - set(known)):
+            import difflib  # here, not at the top: only a mistake needs it
+
             close = difflib.get_close_matches(n, known, n=1)
             help = f"did you mean '{close[0]}'?" if close else f"known names here: {', '.join(known)}"
             out.append(((*where, *path), f"unknown name '{n}' in the expression {value!r}", help))

@@ -105,6 +105,7 @@ class Emitter:
 def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     """Expand ``block``'s recipe (:attr:`BlockDef.recipe`) into ops: one op (or a few) per step."""
     d = block.definition
+    recipe = d.recipe  # looked up once (a definition hashes all its fields)
     try:
         env = block.env
     except LetError as exc:
@@ -114,13 +115,13 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
     origin = ("stages", block.stage, "stride") if block.stride != 1 else ("stages", block.stage)
     e = Emitter(g, d, block.id, ("stage", block.stage, block.index), origin, block.id)
     x, branch = cur, cur
-    takes_stride = any(c.stride for c in d.recipe.convs()) or any(isinstance(s, AntiAlias) for s in d.recipe.steps)
+    takes_stride = any(c.stride for c in recipe.convs()) or any(isinstance(s, AntiAlias) for s in recipe.steps)
     if block.stride != 1 and not takes_stride:
         raise LoweringError(_origin(block), f"{block.id} strides by {block.stride} but no conv step takes the stride",
                             "add 'stride: true' to a conv step, or a separate 'downsample:' layer")  # fmt: skip
-    layouts = [cl for item, cl in walk(d.recipe.steps) if not isinstance(item, str)]  # channels-last per step
+    layouts = [cl for item, cl in walk(recipe.steps) if not isinstance(item, str)]  # channels-last per step
     mul_call = pytorch_profile(g) == "timm"
-    for step, cl in zip(d.recipe.steps, layouts, strict=True):
+    for step, cl in zip(recipe.steps, layouts, strict=True):
         if isinstance(step, Conv):
             width, groups = step.width.value(env), step.groups.value(env)
             _check_widths(block, step, x.channels, width, groups)
@@ -156,11 +157,11 @@ def lower_block(g: nx.DiGraph, block: Block, cur: Cursor) -> Cursor:
         elif isinstance(step, Add) and not block.residual:
             continue  # shortcut "identity" where the block changes its shape: no shortcut, no addition
         elif isinstance(step, Add):
-            if x.channels != block.out:
+            if x.channels != env["out"]:
                 raise LoweringError(_origin(block), f"{block.id}: the main path ends with {x.channels} channels, "
-                                    f"'out' is {block.out}", "make the last conv's width 'out'")  # fmt: skip
+                                    f"'out' is {env['out']}", "make the last conv's width 'out'")  # fmt: skip
             short = _projection(e, block, branch, env) if block.projects else _identity(e, block, cur)
-            x = Cursor(e.op("add", "add", [x.node, short]), block.out)
+            x = Cursor(e.op("add", "add", [x.node, short]), env["out"])
     g.graph["block_outputs"][x.node] = (block.stage, block.index)
     block.nodes, block.input = e.created, cur.node
     return x

@@ -7,7 +7,6 @@ Post: a :class:`LoadedSpec` holding the validated :class:`Spec`, the source mark
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -139,6 +138,8 @@ def _metadata_key_errors(data: dict, marks: Marks) -> list[Diagnostic]:
     for key in meta:
         if key in known or not isinstance(key, str):
             continue
+        import difflib  # here, not at the top: only a free-form metadata key needs it
+
         where = marks.key(("metadata", key))
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
         if close:
@@ -345,6 +346,8 @@ def _extends_target(target: object, file: Path, mark: Mark) -> tuple[Path, str]:
             return candidate, display_path(candidate)
     elif _BUILTIN_NAME.match(target) and not walkthrough(target) and (specs_dir() / f"{target}.yaml").is_file():
         return specs_dir() / f"{target}.yaml", f"specs/{target}.yaml"
+    import difflib  # an error path
+
     close = difflib.get_close_matches(target, builtin_names(), n=1, cutoff=0.6)
     if target.endswith((".yaml", ".yml")):
         help = _EXT_HELP

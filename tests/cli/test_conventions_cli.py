@@ -73,3 +73,19 @@ def test_no_conventions_elsewhere(command):
 def test_top_level_help_points_to_the_conventions():
     out = run_cli("--help")[1]
     assert "cost conventions:" not in out and "archc cost --help" in out
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--help", "cost"], ["-h", "cost", "resnet18"], ["--hel", "cost"]])
+def test_top_level_help_lists_every_command_even_with_one_chosen(argv):
+    from archc.cli import COMMANDS
+
+    code, out, _ = run_cli(*argv)
+    assert code == 0
+    assert all(f"    {name} " in out for name, _, _ in COMMANDS)
+
+
+def test_a_chosen_command_builds_only_its_own_parser():
+    from archc.cli import build_parser
+
+    assert list(build_parser(["--debug", "cost", "resnet18"]).commands) == ["cost"]
+    assert len(build_parser(["--help", "cost"]).commands) == len(build_parser().commands) == 12
