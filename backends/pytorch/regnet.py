@@ -45,6 +45,8 @@ def _block(layout: ModelLayout, model) -> tuple[str, list[str], list[str]]:
         message = f"a RegNet block with shortcut {d.recipe.shortcut.kind} (torchvision's and timm's are option B)"
         raise EmitError(message, ("shortcut",))
     projection = _projection(d.recipe.shortcut, tv)
+    if any(b.stride != 1 for stage in model.stages for b in stage.blocks[1:]):  # _make_stage: stride if i == 0
+        raise EmitError("a RegNet stage that strides in a block other than its first", ("stride_block",))
     kinds = [s.kind for s in d.recipe.steps]  # forward ends ``act(x + shortcut)``
     if kinds[kinds.index("add") + 1 :] != ["act"]:
         raise EmitError("a RegNet block without one activation after the addition (unit after_add)", ("unit",))

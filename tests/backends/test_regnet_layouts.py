@@ -65,6 +65,7 @@ def test_same_seed_same_weights_and_outputs(name):
         ("unit: {inner: [bn, relu], last: [bn], after_add: []}", "without one activation after the addition"),
         ("shortcut: none", "with shortcut none"),  # was exit 3 (KeyError)
         ("shortcut: C", "with shortcut C"),  # was printed projecting only where the shape changes: other figures
+        ("stride_block: last", "strides in a block other than its first"),  # was printed striding the first
     ],
 )
 def test_a_block_the_librarys_forward_cannot_say_is_refused(tmp_path, base, knob, expected):
