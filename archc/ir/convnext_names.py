@@ -126,4 +126,6 @@ def keras_name(g: nx.DiGraph, node: str, model: str) -> str:
         return f"{model}_{_KERAS_HEAD.get(role, role)}"
     if scope[2] == "downsample":
         return f"{model}_downsampling_{'layernorm' if role == 'norm' else role}_{scope[1] - 1}"
+    if role == "drop_path" and data["attrs"].get("rate"):  # keras.applications: StochasticDepth where the rate > 0
+        return f"{model}_stage_{scope[1]}_block_{scope[2]}_stochastic_depth"
     return f"{model}_stage_{scope[1]}_block_{scope[2]}_{KERAS_LOCAL.get(role, role)}"

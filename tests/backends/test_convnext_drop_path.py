@@ -134,3 +134,41 @@ def test_torchvision_builtins_have_torchvisions_default_stochastic_depth(n, tmp_
     with torch.device("meta"):
         ours, theirs = module.build_model(), getattr(torchvision_models(), f"convnext_{n}")()
     assert _drops(ours) == _drops(theirs) and max(p for _, p, _ in _drops(ours).values()) > 0
+
+
+def test_keras_layer_names_say_which_blocks_drop(tmp_path):
+    """keras.applications names a block's drop path ``…_stochastic_depth`` where its rate is above 0 and
+    ``…_identity`` (a linear Activation) at 0: the IR's Keras names say the same, so that ``archc verify``
+    finds each stage's last layer (it looked for ``…_identity`` in every block)."""
+    c = compile_spec(str(_spec(tmp_path, "timm/convnext_atto")), input_size=(64, 64))
+    drops = [d for _, d in c.graph.nodes(data=True) if d["op"] == "drop_path"]
+    assert len(drops) == 12 and drops[0]["attrs"]["rate"] == 0.0
+    for d in drops:
+        suffix = "_stochastic_depth" if d["attrs"]["rate"] else "_identity"
+        assert d["names"]["keras"].endswith(suffix), (d["names"]["keras"], d["attrs"]["rate"])
+    assert 'StochasticDepth(drop_path_rate, name=f"{name}_stochastic_depth")' in emit(c, "keras")
+
+
+@pytest.mark.parametrize(("base", "width"), [("torchvision/convnext_tiny", 96), ("timm/convnext_atto", 40)])
+def test_a_model_of_one_block_builds_without_a_rate_schedule(tmp_path, base, width):
+    """One block has rate 0 (the linear rise starts at 0): no schedule is printed. torchvision's formula,
+    ``stochastic_depth_prob * block_id / (total - 1.0)``, divided by zero there, and the Keras stage passed rates
+    to a block function that took none."""
+    from archc.frameworks.verify import check_pytorch
+
+    path = _spec(tmp_path, base, f"stages:\n  - {{name: stage1, width: {width}, blocks: 1}}\n")
+    c = compile_spec(str(path), input_size=(64, 64))
+    torch_source, keras_source = emit(c, "pytorch"), emit(c, "keras")
+    assert "stochastic_depth_prob" not in torch_source and "drop_path_rates" not in torch_source
+    assert "np.linspace" not in keras_source and "drop_path_rates" not in keras_source
+    checks = check_pytorch(c)
+    assert checks and all(ch.ok for ch in checks), [ch for ch in checks if not ch.ok]
+
+
+@pytest.mark.slow
+def test_keras_verify_with_a_rate_and_with_one_block(tmp_path):
+    for name, extra in (("dp", ""), ("one", "stages:\n  - {name: stage1, width: 40, blocks: 1}\n")):
+        (tmp_path / name).mkdir()
+        path = _spec(tmp_path / name, "timm/convnext_atto", extra + "input: {channels: 3, size: [64, 64]}\n")
+        code, out, err = run_cli("verify", str(path), "--backend", "keras")
+        assert code == 0 and "keras: ok" in out, out + err
