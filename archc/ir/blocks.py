@@ -273,6 +273,12 @@ class BlockModel:
     def blocks(self) -> list[Block]:
         return [b for stage in self.stages for b in stage.blocks]
 
+    @property
+    def drop_path_scheduled(self) -> bool:
+        """Whether the spec's ``drop_path_rate`` gives some block a rate above 0 (its rise over the blocks starts
+        at 0: a model of one block has none), so that a printed model takes the rate and spreads it."""
+        return any(b.drop_path for b in self.blocks)
+
     def block(self, block_id: str) -> Block:
         s, b = block_id[1:].split(".b")
         return self.stages[int(s)].blocks[int(b)]

@@ -25,10 +25,10 @@ def _refused(message: str, *origin) -> Unsupported:
     return Unsupported("", message, origin)
 
 
-def convnext_block(g, d, blocks) -> tuple[dict, bool]:
+def convnext_block(g, d, blocks) -> dict:
     """The user block ``d`` as keras.applications' ``ConvNeXtBlock``: ``{kind}_block(x, dim, name)``, printed
-    from its recipe by the block printer of the ResNet layout (:mod:`archc.backends.keras.blocks`), and whether
-    it takes a ``drop_path_rate`` (where the spec's rises over the blocks: not in a model of one block)."""
+    from its recipe by the block printer of the ResNet layout (:mod:`archc.backends.keras.blocks`); it takes a
+    ``drop_path_rate`` where the spec's rises over the blocks."""
     kinds = [s.kind for s in d.recipe.steps]
     if kinds[0] != "branch" or kinds[-1] != "add":
         raise _refused("a ConvNeXt block branches at its input and adds last", "blocks", d.kind)
@@ -38,8 +38,7 @@ def convnext_block(g, d, blocks) -> tuple[dict, bool]:
     fn = block_function(g, d, blocks, f"{d.kind}_block", layout)
     doc = f'"""The spec\'s \'{d.kind}\' block, printed from its recipe (keras.applications\' layer names)."""'
     signature = ", ".join(["x", "dim", "name", *(f"{p}={v!r}" for p, v in fn.params)])
-    scheduled = any(p == "drop_path_rate" for p, _ in fn.params)
-    return {"fname": fn.fname, "signature": signature, "body": [doc, *fn.body]}, scheduled
+    return {"fname": fn.fname, "signature": signature, "body": [doc, *fn.body]}
 
 
 def _layers(g, nodes: list[str], prefix: str, index: str = "") -> list[Call]:
@@ -82,8 +81,8 @@ def fill(c: Compiled, view) -> None:
     g, spec = c.graph, c.spec
     model, (stem, down, head) = g.graph["blocks"], _parts(g)
     d, prefix = model.definitions[0], spec.name
-    block, scheduled = convnext_block(g, d, model.blocks)
-    rate = spec.drop_path_rate if scheduled else 0.0  # ConvNeXt(drop_path_rate=…): np.linspace over the blocks
+    # ConvNeXt(drop_path_rate=…): np.linspace over the blocks; a model of one block has rate 0 and no schedule
+    rate = spec.drop_path_rate if model.drop_path_scheduled else 0.0
     downsampling = [  # stage 2's, printed once for every stage: its conv's width is the stage's `dim`
         replace(x, args=(Code("dim"), *x.args[1:])) if x.func == "layers.Conv2D" else x
         for x in _layers(g, down, prefix, "{index - 1}")
@@ -93,7 +92,7 @@ def fill(c: Compiled, view) -> None:
     pool = replace(pool, kwargs=(("keepdims", False),))  # keras.applications pools to (N, C), then normalises
     table = ", ".join(f"({st.blocks[0].out}, {len(st.blocks)})" for st in model.stages)
     view.third_party, view.drop_path_rate = ["import numpy as np"] * bool(rate), repr(rate) * bool(rate)
-    view.functions = [block, {
+    view.functions = [convnext_block(g, d, model.blocks), {
         "fname": f"{d.kind}_stage",
         "signature": f"x, dim, depth, name, index{', drop_path_rates=None' * bool(rate)}",
         "body": [

@@ -27,9 +27,8 @@ def model_classes(c) -> tuple[list[ClassView], str]:
     """The user block's class, timm's ``ConvNeXtStage`` (not torchvision's: its stages are ``features`` rows) and
     the ``ConvNeXt`` class; the spec's ``drop_path_rate`` gives each block its rate."""
     g, model, layout = c.graph, c.graph.graph["blocks"], c.graph.graph["model_layout"]
-    # the spec's drop_path_rate where the blocks' rates differ: not in a model of one block, whose rate is 0
-    # (torchvision would divide by its blocks - 1)
-    rate = c.spec.drop_path_rate if len({b.drop_path for b in model.blocks}) > 1 else 0.0
+    # a model of one block has rate 0 and no schedule (torchvision's would divide by its blocks - 1)
+    rate = c.spec.drop_path_rate if model.drop_path_scheduled else 0.0
     d = check(model, layout)
     tv, name = layout.profile == "torchvision", class_name(d)
     if tv:

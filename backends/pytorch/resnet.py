@@ -33,7 +33,7 @@ def model_classes(c: Compiled) -> tuple[list[ClassView], str]:
     g, spec = c.graph, c.spec
     model: BlockModel = g.graph["blocks"]
     residual = model.layout == "stages"
-    scheduled = any(b.drop_path for b in model.blocks)  # the spec's drop_path_rate: a rate per block
+    scheduled = model.drop_path_scheduled  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     profile = pytorch_profile(g)
     classes = {d: block_class(d, dilated, profile, False, scheduled) for d in model.definitions} if residual else {}
