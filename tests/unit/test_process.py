@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,3 +51,42 @@ def test_a_compile_leaves_no_cyclic_garbage():
     collector, run rarely, misses nothing (it still runs, for code that does leave cycles behind)."""
     run = subprocess.run([sys.executable, "-c", CYCLES], cwd=REPO, capture_output=True, text=True, check=True)
     assert int(run.stdout.strip()) == 0
+
+
+BACKENDS = """
+import json, sys
+sys.argv = ["archc", *sys.argv[1:]]
+from archc import cli
+try:
+    cli.entry()
+except SystemExit:
+    pass
+import importlib.metadata, networkx
+restored = importlib.metadata.entry_points.__module__ == "importlib.metadata"
+print(json.dumps({"backends": sorted(networkx.utils.backends.backends), "restored": restored}), file=sys.stderr)
+"""
+
+
+def _with_a_networkx_backend(tmp_path, **env) -> dict:
+    """Run the console entry (``archc cost --json``) where a distribution declares a networkx backend."""
+    info = tmp_path / "nx_fake-1.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nx-fake\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[networkx.backends]\nfake = nx_fake:Backend\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETWORKX_")} | env
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
+    args = ["cost", "resnet18", "--no-cache", "--json"]
+    run = subprocess.run(
+        [sys.executable, "-c", BACKENDS, *args], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    assert run.stdout == run_cli(*args)[1]
+    return json.loads(run.stderr.strip().splitlines()[-1])
+
+
+def test_the_console_entry_hides_networkx_backends_unless_networkx_is_configured(tmp_path):
+    """archc's graphs are walked by networkx itself: the console script skips networkx's discovery of backends
+    (the entry points of every installed distribution), and puts importlib.metadata back as it was; with a
+    NETWORKX_* setting (which may name a backend) the discovery runs, as networkx does it."""
+    assert _with_a_networkx_backend(tmp_path) == {"backends": [], "restored": True}
+    configured = _with_a_networkx_backend(tmp_path, NETWORKX_FALLBACK_TO_NX="1")
+    assert configured == {"backends": ["fake"], "restored": True}
