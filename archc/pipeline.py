@@ -60,8 +60,10 @@ def compile_spec(ref: str | LoadedSpec, input_size=None, verify_each: bool = Fal
                 verify(data, after=name)
     except ShapeFailure as exc:
         raise located(loaded, exc.origin, "E400", f"{exc.node}: {exc.message}", SHRINK_HELP) from None
-    except (LoweringError, LayoutError) as exc:
+    except LoweringError as exc:
         raise located(loaded, exc.origin, "E401", exc.message, exc.help) from None
+    except LayoutError as exc:
+        raise layout_error(loaded, exc) from None
     _check_params(loaded, data)
     return Compiled(loaded, data)
 
@@ -105,6 +107,13 @@ def check_ops(loaded: LoadedSpec) -> None:
             f"{blocks} blocks expand to about {estimate} ops, more than the limit of {LIMITS.max_ops}",
             "use fewer blocks, or raise ARCHC_MAX_OPS (README 'Limits')",
         )
+
+
+def layout_error(loaded: LoadedSpec, exc: LayoutError) -> SpecError:
+    """E401 for an op the family's layout has no module for, at the key the spec wrote: a stage's knob, else
+    the top level's that the stage inherits (``exc.fallback``)."""
+    written = exc.fallback is None or exc.origin in loaded.marks.values
+    return located(loaded, exc.origin if written else exc.fallback, "E401", exc.message, exc.help)
 
 
 def located(loaded: LoadedSpec, origin: tuple, code: str, message: str, help: str) -> SpecError:

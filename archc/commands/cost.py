@@ -131,7 +131,10 @@ def summaries(refs: list[str], input_size, use_cache: bool) -> list[dict]:
 def _summary(ref: str, input_size, where) -> dict:
     from archc import cache
 
-    hexkey, _ = cache.key(ref, input_size) if where is not None else (None, None)
+    try:
+        hexkey, _ = cache.key(ref, input_size) if where is not None else (None, None)
+    except OSError:  # a file that cannot be read (missing, a folder): the compiler says so (E100), uncached
+        where = None
     hit = cache.lookup(where, hexkey) if where is not None else None
     if hit is not None:
         return hit

@@ -118,16 +118,19 @@ def _measuring(args):
 
 def _space(base, args):
     from archc.settings import LIMITS
-    from archc.sweep.space import Space, VaryError, check_paths, parse_axis, too_large
+    from archc.sweep.space import Space, VaryError, check_paths, overlapping, parse_axis, too_large
 
     try:
         axes = tuple(parse_axis(text) for text in args.vary)
     except VaryError as exc:
         raise _error(f"--vary: {exc}", _VARY_HELP) from None
     space = Space(axes)
-    keys = [a.key for a in axes]
-    if len(set(keys)) != len(keys):
-        raise _error("--vary names a key twice", "give each key once, with all its values")
+    if pair := overlapping(axes):
+        outer, inner = pair
+        if outer.path == inner.path:
+            raise _error("--vary names a key twice", "give each key once, with all its values")
+        raise _error(f"--vary {inner.key} is inside --vary {outer.key}: one would overwrite the other",
+                     f"vary {outer.key} or the keys inside it, not both")  # fmt: skip
     if problem := too_large(space, args.sample, LIMITS.max_sweep_variants):
         raise _error(problem, f"draw a sample (--sample {min(1000, LIMITS.max_sweep_variants):,}), give fewer values "
                               "per axis, or raise the limit (ARCHC_MAX_SWEEP_VARIANTS)")  # fmt: skip

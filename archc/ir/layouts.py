@@ -30,7 +30,7 @@ from archc.ir.inits import InitScheme, init_scheme
 from archc.ir.naming import pytorch_profile
 from archc.ir.regnet_names import LayoutError
 
-__all__ = ["FAMILIES", "LayoutError", "ModelLayout", "model_layout"]
+__all__ = ["FAMILIES", "LayoutError", "ModelLayout", "layout_problem", "model_layout"]
 
 FAMILIES = ("resnet", "vgg", "regnet", "convnext")
 
@@ -84,6 +84,21 @@ def model_layout(g: nx.DiGraph) -> ModelLayout:
         stages = tuple(_container(s.blocks[0].names[profile]) if s.blocks else "" for s in model.stages)
     order = tuple(n for n in _module_order(g, family, profile) if _weighted(g.nodes[n]))
     return ModelLayout(family, profile, names, stages, blocks, order, init_scheme(g, family, profile))
+
+
+def layout_problem(g: nx.DiGraph) -> LayoutError | None:
+    """The :class:`LayoutError` that :func:`model_layout` raises for ``g``, or None: whether the family's layout
+    has a module for every op, without the layout (the sweep's fast path asks it of each segment's graph)."""
+    namer = {"regnet": regnet_names.regnet_name, "convnext": convnext_names.convnext_name}.get(family_of(g))
+    if namer is None:
+        return None
+    profile = pytorch_profile(g)
+    try:
+        for node in g.nodes:
+            namer(g, node, profile)
+    except LayoutError as exc:
+        return exc
+    return None
 
 
 def _container(block_name: str) -> str:

@@ -61,12 +61,14 @@ _TIMM_STEM = {"conv": "stem.conv", "bn": "stem.bn", "act": "stem.bn.act"}
 class LayoutError(ValueError):
     """An op the chosen layout has no module for; ``origin`` is the spec key to blame."""
 
-    def __init__(self, message: str, help: str, origin: tuple = ("family",)):
+    def __init__(self, message: str, help: str, origin: tuple = ("family",), fallback: tuple | None = None):
         super().__init__(message)
         self.message, self.help, self.origin = message, help, origin
+        self.fallback = fallback  # the key to blame when the spec does not write ``origin`` itself (a top-level knob)
 
 
 _HELP = "use family: resnet, or a RegNet-shaped spec (one stem conv, bottleneck blocks, SE after the 3x3)"
+_HELP_DOWN = "remove 'downsample:' (a RegNet block's projection shortcut downsamples), or use family: resnet"
 
 
 def stage_name(profile: str, stage: int) -> str:
@@ -111,6 +113,9 @@ def regnet_name(g: nx.DiGraph, node: str, profile: str) -> str:
         return _HEAD[profile][role]
     if scope[2] == "pool":
         raise LayoutError("a RegNet stage has no pool after its blocks", _HELP, ("stages", scope[1], "pool"))
+    if scope[2] == "downsample":  # a block's projection is its downsampling: no layer in front of a stage
+        raise LayoutError("a RegNet stage has no downsampling layer in front of its blocks", _HELP_DOWN,
+                          ("stages", scope[1], "downsample"), ("downsample",))  # fmt: skip
     roles = {g.nodes[n]["role"] for n in g.graph["blocks"].block(data["block"]).nodes}
     return f"{block_name(profile, scope[1], scope[2])}.{block_attr(profile, role, roles)}"
 

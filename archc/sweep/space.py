@@ -120,6 +120,17 @@ def parse_axis(arg: str) -> Axis:
     return Axis(key.strip(), parse_path(key.strip()), parse_values(values))
 
 
+def overlapping(axes: tuple[Axis, ...]) -> tuple[Axis, Axis] | None:
+    """Two axes ``(outer, inner)`` whose keys are equal or one inside the other (``se`` and ``se.reduction``):
+    each variant would set one over the other. None when the keys are apart."""
+    for i, a in enumerate(axes):
+        for b in axes[i + 1 :]:
+            outer, inner = (a, b) if len(a.path) <= len(b.path) else (b, a)
+            if inner.path[: len(outer.path)] == outer.path:
+                return outer, inner
+    return None
+
+
 def sample_indices(size: int, n: int | None, seed: int | None) -> list[int] | range:
     """Every index (a lazy range: the grid), or ``n`` distinct indices drawn with ``random.Random(seed)``
     (default seed 0) from ``range(size)`` — which ``random.sample`` never lists — in order."""

@@ -148,3 +148,12 @@ def test_the_key_reads_every_source_file_of_archc(tmp_path, monkeypatch):
     before = cache._code_digest()
     (tmp_path / "sub" / "b.py").write_text("x = 2\n")
     assert cache._code_digest() != before
+
+
+@pytest.mark.parametrize("name", ["missing.yaml", "folder.yaml"])
+def test_a_spec_file_that_cannot_be_read_is_e100_with_the_cache_on(cache_dir, tmp_path, name):
+    """The cache's key reads the file first: a missing file or a folder was an internal error (exit 3)."""
+    (tmp_path / "folder.yaml").mkdir()
+    code, out, err = run_cli("cost", str(tmp_path / name), "resnet18")
+    assert (code, out) == (2, "")
+    assert f"{name}:1:1: error[E100]: cannot read file" in err and "help: " in err

@@ -137,6 +137,9 @@ def test_unknown_key_is_located_with_a_suggestion(tmp_path):
         (["--vary", "stages[0].blocks=1..3", "--where", "mac<4e9"], "did you mean 'macs'?"),
         (["--vary", "stages[0].blocks=1..3", "--pareto", "macs"], "needs two columns"),
         (["--vary", "stages[0].blocks=1..3", "--out", "x.txt"], "must end in .csv or .json"),
+        (["--vary", "stages[0].se=false", "--vary", "stages[0].se.reduction=4"], "is inside --vary stages[0].se"),
+        (["--vary", "input.size=32", "--vary", "input=8"], "--vary input.size is inside --vary input"),
+        (["--vary", "input.size=32", "--vary", "input.size=64"], "names a key twice"),
         (["--vary", "stages[0].blocks=1..3", "--plot", "x.pdf"], "must end in .png or .svg"),
     ],
 )

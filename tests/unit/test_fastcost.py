@@ -63,3 +63,37 @@ def test_dilation_without_a_dilating_conv_is_the_pipelines_error(tmp_path):
     with pytest.raises(SpecError) as slow:
         compile_spec(str(path))
     assert str(fast.value) == str(slow.value)
+
+
+REGNET_ROWS = (
+    "archc: 1\nname: r\nfamily: regnet\ninput: {channels: 3, size: [32, 32]}\nblock: bottleneck\nexpansion: 1\n"
+    "stem: [{op: conv, kernel: 3, width: 8, stride: 2}]\nhead: {classes: 10}\nstages:\n"
+    "  - {name: s1, width: 8, blocks: 1, group_width: 8%s}\n  - {name: s2, width: 16, blocks: 1, stride: 2, group_width: 8%s}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "archc: 1\nextends: regnet/regnetx_002\nname: x\nprojection_stride: avgpool\n",
+        "archc: 1\nextends: regnet/regnetx_002\nname: x\nunit: full_preactivation\n",
+        "archc: 1\nextends: regnet/regnetx_002\nname: x\ndownsample: {norm: true}\n",
+        "archc: 1\nextends: timm/convnext_atto\nname: x\nstem: [{op: conv, kernel: 4, stride: 4, width: 40}]\n",
+        REGNET_ROWS % (", pool: max", ""),
+        REGNET_ROWS % ("", ", pool: max"),  # the same pool segment in another stage: the error names that stage
+        REGNET_ROWS % ("", ", downsample: {norm: true}"),
+    ],
+)
+def test_an_op_the_layout_has_no_module_for_is_the_pipelines_error(tmp_path, text):
+    """The sweep's fast path refuses what the pipeline's names pass refuses (it counted such variants valid), with
+    the same diagnostic, also when a segment's totals come from the memo of an earlier spec."""
+    from archc.diagnostics import SpecError
+
+    path = tmp_path / "x.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as slow:
+        compile_spec(str(path))
+    with pytest.raises(SpecError) as fast:
+        fast_totals(load_spec(str(path)))
+    assert fast.value.diagnostics == slow.value.diagnostics
+    assert slow.value.diagnostics[0].code == "E401"

@@ -213,6 +213,26 @@ def test_a_spec_a_regnet_has_no_module_for_is_located_at_family(tmp_path):
     assert "help: use family: resnet" in err
 
 
+def test_a_downsampling_layer_in_a_regnet_is_located_not_a_crash(tmp_path):
+    """A RegNet has no layer in front of a stage (its blocks' projections downsample): E401 at the key the spec
+    writes, the top level's or a stage row's (an internal error before)."""
+    from tests.conftest import run_cli
+
+    top = tmp_path / "top.yaml"
+    top.write_text("archc: 1\nextends: regnet/regnetx_002\nname: top\ndownsample: {norm: true}\n", encoding="utf-8")
+    rows = "\n".join(f"  - {{name: s{i}, width: {8 * i}, blocks: 1, stride: 2, group_width: 8{extra}}}"
+                      for i, extra in ((1, ""), (2, ", downsample: {norm: true}")))  # fmt: skip
+    row = tmp_path / "row.yaml"
+    row.write_text(f"archc: 1\nextends: regnet/regnetx_002\nname: row\nstages:\n{rows}\n", encoding="utf-8")
+    for path, where in ((top, "4:13"), (row, "6:77")):
+        code, out, err = run_cli("check", str(path))
+        assert code == 2 and out == "", err
+        assert (
+            f"{path.name}:{where}: error[E401]: a RegNet stage has no downsampling layer in front of its blocks" in err
+        )
+        assert "help: remove 'downsample:'" in err
+
+
 def test_the_huge_builtins_are_the_ones_over_the_limit():
     from tests.conftest import HUGE_BUILTINS, HUGE_PARAMS
 
