@@ -183,6 +183,8 @@ def check_paths(space: Space, data: dict, marks: Marks, shown: str) -> None:
 
 
 def _path_problem(path: tuple, data: object) -> tuple[tuple, str, str] | None:
+    if path[0] == "extends":  # merged before the axes apply: a varied value would change nothing
+        return (), "'extends' is merged before a sweep varies the spec", _EXTENDS_HELP
     current, model = data, _root_model()
     for n, part in enumerate(path):
         here = path[:n]
@@ -207,6 +209,7 @@ def _path_problem(path: tuple, data: object) -> tuple[tuple, str, str] | None:
 
 
 _NO_KEYS = "vary a key that the base spec writes, or one `archc schema` allows there"
+_EXTENDS_HELP = "vary the keys that differ between the specs, or compare them: archc compare resnet18 resnet34"
 
 
 def _show(path: tuple) -> str:

@@ -125,6 +125,15 @@ def test_unknown_key_is_located_with_a_suggestion(tmp_path):
         tmp_path, "--vary", "strid_at=1x1"
     )
     assert "'stages' has 1 items" in _bad(tmp_path, "--vary", "stages[3].blocks=1,2")
+    assert "base.yaml:1:1: error[E200]: --vary extends: 'extends' is merged before a sweep varies the spec" == _bad(
+        tmp_path, "--vary", "extends=resnet34,resnet50"
+    )
+
+
+def test_a_key_the_builtin_base_lacks_is_located_in_the_builtin():
+    """A built-in is a file the user never wrote: its diagnostics say so, wherever archc is installed."""
+    code, out, err = run_cli("sweep", "resnet18", "--vary", "extends=resnet34")
+    assert (code, out) == (2, "") and err.startswith("<built-in resnet18>:1:1: error[E200]: --vary extends: ")
 
 
 @pytest.mark.parametrize(
