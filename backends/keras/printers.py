@@ -1,8 +1,8 @@
 """Per-op printers: one IR op → the Keras layer calls that compute it (channels last); names are the IR's.
 
-Padding (design.md §4): a stride-1 convolution padded symmetrically uses ``padding="same"``; anything else gets
-an explicit ``ZeroPadding2D`` (``conv1_pad``, ``pool1_pad``) and ``"valid"``, as keras.applications does, so
-PyTorch's symmetric padding is reproduced at every stride and input size. Adding an op kind = one printer.
+Padding is :func:`windowed`'s rule: ``"same"`` only where exact, else an explicit ``ZeroPadding2D`` (``conv1_pad``,
+``pool1_pad``) as keras.applications writes it, PyTorch's padding at every stride and input size. Adding an op
+kind = one printer.
 """
 
 from __future__ import annotations
