@@ -245,7 +245,7 @@ class _Body:
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
         p = _times(k // 2, dilation)  # the symmetric padding
-        kwargs = conv_kwargs(self.he, stride, None, dilation, self.text(step.groups), None, step.bias)
+        kwargs = conv_kwargs(self.he, stride, dilation, self.text(step.groups), None, step.bias)
         call = Call("layers.Conv2D", (self.text(step.width), k), kwargs)
         *pad, call = printers.windowed((p,) * 4, stride == 1, not self.explicit, call)
         lines = [line for c in pad for line in self.layer(c, target, src, step.role, indent, pad_name)]

@@ -122,7 +122,7 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
     activation = _fused_activation(g, node)
     he = g.graph["blocks"].init == "he_normal"
-    kwargs = conv_kwargs(he, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
+    kwargs = conv_kwargs(he, _pair(a["stride"]), _pair(a["dilation"]), a["groups"], activation, a["bias"])
     # the spec's ``defaults.explicit_padding`` (Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
     same = not g.graph.get("explicit_padding", False)
     return _windowed(g, node, "layers.Conv2D", (a["out_channels"], _pair(a["kernel"])), kwargs, same)
@@ -132,10 +132,11 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
 CONV_INITIALIZER = "CONV_INITIALIZER"
 
 
-def conv_kwargs(he: bool, strides, padding, dilation, groups, activation, bias) -> tuple:
-    """A Conv2D's keyword arguments (values may be :class:`Code`); ``he``: the spec's ``init: he_normal``."""
+def conv_kwargs(he: bool, strides, dilation, groups, activation, bias) -> tuple:
+    """A Conv2D's keyword arguments (values may be :class:`Code`), ``padding`` None for :func:`windowed` to set;
+    ``he``: the spec's ``init: he_normal``."""
     init = Code(CONV_INITIALIZER) if he else None
-    return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, padding, dilation, groups, activation, bias, init)))
+    return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, None, dilation, groups, activation, bias, init)))
 
 
 def norm_layer(kind: str, eps: float, momentum: float, groups: int, zero_init: bool) -> Call:
