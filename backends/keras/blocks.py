@@ -1,24 +1,11 @@
 """Block functions: one generated Keras function per block definition, printed from its recipe.
 
 keras.applications writes ``residual_block_v1(x, filters, stride=1, conv_shortcut=True, name=None)``. The body
-is the definition's recipe (:mod:`archc.ir.recipe`) walked step by step — the shortcut where its ``branch``
-step is, as keras.applications computes it first — with the widths printed from the recipe's expressions
-(``filters`` is the stage's planes; ``4 * filters``; ResNeXt's ``int(filters * (base_width / 64.0)) * groups``).
-What varies between the blocks of a definition (their plans' ``stride``, ``dilation``, whether they project,
-option A's zero channels, RegNet's group width) is a parameter, the rest literals; ``conv_shortcut``
-defaults to ``True`` in the v1 function and ``False`` in the v2 one, as keras.applications'.
-Layer names are the IR's keras names (``f"{name}_1_conv"``). Padding is the op printers' rule
-(:func:`archc.backends.keras.printers.windowed`): a recipe's padded conv is symmetric, so ``"same"`` is exact
-where it cannot stride.
-
-A user block (``blocks:``) is printed the same way from its own recipe, as ``{kind}_block(x, filters, …)``, its
-layer names its steps' roles (the IR's keras names): a ``linear`` conv is a ``Dense`` on the channels
-(channels-last), a LayerNorm a ``LayerNormalization``, GELU / ReLU6 / SiLU / Hardswish ``Activation`` layers, layer
-scale the file's ``LayerScale``, drop path the file's ``StochasticDepth`` (keras.applications' ConvNeXt identity,
-``Activation("linear")``, at rate 0; a rate that rises over the blocks is the parameter ``drop_path_rate``), and
-``shortcut: identity`` adds only where the block keeps its shape (``residual = stride == 1 and in_channels == …``,
-keras.applications' MobileNetV2 test). The ConvNeXt layout (:mod:`archc.backends.keras.convnext`) prints its
-block with this printer too; a :class:`Layout` holds what differs there (keras.applications' ``ConvNeXtBlock``).
+walks the definition's recipe (:mod:`archc.ir.recipe`), the shortcut where its ``branch`` step is (keras.applications
+computes it first); widths are the recipe's expressions (``4 * filters``). What varies between the blocks of a
+definition (:data:`_VARYING`) is a parameter, the rest literals. Layer names are the IR's keras names
+(``f"{name}_1_conv"``); padding is the op printers' rule (:func:`archc.backends.keras.printers.windowed`). A user
+block (``blocks:``) prints the same way as ``{kind}_block(x, filters, …)``; ConvNeXt's differs by a :class:`Layout`.
 """
 
 from __future__ import annotations
@@ -27,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 from archc.backends.keras import printers
-from archc.backends.keras.printers import ACTIVATIONS, Unsupported, conv_kwargs, layer, norm_layer, render
+from archc.backends.keras.printers import ACTIVATIONS, Call, Unsupported, conv_kwargs, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
 
 from archc.ir.blocks import UNITS, Block, BlockDef
@@ -203,18 +190,18 @@ class _Body:
         return render(call, target, src, indent, self.name(role, suffix))
 
     def act_step(self, step: Act, src: str, target: str) -> list[str]:
-        return self.layer(layer("layers.Activation", (ACTIVATIONS[step.fn],), ()), target, src, step.role)
+        return self.layer(Call("layers.Activation", (ACTIVATIONS[step.fn],), ()), target, src, step.role)
 
     def layer_scale_step(self, step: LayerScale, src: str, target: str) -> list[str]:
         """The file's own LayerScale (keras.applications' ConvNeXt)."""
-        call = layer("LayerScale", (step.init, self.text(self._channels(step))), ())
+        call = Call("LayerScale", (step.init, self.text(self._channels(step))), ())
         return self.layer(call, target, src, step.role)
 
     def add_step(self, step: Add, src: str, target: str) -> list[str]:
         """An ``Add`` layer (``if residual:`` where only some blocks add), or ConvNeXtBlock's ``shortcut + x``."""
         if self.layout.add_operator:
             return ["return shortcut + x"]
-        add = layer("layers.Add", (), ())
+        add = Call("layers.Add", (), ())
         add = self.layer(add, target, "[shortcut, x]", step.role, 1 + (self.residual is not True))
         return add if self.residual is True else _switch("residual", add)
 
@@ -224,9 +211,9 @@ class _Body:
         is the parameter ``drop_path_rate`` (the spec's ``drop_path_rate``, rising over the blocks)."""
         rate = step.rate or self.values.get("drop_path_rate", 0.0)
         indent = 1 + isinstance(rate, Code)
-        drop = layer("StochasticDepth", (rate,), ())
+        drop = Call("StochasticDepth", (rate,), ())
         drop = self.layer(drop, target, src, self.layout.stochastic_depth or step.role, indent)
-        identity = self.layer(layer("layers.Activation", ("linear",), ()), target, src, step.role, indent)
+        identity = self.layer(Call("layers.Activation", ("linear",), ()), target, src, step.role, indent)
         if isinstance(rate, Code):
             return _switch("drop_path_rate", drop, identity)
         return drop if rate else identity
@@ -239,9 +226,9 @@ class _Body:
             return move
         filt = (("filt_size", step.filt_size),)
         call = (
-            layer("blur_pool", (), (("stride", stride), *filt))
+            Call("blur_pool", (), (("stride", stride), *filt))
             if step.mode == "blur"
-            else layer("layers.AveragePooling2D", (stride,), (("strides", stride),))
+            else Call("layers.AveragePooling2D", (stride,), (("strides", stride),))
         )
         if not isinstance(stride, Code):
             return self.layer(call, target, src, step.role)
@@ -250,7 +237,7 @@ class _Body:
     def conv_step(self, step: Conv, src: str, target: str, indent: int = 1) -> list[str]:
         v, k = self.values, step.kernel
         if step.linear:  # a Dense on the channels (archc check refuses a linear step that strides or groups)
-            call = layer("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),))
+            call = Call("layers.Dense", (self.text(step.width),), (("use_bias", step.bias),))
             return self.layer(call, target, src, step.role, indent)
         for b in self.blocks:  # a stage dilated by its row whose first block strides (torchvision's layer4 at OS 16)
             if step.stride and step.dilation and b.stride > 1 and getattr(b, step.dilation) > 1:
@@ -258,8 +245,8 @@ class _Body:
         stride = v["stride"] if step.stride else 1
         dilation = v[step.dilation] if step.dilation else 1
         p = _times(k // 2, dilation)  # the symmetric padding
-        kwargs = conv_kwargs(self.he, stride, None, dilation, self.text(step.groups), None, step.bias)
-        call = layer("layers.Conv2D", (self.text(step.width), k), kwargs)
+        kwargs = conv_kwargs(self.he, stride, dilation, self.text(step.groups), None, step.bias)
+        call = Call("layers.Conv2D", (self.text(step.width), k), kwargs)
         *pad, call = printers.windowed((p,) * 4, stride == 1, not self.explicit, call)
         lines = [line for c in pad for line in self.layer(c, target, src, step.role, indent, pad_name)]
         return lines + self.layer(call, target, target if pad else src, step.role, indent)
@@ -272,29 +259,29 @@ class _Body:
     def se_step(self, step: SqueezeExcite, src: str, target: str) -> list[str]:
         """Global average pool → 1x1 conv (hidden) → ReLU → 1x1 conv back → sigmoid → ``Multiply``."""
         return self.gate(src, target, "se", [
-            (layer("layers.Conv2D", (self.text(step.hidden), 1), ()), "se_reduce", None),
-            (layer("layers.Activation", ("relu",), ()), "se_act", None),
-            (layer("layers.Conv2D", (self.text(self._channels(step)), 1), ()), "se_expand", None),
+            (Call("layers.Conv2D", (self.text(step.hidden), 1), ()), "se_reduce", None),
+            (Call("layers.Activation", ("relu",), ()), "se_act", None),
+            (Call("layers.Conv2D", (self.text(self._channels(step)), 1), ()), "se_expand", None),
         ])  # fmt: skip
 
     def eca_step(self, step: ECA, src: str, target: str) -> list[str]:
         """ECA: pool to ``(N, 1, 1, C)`` → ``(N, C, 1)`` → Conv1D across the channels → back → sigmoid →
         scale."""
-        conv = layer("layers.Conv1D", (1, self.text(step.kernel)), (("padding", "same"), ("use_bias", False)))
+        conv = Call("layers.Conv1D", (1, self.text(step.kernel)), (("padding", "same"), ("use_bias", False)))
         return self.gate(src, target, "eca", [
-            (layer("layers.Reshape", ((-1, 1),), ()), "eca_conv", "_reshape"),
+            (Call("layers.Reshape", ((-1, 1),), ()), "eca_conv", "_reshape"),
             (conv, "eca_conv", None),
-            (layer("layers.Reshape", ((1, 1, -1),), ()), "eca_conv", "_restore"),
+            (Call("layers.Reshape", ((1, 1, -1),), ()), "eca_conv", "_restore"),
         ])  # fmt: skip
 
     def gate(self, src: str, target: str, kind: str, layers: list) -> list[str]:
         """SE and ECA: ``se`` = pool of ``src`` → ``layers`` (call, role, name suffix) → sigmoid, then
         ``target = Multiply([src, se])``; the pool, gate and scale are named ``{kind}_pool`` … ``{kind}_scale``."""
-        out = self.layer(layer("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "se", src, f"{kind}_pool")
+        out = self.layer(Call("layers.GlobalAveragePooling2D", (), (("keepdims", True),)), "se", src, f"{kind}_pool")
         for call, role, suffix in layers:
             out += self.layer(call, "se", "se", role, 1, lambda n, s=suffix: n + (s or ""))
-        out += self.layer(layer("layers.Activation", ("sigmoid",), ()), "se", "se", f"{kind}_gate")
-        return out + self.layer(layer("layers.Multiply", (), ()), target, f"[{src}, se]", f"{kind}_scale")
+        out += self.layer(Call("layers.Activation", ("sigmoid",), ()), "se", "se", f"{kind}_gate")
+        return out + self.layer(Call("layers.Multiply", (), ()), target, f"[{src}, se]", f"{kind}_scale")
 
     def _channels(self, step) -> Expr:
         steps = self.d.recipe.steps
@@ -343,9 +330,9 @@ class _Body:
             return getattr(self, f"{op.kind}_step")(op, src, "shortcut", indent)
         if isinstance(op, Pool):
             s = v["stride"]
-            call = layer("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")))
+            call = Call("layers.AveragePooling2D", (s,), (("strides", s), ("padding", "same")))
         elif op == "subsample":
-            call = layer("layers.MaxPooling2D", (1,), (("strides", v["stride"]),))
+            call = Call("layers.MaxPooling2D", (1,), (("strides", v["stride"]),))
         else:  # option A: zero channels, half before and half after
             p = v["pad_channels"]
             half = Code(f"{p.text} // 2") if isinstance(p, Code) else p // 2

@@ -1,12 +1,7 @@
-"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``): the skeleton's part of the
-file's view (:mod:`archc.backends.keras.emitter`).
-
-The user block (``blocks:``) is printed from its recipe by the block printer of the ResNet layout
-(:func:`archc.backends.keras.blocks.block_function`) as keras.applications' ``ConvNeXtBlock`` lays it out (a
-:class:`~archc.backends.keras.blocks.Layout`). Layer names are keras.applications':
-``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_stem`` and ``_downsampling_block_{i}`` Sequentials,
-``_head_gap`` / ``_head_layernorm`` / ``_head_dense``; the template prints the ``_prestem_normalization`` of
-``include_preprocessing``. The file is standalone (keras only).
+"""ConvNeXt as keras.applications' ``convnext.py`` builds it (``family: convnext``), its user block printed by the
+block printer (:func:`archc.backends.keras.blocks.block_function`) as its ``ConvNeXtBlock`` lays it out. Layer
+names are keras.applications': ``{name}_stage_{i}_block_{j}_depthwise_conv`` …, the ``_stem`` and
+``_downsampling_block_{i}`` Sequentials, ``_head_gap`` / ``_head_layernorm`` / ``_head_dense``.
 """
 
 from __future__ import annotations
@@ -26,9 +21,7 @@ def _refused(message: str, *origin) -> Unsupported:
 
 
 def convnext_block(g, d, blocks) -> dict:
-    """The user block ``d`` as keras.applications' ``ConvNeXtBlock``: ``{kind}_block(x, dim, name)``, printed
-    from its recipe by the block printer of the ResNet layout (:mod:`archc.backends.keras.blocks`); it takes a
-    ``drop_path_rate`` where the spec's rises over the blocks."""
+    """``{kind}_block(x, dim, name)``; it takes a ``drop_path_rate`` where the spec's rises over the blocks."""
     kinds = [s.kind for s in d.recipe.steps]
     if kinds[0] != "branch" or kinds[-1] != "add":
         raise _refused("a ConvNeXt block branches at its input and adds last", "blocks", d.kind)

@@ -1,15 +1,14 @@
 """Keras backend: ``emit(compiled) -> str``, the whole generated file (a keras.applications-style module).
 
 Decisions live in the file's view (:class:`FileView`); the jinja2 template only loops and prints
-(StrictUndefined: a missing value is an error, never an empty string). The skeleton around the blocks is chosen
-per family from :data:`SKELETONS`: keras.applications' ConvNeXt (:mod:`~archc.backends.keras.convnext`), else
-its ResNet layout, which prints RegNet and VGG too (:mod:`~archc.backends.keras.resnet`).
+(StrictUndefined: a missing value is an error, never an empty string). ``family: convnext`` prints
+keras.applications' ConvNeXt (:mod:`~archc.backends.keras.convnext`), every other family its ResNet layout
+(:mod:`~archc.backends.keras.resnet`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,23 +31,6 @@ _WORDS |= {"regnetx": "RegNetX", "regnety": "RegNetY", "seresnet": "SEResNet", "
 _WORDS |= {"ecaresnet": "ECAResNet", "ecaresnext": "ECAResNeXt", "ecaresnetlight": "ECAResNetLight"}
 _WORDS |= {"convnext": "ConvNeXt", "xlarge": "XLarge"}
 
-
-@dataclass(frozen=True)
-class Skeleton:
-    """The model function around the blocks of one family: what fills its body (and the block, stack or stage
-    functions), whose layer names the docstring credits, whether the spec's description heads the file, the
-    helper layers the file always defines, and whether the constructor is keras.applications' ConvNeXt's
-    (``include_preprocessing``, its no-top norm)."""
-
-    fill: Callable
-    names_of: str = ""
-    comment: bool = True
-    helpers: tuple[str, ...] = ()
-    convnext: bool = False
-
-
-SKELETONS = {"convnext": Skeleton(convnext.fill, "' ConvNeXt", False, ("layer_scale", "drop_path"), convnext=True)}
-RESNET = Skeleton(resnet.fill)  # every other family
 
 # The fixed helpers (op → template): keras.applications' LayerScale, a StochasticDepth (drop path, identity in
 # inference) and timm's BlurPool2d as ``blur_pool``.
@@ -80,7 +62,7 @@ class FileView:
     any_shape: str
     features: bool  # head.features_only: the model returns every stage's output
     initializer: str | None  # the ``CONV_INITIALIZER`` line (``init: he_normal``)
-    skeleton: Skeleton
+    convnext: bool  # keras.applications' ConvNeXt: its names, include_preprocessing, its no-top norm; no comment
     helpers: list[str] = field(default_factory=list)  # helper functions (SE rounding, ECA kernel size)
     imports: list[str] = field(default_factory=list)  # standard-library imports the helpers need
     functions: list = field(default_factory=list)  # block, stack, stage functions: fname, signature, body
@@ -103,12 +85,13 @@ def emit(compiled: Compiled) -> str:
 
 
 def build_view(c: Compiled) -> FileView:
-    """The file's view: the parts every skeleton shares, then the family's skeleton fills the rest."""
-    g, skeleton = c.graph, SKELETONS.get(c.spec.family, RESNET)
+    """The file's view: the parts every family shares, then the family's module fills the rest."""
+    g, is_convnext = c.graph, c.spec.family == "convnext"
     a = g.nodes[g.graph["input"]]["attrs"]
     file_view = FileView(
         provenance=provenance(c.loaded.source, c.loaded.sha256),
-        comment=[t.strip().replace("\t", " ") for t in c.spec.description.splitlines() if t.strip()] * skeleton.comment,
+        comment=[t.strip().replace("\t", " ") for t in c.spec.description.splitlines() if t.strip()]
+        * (not is_convnext),
         constructor=constructor_name(c.spec.name),
         model_name=literal(c.spec.name),
         classes=literal(c.spec.head.classes),
@@ -116,15 +99,15 @@ def build_view(c: Compiled) -> FileView:
         any_shape=literal((None, None, a["channels"])),
         features=c.spec.head.features_only,
         initializer=_HE_NORMAL if g.graph["blocks"].init == "he_normal" else None,
-        skeleton=skeleton,
+        convnext=is_convnext,
     )
-    _helpers(g, file_view, set(skeleton.helpers))
-    skeleton.fill(c, file_view)
+    _helpers(g, file_view, {"layer_scale", "drop_path"} if is_convnext else set())
+    (convnext.fill if is_convnext else resnet.fill)(c, file_view)
     return file_view
 
 
 def _helpers(g: nx.DiGraph, file_view: FileView, used: set[str]) -> None:
-    """The helpers the file defines (those the skeleton always has, ``used``, and those the graph needs), in order:
+    """The helpers the file defines (those the family always has, ``used``, and those the graph needs), in order:
     the functions the expressions of the blocks' recipes call (``make_divisible``, ``eca_kernel_size``), then the
     fixed helpers, printed as they are (``templates/<name>.py.txt``): a generated file stays standalone."""
     used |= {n for d in g.graph["blocks"].definitions for e in d.recipe.exprs() for n in e.calls()}

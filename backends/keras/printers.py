@@ -1,8 +1,8 @@
 """Per-op printers: one IR op → the Keras layer calls that compute it (channels last); names are the IR's.
 
-Padding (design.md §4): a stride-1 convolution padded symmetrically uses ``padding="same"``; anything else gets
-an explicit ``ZeroPadding2D`` (``conv1_pad``, ``pool1_pad``) and ``"valid"``, as keras.applications does, so
-PyTorch's symmetric padding is reproduced at every stride and input size. Adding an op kind = one printer.
+Padding is :func:`windowed`'s rule: ``"same"`` only where exact, else an explicit ``ZeroPadding2D`` (``conv1_pad``,
+``pool1_pad``) as keras.applications writes it, PyTorch's padding at every stride and input size. Adding an op
+kind = one printer.
 """
 
 from __future__ import annotations
@@ -51,15 +51,16 @@ class Unsupported(NotImplementedError):
 
 @dataclass(frozen=True)
 class Call:
-    """``output = func(*args, **kwargs, name=name)(inputs)``; values are IR node ids (``node#pad``: a pad)."""
+    """``output = func(*args, **kwargs, name=name)(inputs)``; values are IR node ids (``node#pad``: a pad). Without
+    a name and inputs, a call printed inside a block function (its name and inputs are the block's)."""
 
     func: str
     args: tuple
     kwargs: tuple
-    name: str | None
-    inputs: tuple[str, ...]
-    output: str
-    node: str  # the IR node it prints
+    name: str | None = None
+    inputs: tuple[str, ...] = ()
+    output: str = ""
+    node: str = ""  # the IR node it prints
 
 
 def _arguments(call: Call, name) -> list[str]:
@@ -79,11 +80,6 @@ def sequential(calls: list[Call], name: Code, indent: int) -> list[str]:
     items = [line for c in calls for line in call_statement("", c.func, _arguments(c, None), ",", indent + 2)]
     return ["x = keras.Sequential(", f"{INDENT}[", *(2 * INDENT + line for line in items), f"{INDENT}],",
             f"{INDENT}name={literal(name)},", ")(x)"]  # fmt: skip
-
-
-def layer(func: str, args: tuple, kwargs: tuple) -> Call:
-    """A call printed inside a block function (its name and inputs are the block's)."""
-    return Call(func, args, kwargs, None, (), "", "")
 
 
 def _pair(value: tuple[int, int]):
@@ -108,14 +104,14 @@ def windowed(padding: tuple, same_exact: bool, allow_same: bool, call: Call) -> 
     pad = any(padding) and not (allow_same and same_exact)
     mode = "same" if any(padding) and not pad else "valid"
     top, bottom, left, right = padding
-    zeros = layer("layers.ZeroPadding2D", (), (("padding", ((top, bottom), (left, right))),))
+    zeros = Call("layers.ZeroPadding2D", (), (("padding", ((top, bottom), (left, right))),))
     return [zeros] * pad + [replace(call, kwargs=tuple((k, mode if k == "padding" else v) for k, v in call.kwargs))]
 
 
 def _windowed(g: nx.DiGraph, node: str, func: str, args: tuple, kwargs: tuple, allow_same: bool) -> list[Call]:
     """A conv or pool of the IR, padded as :func:`windowed` says."""
     a, src, name = g.nodes[node]["attrs"], operands(g, node)[0], g.nodes[node]["names"]["keras"]
-    *pad, call = windowed(a["padding"], _same(a), allow_same, layer(func, args, kwargs))
+    *pad, call = windowed(a["padding"], _same(a), allow_same, Call(func, args, kwargs))
     pad = [replace(p, name=pad_name(name), inputs=(src,), output=f"{node}#pad", node=node) for p in pad]
     return [*pad, replace(call, name=name, inputs=(pad[0].output if pad else src,), output=node, node=node)]
 
@@ -126,7 +122,7 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
         raise Unsupported(node, "Keras convolutions cannot combine a stride with a dilation")
     activation = _fused_activation(g, node)
     he = g.graph["blocks"].init == "he_normal"
-    kwargs = conv_kwargs(he, _pair(a["stride"]), None, _pair(a["dilation"]), a["groups"], activation, a["bias"])
+    kwargs = conv_kwargs(he, _pair(a["stride"]), _pair(a["dilation"]), a["groups"], activation, a["bias"])
     # the spec's ``defaults.explicit_padding`` (Keras ResNetV2's ``_2_pad``): a ZeroPadding2D even where "same" fits
     same = not g.graph.get("explicit_padding", False)
     return _windowed(g, node, "layers.Conv2D", (a["out_channels"], _pair(a["kernel"])), kwargs, same)
@@ -136,23 +132,24 @@ def conv(g: nx.DiGraph, node: str) -> list[Call]:
 CONV_INITIALIZER = "CONV_INITIALIZER"
 
 
-def conv_kwargs(he: bool, strides, padding, dilation, groups, activation, bias) -> tuple:
-    """A Conv2D's keyword arguments (values may be :class:`Code`); ``he``: the spec's ``init: he_normal``."""
+def conv_kwargs(he: bool, strides, dilation, groups, activation, bias) -> tuple:
+    """A Conv2D's keyword arguments (values may be :class:`Code`), ``padding`` None for :func:`windowed` to set;
+    ``he``: the spec's ``init: he_normal``."""
     init = Code(CONV_INITIALIZER) if he else None
-    return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, padding, dilation, groups, activation, bias, init)))
+    return tuple(zip(DEFAULTS["layers.Conv2D"], (strides, None, dilation, groups, activation, bias, init)))
 
 
 def norm_layer(kind: str, eps: float, momentum: float, groups: int, zero_init: bool) -> Call:
     """A norm over the channels (the last axis); ``zero_init``: gamma starts at 0 (``zero_init_last_bn``)."""
     gamma = "zeros" if zero_init else "ones"
     if kind == "layernorm":
-        return layer("layers.LayerNormalization", (), (("epsilon", eps), ("gamma_initializer", gamma)))
+        return Call("layers.LayerNormalization", (), (("epsilon", eps), ("gamma_initializer", gamma)))
     if kind == "groupnorm":
         kwargs = (("groups", groups), ("axis", 3), ("epsilon", eps), ("gamma_initializer", gamma))
-        return layer("layers.GroupNormalization", (), kwargs)
+        return Call("layers.GroupNormalization", (), kwargs)
     momentum = round(1.0 - momentum, 12)  # Keras: moving = m·moving + (1-m)·batch; PyTorch the reverse
     kwargs = (("axis", 3), ("epsilon", eps), ("momentum", momentum), ("gamma_initializer", gamma))
-    return layer("layers.BatchNormalization", (), kwargs)
+    return Call("layers.BatchNormalization", (), kwargs)
 
 
 def norm(g: nx.DiGraph, node: str) -> list[Call]:

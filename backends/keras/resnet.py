@@ -8,7 +8,7 @@ from __future__ import annotations
 import networkx as nx
 from archc.backends.keras.blocks import block_function, function_name
 from archc.backends.keras.printers import GLOBAL_POOLS, Unsupported, print_op, render
-from archc.backends.keras.pycode import call_statement, literal
+from archc.backends.keras.pycode import Code, arguments, call_statement, literal
 from archc.backends.keras.stacks import stack_function
 
 from archc.ir.graph import operands
@@ -71,8 +71,8 @@ class _Printer:
             lines += stack.call(stage)
         else:
             for b in stage.blocks:
-                args = ["x", literal(b.planes), *(f"{k}={literal(v)}" for k, v in fn.args(b).items())]
-                lines += call_statement("x", fn.fname, [*args, f"name={literal(b.names['keras'])}"], "", 1)
+                args = arguments((Code("x"), b.planes), (*fn.args(b).items(), ("name", b.names["keras"])))
+                lines += call_statement("x", fn.fname, args, "", 1)
         return lines + self.tap(stage.blocks[-1].nodes[-1])
 
 

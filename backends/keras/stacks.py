@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from archc.backends.keras.blocks import BlockFunction
-from archc.backends.keras.pycode import Code, call_statement, fstring, literal
+from archc.backends.keras.pycode import Code, arguments, call_statement, fstring, literal
 
 from archc.ir.blocks import StagePlan
 
@@ -56,19 +56,15 @@ class StackFunction:
         return [*lines, "return x"]
 
     def _call(self, position: str, name: Code, indent: int) -> list[str]:
-        args = ["x", "filters", *(f"{k}={literal(v)}" for k, v in self.calls[position].items()), f"name={name.text}"]
+        args = arguments((Code("x"), Code("filters")), (*self.calls[position].items(), ("name", name)))
         return call_statement("x", self.block.fname, args, "", indent)
 
     def call(self, stage: StagePlan) -> list[str]:
         """The model's line that builds ``stage``."""
         values = self._values(stage)
-        args = [literal(stage.planes), literal(len(stage.blocks))]
-        args += [
-            f"{p}={literal(values[p])}"
-            for p, default in self.params
-            if default is REQUIRED or values.get(p, default) != default
-        ]
-        return call_statement("x", self.fname, ["x", *args, f"name={literal(stage.name)}"], "", 1)
+        kwargs = [(p, values[p]) for p, d in self.params if d is REQUIRED or values.get(p, d) != d]
+        args = arguments((Code("x"), stage.planes, len(stage.blocks)), (*kwargs, ("name", stage.name)))
+        return call_statement("x", self.fname, args, "", 1)
 
     def _values(self, stage: StagePlan) -> dict:
         out = {}
