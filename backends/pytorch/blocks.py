@@ -23,8 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import OVERWRITABLE, activation, conv2d
-from .printers import EmitError, norm_layer
+from .printers import OVERWRITABLE, EmitError, activation, conv2d, norm_layer
 from .pycode import ordered
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}

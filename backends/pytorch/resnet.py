@@ -22,8 +22,7 @@ from archc.ir.recipe import Conv, Norm
 from archc.pipeline import Compiled
 
 from .blocks import BlockClass, block_class
-from .layers import OVERWRITABLE
-from .printers import EmitError, norm_layer, printer
+from .printers import OVERWRITABLE, EmitError, norm_layer, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
 from .shared import downsample_modules, drop_path_rates, init_weights
 
