@@ -145,7 +145,6 @@ def _padded_call(value: str = "") -> Callable[[dict, str, list[str]], str]:
     return call
 
 
-_GLOBAL = {"avg": "nn.AdaptiveAvgPool2d((1, 1))", "max": "nn.AdaptiveMaxPool2d((1, 1))"}
 _ADAPTIVE = {"avg": "AdaptiveAvgPool2d", "max": "AdaptiveMaxPool2d"}
 
 
@@ -169,7 +168,7 @@ PRINTERS: dict[str, Printer] = {
     "maxpool": Printer(_pool("MaxPool2d"), _padded_call(', value=float("-inf")')),
     "avgpool": Printer(_pool("AvgPool2d"), _padded_call()),
     "blurpool": Printer(lambda a, i: _blur(a)),
-    "global_pool": Printer(lambda a, i: _GLOBAL[a["mode"]]),
+    "global_pool": Printer(lambda a, i: f"nn.{_ADAPTIVE[a['mode']]}((1, 1))"),
     "adaptive_pool": Printer(lambda a, i: f"nn.{_ADAPTIVE[a['mode']]}({tuple(a['size'])})"),
     "dropout": Printer(lambda a, i: f"nn.Dropout(p={a['rate']!r})"),
     "sigmoid": Printer(lambda a, i: "nn.Sigmoid()"),

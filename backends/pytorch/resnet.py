@@ -233,10 +233,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict) -> tuple[list[str], l
             stage = staged[node]
             attr = stage.blocks[0].names[pytorch_profile(g)].split(".")[0]
             body.close()
-            body.init += [
-                stage_line(stage, classes[stage.blocks[0].definition], attr),
-                *_stage_pool(g, stage, attr),
-            ]
+            body.init += [stage_line(stage, classes[stage.blocks[0].definition], attr), *_stage_pool(g, stage, attr)]
             body.forward.append(f"x = self.{attr}(x)")
         elif data["op"] != "input" and not (classes and (data["block"] is not None or data["scope"][0] == "stage")):
             body.op(node)
