@@ -56,7 +56,7 @@ class Unit:
     after_add: tuple[str, ...]  # after the addition (on the block output)
 
 
-UNITS = {
+UNITS = {  # in the order of Fig. 4, (a) to (e)
     "original": Unit((), ("bn", "relu"), ("bn",), ("relu",)),  # Fig. 4(a)
     "bn_after_addition": Unit((), ("bn", "relu"), (), ("bn", "relu")),  # Fig. 4(b)
     "relu_before_addition": Unit((), ("bn", "relu"), ("bn", "relu"), ()),  # Fig. 4(c)
@@ -120,6 +120,11 @@ class BlockDef:
         if self.custom is not None:
             return BlockLayout(tuple(c.kernel for c in self.custom.convs()))
         return LAYOUTS[self.kind]
+
+    @property
+    def unit_name(self) -> str | None:
+        """Its unit's name in :data:`UNITS` (None: an ordering of its own)."""
+        return next((name for name, unit in UNITS.items() if unit == self.unit), None)
 
     @property
     def recipe(self) -> Recipe:

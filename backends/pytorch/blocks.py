@@ -23,8 +23,7 @@ from archc.ir.naming import torchvision_block_attr
 from archc.ir.recipe import ECA, Act, Add, AntiAlias, Branch, Conv, DropPath, LayerScale, Norm, SqueezeExcite
 from archc.ir.timm_names import timm_block_attr
 
-from .layers import OVERWRITABLE, activation, conv2d
-from .printers import EmitError, norm_layer
+from .printers import OVERWRITABLE, EmitError, activation, conv2d, norm_layer
 from .pycode import ordered
 
 KIND = {"basic": "BasicBlock", "bottleneck": "Bottleneck", "single": "ConvBlock"}
@@ -53,14 +52,10 @@ class BlockClass:
     takes_drop_path: bool = False  # its drop path rate (timm's ``drop_path``), from the model's drop_path_rate
 
 
-def unit_name(d: BlockDef) -> str | None:
-    return next((name for name, unit in UNITS.items() if unit == d.unit), None)
-
-
 def class_name(d: BlockDef) -> str:
     if d.custom is not None:  # a user block (``blocks:``): its name
         return "".join(p.capitalize() for p in d.kind.split("_")) + "Block"
-    word = UNIT_WORD.get(unit_name(d), "Custom")
+    word = UNIT_WORD.get(d.unit_name, "Custom")
     plain = "Plain" if d.shortcut == "none" else ""
     attention = {"se": "SE", "eca": "ECA"}[d.attention.kind] if d.attention else ""
     return f"{plain}{attention}{word}{KIND[d.kind]}"
@@ -309,12 +304,12 @@ def grouped(lines: list[str]) -> list[str]:
 
 _SHORTCUT = {
     "A": "the identity, subsampled by the stride and zero-padded to the new width (option A, no parameters)",
+    "B": "``downsample`` (a projection) where the stride or the width changes, else the identity",
+    "B subsampled": "``downsample`` (a projection) where the width changes, else the identity (subsampled where the "
+    "block strides)",
     "C": "``downsample`` (a projection) on every block (option C)",
     "none": "none (a plain network: no addition)",
 }
-
-
-_FIG4 = {"original": "a", "bn_after_addition": "b", "relu_before_addition": "c", "relu_only_preactivation": "d"}
 
 
 def _doc(d: BlockDef) -> list[str]:
@@ -322,18 +317,12 @@ def _doc(d: BlockDef) -> list[str]:
     if d.custom is not None:
         return [f"The spec's '{d.kind}' block ({kernels} convs), printed from its recipe."]
     lines = [f"{KIND[d.kind]}: {kernels} convs, planes × {d.expansion} output channels."]
-    unit = unit_name(d)
-    figure = f"Identity Mappings, Fig. 4({_FIG4.get(unit, 'e')})" if unit else "a custom ordering"
+    unit = d.unit_name
+    figure = f"Identity Mappings, Fig. 4({'abcde'[list(UNITS).index(unit)]})" if unit else "a custom ordering"
     stride = f"; the stride on the {d.stride_at} conv" if d.kind == "bottleneck" else ""
     lines.append(f"Unit '{unit or 'custom'}' ({figure}){stride}.")
-    if d.shortcut == "B":
-        when = "the width changes" if d.strided_identity == "subsample" else "the stride or the width changes"
-        lines.append(f"Shortcut: ``downsample`` (a projection) where {when}, else the identity")
-        if d.strided_identity == "subsample":
-            lines[-1] += " (subsampled where the block strides)"
-    else:
-        lines.append(f"Shortcut: {_SHORTCUT[d.shortcut]}")
-    lines[-1] += "."
+    subsampled = d.shortcut == "B" and d.strided_identity == "subsample"
+    lines.append(f"Shortcut: {_SHORTCUT[d.shortcut + ' subsampled' * subsampled]}.")
     a = d.attention
     if a is not None and a.kind == "eca":
         lines.append("Efficient channel attention (a 1-D conv across the channels) before the addition.")

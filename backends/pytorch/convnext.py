@@ -19,7 +19,7 @@ from archc.ir.recipe import Act, Add, Branch, Conv, DropPath, LayerScale, Norm
 
 from .blocks import class_name, layout_block
 from .printers import EmitError, conv
-from .pycode import ClassView, block_view, model_view, ordered, wrap
+from .pycode import ClassView, block_view, model_view, ordered
 from .shared import downsample_modules, drop_path_rates, init_weights
 
 
@@ -61,26 +61,19 @@ def stage_class(model, g, block_cls: str, scheduled: bool) -> ClassView:
     ``drop_path_rates``, one per block, where ``scheduled``)."""
     downs = [s.downsample for s in model.stages if s.downsample is not None]
     layers = downsample_modules(downs, f"LayerNorm2d(in_channels, eps={_down_eps(g)!r})", "in_channels", "out_channels")
+    signature = ["in_channels: int", "out_channels: int", "depth: int", "stride: int = 1"]
+    signature += ["drop_path_rates: list[float] | None = None"] * scheduled
+    rate, i = (", drop_path_rates[i]", "i") if scheduled else ("", "_")
     init = [
-        *wrap(
-            "def __init__(",
-            ["self", "in_channels: int", "out_channels: int", "depth: int", "stride: int = 1",
-             *["drop_path_rates: list[float] | None = None"] * scheduled],
-            ") -> None:",
-            1,
-        ),  # fmt: skip
-        "    super().__init__()",
-        "    if stride > 1 or in_channels != out_channels:",
-        *("        " + ln for ln in wrap("self.downsample = nn.Sequential(", layers, ")", 3)),
-        "    else:",
-        "        self.downsample = nn.Identity()",
-        *[f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels) for _ in range(depth)])"] * (not scheduled),
-        *["    drop_path_rates = drop_path_rates or [0.0] * depth",
-          f"    self.blocks = nn.Sequential(*[{block_cls}(out_channels, drop_path_rates[i]) for i in range(depth)])"]
-        * scheduled,
-    ]  # fmt: skip
-    forward = ["def forward(self, x: torch.Tensor) -> torch.Tensor:", "    return self.blocks(self.downsample(x))"]
-    return ClassView("ConvNeXtStage", ["A separate downsampling layer, then the stage's blocks."], [], [init, forward])
+        "if stride > 1 or in_channels != out_channels:",
+        f"    self.downsample = nn.Sequential({', '.join(layers)})",
+        "else:",
+        "    self.downsample = nn.Identity()",
+        *["drop_path_rates = drop_path_rates or [0.0] * depth"] * scheduled,
+        f"self.blocks = nn.Sequential(*[{block_cls}(out_channels{rate}) for {i} in range(depth)])",
+    ]
+    doc = "A separate downsampling layer, then the stage's blocks."
+    return block_view("ConvNeXtStage", doc, signature, init, ["return self.blocks(self.downsample(x))"])
 
 
 def _stem(g) -> str:

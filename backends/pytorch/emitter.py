@@ -95,32 +95,22 @@ def _imports_and_helpers(classes: list[ClassView], table: list[tuple[str, str]])
     return imports, helpers
 
 
+# Each helper the generated code may call, in the order the file prints it (a helper calls only those before
+# it): a width rule of :mod:`archc.ir.rules`, else ``templates/<name>.py.txt`` as it is; ``{form}``: the profile's
+# code form of squeeze-and-excitation and ECA (timm's: the squeeze as ``x.mean``, as timm's SEModule / EcaModule;
+# fvcore, ptflops and thop count it as on timm's model). The rest are timm's own GroupNorm, LayerNorm, GELU, ….
+HELPERS = ("trunc_normal", "make_divisible", "eca_kernel_size", "squeeze_excitation{form}",
+           "efficient_channel_attention{form}", "conv_norm_act", "group_norm_timm", "blur_pool", "layer_norm_2d",
+           "permute", "layer_norm_timm", "gelu_timm", "drop_path_timm", "stochastic_depth")  # fmt: skip
+RULES = ("make_divisible", "eca_kernel_size")
+
+
 def _helper_table(profile: str) -> list[tuple[str, str]]:
-    """Each helper the generated code may call: (the name it defines, its text); squeeze-and-excitation and ECA in
-    the profile's code form (timm's: the squeeze as ``x.mean``, as timm's SEModule / EcaModule; fvcore, ptflops
-    and thop count it as on timm's model), timm's own GroupNorm, LayerNorm and GELU classes."""
-    form = "_timm" if profile == "timm" else ""
-    return [
-        ("trunc_normal_", _text("trunc_normal")),
-        ("make_divisible", rules.source("make_divisible")),
-        ("eca_kernel_size", rules.source("eca_kernel_size")),
-        ("SqueezeExcitation", _text(f"squeeze_excitation{form}")),
-        ("EfficientChannelAttention", _text(f"efficient_channel_attention{form}")),
-        ("ConvNormAct", _text("conv_norm_act")),
-        ("GroupNorm", _text("group_norm_timm")),
-        ("BlurPool2d", _text("blur_pool")),
-        ("LayerNorm2d", _text("layer_norm_2d")),
-        ("Permute", _text("permute")),
-        ("LayerNorm", _text("layer_norm_timm")),
-        ("GELU", _text("gelu_timm")),
-        ("DropPath", _text("drop_path_timm")),
-        ("StochasticDepth", _text("stochastic_depth")),
-    ]
-
-
-def _text(name: str) -> str:
-    """A fixed helper class, printed as it is (``templates/<name>.py.txt``)."""
-    return (TEMPLATES / f"{name}.py.txt").read_text(encoding="utf-8").rstrip()
+    """Each helper of :data:`HELPERS` in the profile's form: (the name it defines, its last class or function;
+    its text)."""
+    names = [h.format(form="_timm" if profile == "timm" else "") for h in HELPERS]
+    texts = [rules.source(n) if n in RULES else (TEMPLATES / f"{n}.py.txt").read_text("utf-8").rstrip() for n in names]
+    return [(re.findall(r"^(?:class|def) (\w+)", text, re.M)[-1], text) for text in texts]
 
 
 __all__ = ["emit", "EmitError"]

@@ -1,7 +1,11 @@
-"""One printer per IR op kind, for the ops the model class holds itself (stem, stage pools, head, VGG's
-flat ``features``): the module constructor (``nn.Conv2d(3, 64, kernel_size=7, …)``) or the functional
-expression (``torch.flatten(x, 1)``), with the op's own numbers. Blocks are printed from their plan
-(:mod:`.blocks`), never from here. Adding an op to the IR means adding one entry to :data:`PRINTERS`.
+"""The layer constructors, each written as its library writes it. One printer per IR op kind for the ops the model
+class holds itself (stem, stage pools, head, VGG's flat ``features``): the module constructor
+(``nn.Conv2d(3, 64, kernel_size=7, …)``) or the functional expression (``torch.flatten(x, 1)``), with the op's own
+numbers; adding an op to the IR means adding one entry to :data:`PRINTERS`. Blocks are printed from their recipe
+(:mod:`.blocks`), which shares the constructors of norms, activations (timm's own ``GELU`` class under the timm
+profile, torch's elsewhere) and a recipe's conv (:func:`conv2d`; RegNet's projection too); a recipe's ``linear``
+conv (``nn.Linear`` on channels-last) and layer scale are the blocks' writer's. The counters' code forms
+(:func:`archc.counters.terms.kind_of`) assume exactly these.
 """
 
 from __future__ import annotations
@@ -10,9 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from archc.diagnostics import Unsupported
+from archc.ir.recipe import Conv
 from archc.ir.rules import blur_padding
 
-from .layers import ACTIVATIONS, activation
+# The ops (IR names; a block's steps are tagged alike) whose output no autograd backward needs: a ReLU or an
+# addition after one may overwrite it in place (``scale``: squeeze-and-excitation's product).
+OVERWRITABLE = {"conv", "linear", "batchnorm", "groupnorm", "layernorm", "add", "scale"}
+ACTIVATIONS = {"relu": "nn.ReLU()", "relu6": "nn.ReLU6()", "gelu": "nn.GELU()", "silu": "nn.SiLU()",
+               "hardswish": "nn.Hardswish()"}  # fmt: skip
 
 
 class EmitError(Unsupported):
@@ -59,6 +68,19 @@ def conv(a: dict, inplace: bool = False) -> str:
     if not a["bias"]:
         args.append("bias=False")
     return f"nn.Conv2d({', '.join(args)})"
+
+
+def conv2d(step: Conv, cin: str, width: str, groups: str, padding: list[str] | None = None) -> str:
+    """A recipe's conv as ``nn.Conv2d``: the block's ``stride`` argument where the step strides, "same" padding
+    (or ``padding``: a dilated conv's), its groups and bias."""
+    args = [cin, width, f"kernel_size={step.kernel}"] + ["stride=stride"] * step.stride
+    args += [f"padding={step.kernel // 2}"] * (step.kernel > 1) if padding is None else padding
+    return f"nn.Conv2d({', '.join(args + [f'groups={groups}'] * (groups != '1') + ['bias=False'] * (not step.bias))})"
+
+
+def activation(fn: str, timm: bool = False) -> str:
+    """``nn.GELU()`` (timm: its own ``GELU()`` class, which counters see apart), ``nn.ReLU6()``, …"""
+    return "GELU()" if fn == "gelu" and timm else ACTIVATIONS[fn]
 
 
 def batchnorm(channels: str, eps: float, momentum: float) -> str:
@@ -123,7 +145,6 @@ def _padded_call(value: str = "") -> Callable[[dict, str, list[str]], str]:
     return call
 
 
-_GLOBAL = {"avg": "nn.AdaptiveAvgPool2d((1, 1))", "max": "nn.AdaptiveMaxPool2d((1, 1))"}
 _ADAPTIVE = {"avg": "AdaptiveAvgPool2d", "max": "AdaptiveMaxPool2d"}
 
 
@@ -147,7 +168,7 @@ PRINTERS: dict[str, Printer] = {
     "maxpool": Printer(_pool("MaxPool2d"), _padded_call(', value=float("-inf")')),
     "avgpool": Printer(_pool("AvgPool2d"), _padded_call()),
     "blurpool": Printer(lambda a, i: _blur(a)),
-    "global_pool": Printer(lambda a, i: _GLOBAL[a["mode"]]),
+    "global_pool": Printer(lambda a, i: f"nn.{_ADAPTIVE[a['mode']]}((1, 1))"),
     "adaptive_pool": Printer(lambda a, i: f"nn.{_ADAPTIVE[a['mode']]}({tuple(a['size'])})"),
     "dropout": Printer(lambda a, i: f"nn.Dropout(p={a['rate']!r})"),
     "sigmoid": Printer(lambda a, i: "nn.Sigmoid()"),

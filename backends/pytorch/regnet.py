@@ -18,8 +18,7 @@ from archc.ir.recipe import Act, Conv, Norm, NormSpec
 from archc.ir.regnet_names import block_attr
 
 from .blocks import grouped, layout_block
-from .layers import conv2d
-from .printers import EmitError, norm_layer, pair, printer
+from .printers import EmitError, conv2d, norm_layer, pair, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
 from .shared import init_weights
 

@@ -22,8 +22,7 @@ from archc.ir.recipe import Conv, Norm
 from archc.pipeline import Compiled
 
 from .blocks import BlockClass, block_class
-from .layers import OVERWRITABLE
-from .printers import EmitError, norm_layer, printer
+from .printers import OVERWRITABLE, EmitError, norm_layer, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
 from .shared import downsample_modules, drop_path_rates, init_weights
 
@@ -234,10 +233,7 @@ def _body(g: nx.DiGraph, model: BlockModel, classes: dict) -> tuple[list[str], l
             stage = staged[node]
             attr = stage.blocks[0].names[pytorch_profile(g)].split(".")[0]
             body.close()
-            body.init += [
-                stage_line(stage, classes[stage.blocks[0].definition], attr),
-                *_stage_pool(g, stage, attr),
-            ]
+            body.init += [stage_line(stage, classes[stage.blocks[0].definition], attr), *_stage_pool(g, stage, attr)]
             body.forward.append(f"x = self.{attr}(x)")
         elif data["op"] != "input" and not (classes and (data["block"] is not None or data["scope"][0] == "stage")):
             body.op(node)
