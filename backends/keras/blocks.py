@@ -79,7 +79,7 @@ def function_name(d: BlockDef) -> str:
     kind = {"bottleneck": "residual_block", "basic": "basic_residual_block", "single": "conv_residual_block"}
     if d.shortcut == "none":
         kind = {"bottleneck": "plain_bottleneck_block", "basic": "plain_block", "single": "plain_conv_block"}
-    unit = next((n for n, u in UNITS.items() if u == d.unit), "custom_unit")
+    unit = d.unit_name or "custom_unit"
     return f"{kind[d.kind]}_{_UNIT_WORDS.get(unit, unit)}"
 
 

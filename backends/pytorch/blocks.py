@@ -61,7 +61,20 @@ def class_name(d: BlockDef) -> str:
     return f"{plain}{attention}{word}{KIND[d.kind]}"
 
 
-def block_class(d: BlockDef, dilated: bool, profile: str, groups: bool, scheduled: bool) -> BlockClass:
+def class_names(definitions: list[BlockDef]) -> dict[BlockDef, str]:
+    """Each definition's class name, unique in the file: a definition whose stages differ from an earlier one's
+    in what the name does not say (activation, SE sizes, ``stride_at``, ``expansion``) adds ``Variant``, as the
+    Keras backend's block functions add ``_variant``; its docstring says what it is."""
+    names: dict[BlockDef, str] = {}
+    for d in definitions:
+        name = class_name(d)
+        while name in names.values():
+            name += "Variant"
+        names[d] = name
+    return names
+
+
+def block_class(d: BlockDef, name: str, dilated: bool, profile: str, groups: bool, scheduled: bool) -> BlockClass:
     """The class of a definition; ``dilated``: some block of the model dilates its 3x3 convs; ``profile``:
     the naming profile of its attributes (torchvision | timm); ``groups``: it takes ``groups`` and ``base_width``
     because another block class of the model does (torchvision's BasicBlock: it accepts and checks them);
@@ -80,7 +93,7 @@ def block_class(d: BlockDef, dilated: bool, profile: str, groups: bool, schedule
     params += [f"{p}: int = 1" for p in dilations]
     params += ["drop_path: float = 0.0"] * scheduled
     expansion = None if regnet and d.expansion == 1 else d.expansion  # torchvision's RegNet blocks have none
-    cls = BlockClass(class_name(d), _doc(d), expansion, params, takes_downsample=recipe.shortcut.projects)
+    cls = BlockClass(name, _doc(d), expansion, params, takes_downsample=recipe.shortcut.projects)
     cls.takes_groups, cls.takes_group_width, cls.dilations = takes_groups, regnet, dilations
     cls.takes_drop_path = scheduled
     ratio = d.bottleneck_ratio not in (None, 1.0)

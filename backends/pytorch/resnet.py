@@ -21,7 +21,7 @@ from archc.ir.naming import pytorch_profile
 from archc.ir.recipe import Conv, Norm
 from archc.pipeline import Compiled
 
-from .blocks import BlockClass, block_class
+from .blocks import BlockClass, block_class, class_names
 from .printers import OVERWRITABLE, EmitError, norm_layer, printer
 from .pycode import ClassView, block_view, model_view, ordered, reflow, wrap
 from .shared import downsample_modules, drop_path_rates, init_weights
@@ -35,9 +35,10 @@ def model_classes(c: Compiled) -> tuple[list[ClassView], str]:
     scheduled = model.drop_path_scheduled  # the spec's drop_path_rate: a rate per block
     dilated = any(b.dilation != 1 or b.first_dilation != 1 for b in model.blocks)
     profile = pytorch_profile(g)
-    classes = {d: block_class(d, dilated, profile, False, scheduled) for d in model.definitions} if residual else {}
+    names = class_names(model.definitions) if residual else {}
+    classes = {d: block_class(d, names[d], dilated, profile, False, scheduled) for d in names}
     if len({c.takes_groups for c in classes.values()}) > 1:  # as torchvision's BasicBlock beside Bottleneck
-        classes = {d: block_class(d, dilated, profile, True, scheduled) for d in model.definitions}
+        classes = {d: block_class(d, names[d], dilated, profile, True, scheduled) for d in names}
     _one_make_layer(model, classes)
     name = model_class_name(model)
     init, forward = _body(g, model, classes)

@@ -152,6 +152,33 @@ def test_one_class_per_block_kind(tmp_path):
     assert "block: type[BasicBlock | SEBottleneck]" in text
 
 
+@pytest.mark.parametrize(
+    "knob", ["se: {reduction: 8, divisor: 8}", "activation: gelu", "stride_at: 3x3", "expansion: 2"]
+)
+def test_stages_that_differ_in_what_the_class_name_does_not_say_get_a_class_each(tmp_path, knob):
+    """Two definitions whose names would be equal (both SEBottleneck) are two classes: the second is
+    ``SEBottleneckVariant`` (it overwrote the first, so every stage was built with the last one's block), and the
+    model is the IR's in params, MACs and stage shapes."""
+    from archc.backends.pytorch.emitter import emit
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from archc.frameworks.generated import load_generated
+    from tests.backends.torch_models import hook_stage_outputs
+
+    text = SE_LATE.replace("block: basic", "block: bottleneck\nse: {reduction: 4}").replace(", se: {reduction: 16}", "")
+    text = text.replace("width: 512, blocks: 2, stride: 2", f"width: 512, blocks: 2, stride: 2, {knob}")
+    c = _compile(tmp_path, text)
+    code = emit(c)
+    assert code.count("class SEBottleneck(nn.Module)") == code.count("class SEBottleneckVariant(nn.Module)") == 1
+    assert "self.layer4 = self._make_layer(SEBottleneckVariant, 512, 2, stride=2)" in code
+    model, s = load_generated(c, "pytorch").build_model().eval(), summary(c)
+    seen = hook_stage_outputs(model, c.graph)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.randn(1, 3, 64, 64))
+    assert (sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2) == (s["params"], s["macs"])
+    assert seen == [row["output_shape"] for row in s["stages"]]
+
+
 def test_stage_knobs_are_checked_per_stage(tmp_path):
     from archc.diagnostics import SpecError
 
