@@ -48,12 +48,13 @@ def start() -> None:
 class _NoNetworkxBackends:
     """A finder that finds nothing: when ``networkx`` is first imported (by a command that needs it: a cached
     ``archc cost`` never does), it makes ``importlib.metadata.entry_points`` answer networkx's two lookups with
-    no entry points, and steps aside; the second lookup, the last of networkx's import, puts the function back."""
+    no entry points. The second lookup, the last of networkx's import, puts the function back and takes this
+    finder off ``sys.meta_path`` (not here: the import system is iterating over that list, and removing an item
+    would skip the finder after it)."""
 
     @staticmethod
     def find_spec(name: str, path=None, target=None) -> None:
         if name == "networkx":
-            sys.meta_path.remove(_NoNetworkxBackends)
             _hide_backends()
 
 
@@ -68,6 +69,8 @@ def _hide_backends() -> None:
             return found(**params)
         if group == NETWORKX_BACKEND_GROUPS[-1]:
             metadata.entry_points = found
+            if _NoNetworkxBackends in sys.meta_path:
+                sys.meta_path.remove(_NoNetworkxBackends)
         return metadata.EntryPoints(())
 
     metadata.entry_points = entry_points

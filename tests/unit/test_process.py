@@ -56,6 +56,17 @@ def test_a_compile_leaves_no_cyclic_garbage():
 BACKENDS = """
 import json, sys
 sys.argv = ["archc", *sys.argv[1:]]
+
+
+class Seen:  # a finder before archc's: it must still be asked for networkx
+    names = []
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        cls.names.append(name)
+
+
+sys.meta_path.insert(0, Seen)
 from archc import cli
 try:
     cli.entry()
@@ -63,7 +74,9 @@ except SystemExit:
     pass
 import importlib.metadata, networkx
 restored = importlib.metadata.entry_points.__module__ == "importlib.metadata"
-print(json.dumps({"backends": sorted(networkx.utils.backends.backends), "restored": restored}), file=sys.stderr)
+restored = restored and not any("NoNetworkx" in repr(f) for f in sys.meta_path)
+state = {"backends": sorted(networkx.utils.backends.backends), "restored": restored, "asked": "networkx" in Seen.names}
+print(json.dumps(state), file=sys.stderr)
 """
 
 
@@ -85,8 +98,9 @@ def _with_a_networkx_backend(tmp_path, **env) -> dict:
 
 def test_the_console_entry_hides_networkx_backends_unless_networkx_is_configured(tmp_path):
     """archc's graphs are walked by networkx itself: the console script skips networkx's discovery of backends
-    (the entry points of every installed distribution), and puts importlib.metadata back as it was; with a
+    (the entry points of every installed distribution), puts importlib.metadata and sys.meta_path back as they
+    were, and skips no other finder (one before it in sys.meta_path is still asked for networkx); with a
     NETWORKX_* setting (which may name a backend) the discovery runs, as networkx does it."""
-    assert _with_a_networkx_backend(tmp_path) == {"backends": [], "restored": True}
+    assert _with_a_networkx_backend(tmp_path) == {"backends": [], "restored": True, "asked": True}
     configured = _with_a_networkx_backend(tmp_path, NETWORKX_FALLBACK_TO_NX="1")
-    assert configured == {"backends": ["fake"], "restored": True}
+    assert configured == {"backends": ["fake"], "restored": True, "asked": True}
