@@ -134,7 +134,10 @@ def _space(base, args):
     if problem := too_large(space, args.sample, LIMITS.max_sweep_variants):
         raise _error(problem, f"draw a sample (--sample {min(1000, LIMITS.max_sweep_variants):,}), give fewer values "
                               "per axis, or raise the limit (ARCHC_MAX_SWEEP_VARIANTS)")  # fmt: skip
-    check_paths(space, base.data, base.marks, f"<built-in {base.builtin}>" if base.builtin else base.shown)
+    from archc.spec.paths import located_name
+
+    # the base file as its own diagnostics name it (a built-in: <built-in NAME>), as the loader's marks do
+    check_paths(space, base.data, base.marks, located_name(Path(base.files[0][0]), base.shown))
     if args.sample is not None and args.sample > space.size:
         message = f"--sample {args.sample} but the space has {space.size:,} variants"
         raise _error(message, f"sample between 1 and {space.size:,}, or drop --sample for the grid")
