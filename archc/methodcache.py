@@ -10,7 +10,8 @@ lowering and costing ResNet-152.
 The text depends only on the class's fields and options, never on a spec, so its code object is the same at
 every run. The console script therefore keeps these code objects in one file beside archc's bytecode
 (``archc/__pycache__/dataclass-methods.cpython-311.marshal``, under ``sys.pycache_prefix`` where one is set),
-keyed by the exact source text, and compiles only a text that is not there — as the import system keeps a
+keyed by the exact source text (each code object marshalled on its own, so that a run reads only the code it
+uses: ``archc verify`` adds torch's and Keras' classes, some 2,000 more), and compiles only a text that is not there — as the import system keeps a
 module's bytecode in a ``.pyc`` and compiles the ``.py`` only when the ``.pyc`` does not match it. The code is
 what ``exec`` would have compiled (the same text, file name and flags), so the classes and their methods are
 the same; only the compilation is skipped. The file is written at the end of a run that compiled something new,
@@ -32,7 +33,7 @@ from types import CodeType
 
 MAX_ENTRIES = 4000  # above this, a save keeps only what the run used (libraries come and go by version)
 
-_codes: dict[str, CodeType] = {}
+_codes: dict[str, CodeType | bytes] = {}  # text → its code, or the code marshalled (as read, not yet used)
 _used: set[str] = set()
 _state = {"new": False, "path": None}
 
@@ -64,7 +65,8 @@ def uninstall() -> None:
         del dataclasses.exec
 
 
-def _load(file: str | None) -> dict[str, CodeType]:
+def _load(file: str | None) -> dict[str, bytes]:
+    """The file's texts and their marshalled code; empty for a missing, unreadable or foreign file."""
     try:
         with open(file, "rb") as handle:  # type: ignore[arg-type]
             data = handle.read()
@@ -75,20 +77,29 @@ def _load(file: str | None) -> dict[str, CodeType]:
         return {}
     if not isinstance(codes, dict):
         return {}
-    return {k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return {k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, bytes)}
+
+
+def _code(source: str) -> CodeType:
+    """The code of one text: read back from the cache, else compiled (and added to it)."""
+    code = _codes.get(source)
+    if isinstance(code, bytes):
+        try:
+            code = marshal.loads(code)
+        except (ValueError, EOFError, TypeError):
+            code = None
+    if not isinstance(code, CodeType):
+        # dont_inherit: compiled with dataclasses' flags (none), not this module's ``annotations`` future
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        _state["new"] = True
+    _codes[source] = code
+    _used.add(source)
+    return code
 
 
 def _exec(source, globals=None, locals=None, /) -> None:  # noqa: A002 - exec's own signature
     """``exec`` as dataclasses calls it, with the code of a text compiled once."""
-    if isinstance(source, str):
-        code = _codes.get(source)
-        if code is None:
-            # dont_inherit: compiled with dataclasses' flags (none), not this module's ``annotations`` future
-            code = _codes[source] = compile(source, "<string>", "exec", dont_inherit=True)
-            _state["new"] = True
-        _used.add(source)
-        source = code
-    exec(source, globals, locals)  # noqa: S102 - the text dataclasses wrote, compiled above
+    exec(_code(source) if isinstance(source, str) else source, globals, locals)  # noqa: S102 - dataclasses' text
 
 
 def save() -> None:
@@ -96,7 +107,8 @@ def save() -> None:
     file = _state["path"]
     if not _state["new"] or file is None or sys.dont_write_bytecode:
         return
-    codes = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
+    kept = _codes if len(_codes) <= MAX_ENTRIES else {k: _codes[k] for k in _used}
+    codes = {k: v if isinstance(v, bytes) else marshal.dumps(v) for k, v in kept.items()}
     temporary = f"{file}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(file), exist_ok=True)

@@ -77,10 +77,13 @@ def test_a_text_is_compiled_once_and_read_back_from_the_file(cache, monkeypatch)
     monkeypatch.setattr(
         methodcache, "compile", lambda *a, **k: compiled.append(a) or real_compile(*a, **k), raising=False
     )
-    monkeypatch.setattr(methodcache, "_codes", methodcache._load(str(cache)))
+    loaded = methodcache._load(str(cache))
+    loaded["def unused(): pass"] = b"never decoded"
+    monkeypatch.setattr(methodcache, "_codes", loaded)
     monkeypatch.setattr(methodcache, "_state", {"new": False, "path": str(cache)})
     again = _define()
     assert compiled == [] and not methodcache._state["new"]  # every method's code came from the file
+    assert loaded["def unused(): pass"] == b"never decoded"  # a run decodes only the code it uses
     assert again("x") == again("x")
     before = cache.stat().st_mtime_ns
     methodcache.save()  # nothing new: the file is not rewritten
@@ -93,6 +96,15 @@ def test_a_damaged_or_foreign_file_is_an_empty_cache(tmp_path, content):
     file.write_bytes(content)
     assert methodcache._load(str(file)) == {}
     assert methodcache._load(str(tmp_path / "missing")) == {}
+
+
+def test_an_entry_that_does_not_decode_is_compiled_again(cache):
+    _define()
+    for text in methodcache._codes:
+        methodcache._codes[text] = b"\xff damaged"
+    methodcache._state["new"] = False
+    again = _define()
+    assert methodcache._state["new"] and again("x").kernel == 3
 
 
 def test_nothing_is_written_where_bytecode_is_not(cache, monkeypatch):
