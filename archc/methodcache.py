@@ -35,7 +35,7 @@ MAX_ENTRIES = 4000  # above this, a save keeps only what the run used (libraries
 
 _codes: dict[str, CodeType | bytes] = {}  # text → its code, or the code marshalled (as read, not yet used)
 _used: set[str] = set()
-_state = {"new": False, "path": None}
+_state = {"new": False, "path": None, "read": False}
 
 
 def path() -> str | None:
@@ -53,8 +53,7 @@ def install() -> None:
 
     if getattr(dataclasses, "exec", None) is _exec:
         return
-    _state["path"] = path()
-    _codes.update(_load(_state["path"]))
+    _state["path"] = path()  # read when the first class is defined
     dataclasses.exec = _exec
 
 
@@ -82,6 +81,9 @@ def _load(file: str | None) -> dict[str, bytes]:
 
 def _code(source: str) -> CodeType:
     """The code of one text: read back from the cache, else compiled (and added to it)."""
+    if not _state["read"]:
+        _state["read"] = True
+        _codes.update({k: v for k, v in _load(_state["path"]).items() if k not in _codes})
     code = _codes.get(source)
     if isinstance(code, bytes):
         try:

@@ -38,7 +38,7 @@ def cache(tmp_path, monkeypatch):
     monkeypatch.setattr(methodcache, "path", lambda: str(file))
     monkeypatch.setattr(methodcache, "_codes", {})
     monkeypatch.setattr(methodcache, "_used", set())
-    monkeypatch.setattr(methodcache, "_state", {"new": False, "path": None})
+    monkeypatch.setattr(methodcache, "_state", {"new": False, "path": None, "read": False})
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     methodcache.install()
     yield file
@@ -80,7 +80,7 @@ def test_a_text_is_compiled_once_and_read_back_from_the_file(cache, monkeypatch)
     loaded = methodcache._load(str(cache))
     loaded["def unused(): pass"] = b"never decoded"
     monkeypatch.setattr(methodcache, "_codes", loaded)
-    monkeypatch.setattr(methodcache, "_state", {"new": False, "path": str(cache)})
+    monkeypatch.setattr(methodcache, "_state", {"new": False, "path": str(cache), "read": True})
     again = _define()
     assert compiled == [] and not methodcache._state["new"]  # every method's code came from the file
     assert loaded["def unused(): pass"] == b"never decoded"  # a run decodes only the code it uses
@@ -127,8 +127,8 @@ from archc import cli, methodcache
 try:
     cli.entry()
 except SystemExit as exc:
-    print(json.dumps({"code": exc.code, "cached": len(methodcache._codes), "new": methodcache._state["new"]}),
-          file=sys.stderr)
+    state = {"code": exc.code, "cached": len(methodcache._codes), "new": methodcache._state["new"]}
+    print(json.dumps({**state, "used": len(methodcache._used)}), file=sys.stderr)
 """
 
 
@@ -149,3 +149,17 @@ def test_the_console_entry_fills_the_cache_once_and_prints_the_same(tmp_path):
     assert first["cached"] > 100  # archc's block model and reader, pydantic's and networkx's classes
     assert second["cached"] == first["cached"]
     assert not second["new"]  # the second run compiled nothing
+
+
+def test_a_cached_summary_decodes_only_what_it_defines(tmp_path):
+    """A summary-cache hit imports no compiler: of the file, it decodes only the few classes it defines."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(ARCHC_CACHE_DIR=str(tmp_path / "summaries"), PYTHONPYCACHEPREFIX=str(tmp_path / "pycache"))
+    states = []
+    for _ in range(2):
+        run = subprocess.run(
+            [sys.executable, "-c", ENTRY, "cost", "resnet18"], cwd=REPO, env=env, capture_output=True, text=True
+        )
+        states.append(json.loads(run.stderr.strip().splitlines()[-1]))
+    assert [s["code"] for s in states] == [0, 0]
+    assert states[0]["used"] > 100 and 0 < states[1]["used"] < 20 and not states[1]["new"]
