@@ -16,6 +16,7 @@ import networkx as nx
 from archc.backends.keras import printers
 from archc.backends.keras.printers import ACTIVATIONS, Call, Unsupported, conv_kwargs, norm_layer, render
 from archc.backends.keras.pycode import Code, call_statement, fstring, literal
+from archc.backends.pyformat import indented
 
 from archc.ir.blocks import UNITS, Block, BlockDef
 from archc.ir.expr import Expr, simplify, var
@@ -305,7 +306,7 @@ class _Body:
         if [c for _, c in identity if c] == [strided] and isinstance(strided, str):  # keras ResNetV2's form
             elif_ = _switch(strided, self.shortcut_op("subsample", "x", 2), ["shortcut = x"])
             return [*project, "el" + elif_[0], *elif_[1:]]
-        return [*project, "else:", *_indent(self.chain(identity, "x", 2))]
+        return [*project, "else:", *indented(self.chain(identity, "x", 2))]
 
     def chain(self, ops: list, source: str, indent: int) -> list[str]:
         """Shortcut ops applied in turn to ``source``; a condition that is a string becomes an ``if``."""
@@ -356,8 +357,4 @@ def _times(k: int, d):
 
 def _switch(test: str, then: list[str], orelse: list[str] = ()) -> list[str]:
     """``if test:`` … (``else:`` …): where the blocks of a definition differ, the function decides."""
-    return [f"if {test}:", *_indent(then), *(["else:", *_indent(orelse)] if orelse else [])]
-
-
-def _indent(lines: list[str]) -> list[str]:
-    return ["    " + line for line in lines]
+    return [f"if {test}:", *indented(then), *(["else:", *indented(orelse)] if orelse else [])]

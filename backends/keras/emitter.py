@@ -16,7 +16,7 @@ import networkx as nx
 from archc.backends.keras import convnext, resnet
 from archc.backends.keras.printers import CONV_INITIALIZER, Unsupported
 from archc.backends.keras.pycode import literal
-from archc.backends.templating import environment
+from archc.backends.pyformat import environment
 
 from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError

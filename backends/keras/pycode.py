@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-LINE_LENGTH = 120  # the project's ruff line length (pyproject.toml)
-INDENT = "    "
+from archc.backends.pyformat import INDENT, LINE_LENGTH, wrap
 
 
 @dataclass(frozen=True)
@@ -51,14 +50,9 @@ def arguments(args: tuple, kwargs: tuple) -> list[str]:
 
 def call_statement(target: str, func: str, args: list[str], tail: str, indent: int) -> list[str]:
     """``target = func(args)tail`` as lines (relative to ``indent`` levels), wrapped like ruff format."""
-    pad = INDENT * indent
     head = f"{target} = {func}(" if target else f"{func}("
     one = f"{head}{', '.join(args)}){tail}"
-    if len(pad) + len(one) <= LINE_LENGTH:
-        return [one]
-    if tail and len(pad) + len(one) - len(tail) + 1 <= LINE_LENGTH:  # ruff splits the last call first
+    width = len(INDENT) * indent + len(one)
+    if tail and width > LINE_LENGTH >= width - len(tail) + 1:  # ruff splits the last call first
         return [one[: len(one) - len(tail) + 1], INDENT + tail[1:-1], tail[-1]]
-    hugged = INDENT + ", ".join(args)
-    if len(pad) + len(hugged) <= LINE_LENGTH:
-        return [head, hugged, f"){tail}"]
-    return [head, *(f"{INDENT}{a}," for a in args), f"){tail}"]
+    return wrap(head, args, f"){tail}", indent)

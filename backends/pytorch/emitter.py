@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from archc.backends.templating import environment
+from archc.backends.pyformat import environment
 
 from archc.codegen import provenance
 from archc.diagnostics import Diagnostic, SpecError

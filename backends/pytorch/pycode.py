@@ -5,25 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LINE_LENGTH = 120  # the project's ruff line length (pyproject.toml)
+from archc.backends.pyformat import LINE_LENGTH, wrap
 
 
 def ordered(target: str, members: list[tuple[str, str]]) -> list[str]:
     """``<target> = nn.Sequential(OrderedDict(name=module, …))``, one member a line (as ruff format keeps it)."""
     return [f"{target} = nn.Sequential(", "    OrderedDict(", *(f"        {n}={m}," for n, m in members), "    )", ")"]
-
-
-def wrap(head: str, args: list[str], tail: str, indent: int) -> list[str]:
-    """``head + args + tail`` as lines relative to ``indent`` levels: one line if it fits, else the
-    arguments on one line of their own, else one per line with a trailing comma."""
-    pad = 4 * indent
-    one = f"{head}{', '.join(args)}{tail}"
-    if pad + len(one) <= LINE_LENGTH:
-        return [one]
-    hugged = "    " + ", ".join(args)
-    if pad + len(hugged) <= LINE_LENGTH:
-        return [head, hugged, tail]
-    return [head, *(f"    {a}," for a in args), tail]
 
 
 def reflow(line: str, indent: int) -> list[str]:
