@@ -20,10 +20,10 @@ run faster and change no result.
   discovery, as networkx would fail on a priority that names a backend it did not find.
 
 - Dataclass methods: the code of every method a dataclass generates is compiled once and kept beside archc's
-  bytecode (:mod:`archc.methodcache`), instead of at every import: −192 M instructions, 14.6 % of ``archc
-  cost``'s first run (1,315 → 1,123 M).
+  bytecode (:mod:`archc.methodcache`), instead of at every import: −188 M instructions, 14.3 % of ``archc
+  cost``'s first run (1,315 → 1,127 M).
 
-Together: ``archc cost resnet152`` with an empty cache runs 1,539 → 1,123 million instructions (−27 %;
+Together: ``archc cost resnet152`` with an empty cache runs 1,539 → 1,127 million instructions (−27 %;
 ``python -m benchmarks.first_run --instructions``).
 Used by :func:`archc.cli.entry` (the console script and ``python -m archc``) and by the floor of
 ``benchmarks/first_run.py``, so that both start the same way.
