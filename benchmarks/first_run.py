@@ -41,21 +41,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.cost_speed import TORCH_COUNT
+from benchmarks.cost_speed import FLOOR, TORCH_COUNT
 from benchmarks.generated import generated_source
 from benchmarks.timing import REPO, child_env, python_script, run_process
 
 TARGET = 15.0  # × faster than torch + FlopCounterMode, uncached (issue 24); 20 × is the moonshot
-
-# What every uncached run pays by design (issue 24: networkx and the pydantic schema stay), as archc starts.
-FLOOR = """
-from archc import process
-process.start()
-import networkx, yaml
-from archc.spec.schema import Spec
-Spec.model_rebuild()
-process.end()
-"""
 
 
 def _archc_first_run(name: str, checkout: Path = REPO) -> tuple[float, float, dict]:

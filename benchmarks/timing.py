@@ -92,6 +92,25 @@ def repeat_process(cmd: list[str], repeats: int, cwd: Path | None = None) -> Rep
     )
 
 
+def interleaved(cmds: list[list[str]], rounds: int) -> list[Repeated]:
+    """Each command once per round, in order (A B C A B C …), ``rounds`` times: a burst of load on this shared
+    machine hits every command of a round alike, so ratios of their medians compare like with like (a headline
+    ratio comes from ≥ 5 such rounds). One :class:`Repeated` per command, in the order given."""
+    runs: list[list[ProcessRun]] = [[] for _ in cmds]
+    for _ in range(rounds):
+        for cmd, done in zip(cmds, runs, strict=True):
+            done.append(run_process(cmd))
+    return [
+        Repeated(
+            Summary.of([r.wall_s for r in done]),
+            Summary.of([r.cpu_s for r in done]),
+            Summary.of([r.peak_rss_mib for r in done]),
+            done[-1].stdout,
+        )
+        for done in runs
+    ]
+
+
 def repeat_call(fn: Callable[[], object], repeats: int) -> Summary:
     """Median wall time of ``fn()`` in this process."""
     times = []
