@@ -10,9 +10,10 @@ lowering and costing ResNet-152.
 The text depends only on the class's fields and options, never on a spec, so its code object is the same at
 every run. The console script therefore keeps these code objects in one file beside archc's bytecode
 (``archc/__pycache__/dataclass-methods.cpython-311.marshal``, under ``sys.pycache_prefix`` where one is set),
-keyed by the exact source text (each code object marshalled on its own, so that a run reads only the code it
-uses: ``archc verify`` adds torch's and Keras' classes, some 2,000 more), and compiles only a text that is not there — as the import system keeps a
-module's bytecode in a ``.pyc`` and compiles the ``.py`` only when the ``.pyc`` does not match it. The code is
+keyed by the exact source text, and compiles only a text that is not there — as the import system keeps a
+module's bytecode in a ``.pyc`` and compiles the ``.py`` only when the ``.pyc`` does not match it. Each code
+object is marshalled on its own and decoded when used, so a run decodes only the code it needs (``archc verify``
+adds torch's and Keras' classes, some 2,000 more). The code is
 what ``exec`` would have compiled (the same text, file name and flags), so the classes and their methods are
 the same; only the compilation is skipped. The file is written at the end of a run that compiled something new,
 atomically, unless bytecode writing is off (``PYTHONDONTWRITEBYTECODE``, ``-B``); a missing, unreadable or
@@ -20,7 +21,7 @@ foreign file (another Python, a damaged write) is an empty cache.
 
 :func:`install` is called by :func:`archc.process.start` and :func:`save` by :func:`archc.process.end`, so
 this applies to the console script (and the floor of ``benchmarks/first_run.py``), not to a program that
-imports archc.
+imports archc. The file is as trusted as archc's own ``.pyc`` files beside it; nothing of a spec goes into it.
 """
 
 from __future__ import annotations
