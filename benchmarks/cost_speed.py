@@ -17,16 +17,22 @@ Run alone: ``python -m benchmarks.cost_speed [--quick]``.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 from benchmarks.generated import generated_source
 from benchmarks.results import Figure, Section, fmt_seconds
-from benchmarks.timing import Repeated, archc_command, interleaved, python_script, repeat_process, run_process
+from benchmarks.timing import (
+    Repeated,
+    archc_command,
+    interleaved,
+    python_script,
+    repeat_process,
+    run_process,
+    summary_cache,
+)
 
 SPEED_TARGET = 20.0  # × faster than either framework (a full compile: --no-cache)
 CACHED_TARGET = 25.0  # × faster than torch + FlopCounterMode when the summary cache is fresh (issue 15)
@@ -43,15 +49,19 @@ Spec.model_rebuild()
 process.end()
 """
 
+
 # What any process that imports archc's core dependencies pays before archc runs a line of its own, started
 # as the console script starts (archc/process.py: the method cache, networkx's backend scan skipped, …); the
 # last is benchmarks/first_run.py's floor, which adds the pydantic spec schema with its validator built.
-_START = "from archc import process; process.start(); "
+def _started(code: str) -> str:
+    return f"from archc import process; process.start(); {code}; process.end()"
+
+
 FLOORS = {
     "python -c pass": "pass",
-    "import networkx": _START + "import networkx",
-    "import pydantic (BaseModel)": _START + "import pydantic; pydantic.BaseModel",
-    "import networkx, pydantic, yaml": _START + "import networkx, pydantic, yaml; pydantic.BaseModel; process.end()",
+    "import networkx": _started("import networkx"),
+    "import pydantic (BaseModel)": _started("import pydantic; pydantic.BaseModel"),
+    "import networkx, pydantic, yaml": _started("import networkx, pydantic, yaml; pydantic.BaseModel"),
     "the floor: + the spec schema's validator built": FLOOR,
 }
 
@@ -133,7 +143,7 @@ def run(quick: bool = False) -> Section:
     cold = [*archc_command(), "cost", name, "--no-cache"]
     run_process(cold)  # warm-up: bytecode caches written, files in the page cache
     ours = archc_figures(name)
-    with tempfile.TemporaryDirectory() as tmp, _summary_cache(Path(tmp) / "cache"):
+    with tempfile.TemporaryDirectory() as tmp, summary_cache(Path(tmp) / "cache"):
         source = generated_source("pytorch", name, Path(tmp))
         hit = [*archc_command(), "cost", name]
         run_process(hit)  # the miss that fills the cache: the rounds' runs of ``hit`` answer from it
@@ -167,21 +177,6 @@ def run(quick: bool = False) -> Section:
     section.add(Figure.speed(f"archc cost {name} vs keras {KERAS_APPS[name]}.count_params()", archc_t, keras_t, 20))
     section.add(Figure.memory(f"peak RSS vs keras {KERAS_APPS[name]} ({name})", archc_m, keras_m, MEMORY_TARGET))
     return section
-
-
-@contextlib.contextmanager
-def _summary_cache(folder: Path):
-    """A private summary cache (archc/cache.py) for the children started meanwhile (timing.child_env copies
-    ``os.environ``); ``--no-cache`` runs ignore it."""
-    old = os.environ.get("ARCHC_CACHE_DIR")
-    os.environ["ARCHC_CACHE_DIR"] = str(folder)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("ARCHC_CACHE_DIR")
-        else:
-            os.environ["ARCHC_CACHE_DIR"] = old
 
 
 def main() -> int:

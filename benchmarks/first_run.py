@@ -43,7 +43,7 @@ from pathlib import Path
 
 from benchmarks.cost_speed import FLOOR, TORCH_COUNT
 from benchmarks.generated import generated_source
-from benchmarks.timing import REPO, child_env, python_script, run_process
+from benchmarks.timing import REPO, child_env, python_script, run_process, summary_cache
 
 TARGET = 15.0  # × faster than torch + FlopCounterMode, uncached (issue 24); 20 × is the moonshot
 
@@ -51,18 +51,10 @@ TARGET = 15.0  # × faster than torch + FlopCounterMode, uncached (issue 24); 20
 def _archc_first_run(name: str, checkout: Path = REPO) -> tuple[float, float, dict]:
     """One ``python -m archc cost NAME`` process of ``checkout`` (its folder first on sys.path) with an empty
     summary cache of its own."""
-    old = os.environ.get("ARCHC_CACHE_DIR")
     command = [sys.executable, "-m", "archc", "cost", name]
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["ARCHC_CACHE_DIR"] = tmp  # children inherit it (timing.child_env copies os.environ)
-        try:
-            run = run_process(command, cwd=checkout)
-            doc = json.loads(run_process([*command, "--json"], cwd=checkout).stdout)
-        finally:
-            if old is None:
-                os.environ.pop("ARCHC_CACHE_DIR")
-            else:
-                os.environ["ARCHC_CACHE_DIR"] = old
+    with tempfile.TemporaryDirectory() as tmp, summary_cache(tmp):
+        run = run_process(command, cwd=checkout)
+        doc = json.loads(run_process([*command, "--json"], cwd=checkout).stdout)
     return run.wall_s, run.cpu_s, doc
 
 

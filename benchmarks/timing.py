@@ -7,6 +7,7 @@ children, so the peak RSS is exactly the command's. The wrapper's own start-up i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -81,15 +82,18 @@ class Repeated:
     rss: Summary
     stdout: str
 
+    @classmethod
+    def of(cls, runs: list[ProcessRun]) -> Repeated:
+        return cls(
+            Summary.of([r.wall_s for r in runs]),
+            Summary.of([r.cpu_s for r in runs]),
+            Summary.of([r.peak_rss_mib for r in runs]),
+            runs[-1].stdout,
+        )
+
 
 def repeat_process(cmd: list[str], repeats: int, cwd: Path | None = None) -> Repeated:
-    runs = [run_process(cmd, cwd) for _ in range(repeats)]
-    return Repeated(
-        Summary.of([r.wall_s for r in runs]),
-        Summary.of([r.cpu_s for r in runs]),
-        Summary.of([r.peak_rss_mib for r in runs]),
-        runs[-1].stdout,
-    )
+    return Repeated.of([run_process(cmd, cwd) for _ in range(repeats)])
 
 
 def interleaved(cmds: list[list[str]], rounds: int) -> list[Repeated]:
@@ -100,15 +104,22 @@ def interleaved(cmds: list[list[str]], rounds: int) -> list[Repeated]:
     for _ in range(rounds):
         for cmd, done in zip(cmds, runs, strict=True):
             done.append(run_process(cmd))
-    return [
-        Repeated(
-            Summary.of([r.wall_s for r in done]),
-            Summary.of([r.cpu_s for r in done]),
-            Summary.of([r.peak_rss_mib for r in done]),
-            done[-1].stdout,
-        )
-        for done in runs
-    ]
+    return [Repeated.of(done) for done in runs]
+
+
+@contextlib.contextmanager
+def summary_cache(folder: Path | str):
+    """A private archc summary cache (``ARCHC_CACHE_DIR``, archc/cache.py) for the children started meanwhile
+    (:func:`child_env` copies ``os.environ``); ``--no-cache`` runs ignore it."""
+    old = os.environ.get("ARCHC_CACHE_DIR")
+    os.environ["ARCHC_CACHE_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("ARCHC_CACHE_DIR")
+        else:
+            os.environ["ARCHC_CACHE_DIR"] = old
 
 
 def repeat_call(fn: Callable[[], object], repeats: int) -> Summary:
