@@ -67,8 +67,10 @@ def uninstall() -> None:
 
 def _load(file: str | None) -> dict[str, bytes]:
     """The file's texts and their marshalled code; empty for a missing, unreadable or foreign file."""
+    if file is None:
+        return {}
     try:
-        with open(file, "rb") as handle:  # type: ignore[arg-type]
+        with open(file, "rb") as handle:
             data = handle.read()
         if not data.startswith(MAGIC_NUMBER):
             return {}
@@ -84,7 +86,7 @@ def _code(source: str) -> CodeType:
     """The code of one text: read back from the cache, else compiled (and added to it)."""
     if not _state["read"]:
         _state["read"] = True
-        _codes.update({k: v for k, v in _load(_state["path"]).items() if k not in _codes})
+        _codes.update(_load(_state["path"]))
     code = _codes.get(source)
     if isinstance(code, bytes):
         try:
